@@ -1,0 +1,36 @@
+// copy: a file with given content (inline `content`, or a controller file `src`).
+import { InputError } from '../errors.js';
+import { defineModule } from './types.js';
+import { planPutFile, putFileFacts, type PutFileArgs } from './common/put-file.js';
+import { fileAttrSchema } from './common/schema.js';
+
+export interface CopyArgs extends PutFileArgs {
+  content?: string;
+  src?: string;
+}
+
+function contentOf(args: CopyArgs, readLocal: (src: string) => Buffer): Buffer {
+  if (args.content !== undefined) return Buffer.from(args.content, 'utf8');
+  if (args.src !== undefined) return readLocal(args.src);
+  throw InputError.one('copy needs either content or src');
+}
+
+export default defineModule<CopyArgs>({
+  name: 'copy',
+  schema: {
+    type: 'object',
+    properties: {
+      dest: { type: 'string', minLength: 1, pattern: '^/' },
+      content: { type: 'string' },
+      src: { type: 'string', minLength: 1 },
+      ...fileAttrSchema,
+      validate: { type: 'string', pattern: '%s' },
+      backup: { type: 'boolean' },
+    },
+    required: ['dest'],
+    oneOf: [{ required: ['content'] }, { required: ['src'] }],
+    additionalProperties: false,
+  },
+  facts: (args, ctx) => putFileFacts(args, ctx),
+  plan: (args, facts, ctx) => planPutFile(args, contentOf(args, ctx.readLocal), facts, ctx),
+});

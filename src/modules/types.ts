@@ -1,0 +1,85 @@
+// The module contract. A module declares its argument schema, the facts it needs, and a
+// PURE plan(args, facts) that returns the changes to make. It never touches a host:
+// the executor (src/engine/executor.ts) applies plans, so check mode is "plan only".
+import type { Shell } from '../sh.js';
+import type { Fact, FactResults } from '../facts/types.js';
+
+export type Vars = Record<string, unknown>;
+
+/** A before/after pair shown by --diff. Text diffs become unified diffs in the reporter. */
+export interface Diff {
+  /** What the diff is about: a path for files, or a label like "service nginx". */
+  label: string;
+  before: string;
+  after: string;
+}
+
+/** One step of a plan, applied by the executor as one exec. */
+export interface Change {
+  /** Human summary, e.g. "write /etc/nginx/nginx.conf" or "install nginx, haproxy". */
+  description: string;
+  /** The shell to run. Never contains secret values: those travel on stdin. */
+  script: Shell;
+  /** Data for the script's stdin (file content, passwords). */
+  stdin?: string | Buffer;
+  /** Fact keys this change can alter ('*' for all, 'pkg:*' for a kind). */
+  invalidates: readonly string[];
+  /** Run even in check mode: only for read-only commands a later plan needs. Rare. */
+  readOnly?: boolean;
+}
+
+export interface Plan {
+  /** Empty means the task is ok (in sync). */
+  changes: Change[];
+  diffs: Diff[];
+  /** One line for the report: "would install nginx", "in sync", ... */
+  summary?: string;
+  /** Values exposed to `register:` in addition to changed/failed/skipped. */
+  result?: Vars;
+  /** Module-level "skipped" (e.g. command with `creates` present). */
+  skipped?: boolean;
+}
+
+/** Everything a module may consult while planning, besides facts. All of it is side-effect free. */
+export interface ModuleContext {
+  host: string;
+  check: boolean;
+  diff: boolean;
+  become: boolean;
+  /** The remote user plumb connects as. */
+  user: string;
+  vars: Vars;
+  /**
+   * True when an earlier change in this run was planned but not applied (check mode) and
+   * could alter this fact. A module that would otherwise fail (unit not found, user missing)
+   * reports "would change" instead, so check mode does not lie about install-then-configure.
+   */
+  mayChange(fact: Fact<unknown>): boolean;
+  /** Render an EJS template (strict variables) from the templates search path. */
+  renderTemplate(src: string): string;
+  /** Read a controller-side file from the files/templates search path. */
+  readLocal(src: string): Buffer;
+}
+
+/** Argument JSON schema (ajv, draft-07). Unknown keys must be rejected: additionalProperties: false. */
+export type ArgSchema = Record<string, unknown>;
+
+export interface Module<A = Vars> {
+  /** The YAML key: `template:` -> "template". */
+  name: string;
+  schema: ArgSchema;
+  /** Keys of args that hold secrets even if the variable name does not say so (e.g. "password"). */
+  secretArgs?: readonly string[];
+  /** Argument shorthand: `command: "ls /"` -> { cmd: "ls /" }. */
+  freeForm?: string;
+  facts(args: A, ctx: ModuleContext): Fact<unknown>[];
+  plan(args: A, facts: FactResults, ctx: ModuleContext): Plan;
+}
+
+export function definePlan(p: Partial<Plan>): Plan {
+  return { changes: [], diffs: [], ...p };
+}
+
+export function defineModule<A>(m: Module<A>): Module<A> {
+  return m;
+}
