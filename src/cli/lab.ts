@@ -1,0 +1,76 @@
+// `plumb lab ...`: the local lab of real Debian hosts (see src/lab/index.ts). This file only
+// parses options and prints; the lab itself never prints.
+import type { Command } from 'commander';
+import { labUp, labDown, labStatus, labFleetStatus, labReset, type LabStatus } from '../lab/index.js';
+
+function progress(msg: string): void {
+  process.stderr.write(`lab: ${msg}\n`);
+}
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got ${v}`);
+    return n;
+  };
+}
+
+function printStatus(title: string, s: LabStatus): void {
+  const lines = [`${title}: ${s.running ? 'running' : s.hosts.length ? 'NOT running (stale state; run `plumb lab up` or `plumb lab down`)' : 'down'}`];
+  if (s.hosts.length > 0) {
+    const shown = s.hosts.length > 12 ? [...s.hosts.slice(0, 5), undefined, ...s.hosts.slice(-3)] : s.hosts;
+    for (const h of shown) {
+      lines.push(h ? `  ${h.name.padEnd(8)} ${h.address.padEnd(13)} ssh ${h.sshHost}:${h.port}` : `  ... (${s.hosts.length} hosts)`);
+    }
+    if (s.latencyMs > 0) lines.push(`  latency: +${s.latencyMs} ms round trip (through the proxy on 127.0.0.1)`);
+    lines.push(`  inventory:   ${s.inventory}`, `  key:         ${s.keyFile}`, `  known_hosts: ${s.knownHosts}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function timed(what: string, fn: () => Promise<void>): Promise<void> {
+  const t = Date.now();
+  await fn();
+  progress(`${what} in ${((Date.now() - t) / 1000).toFixed(1)}s`);
+}
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('local lab: real Debian 12 hosts in namespaces on this machine (root)');
+
+  lab
+    .command('up')
+    .description('start lb-01, web-01, web-02 (or --hosts N lightweight hosts) and write the inventory')
+    .option('--hosts <n>', 'start N lightweight sshd-only hosts (1..100) instead; inventory/lab-fleet.yml', int('--hosts'))
+    .option('--latency <ms>', 'add this round-trip delay to every SSH connection (userspace proxy)', int('--latency'))
+    .action(async (o: { hosts?: number; latency?: number }) => {
+      await timed('up', async () => {
+        const s = await labUp({ hosts: o.hosts, latencyMs: o.latency }, progress);
+        printStatus(o.hosts ? 'fleet' : 'lab', s);
+      });
+    });
+
+  lab
+    .command('down')
+    .description('stop every lab host and remove their namespaces, veths, bridge, mounts and processes')
+    .option('--purge', "also delete the hosts' disks and keys (the rootfs cache stays)")
+    .action(async (o: { purge?: boolean }) => {
+      await timed('down', () => labDown(progress, { purge: o.purge }));
+    });
+
+  lab
+    .command('status')
+    .description('show what is running')
+    .action(async () => {
+      printStatus('lab', await labStatus());
+      const f = await labFleetStatus();
+      if (f.hosts.length > 0) printStatus('fleet', f);
+    });
+
+  lab
+    .command('reset')
+    .argument('[hosts...]', 'hosts to reset (default: lb-01 web-01 web-02)')
+    .description('give hosts a fresh disk: stop, wipe the overlay upper layer, boot again (host keys kept)')
+    .action(async (hosts: string[]) => {
+      await timed('reset', () => labReset(hosts, progress));
+    });
+}

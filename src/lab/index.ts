@@ -1,0 +1,144 @@
+// The lab: real Debian 12 hosts on this machine for the demo, integration tests and
+// benchmarks. `labUp()` builds (or reuses from /var/cache/plumb-lab) a debootstrap rootfs
+// with an offline apt repository of the stack's packages, then boots lb-01, web-01 and
+// web-02 as systemd-nspawn machines, each in its own network namespace on bridge plumb0
+// (10.231.7.0/24), on an overlay root whose upper layer lives in /var/lib/plumb-lab. Hosts
+// run key-only sshd; every exec is counted on the host side. It writes inventory/lab.yml and
+// a known_hosts with the hosts' real keys. `--hosts N` starts a lightweight sshd-only fleet
+// on plumbf0 (10.231.8.0/24) instead; `--latency MS` puts a delaying TCP proxy in front.
+// Nothing here prints: progress goes to onProgress; only src/cli prints.
+import path from 'node:path';
+import { LAB_NET, FLEET_NET, LAB_HOSTS, fleetHosts, MAX_FLEET, CLIENT_KEY, type Network, type HostSpec } from './paths.js';
+import { ensureRootfs, recipeHash } from './rootfs.js';
+import { upSet, downSet, resetHosts, endpoint, type SetSpec, type Progress } from './hostset.js';
+import { loadState, type SetState } from './state.js';
+import { withLabLock } from './lock.js';
+import { isRunning } from './proc.js';
+import { countExecs } from './execlog.js';
+import { layout } from './layout.js';
+import { LabError } from './run.js';
+import { existsSync } from 'node:fs';
+
+export { STACK_PACKAGES } from './packages.js';
+export { sshArgs } from './ssh.js';
+export { LabError } from './run.js';
+
+export interface LabOptions {
+  /** Lightweight fleet mode (sshd only, no systemd) with this many hosts, up to 100. */
+  hosts?: number;
+  /** Added round-trip time in ms, through a userspace proxy (no netem on this kernel). */
+  latencyMs?: number;
+}
+
+export interface LabHost {
+  name: string;
+  address: string;
+  /** SSH port to use: 22, or the proxy's port when latency is on. */
+  port: number;
+  /** Address to connect to: the host's, or 127.0.0.1 (the proxy) when latency is on. */
+  sshHost: string;
+  upperDir: string;
+}
+
+export interface LabStatus {
+  running: boolean;
+  hosts: LabHost[];
+  inventory: string;
+  keyFile: string;
+  knownHosts: string;
+  latencyMs: number;
+}
+
+const quiet: Progress = () => {};
+
+function specFor(net: Network, hosts: HostSpec[], latencyMs: number, rootfs: string): SetSpec {
+  return { net, hosts, full: net.kind === 'lab', latencyMs, rootfs, image: recipeHash() };
+}
+
+function toStatus(net: Network, state: SetState | undefined): LabStatus {
+  const hosts = (state?.hosts ?? []).map((h) => ({
+    name: h.name,
+    address: h.address,
+    ...endpoint(net, state!, h),
+    upperDir: layout({ ...h, netns: '', veth: '', dir: path.join(net.dir, 'hosts', h.name) }).upper,
+  }));
+  return {
+    running: state !== undefined && state.hosts.length > 0 && state.hosts.every((h) => isRunning(h.proc)),
+    hosts,
+    inventory: net.inventory,
+    keyFile: CLIENT_KEY,
+    knownHosts: net.knownHosts,
+    latencyMs: state?.latencyMs ?? 0,
+  };
+}
+
+/**
+ * Bring the lab (or, with `hosts`, the fleet) up, reusing whatever is already running and
+ * healthy. Resolves when every host answers ssh with strict host-key checking and (full
+ * hosts) systemd has finished booting.
+ */
+export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet): Promise<LabStatus> {
+  const latencyMs = opts.latencyMs ?? 0;
+  if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 10_000) throw new LabError(`--latency must be 0..10000 ms, got ${opts.latencyMs}`);
+  let net = LAB_NET;
+  let hosts: HostSpec[] = [...LAB_HOSTS];
+  if (opts.hosts !== undefined) {
+    if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > MAX_FLEET) throw new LabError(`--hosts must be 1..${MAX_FLEET}, got ${opts.hosts}`);
+    net = FLEET_NET;
+    hosts = fleetHosts(opts.hosts);
+  }
+  if (process.getuid?.() !== 0) throw new LabError('the lab needs root (namespaces, mounts, nspawn)');
+  return withLabLock(async () => {
+    const rootfs = await ensureRootfs(onProgress);
+    const state = await upSet(specFor(net, hosts, latencyMs, rootfs), onProgress);
+    return toStatus(net, state);
+  }, onProgress);
+}
+
+/** Stop and remove everything `labUp` created (both the lab and the fleet). */
+export async function labDown(onProgress: Progress = quiet, opts: { purge?: boolean } = {}): Promise<void> {
+  await withLabLock(async () => {
+    await downSet(FLEET_NET, false, onProgress, opts.purge);
+    await downSet(LAB_NET, true, onProgress, opts.purge);
+  }, onProgress);
+}
+
+/** The 3-host lab's status (what is recorded, and whether its processes are alive). */
+export async function labStatus(): Promise<LabStatus> {
+  return toStatus(LAB_NET, await loadState(LAB_NET));
+}
+
+export async function labFleetStatus(): Promise<LabStatus> {
+  return toStatus(FLEET_NET, await loadState(FLEET_NET));
+}
+
+/**
+ * Give hosts a fresh disk: stop, wipe the overlay's upper layer, boot again, wait for ssh.
+ * Host keys and machine-id are kept, so known_hosts stays valid. No names: all lab hosts.
+ */
+export async function labReset(names: string[], onProgress: Progress = quiet): Promise<void> {
+  await withLabLock(async () => {
+    const labState = await loadState(LAB_NET);
+    const fleetState = await loadState(FLEET_NET);
+    const wanted = names.length > 0 ? names : LAB_HOSTS.map((h) => h.name);
+    const inLab = wanted.filter((n) => labState?.hosts.some((h) => h.name === n));
+    const inFleet = wanted.filter((n) => fleetState?.hosts.some((h) => h.name === n));
+    const unknown = wanted.filter((n) => !inLab.includes(n) && !inFleet.includes(n));
+    if (unknown.length > 0) throw new LabError(`not a running lab host: ${unknown.join(', ')} (is the lab up?)`);
+    if (inLab.length > 0 && labState) {
+      await resetHosts(specFor(LAB_NET, [...LAB_HOSTS], labState.latencyMs, labState.rootfs), inLab, onProgress);
+    }
+    if (inFleet.length > 0 && fleetState) {
+      await resetHosts(specFor(FLEET_NET, fleetHosts(fleetState.hosts.length), fleetState.latencyMs, fleetState.rootfs), inFleet, onProgress);
+    }
+  }, onProgress);
+}
+
+/** Execs the host has run over ssh, counted by the host itself (its exec log). */
+export function labExecCount(hostName: string): number {
+  for (const net of [LAB_NET, FLEET_NET]) {
+    const upper = path.join(net.dir, 'hosts', hostName, 'upper');
+    if (existsSync(upper)) return countExecs(upper);
+  }
+  throw new LabError(`no lab host named ${hostName}`);
+}
