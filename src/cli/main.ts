@@ -1,0 +1,244 @@
+#!/usr/bin/env node
+// The plumb command. The only place that prints errors and chooses exit codes:
+//   0  in sync (check) / converged without failure (apply)
+//   1  failure: bad input (file:line:col), a failed task, or an unreachable host
+//   2  check found drift: something would change
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { InputError, PlumbError, formatProblem } from '../errors.js';
+import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
+import { REDACTED, isSecretName } from '../inventory/secrets.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { checkReferences, runPlaybook, type RunOptions } from '../engine/run.js';
+import type { Emit } from '../report/events.js';
+import { jsonReporter } from '../report/json.js';
+import { linesReporter } from '../report/lines.js';
+import { registerLab } from './lab.js';
+import type { Vars } from '../modules/types.js';
+
+const EXIT_CODES = `
+Exit codes:
+  0  in sync (check) or converged without failure (apply)
+  1  failure: invalid inventory/playbook (reported as file:line:col), a failed task, or an unreachable host
+  2  check only: drift, at least one task would change`;
+
+interface RunFlags {
+  inventory: string;
+  limit?: string;
+  tags?: string;
+  skipTags?: string;
+  forks?: string;
+  diff?: boolean;
+  json?: boolean;
+  extraVars: string[];
+  verbose?: boolean;
+  acceptNewHostKeys?: boolean;
+  forceHandlers?: boolean;
+  connectTimeout?: string;
+}
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+export function parseExtraVars(items: string[]): Vars {
+  const out: Vars = {};
+  for (const item of items) {
+    if (item.startsWith('@')) {
+      const file = item.slice(1);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw InputError.one(`cannot read extra vars file ${file}: ${(e as Error).message}`);
+      }
+      const v = parseYaml(text) as unknown;
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw InputError.one(`extra vars file ${file} must hold a mapping`, { file, line: 1, col: 1 });
+      Object.assign(out, v);
+    } else if (item.trim().startsWith('{')) {
+      try {
+        Object.assign(out, JSON.parse(item));
+      } catch (e) {
+        throw InputError.one(`-e ${item}: invalid JSON: ${(e as Error).message}`);
+      }
+    } else {
+      for (const pair of item.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*=)/)) {
+        const eq = pair.indexOf('=');
+        if (eq < 1) throw InputError.one(`-e ${pair}: expected key=value, @file.yml or a JSON object`);
+        out[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+    }
+  }
+  return out;
+}
+
+function addRunOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible layout)')
+    .option('-l, --limit <pattern>', 'only these hosts/groups (comma-separated, !x excludes)')
+    .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)')
+    .option('--skip-tags <tags>', 'skip tasks with these tags')
+    .option('-f, --forks <n>', 'hosts in parallel (default: all, up to 50)')
+    .option('--diff', 'show unified diffs of what changes (or would change)')
+    .option('--json', 'NDJSON events on stdout (one per task result, then the recap)')
+    .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
+    .option('-v, --verbose', 'show every exec and ok results')
+    .option('--accept-new-host-keys', 'record unknown host keys (changed keys are always refused)')
+    .option('--force-handlers', 'run notified handlers even after a failure')
+    .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000');
+}
+
+function load(flags: RunFlags, playbook: string): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
+  // Collect problems from both files before failing, so one run reports everything.
+  const problems: InputError['problems'] = [];
+  let inv: Inventory | undefined;
+  let book: ReturnType<typeof loadPlaybook> | undefined;
+  try {
+    inv = loadInventory(flags.inventory);
+  } catch (e) {
+    if (e instanceof InputError) problems.push(...e.problems);
+    else throw e;
+  }
+  try {
+    book = loadPlaybook(playbook);
+  } catch (e) {
+    if (e instanceof InputError) problems.push(...e.problems);
+    else throw e;
+  }
+  if (problems.length || !inv || !book) throw new InputError(problems);
+  return { inv, book, extra: parseExtraVars(flags.extraVars) };
+}
+
+const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
+  const { inv, book, extra } = load(flags, playbook);
+  const write = (s: string) => process.stdout.write(s);
+  let emit: Emit;
+  let finish = async (): Promise<void> => {};
+  if (flags.json) emit = jsonReporter(write, !!flags.verbose);
+  else if (process.stdout.isTTY && !flags.verbose && !process.env.CI) {
+    const { listrReporter } = await import('../report/listr.js');
+    const r = listrReporter(write);
+    emit = r.emit;
+    finish = r.finished;
+  } else emit = linesReporter(write, { verbose: !!flags.verbose, showOk: false });
+  const forks = flags.forks ? Number(flags.forks) : Math.min(Math.max(inv.hosts.size, 1), 50);
+  if (!Number.isInteger(forks) || forks < 1) throw InputError.one(`--forks must be a positive integer, got ${flags.forks}`);
+  // Loaded lazily: ssh2 and listr2 cost startup time that validate and inventory never need.
+  const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
+  const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000) };
+  const opts: RunOptions = {
+    mode,
+    diff: !!flags.diff,
+    limit: flags.limit,
+    tags: list(flags.tags),
+    skipTags: list(flags.skipTags),
+    forks,
+    extraVars: extra,
+    forceHandlers: !!flags.forceHandlers,
+    emit,
+    connect: (name) => {
+      const h = inv.hosts.get(name)!;
+      return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
+    },
+  };
+  const result = await runPlaybook(inv, book, opts);
+  await finish();
+  return result.exitCode;
+}
+
+function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Vars {
+  const out: Vars = {};
+  for (const [k, v] of Object.entries(vars)) out[k] = secretNames.has(k) || isSecretName(k, explicit) ? REDACTED : v;
+  return out;
+}
+
+function inventoryCommand(flags: { inventory: string; host?: string }): number {
+  const inv = loadInventory(flags.inventory);
+  const explicit = new Set<string>();
+  if (flags.host) {
+    const h = inv.hosts.get(flags.host);
+    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.file}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
+    process.stdout.write(JSON.stringify(masked(h.vars, h.secretNames, explicit), null, 2) + '\n');
+    return 0;
+  }
+  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, masked(h.vars, h.secretNames, explicit)])) } };
+  for (const g of inv.groups.values()) {
+    const direct = g.hosts.filter((h) => !g.children.some((c) => inv.groups.get(c)?.hosts.includes(h)));
+    out[g.name] = { ...(g.children.length ? { children: g.children } : {}), ...(direct.length && g.name !== 'all' ? { hosts: direct } : {}) };
+  }
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  return 0;
+}
+
+function report(e: unknown): number {
+  if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.problems.length} problem${e.problems.length === 1 ? '' : 's'} in the input (nothing was run):\n`);
+    for (const p of e.problems) process.stderr.write(formatProblem(p).replace(/^/gm, '  ') + '\n');
+    return 1;
+  }
+  if (e instanceof PlumbError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  process.stderr.write(`internal error: ${(e as Error)?.stack ?? String(e)}\nThis is a bug in plumb; please report it.\n`);
+  return 1;
+}
+
+export function program(): Command {
+  const p = new Command('plumb')
+    .description('Agentless provisioning over SSH: plan from facts, then apply.')
+    .version('0.1.0')
+    .addHelpText('after', EXIT_CODES)
+    .showHelpAfterError();
+  const exit = (code: number) => {
+    process.exitCode = code;
+  };
+  addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await run('apply', pb, f).catch(report)));
+  addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await run('check', pb, f).catch(report)));
+  p.command('validate')
+    .argument('<playbook>')
+    .description('schema and reference checks, no connection')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
+    .option('-l, --limit <pattern>', 'only these hosts/groups')
+    .addHelpText('after', EXIT_CODES)
+    .action((pb: string, f: RunFlags) => {
+      try {
+        const { inv, book, extra } = load(f, pb);
+        checkReferences(inv, book, { limit: f.limit, extraVars: extra, tags: [], skipTags: [] });
+        const tasks = book.plays.reduce((n, pl) => n + pl.tasks.length + pl.handlers.length, 0);
+        process.stdout.write(`ok: ${book.plays.length} plays, ${tasks} tasks and handlers, ${inv.hosts.size} hosts\n`);
+        exit(0);
+      } catch (e) {
+        exit(report(e));
+      }
+    });
+  p.command('inventory')
+    .description('show resolved hosts, groups and variables (secrets masked), like ansible-inventory --list')
+    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+    .option('--host <name>', 'only this host\'s variables')
+    .option('--list', 'all hosts and groups (default)')
+    .action((f: { inventory: string; host?: string }) => {
+      try {
+        exit(inventoryCommand(f));
+      } catch (e) {
+        exit(report(e));
+      }
+    });
+  registerLab(p);
+  p.addOption(new Option('--no-color', 'disable colors').hideHelp());
+  return p;
+}
+
+const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (entry === fileURLToPath(import.meta.url)) {
+  program()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.exitCode = report(e);
+    });
+}

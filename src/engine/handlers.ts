@@ -1,0 +1,38 @@
+// Pending handlers persist ON THE HOST, so a restart owed by a config change survives a
+// failed or killed run: the next run reads the file and still performs it (Ansible loses
+// these; see ansible#4766). Written in the same exec as the change that notifies.
+import { raw, script, sh, type Shell } from '../sh.js';
+import type { Fact } from '../facts/types.js';
+
+const DIR = raw(`d=/var/lib/plumb; [ "$(id -u)" = 0 ] || d="$HOME/.local/state/plumb"`);
+
+export const pendingFact: Fact<string[]> = {
+  key: 'plumb:pending-handlers',
+  probe: script(DIR, raw('cat "$d/pending-handlers" 2>/dev/null || true')),
+  parse: (out) => [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))],
+};
+
+/** Prefix for a change script: record the notified names before the change is made. */
+export function recordPending(names: readonly string[], change: Shell): Shell {
+  return script(
+    DIR,
+    raw('mkdir -p "$d"'),
+    sh`printf '%s\n' ${names} >> "$d/pending-handlers"`,
+    raw('sync "$d/pending-handlers" 2>/dev/null || true'),
+    raw('('),
+    change,
+    raw(')'),
+  );
+}
+
+/** Remove names once their handlers have run. */
+export function clearPending(names: readonly string[]): Shell {
+  return script(
+    DIR,
+    raw('f="$d/pending-handlers"; [ -f "$f" ] || exit 0'),
+    raw('tmp="$f.tmp.$$"'),
+    sh`grep -vxF ${names.flatMap((n) => ['-e', n])} "$f" > "$tmp" || true`,
+    raw('mv -f "$tmp" "$f"'),
+    raw('[ -s "$f" ] || rm -f "$f"'),
+  );
+}

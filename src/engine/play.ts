@@ -1,0 +1,249 @@
+// One play on one host: prepare every task, gather all their facts in one exec, then plan
+// and (unless checking) apply task by task, re-probing only facts a change invalidated.
+import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
+import type { Fact } from '../facts/types.js';
+import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
+import type { Play, Playbook, Task } from '../playbook/load.js';
+import { renderFile, templatePath } from '../render/ejs.js';
+import type { Status } from '../report/events.js';
+import { clearPending, pendingFact, recordPending } from './handlers.js';
+import type { HostSession } from './session.js';
+import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { UndefinedName } from '../playbook/expr.js';
+
+export interface PlayOptions {
+  check: boolean;
+  diff: boolean;
+  forceHandlers: boolean;
+  /** Tasks left out by --tags/--skip-tags. */
+  selected: (t: Task) => boolean;
+}
+
+type Slot = { task: Task; prepared?: Prepared; deferred?: boolean };
+
+interface Outcome {
+  status: Status;
+  message?: string;
+  diffs: Diff[];
+  result: Vars;
+}
+
+export class PlayRunner {
+  private readonly notified = new Set<string>();
+  /** Names recorded in the host's pending file (by this run or an earlier one). */
+  private readonly persisted = new Set<string>();
+
+  constructor(
+    private readonly s: HostSession,
+    private readonly play: Play,
+    private readonly book: Playbook,
+    private readonly vars: () => Vars,
+    private readonly opts: PlayOptions,
+  ) {}
+
+  private become(t: Task): boolean {
+    return t.become ?? (this.play.become || this.s.host.conn.become);
+  }
+
+  private ctx(t: Task, vars: Vars): ModuleContext {
+    return {
+      host: this.s.host.name,
+      check: this.opts.check,
+      diff: this.opts.diff,
+      become: this.become(t),
+      user: this.s.user,
+      vars,
+      mayChange: (f) => this.s.mayChange(f),
+      renderTemplate: (src) => renderFile(templatePath(this.book.templatesDir, src), vars),
+      readLocal: (src) => {
+        const p = isAbsolute(src) ? src : join(this.book.root, src);
+        try {
+          return readFileSync(p);
+        } catch {
+          throw InputError.one(`file not found: ${p}`, undefined, 'copy src is relative to the project root (the folder that holds playbooks/)');
+        }
+      },
+    };
+  }
+
+  private prepare(t: Task, registeredLater: Set<string>): Slot {
+    try {
+      return { task: t, prepared: prepareTask(t, this.vars()) };
+    } catch (e) {
+      // A task that uses a result registered earlier in this play is evaluated when reached.
+      const v = (e as { variable?: string }).variable;
+      if (v && registeredLater.has(v)) return { task: t, deferred: true };
+      throw e;
+    }
+  }
+
+  private factsOf(slot: Slot): Fact<unknown>[] {
+    if (!slot.prepared || 'skip' in slot.prepared || slot.task.module === 'meta') return [];
+    const m = moduleOf(slot.task);
+    const vars = this.vars();
+    return slot.prepared.instances.flatMap((i) => m.facts(i.args as never, this.ctx(slot.task, { ...vars, [slot.task.loopVar]: i.item })));
+  }
+
+  async run(): Promise<void> {
+    const tasks = this.play.tasks.filter(this.opts.selected);
+    const registers = new Set(this.play.tasks.map((t) => t.register).filter((r): r is string => !!r));
+    const slots = tasks.map((t) => this.prepare(t, registers));
+    const become = this.play.become || this.s.host.conn.become || tasks.some((t) => t.become);
+    // ONE exec: every fact every ready task needs, plus the host's pending handlers.
+    await this.s.gather([pendingFact, ...slots.flatMap((sl) => this.factsOf(sl))], become);
+    const handlerTopics = new Set(this.play.handlers.flatMap((h) => [h.name, ...h.listen]));
+    for (const name of this.s.view().get(pendingFact)) {
+      if (handlerTopics.has(name)) {
+        this.notified.add(name);
+        this.persisted.add(name);
+      }
+    }
+
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (slot.task.module === 'meta') {
+        await this.runHandlers();
+        continue;
+      }
+      if (slot.deferred) Object.assign(slot, this.prepare(slot.task, new Set()), { deferred: false });
+      // Facts invalidated by applied changes are re-probed together for all remaining tasks.
+      if (this.s.missing(this.factsOf(slot)).length) {
+        await this.s.gather(slots.slice(i).flatMap((sl) => this.factsOf(sl)), become);
+      }
+      const ok = await this.runTask(slot.task, slot.prepared!, false);
+      if (!ok) break;
+    }
+    if (!this.s.failed || this.opts.forceHandlers || this.play.forceHandlers) await this.runHandlers();
+  }
+
+  /** Run notified handlers in declaration order. Returns after clearing their pending marks. */
+  private async runHandlers(): Promise<void> {
+    if (!this.notified.size) return;
+    const due = this.play.handlers.filter((h) => this.notified.has(h.name) || h.listen.some((l) => this.notified.has(l)));
+    const topics = [...this.notified];
+    this.notified.clear();
+    const slots = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars()) }) as Slot);
+    const become = this.play.become || this.s.host.conn.become || due.some((h) => h.become);
+    await this.s.gather(slots.flatMap((sl) => this.factsOf(sl)), become);
+    let allOk = true;
+    for (const sl of slots) {
+      if (this.s.missing(this.factsOf(sl)).length) await this.s.gather(this.factsOf(sl), become);
+      allOk = (await this.runTask(sl.task, sl.prepared!, true)) && allOk;
+      if (!allOk) break;
+    }
+    const toClear = topics.filter((t) => this.persisted.has(t));
+    if (allOk && toClear.length && !this.opts.check) {
+      await this.s.run(clearPending(toClear), become, 'handlers');
+      toClear.forEach((t) => this.persisted.delete(t));
+    }
+  }
+
+  /** Plan and apply one task on this host (all loop items). Returns false if the host must stop. */
+  private async runTask(t: Task, prepared: Prepared, handler: boolean): Promise<boolean> {
+    const started = Date.now();
+    const host = this.s.host.name;
+    const play = this.play.name;
+    const red = this.s.redactor;
+    const name = red.redact(t.name);
+    this.s.emit({ type: 'task_start', host, play, task: name, handler });
+    if ('skip' in prepared) {
+      this.s.recap.skipped++;
+      if (t.register) this.s.registered[t.register] = { changed: false, failed: false, skipped: true };
+      this.s.emit({ type: 'task', host, play, task: name, handler, status: 'skipped', message: prepared.skip, durationMs: Date.now() - started });
+      return true;
+    }
+    const results: Vars[] = [];
+    let worst: Status = 'ok';
+    for (const inst of prepared.instances) {
+      const out = await this.runInstance(t, inst, handler);
+      results.push({ ...out.result, changed: out.status === 'changed', failed: out.status === 'failed', skipped: out.status === 'skipped', item: inst.item });
+      const diff = t.noLog ? (out.diffs.length ? [{ label: '(no_log)', before: '', after: '<hidden by no_log>\n' }] : undefined) : out.diffs.length && this.opts.diff ? red.redactDeep(out.diffs) : undefined;
+      this.s.emit({
+        type: 'task',
+        host,
+        play,
+        task: name,
+        handler,
+        status: out.status,
+        message: out.message === undefined ? undefined : t.noLog && out.status !== 'failed' ? '<hidden by no_log>' : red.redact(out.message),
+        item: inst.item === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(typeof inst.item === 'string' ? inst.item : JSON.stringify(inst.item)),
+        diff,
+        durationMs: Date.now() - started,
+      });
+      if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;
+      else if (out.status === 'changed' && worst !== 'failed') worst = 'changed';
+      else if (out.status === 'skipped' && worst === 'ok' && prepared.instances.length === 1) worst = 'skipped';
+      if (out.status === 'unreachable') throw new UnreachableError(host, out.message ?? 'connection lost');
+      if (out.status === 'failed' && !t.ignoreErrors) break;
+    }
+    const counted: Status = worst === 'failed' && t.ignoreErrors ? 'ok' : worst;
+    if (counted === 'ok') this.s.recap.ok++;
+    else if (counted === 'changed') this.s.recap.changed++;
+    else if (counted === 'skipped') this.s.recap.skipped++;
+    else if (counted === 'failed') this.s.recap.failed++;
+    if (t.register) {
+      const first = results[0] ?? {};
+      this.s.registered[t.register] = prepared.instances.length > 1 || t.loop !== undefined ? { changed: worst === 'changed', failed: worst === 'failed', results } : first;
+    }
+    if (worst === 'changed') t.notify.forEach((n) => this.notified.add(n));
+    if (worst === 'failed' && !t.ignoreErrors) {
+      this.s.failed = true;
+      return false;
+    }
+    return true;
+  }
+
+  private async runInstance(t: Task, inst: Instance, handler: boolean): Promise<Outcome> {
+    const m = moduleOf(t);
+    const vars = { ...this.vars(), [t.loopVar]: inst.item };
+    const ctx = this.ctx(t, vars);
+    if (m.secretArgs && inst.args && typeof inst.args === 'object') {
+      const a = inst.args as Vars;
+      this.s.redactor.add(m.secretArgs.map((k) => a[k]).filter((v): v is string => typeof v === 'string'));
+    }
+    let plan: Plan;
+    try {
+      const needed = m.facts(inst.args as never, ctx);
+      if (this.s.missing(needed).length) await this.s.gather(needed, ctx.become);
+      plan = m.plan(inst.args as never, this.s.view(), ctx);
+    } catch (e) {
+      if (e instanceof TaskError || e instanceof InputError || e instanceof UndefinedName) return { status: 'failed', message: e.message, diffs: [], result: {} };
+      throw e;
+    }
+    if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
+    if (!plan.changes.length) return { status: 'ok', message: plan.summary, diffs: [], result: plan.result ?? {} };
+    if (this.opts.check) {
+      for (const c of plan.changes) this.s.wouldInvalidate(c.invalidates);
+      return { status: 'changed', message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`, diffs: plan.diffs, result: plan.result ?? {} };
+    }
+    let last = { code: 0, stdout: '', stderr: '' };
+    const notify = !handler && t.notify.length ? t.notify : [];
+    for (const [n, c] of plan.changes.entries()) {
+      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script) : ch.script);
+      try {
+        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin);
+      } catch (e) {
+        if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
+        throw e;
+      }
+      if (n === 0 && notify.length) notify.forEach((x) => this.persisted.add(x));
+      this.s.invalidate(c.invalidates);
+      if (last.code !== 0) {
+        const err = new CommandError({ command: c.description, ...last });
+        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr } };
+      }
+    }
+    return {
+      status: 'changed',
+      message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
+      diffs: plan.diffs,
+      result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) },
+    };
+  }
+}
+
+export function isPlumbError(e: unknown): e is PlumbError {
+  return e instanceof PlumbError;
+}

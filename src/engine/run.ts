@@ -1,0 +1,217 @@
+// The run: plays in order; within a play, hosts in parallel (up to --forks), in `serial`
+// batches, each host running its task list independently. One connection per host for
+// the whole run. Input is validated for every host before any connection is made.
+import type { Inventory } from '../inventory/load.js';
+import { defaultUser } from '../inventory/load.js';
+import { resolvePattern } from '../inventory/pattern.js';
+import { InputError, PlumbError, UnreachableError, type InputProblem } from '../errors.js';
+import type { Vars } from '../modules/types.js';
+import type { Playbook, Play, Task } from '../playbook/load.js';
+import type { Emit, HostRecap } from '../report/events.js';
+import { Redactor } from '../report/redact.js';
+import type { Transport } from '../ssh/transport.js';
+import { PlayRunner } from './play.js';
+import { HostSession } from './session.js';
+import { prepareTask } from './task.js';
+
+export interface RunOptions {
+  mode: 'apply' | 'check';
+  diff: boolean;
+  limit?: string;
+  tags: string[];
+  skipTags: string[];
+  forks: number;
+  extraVars: Vars;
+  forceHandlers: boolean;
+  emit: Emit;
+  connect: (hostName: string) => Promise<Transport>;
+}
+
+export interface RunResult {
+  hosts: Record<string, HostRecap>;
+  durationMs: number;
+  /** 0 in sync (or applied cleanly), 2 check found drift, 1 failure or unreachable. */
+  exitCode: 0 | 1 | 2;
+}
+
+export function tagFilter(tags: string[], skip: string[]): (t: Task) => boolean {
+  return (t) => {
+    if (skip.length && t.tags.some((x) => skip.includes(x))) return false;
+    if (!tags.length || tags.includes('all')) return true;
+    return t.tags.includes('always') || t.tags.some((x) => tags.includes(x));
+  };
+}
+
+export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, registered: Vars = {}): Vars {
+  const h = inv.hosts.get(host)!;
+  const groups: Record<string, string[]> = {};
+  for (const g of inv.groups.values()) groups[g.name] = g.hosts;
+  const hostvars: Record<string, Vars> = {};
+  for (const [n, x] of inv.hosts) hostvars[n] = { ...x.vars, inventory_hostname: n };
+  return {
+    ...play.roleDefaults,
+    ...h.vars,
+    ...play.vars,
+    ...registered,
+    ...extra,
+    inventory_hostname: host,
+    group_names: h.groups.filter((g) => g !== 'all'),
+    groups,
+    hostvars,
+  };
+}
+
+export function playHosts(inv: Inventory, play: Play, limit?: string): string[] {
+  const hosts = resolvePattern(inv, play.hosts);
+  if (!limit) return hosts;
+  const allowed = new Set(resolvePattern(inv, limit));
+  return hosts.filter((h) => allowed.has(h));
+}
+
+/** Static checks that need variables: undefined names, bad loops, args after interpolation. */
+export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): void {
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  const selected = tagFilter(opts.tags, opts.skipTags);
+  const registered: Vars = {};
+  for (const play of book.plays) {
+    let hosts: string[];
+    try {
+      hosts = playHosts(inv, play, opts.limit);
+    } catch (e) {
+      const pos = { file: book.file, line: 1, col: 1 };
+      problems.push({ pos: play.loc ? posOfPlay(play) : pos, message: (e as Error).message, hint: `known groups and hosts: ${[...inv.groups.keys(), ...inv.hosts.keys()].join(', ')}` });
+      continue;
+    }
+    for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
+      if (t.register) registered[t.register] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
+    }
+    for (const host of hosts) {
+      const vars = hostVars(inv, play, host, opts.extraVars, registered);
+      for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
+        try {
+          prepareTask(t, vars);
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          for (const p of e.problems) {
+            const id = `${p.pos?.file}:${p.pos?.line}:${p.message}`;
+            if (seen.has(id)) continue;
+            seen.add(id);
+            problems.push({ ...p, message: `${p.message} (host ${host})` });
+          }
+        }
+      }
+    }
+  }
+  if (problems.length) throw new InputError(problems);
+}
+
+import { posOf } from '../schema/yaml.js';
+function posOfPlay(play: Play) {
+  return posOf(play.loc.src, [...play.loc.path, 'hosts']);
+}
+
+async function pool<T>(items: T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(size, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
+
+function batches(hosts: string[], serial: number | string | undefined): string[][] {
+  if (serial === undefined) return [hosts];
+  const n = typeof serial === 'number' ? serial : Math.max(1, Math.floor((hosts.length * Number(serial.replace('%', ''))) / 100));
+  const out: string[][] = [];
+  for (let i = 0; i < hosts.length; i += n) out.push(hosts.slice(i, i + n));
+  return out;
+}
+
+export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  checkReferences(inv, book, opts);
+  const redactor = new Redactor();
+  for (const h of inv.hosts.values()) redactor.add(h.secretValues);
+  for (const [k, v] of Object.entries(opts.extraVars)) if (/password|secret|token/i.test(k) && typeof v === 'string') redactor.add([v]);
+
+  const sessions = new Map<string, HostSession>();
+  const dead = new Map<string, HostRecap>(); // unreachable hosts
+  const connecting = new Map<string, Promise<HostSession | null>>();
+  const allHosts = [...new Set(book.plays.flatMap((p) => playHosts(inv, p, opts.limit)))];
+  opts.emit({ type: 'run', mode: opts.mode, playbook: book.file, hosts: allHosts });
+
+  const session = (name: string): Promise<HostSession | null> => {
+    let p = connecting.get(name);
+    if (!p) {
+      p = (async () => {
+        const t0 = Date.now();
+        try {
+          const transport = await opts.connect(name);
+          const h = inv.hosts.get(name)!;
+          const s = new HostSession(h, transport, h.conn.user ?? defaultUser(), redactor, opts.emit);
+          sessions.set(name, s);
+          return s;
+        } catch (e) {
+          if (!(e instanceof UnreachableError)) throw e;
+          dead.set(name, { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: true, execs: 0, durationMs: Date.now() - t0 });
+          opts.emit({ type: 'task', host: name, play: '', task: 'connect', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: Date.now() - t0 });
+          return null;
+        }
+      })();
+      connecting.set(name, p);
+    }
+    return p;
+  };
+
+  const selected = tagFilter(opts.tags, opts.skipTags);
+  try {
+    for (const play of book.plays) {
+      const hosts = playHosts(inv, play, opts.limit).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
+      opts.emit({ type: 'play', play: play.name, hosts });
+      let aborted = false;
+      for (const batch of batches(hosts, play.serial)) {
+        if (aborted) break;
+        await pool(batch, opts.forks, async (name) => {
+          const s = await session(name);
+          if (!s) return;
+          const t0 = Date.now();
+          const runner = new PlayRunner(s, play, book, () => hostVars(inv, play, name, opts.extraVars, s.registered), {
+            check: opts.mode === 'check',
+            diff: opts.diff,
+            forceHandlers: opts.forceHandlers,
+            selected,
+          });
+          try {
+            await runner.run();
+          } catch (e) {
+            if (e instanceof UnreachableError) {
+              s.recap.unreachable = true;
+              s.failed = true;
+              opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
+            } else if (e instanceof PlumbError) {
+              s.failed = true;
+              s.recap.failed++;
+              opts.emit({ type: 'task', host: name, play: play.name, task: 'error', handler: false, status: 'failed', message: redactor.redact(e.message), durationMs: 0 });
+            } else throw e;
+          } finally {
+            s.recap.durationMs += Date.now() - t0;
+            opts.emit({ type: 'host_done', host: name, play: play.name });
+          }
+        });
+        const failedInBatch = batch.filter((h) => dead.has(h) || sessions.get(h)?.failed).length;
+        if (play.maxFailPercentage !== undefined && batch.length && (failedInBatch * 100) / batch.length > play.maxFailPercentage) aborted = true;
+      }
+      if (aborted) break;
+    }
+  } finally {
+    await Promise.all([...sessions.values()].map((s) => s.transport.close()));
+  }
+
+  const hosts: Record<string, HostRecap> = {};
+  for (const h of allHosts) hosts[h] = dead.get(h) ?? sessions.get(h)?.recap ?? { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, durationMs: 0 };
+  const durationMs = Date.now() - started;
+  opts.emit({ type: 'recap', mode: opts.mode, hosts, durationMs });
+  const values = Object.values(hosts);
+  const exitCode = values.some((r) => r.failed || r.unreachable) ? 1 : opts.mode === 'check' && values.some((r) => r.changed) ? 2 : 0;
+  return { hosts, durationMs, exitCode };
+}

@@ -1,0 +1,93 @@
+// Strict expressions: `{{ expr }}` in task arguments, and `when:` conditions. They are
+// JavaScript evaluated against the host's variables; a name that is neither a variable nor
+// a JavaScript global is an error naming the variable. Never rendered as empty.
+import type { Vars } from '../modules/types.js';
+
+export class UndefinedName extends Error {
+  constructor(readonly variable: string) {
+    super(`undefined variable '${variable}'`);
+  }
+}
+
+const EJS_INTERNALS = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
+
+/** A `with` scope that throws on unknown names instead of yielding undefined. */
+export function strictScope(vars: Vars, helpers: Vars = {}, depth = 0): object {
+  const all: Vars = { ...helpers, ...vars };
+  return new Proxy(all, {
+    has(target, key) {
+      if (typeof key !== 'string') return false;
+      if (key in target) return true;
+      if (key.startsWith('__') || EJS_INTERNALS.has(key) || key in globalThis) return false;
+      return true; // claim it, so `get` can report it as undefined
+    },
+    get(target, key) {
+      if (typeof key !== 'string') return undefined; // Symbol.unscopables and friends
+      if (!(key in target)) throw new UndefinedName(key);
+      const v = target[key];
+      // Variables may refer to other variables ("{{ ansible_host }}:80"); resolve lazily, like Ansible.
+      if (typeof v === 'string' && hasTemplate(v) && depth < 8) return interpolateString(v, vars, depth + 1);
+      return v;
+    },
+  });
+}
+
+const compiled = new Map<string, (scope: object) => unknown>();
+
+function compile(expr: string): (scope: object) => unknown {
+  let fn = compiled.get(expr);
+  if (!fn) {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- playbooks are code, like Ansible's Jinja
+    fn = new Function('__scope', `with (__scope) { return (${expr}\n); }`) as (scope: object) => unknown;
+    compiled.set(expr, fn);
+  }
+  return fn;
+}
+
+export function helpersFor(vars: Vars): Vars {
+  return {
+    /** defined('name'): whether a variable exists, since `typeof x` is strict here too. */
+    defined: (name: string) => Object.prototype.hasOwnProperty.call(vars, name),
+  };
+}
+
+/** Evaluate one expression. Throws UndefinedName, or SyntaxError for bad JavaScript. */
+export function evaluate(expr: string, vars: Vars, depth = 0): unknown {
+  return compile(expr)(strictScope(vars, helpersFor(vars), depth));
+}
+
+const MUSTACHE = /\{\{([\s\S]*?)\}\}/g;
+const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
+
+export function hasTemplate(s: string): boolean {
+  return s.includes('{{');
+}
+
+/** Interpolate one string. A string that is exactly one {{ expr }} keeps the value's type. */
+export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
+  if (!hasTemplate(s)) return s;
+  const whole = WHOLE.exec(s);
+  if (whole && !whole[1]!.includes('}}')) return evaluate(whole[1]!.trim(), vars, depth);
+  return s.replace(MUSTACHE, (_m, expr: string) => {
+    const v = evaluate(expr.trim(), vars, depth);
+    if (v === undefined || v === null) throw new UndefinedName(expr.trim());
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  });
+}
+
+/** Deep interpolation over lists and mappings; `onPath` reports where a failure happened. */
+export function interpolate(value: unknown, vars: Vars, path: (string | number)[] = [], onError?: (path: (string | number)[], e: unknown) => never): unknown {
+  try {
+    if (typeof value === 'string') return interpolateString(value, vars);
+  } catch (e) {
+    if (onError) onError(path, e);
+    throw e;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError));
+  if (value && typeof value === 'object') {
+    const out: Vars = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, [...path, k], onError);
+    return out;
+  }
+  return value;
+}

@@ -1,0 +1,53 @@
+// EJS rendering with strict variables: an undefined name is an error naming the variable
+// and the template's file:line, never an empty string. No dates, users or hostnames are
+// injected ("ansible_managed" headers cause false changes on every run).
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, normalize, relative } from 'node:path';
+import ejs from 'ejs';
+import { InputError, UndefinedVariableError } from '../errors.js';
+import { helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
+import type { Vars } from '../modules/types.js';
+
+const cache = new Map<string, ejs.TemplateFunction>();
+
+export function templatePath(templatesDir: string, src: string): string {
+  const p = isAbsolute(src) ? src : normalize(join(templatesDir, src));
+  if (!isAbsolute(src) && relative(templatesDir, p).startsWith('..')) {
+    throw InputError.one(`template '${src}' is outside ${templatesDir}`, undefined, 'template src is relative to templates/');
+  }
+  return p;
+}
+
+function compile(file: string): ejs.TemplateFunction {
+  let fn = cache.get(file);
+  if (fn) return fn;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw InputError.one(`template not found: ${file}`, undefined, 'template src is relative to the templates/ folder, e.g. nginx/site.conf.ejs');
+  }
+  try {
+    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false });
+  } catch (e) {
+    throw InputError.one(`template ${file} does not compile: ${(e as Error).message.split('\n').slice(-1)[0]}`, undefined, 'check <% %> tags are balanced');
+  }
+  cache.set(file, fn);
+  return fn;
+}
+
+/** Render `file` with `vars`. Undefined names become UndefinedVariableError at file:line. */
+export function renderFile(file: string, vars: Vars): string {
+  const fn = compile(file);
+  try {
+    return fn(strictScope(vars, helpersFor(vars)) as ejs.Data);
+  } catch (e) {
+    // EJS's rethrow prefixes "file:line\n<context>\n\n"; keep the line, report our way.
+    const m = /^(.*):(\d+)\n/.exec((e as Error).message);
+    const line = m ? Number(m[2]) : 1;
+    const pos = { file, line, col: 1 };
+    if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template');
+    const last = (e as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? String(e);
+    throw InputError.one(`template error: ${last}`, pos, 'fix the expression on that line');
+  }
+}

@@ -1,0 +1,40 @@
+// Everything the engine has to say, as data. The engine emits these and never prints;
+// reporters (listr.ts, lines.ts, json.ts) turn them into output. Events are already
+// redacted: secret values never reach a reporter.
+import type { Diff } from '../modules/types.js';
+
+export type Status = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface HostRecap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  /** SSH execs made for this host (facts, changes, handlers). */
+  execs: number;
+  durationMs: number;
+}
+
+export type PlumbEvent =
+  | { type: 'run'; mode: 'apply' | 'check'; playbook: string; hosts: string[] }
+  | { type: 'play'; play: string; hosts: string[] }
+  | { type: 'task_start'; host: string; play: string; task: string; handler: boolean }
+  | {
+      type: 'task';
+      host: string;
+      play: string;
+      task: string;
+      handler: boolean;
+      status: Status;
+      /** What was (or in check mode would be) done, or why it failed. */
+      message?: string;
+      item?: string;
+      diff?: Diff[];
+      durationMs: number;
+    }
+  | { type: 'exec'; host: string; command: string; code: number; durationMs: number; purpose: 'facts' | 'change' | 'handlers' | 'connect' }
+  | { type: 'host_done'; host: string; play: string }
+  | { type: 'recap'; mode: 'apply' | 'check'; hosts: Record<string, HostRecap>; durationMs: number };
+
+export type Emit = (e: PlumbEvent) => void;

@@ -1,0 +1,79 @@
+// JSON Schema validation (ajv) that collects EVERY error and maps each back to file:line:col.
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { InputProblem } from '../errors.js';
+import { posOf, type YamlPath, type YamlSource } from './yaml.js';
+
+const Ajv = AjvModule.default ?? AjvModule;
+export const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+// `errorMessage` is an annotation: a schema node's own wording for its failure.
+ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+
+const cache = new WeakMap<object, ValidateFunction>();
+export function compile(schema: object): ValidateFunction {
+  let v = cache.get(schema);
+  if (!v) {
+    v = ajv.compile(schema);
+    cache.set(schema, v);
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === null || typeof v !== 'object') return String(v);
+  return Array.isArray(v) ? 'a list' : 'a mapping';
+}
+
+function explain(e: ErrorObject, value: unknown): { message: string; hint?: string; key?: string } {
+  const own = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
+  const field = e.instancePath.split('/').pop() || 'value';
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      return { key, message: `unknown key '${key}'`, hint: allowed.length ? `allowed keys here: ${allowed.join(', ')}` : undefined };
+    }
+    case 'required':
+      return { message: `missing required key '${(e.params as { missingProperty: string }).missingProperty}'` };
+    case 'type': {
+      const want = String((e.params as { type: string }).type);
+      const hint =
+        want.includes('boolean') && typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value)
+          ? 'YAML 1.2: yes/no/on/off are strings here; write true or false'
+          : want.includes('string') && typeof value === 'number'
+            ? `quote it: "${String(value)}"`
+            : undefined;
+      return { message: own ?? `'${field}' must be ${want.replace(',', ' or ')}, got ${describe(value)}`, hint };
+    }
+    case 'enum':
+      return { message: own ?? `'${field}' must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(describe).join(', ')}, got ${describe(value)}` };
+    case 'pattern':
+      return { message: own ?? `'${field}' is ${describe(value)}, which does not match ${String((e.params as { pattern: string }).pattern)}` };
+    default:
+      return { message: own ?? `'${field}' ${e.message ?? 'is invalid'}` };
+  }
+}
+
+/** Validate `value` (found at `base` inside `src`) and return every problem, positioned. */
+export function validate(schema: object, value: unknown, src: YamlSource, base: YamlPath = [], context = ''): InputProblem[] {
+  const fn = compile(schema);
+  if (fn(value)) return [];
+  const errors = fn.errors ?? [];
+  // oneOf/anyOf summaries are noise when a more specific error exists at or below the same place.
+  const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  const chosen = specific.length ? specific : errors;
+  const seen = new Set<string>();
+  const problems: InputProblem[] = [];
+  for (const e of chosen) {
+    const rel = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path: YamlPath = [...base, ...rel.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+    const { message, hint, key } = explain(e, e.data);
+    const pos = key ? posOf(src, [...path, key], true) : posOf(src, path, e.keyword === 'additionalProperties');
+    const text = context ? `${context}: ${message}` : message;
+    const id = `${pos.line}:${pos.col}:${text}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    problems.push({ pos, message: text, hint });
+  }
+  return problems;
+}

@@ -1,0 +1,75 @@
+// YAML loading with source positions. Every value the operator wrote can be traced back to
+// file:line:col, so schema errors, undefined variables and bad patterns point at the line.
+import { readFileSync } from 'node:fs';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { InputError, type InputProblem, type SourcePos } from '../errors.js';
+
+export type YamlPath = readonly (string | number)[];
+
+export interface YamlSource {
+  file: string;
+  doc: Document.Parsed;
+  lines: LineCounter;
+  value: unknown;
+}
+
+/** A value plus where it came from, for lazy positions. */
+export interface Located {
+  src: YamlSource;
+  path: YamlPath;
+}
+
+export function loadYaml(file: string, text?: string): YamlSource {
+  let body: string;
+  try {
+    body = text ?? readFileSync(file, 'utf8');
+  } catch (e) {
+    throw InputError.one(`cannot read ${file}: ${(e as Error).message}`, undefined, 'check the path');
+  }
+  const lines = new LineCounter();
+  // YAML 1.2 core schema: yes/no/on/off stay strings, 0644 is the integer 644 (caught by schemas).
+  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const problems: InputProblem[] = doc.errors.map((e) => {
+    const p = lines.linePos(e.pos[0]);
+    return {
+      pos: { file, line: p.line, col: p.col },
+      message: `invalid YAML: ${e.message.split('\n')[0]}`,
+      hint: e.code === 'DUPLICATE_KEY' ? 'remove or rename the duplicated key' : 'check indentation, quoting and colons on this line',
+    };
+  });
+  if (problems.length) throw new InputError(problems);
+  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }) };
+}
+
+function nodeAt(src: YamlSource, path: YamlPath, wantKey: boolean): Node | null {
+  let node: unknown = src.doc.contents;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) return node as Node;
+      if (last && wantKey) return pair.key as Node;
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)];
+      if (item === undefined) return node as Node;
+      node = item;
+    } else {
+      return (node as Node) ?? null;
+    }
+  }
+  return (node as Node) ?? null;
+}
+
+/** Position of the value at `path` (or of its key with wantKey), falling back to the nearest parent. */
+export function posOf(src: YamlSource, path: YamlPath, wantKey = false): SourcePos {
+  const node = nodeAt(src, path, wantKey);
+  const offset = node?.range?.[0] ?? 0;
+  const p = src.lines.linePos(offset);
+  return { file: src.file, line: p.line, col: p.col };
+}
+
+export function locPos(l: Located, wantKey = false): SourcePos {
+  return posOf(l.src, l.path, wantKey);
+}
