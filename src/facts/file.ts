@@ -40,3 +40,13 @@ else echo absent; fi`),
     },
   };
 }
+
+/** Only whether something (file, directory, link, even dangling) is at a path: cheap, no hashing. */
+export function pathExistsFact(path: string): Fact<boolean> {
+  const p = quote(path);
+  return {
+    key: `file:${path}#exists`,
+    probe: raw(`[ -e ${p} ] || [ -L ${p} ]`),
+    parse: (_out: string, code: number): boolean => code === 0,
+  };
+}

@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { defineModule } from './types.js';
 import { planPutFile, putFileFacts, type PutFileArgs } from './common/put-file.js';
-import { fileAttrSchema } from './common/schema.js';
+import { putFileSchema } from './common/schema.js';
 
 export interface CopyArgs extends PutFileArgs {
   content?: string;
@@ -20,16 +20,14 @@ export default defineModule<CopyArgs>({
   schema: {
     type: 'object',
     properties: {
-      dest: { type: 'string', minLength: 1, pattern: '^/' },
+      ...putFileSchema,
       content: { type: 'string' },
       src: { type: 'string', minLength: 1 },
-      ...fileAttrSchema,
-      validate: { type: 'string', pattern: '%s' },
-      backup: { type: 'boolean' },
     },
     required: ['dest'],
     oneOf: [{ required: ['content'] }, { required: ['src'] }],
     additionalProperties: false,
+    errorMessage: 'copy needs exactly one of content or src',
   },
   facts: (args, ctx) => putFileFacts(args, ctx),
   plan: (args, facts, ctx) => planPutFile(args, contentOf(args, ctx.readLocal), facts, ctx),

@@ -4,8 +4,9 @@
 import { createHash } from 'node:crypto';
 import { raw, sh, script } from '../../sh.js';
 import { TaskError } from '../../errors.js';
-import { fileFact, MAX_DIFF_BYTES, type FileState } from '../../facts/file.js';
+import { fileFact, MAX_DIFF_BYTES, normalizeMode, type FileState } from '../../facts/file.js';
 import type { Fact, FactResults } from '../../facts/types.js';
+import { steps } from './steps.js';
 import { definePlan, type Change, type Diff, type ModuleContext, type Plan } from '../types.js';
 
 export interface PutFileArgs {
@@ -28,8 +29,12 @@ function isText(b: Buffer): boolean {
 }
 
 export function contentDiff(path: string, before: FileState, after: Buffer): Diff {
-  const beforeText =
-    before.kind !== 'file' ? '' : before.content && isText(before.content) ? before.content.toString('utf8') : `<binary or large file, sha256 ${before.sha256}>\n`;
+  let beforeText = '';
+  if (before.kind === 'file') {
+    if (before.content && isText(before.content)) beforeText = before.content.toString('utf8');
+    else if (before.content || before.size > MAX_DIFF_BYTES) beforeText = `<binary or large file, sha256 ${before.sha256}>\n`;
+    else beforeText = `<content not fetched (run with --diff), sha256 ${before.sha256}>\n`;
+  }
   const afterText = isText(after) ? after.toString('utf8') : `<binary or large file, sha256 ${sha256(after)}>\n`;
   return { label: path, before: beforeText, after: afterText };
 }
@@ -38,18 +43,62 @@ export function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-/** The atomic write script. `validate` gets the temp path in place of %s. */
-function writeScript(args: PutFileArgs, mode: string, owner: string, group: string, exists: boolean): Change['script'] {
-  const dir = args.dest.replace(/\/[^/]*$/, '') || '/';
+/** Directories whose files systemd reads: writing there can change what `systemctl show` reports. */
+const UNIT_DIRS = /^\/(etc|run|lib|usr\/lib)\/systemd\/(system|user)\//;
+
+/** What writing `path` can alter, for fact invalidation. */
+export function pathInvalidates(path: string): string[] {
+  return UNIT_DIRS.test(path) ? [`file:${path}`, 'svc:*'] : [`file:${path}`];
+}
+
+export function parentDir(path: string): string {
+  return path.replace(/\/+[^/]*\/*$/, '') || '/';
+}
+
+/** chown argument for the attributes given: "u:g", "u", ":g", or null for none. */
+export function ownerSpec(owner: string | undefined, group: string | undefined): string | null {
+  if (owner !== undefined && group !== undefined) return `${owner}:${group}`;
+  if (owner !== undefined) return owner;
+  if (group !== undefined) return `:${group}`;
+  return null;
+}
+
+/** Does the fact's owner/group satisfy the wanted one? Numeric ids are not resolved: use names. */
+export function attrsMatch(
+  st: { mode: string; owner: string; group: string },
+  want: { mode?: string; owner?: string; group?: string },
+): boolean {
+  return (
+    (want.mode === undefined || st.mode === normalizeMode(want.mode)) &&
+    (want.owner === undefined || st.owner === want.owner) &&
+    (want.group === undefined || st.group === want.group)
+  );
+}
+
+export function attrLine(a: { mode?: string; owner?: string; group?: string }): string {
+  return (
+    [a.owner !== undefined ? `owner=${a.owner}` : '', a.group !== undefined ? `group=${a.group}` : '', a.mode !== undefined ? `mode=${normalizeMode(a.mode)}` : '']
+      .filter((s) => s !== '')
+      .join(' ') + '\n'
+  );
+}
+
+/**
+ * The atomic write script; stdin is the content. `validate` gets the temp path in place of %s.
+ * The temp file is named ".plumb.XXXXXX" so that include globs (conf.d/*.conf) never see it.
+ */
+export function writeScript(args: PutFileArgs, mode: string, chown: string | null, exists: boolean): Change['script'] {
+  const dir = parentDir(args.dest);
+  // `validate` is the operator's own shell command; only %s is substituted.
   const validate = args.validate ? raw(args.validate.split('%s').join('"$tmp"')) : null;
   return script(
     raw('set -e'),
     sh`tmp=$(mktemp ${`${dir}/.plumb.XXXXXX`})`,
     raw(`trap 'rm -f "$tmp"' EXIT`),
     raw('cat > "$tmp"'),
-    sh`chown ${`${owner}:${group}`} "$tmp"`,
+    chown !== null ? sh`chown ${chown} "$tmp"` : null,
     sh`chmod ${mode} "$tmp"`,
-    validate && script(raw('if ! ( '), validate, raw(` ) </dev/null >&2; then echo "validation failed: ${args.validate?.replace(/["\\$`]/g, '\\$&')}" >&2; exit 3; fi`)),
+    validate && script(raw('if ! ('), validate, sh`) </dev/null >&2; then echo ${`validation failed: ${args.validate ?? ''}`} >&2; exit 3; fi`),
     args.backup && exists ? sh`cp -p ${args.dest} ${args.dest}.$(date +%Y%m%d%H%M%S)~` : null,
     raw('sync "$tmp"'),
     sh`mv -f "$tmp" ${args.dest}`,
@@ -65,13 +114,14 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
     // Replacing a directory or following a link silently is how configs get lost.
     throw new TaskError(`${args.dest} is a ${st.kind}; refusing to replace it with a file`, 'remove it first with a file: task (state: absent), or choose another dest');
   }
-  const want = sha256(content);
   const exists = st.kind === 'file';
-  const mode = args.mode ?? (exists ? st.mode : '0644');
-  const owner = args.owner ?? (exists ? st.owner : 'root');
-  const group = args.group ?? (exists ? st.group : 'root');
-  const contentDrift = !exists || st.sha256 !== want;
-  const attrDrift = exists && (st.mode !== mode || st.owner !== owner || st.group !== group);
+  // Unspecified attributes keep the live file's; a new file gets 0644 and the writer's
+  // ownership (root under become).
+  const mode = normalizeMode(args.mode ?? (exists ? st.mode : '0644'));
+  const owner = args.owner ?? (exists ? st.owner : undefined);
+  const group = args.group ?? (exists ? st.group : undefined);
+  const contentDrift = !exists || st.sha256 !== sha256(content);
+  const attrDrift = exists && !attrsMatch(st, { mode, owner, group });
   if (!contentDrift && !attrDrift) return definePlan({ summary: 'in sync' });
 
   const diffs: Diff[] = [];
@@ -79,26 +129,27 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
   if (attrDrift && exists) {
     diffs.push({
       label: `${args.dest} (attributes)`,
-      before: `owner=${st.owner} group=${st.group} mode=${st.mode}\n`,
-      after: `owner=${owner} group=${group} mode=${mode}\n`,
+      before: attrLine({ owner: st.owner, group: st.group, mode: st.mode }),
+      after: attrLine({ owner, group, mode }),
     });
   }
+  const invalidates = pathInvalidates(args.dest);
+  const chown = ownerSpec(owner, group);
   const changes: Change[] = contentDrift
     ? [
         {
           description: `${exists ? 'update' : 'create'} ${args.dest}`,
-          script: writeScript(args, mode, owner, group, exists),
+          script: writeScript(args, mode, chown, exists),
           stdin: content,
-          invalidates: [`file:${args.dest}`],
+          invalidates,
         },
       ]
     : [
         {
           description: `set attributes of ${args.dest}`,
-          script: script(sh`chown ${`${owner}:${group}`} ${args.dest}`, sh`chmod ${mode} ${args.dest}`),
-          invalidates: [`file:${args.dest}`],
+          script: steps(chown !== null ? sh`chown ${chown} ${args.dest}` : null, sh`chmod ${mode} ${args.dest}`),
+          invalidates,
         },
       ];
   return definePlan({ changes, diffs, summary: changes.map((c) => c.description).join('; ') });
 }
-

@@ -11,3 +11,28 @@ export const fileAttrSchema = {
   group: { type: 'string', minLength: 1 },
   mode: modeSchema,
 } as const;
+
+/** An absolute path without "." or ".." segments: what plumb writes to is what the task says. */
+export const absPathSchema = {
+  type: 'string',
+  pattern: '^(?!.*/\\.\\.?(/|$))/.*$',
+  errorMessage: 'must be an absolute path (starting with /) without . or .. segments',
+} as const;
+
+/** dest/owner/group/mode/validate/backup: the arguments of copy and template. */
+export const putFileSchema = {
+  dest: absPathSchema,
+  ...fileAttrSchema,
+  validate: { type: 'string', pattern: '%s', errorMessage: "validate must contain %s (the temp file's path)" },
+  backup: { type: 'boolean' },
+} as const;
+
+/** A string or a non-empty list of strings (package names, groups). */
+export function oneOrMany(item: Record<string, unknown>): Record<string, unknown> {
+  return { anyOf: [item, { type: 'array', items: item, minItems: 1 }] };
+}
+
+export function asList<T>(v: T | readonly T[] | undefined): T[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
+}

@@ -1,0 +1,167 @@
+// ufw:state — ufw's configuration read from its own files, not from `ufw status`: that is
+// slow (~2.5 s) and says nothing while ufw is inactive, whereas user.rules holds every rule
+// as a "### tuple ###" line whether or not the firewall is enabled.
+import { raw } from '../sh.js';
+import type { Fact } from './types.js';
+
+export type UfwPolicy = 'allow' | 'deny' | 'reject';
+
+export interface UfwRule {
+  action: string; // allow | deny | reject | limit
+  log: string; // '' | log | log-all
+  route: boolean;
+  proto: string; // tcp | udp | any | ...
+  dport: string; // '22', '80,443', '6000:6007', 'any'
+  dst: string; // '0.0.0.0/0', '::/0', '10.0.0.0/8', ...
+  sport: string;
+  src: string;
+  direction: string; // 'in', 'out', 'in_eth0', ...
+  dapp: string; // '' unless an application profile rule
+  sapp: string;
+  comment: string; // decoded
+  v6: boolean; // from user6.rules
+}
+
+export type UfwState =
+  | { installed: false }
+  | {
+      installed: true;
+      /** False when /etc/ufw/user.rules exists but cannot be read (no become). */
+      readable: boolean;
+      enabled: boolean;
+      defaultIncoming: UfwPolicy;
+      defaultOutgoing: UfwPolicy;
+      defaultRouted: UfwPolicy;
+      logging: string; // off | low | medium | high | full
+      ipv6: boolean;
+      rules: UfwRule[];
+      /** Ports sshd listens on (sshd -T, else sshd_config, else 22). */
+      sshPorts: number[];
+    };
+
+const PROBE = `if ! command -v ufw >/dev/null 2>&1 && [ ! -x /usr/sbin/ufw ]; then echo @missing; exit 0; fi
+echo @conf; cat /etc/ufw/ufw.conf 2>/dev/null
+echo @default; cat /etc/default/ufw 2>/dev/null
+for v in 4 6; do
+  f=/etc/ufw/user.rules; [ $v = 6 ] && f=/etc/ufw/user6.rules
+  echo "@rules$v"
+  if [ ! -e $f ]; then :; elif [ -r $f ]; then grep '^### tuple ###' $f; else echo @unreadable; fi
+done
+echo @sshd
+{ sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i '^port ' || grep -iE '^[[:space:]]*Port[[:space:]]+[0-9]+' /etc/ssh/sshd_config 2>/dev/null
+:`;
+
+function kv(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const r = /^\s*([A-Z_0-9]+)\s*=\s*"?([^"#]*?)"?\s*(#.*)?$/.exec(line);
+    if (r?.[1] !== undefined) m.set(r[1], r[2] ?? '');
+  }
+  return m;
+}
+
+function policy(v: string | undefined, dflt: UfwPolicy): UfwPolicy {
+  switch ((v ?? '').toUpperCase()) {
+    case 'ACCEPT':
+      return 'allow';
+    case 'DROP':
+      return 'deny';
+    case 'REJECT':
+      return 'reject';
+    default:
+      return dflt;
+  }
+}
+
+function hexDecode(h: string): string {
+  return /^[0-9a-fA-F]*$/.test(h) && h.length % 2 === 0 ? Buffer.from(h, 'hex').toString('utf8') : h;
+}
+
+/** Parse one "### tuple ###" line as ufw's backend writes it (with or without app fields). */
+export function parseTuple(line: string, v6: boolean): UfwRule | null {
+  const body = line.replace(/^### tuple ###\s*/, '').trim();
+  if (body === line.trim()) return null;
+  const tokens = body.split(/\s+/);
+  let comment = '';
+  const last = tokens[tokens.length - 1];
+  if (last?.startsWith('comment=')) {
+    comment = hexDecode(last.slice('comment='.length));
+    tokens.pop();
+  }
+  if (tokens.length < 6) return null;
+  const [rawAction = '', proto = '', dport = '', dst = '', sport = '', src = ''] = tokens;
+  let dapp = '';
+  let sapp = '';
+  let direction = 'in';
+  if (tokens.length >= 9) {
+    dapp = tokens[6] === '-' ? '' : (tokens[6] ?? '').replace(/%20/g, ' ');
+    sapp = tokens[7] === '-' ? '' : (tokens[7] ?? '').replace(/%20/g, ' ');
+    direction = tokens[8] ?? 'in';
+  } else if (tokens.length >= 7) {
+    direction = tokens[6] ?? 'in';
+  }
+  const route = rawAction.startsWith('route:');
+  const a = route ? rawAction.slice('route:'.length) : rawAction;
+  const us = a.indexOf('_');
+  return {
+    action: us < 0 ? a : a.slice(0, us),
+    log: us < 0 ? '' : a.slice(us + 1),
+    route,
+    proto,
+    dport,
+    dst,
+    sport,
+    src,
+    direction,
+    dapp,
+    sapp,
+    comment,
+    v6,
+  };
+}
+
+export function parseUfw(out: string): UfwState {
+  const sections = new Map<string, string[]>();
+  let cur = '';
+  for (const line of out.split('\n')) {
+    if (/^@\w+$/.test(line)) {
+      cur = line.slice(1);
+      sections.set(cur, []);
+      continue;
+    }
+    sections.get(cur)?.push(line);
+  }
+  if (sections.has('missing') || !sections.has('conf')) return { installed: false };
+  const conf = kv((sections.get('conf') ?? []).join('\n'));
+  const dflt = kv((sections.get('default') ?? []).join('\n'));
+  const r4 = sections.get('rules4') ?? [];
+  const r6 = sections.get('rules6') ?? [];
+  const rules: UfwRule[] = [];
+  for (const [lines, v6] of [[r4, false], [r6, true]] as const) {
+    for (const l of lines) {
+      const r = parseTuple(l, v6);
+      if (r) rules.push(r);
+    }
+  }
+  const ports = (sections.get('sshd') ?? [])
+    .map((l) => /^\s*port\s+(\d+)/i.exec(l)?.[1])
+    .filter((p): p is string => p !== undefined)
+    .map(Number);
+  const level = (conf.get('LOGLEVEL') ?? 'low').toLowerCase();
+  return {
+    installed: true,
+    readable: !sections.has('unreadable'),
+    enabled: (conf.get('ENABLED') ?? 'no').toLowerCase() === 'yes',
+    defaultIncoming: policy(dflt.get('DEFAULT_INPUT_POLICY'), 'deny'),
+    defaultOutgoing: policy(dflt.get('DEFAULT_OUTPUT_POLICY'), 'allow'),
+    defaultRouted: policy(dflt.get('DEFAULT_FORWARD_POLICY'), 'deny'),
+    logging: level === 'on' ? 'low' : level,
+    ipv6: (dflt.get('IPV6') ?? 'yes').toLowerCase() !== 'no',
+    rules,
+    sshPorts: ports.length ? [...new Set(ports)] : [22],
+  };
+}
+
+export function ufwFact(): Fact<UfwState> {
+  return { key: 'ufw:state', probe: raw(PROBE), parse: (out: string) => parseUfw(out) };
+}

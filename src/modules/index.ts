@@ -1,0 +1,26 @@
+// The module registry: YAML key -> module. One file per module, named after its key.
+import type { Module } from './types.js';
+import apt from './apt.js';
+import command from './command.js';
+import copy from './copy.js';
+import file from './file.js';
+import group from './group.js';
+import service from './service.js';
+import shell from './shell.js';
+import template from './template.js';
+import ufw from './ufw.js';
+import user from './user.js';
+
+// `any`: each module has its own args type; the engine validates args against module.schema first.
+export const modules: Record<string, Module<any>> = {
+  apt,
+  command,
+  copy,
+  file,
+  group,
+  service,
+  shell,
+  template,
+  ufw,
+  user,
+};

@@ -1,0 +1,129 @@
+// service: a systemd unit's run state (started, stopped, restarted, reloaded) and whether
+// it starts at boot. restarted/reloaded always change: they are what handlers are for.
+import { sh } from '../sh.js';
+import { steps } from './common/steps.js';
+import { TaskError } from '../errors.js';
+import { serviceFact, type ServiceState } from '../facts/svc.js';
+import { defineModule, definePlan, type Plan } from './types.js';
+
+export interface ServiceArgs {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  daemon_reload?: boolean;
+}
+
+// `systemctl is-enabled` exits 0 for these: the unit starts at boot or is pulled in.
+const ENABLED = new Set(['enabled', 'enabled-runtime', 'alias', 'static', 'indirect', 'generated', 'transient']);
+// Nothing to disable: only `enabled` (and runtime/linked variants) have symlinks to remove.
+const DISABLED = new Set(['disabled', 'static', 'indirect', 'generated', 'transient', 'masked', 'masked-runtime', 'bad', '']);
+const RUNNING = new Set(['active', 'activating', 'reloading']);
+
+function runState(active: string): string {
+  return RUNNING.has(active) ? 'started' : 'stopped';
+}
+
+function stateText(run?: string, enabled?: boolean | string): string {
+  return (run !== undefined ? `state=${run}\n` : '') + (enabled !== undefined ? `enabled=${String(enabled)}\n` : '');
+}
+
+export default defineModule<ServiceArgs>({
+  name: 'service',
+  schema: {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9:_.@\\\\-]+$', errorMessage: 'name must be a systemd unit name such as "nginx" or "nginx.service"' },
+      state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: { type: 'boolean' },
+      daemon_reload: { type: 'boolean' },
+    },
+    required: ['name'],
+    additionalProperties: false,
+    anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { required: ['daemon_reload'] }],
+    errorMessage: 'service needs at least one of state, enabled or daemon_reload',
+  },
+  facts: (args) => [serviceFact(args.name)],
+  plan(args, facts, ctx): Plan {
+    const fact = serviceFact(args.name);
+    const st: ServiceState = facts.get(fact);
+    const unit = args.name;
+    if (st.kind === 'no-systemd') throw new TaskError(`cannot manage ${unit}: ${st.message}`, 'the service module needs a host booted with systemd');
+
+    // The unit may come later: from a package installed earlier in this run (check mode:
+    // not applied yet), or from a unit file that daemon_reload will load.
+    const notFound = st.load === 'not-found';
+    const pending = notFound && (ctx.mayChange(fact) || args.daemon_reload === true);
+    if (notFound && !pending) {
+      throw new TaskError(`unit ${unit} not found`, 'install the package that provides it first, or write its unit file and set daemon_reload: true');
+    }
+    if (st.load === 'masked' && (args.state === 'started' || args.state === 'restarted' || args.state === 'reloaded' || args.enabled === true)) {
+      throw new TaskError(`unit ${unit} is masked`, `unmask it first: systemctl unmask ${unit}`);
+    }
+
+    const before = notFound ? { run: 'stopped', enabled: false } : { run: runState(st.active), enabled: ENABLED.has(st.unitFile) };
+    const cmds: ReturnType<typeof sh>[] = [];
+    const what: string[] = [];
+    let runAfter: string | undefined;
+    switch (args.state) {
+      case 'started':
+        runAfter = 'started';
+        if (before.run !== 'started') {
+          cmds.push(sh`systemctl start -- ${unit}`);
+          what.push('start');
+        }
+        break;
+      case 'stopped':
+        runAfter = 'stopped';
+        if (before.run !== 'stopped') {
+          cmds.push(sh`systemctl stop -- ${unit}`);
+          what.push('stop');
+        }
+        break;
+      case 'restarted':
+        runAfter = 'restarted';
+        cmds.push(sh`systemctl restart -- ${unit}`);
+        what.push('restart');
+        break;
+      case 'reloaded':
+        // A stopped service has nothing to reload: start it with the new configuration.
+        runAfter = 'reloaded';
+        cmds.push(before.run === 'started' ? sh`systemctl reload -- ${unit}` : sh`systemctl start -- ${unit}`);
+        what.push(before.run === 'started' ? 'reload' : 'start');
+        break;
+      case undefined:
+        break;
+    }
+    let enabledAfter: boolean | undefined;
+    if (args.enabled !== undefined) {
+      enabledAfter = args.enabled;
+      const ok = args.enabled ? !notFound && ENABLED.has(st.unitFile) : notFound || DISABLED.has(st.unitFile);
+      if (!ok) {
+        cmds.push(args.enabled ? sh`systemctl enable -- ${unit}` : sh`systemctl disable -- ${unit}`);
+        what.push(args.enabled ? 'enable' : 'disable');
+      }
+    }
+    // daemon-reload when asked and either something else happens or systemd has stale unit files.
+    const reload = args.daemon_reload === true && (cmds.length > 0 || notFound || (!notFound && st.needReload));
+    if (reload) what.unshift('daemon-reload');
+    if (what.length === 0) return definePlan({ summary: 'in sync' });
+
+    const description = `${what.join(', ')} ${unit}`;
+    return definePlan({
+      changes: [
+        {
+          description,
+          script: steps(reload ? sh`systemctl daemon-reload` : null, ...cmds),
+          invalidates: reload ? ['svc:*'] : [`svc:${unit}`, `svc:${unit.replace(/\.service$/, '')}`, `svc:${unit.replace(/\.service$/, '')}.service`],
+        },
+      ],
+      diffs: [
+        {
+          label: `service ${unit}`,
+          before: (notFound ? 'unit not loaded yet\n' : '') + stateText(args.state !== undefined ? before.run : undefined, args.enabled !== undefined ? before.enabled : undefined),
+          after: stateText(runAfter, enabledAfter),
+        },
+      ],
+      summary: description,
+    });
+  },
+});
