@@ -236,6 +236,11 @@ export function program(): Command {
 
 const entry = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (entry === fileURLToPath(import.meta.url)) {
+  // A closed pipe (plumb ... | head) is not an error worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
   program()
     .parseAsync(process.argv)
     .catch((e: unknown) => {

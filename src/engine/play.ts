@@ -11,7 +11,8 @@ import type { HostSession } from './session.js';
 import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { UndefinedName } from '../playbook/expr.js';
+import { interpolate, UndefinedName } from '../playbook/expr.js';
+import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 
 export interface PlayOptions {
   check: boolean;
@@ -86,7 +87,22 @@ export class PlayRunner {
     return slot.prepared.instances.flatMap((i) => m.facts(i.args as never, this.ctx(slot.task, { ...vars, [slot.task.loopVar]: i.item })));
   }
 
+  /** Secret-named play vars and role defaults join the redactor once resolved for this host. */
+  private registerSecrets(): void {
+    const vars = this.vars();
+    const explicit = new Set(Array.isArray(vars.plumb_secret_vars) ? (vars.plumb_secret_vars as unknown[]).map(String) : []);
+    for (const name of Object.keys({ ...this.play.roleDefaults, ...this.play.vars })) {
+      if (!isSecretName(name, explicit) && !this.s.host.secretNames.has(name)) continue;
+      try {
+        this.s.redactor.add(secretLeaves(interpolate(vars[name], vars)));
+      } catch {
+        // An unresolvable secret is reported where a task uses it.
+      }
+    }
+  }
+
   async run(): Promise<void> {
+    this.registerSecrets();
     const tasks = this.play.tasks.filter(this.opts.selected);
     const registers = new Set(this.play.tasks.map((t) => t.register).filter((r): r is string => !!r));
     const slots = tasks.map((t) => this.prepare(t, registers));

@@ -4,7 +4,7 @@ import type { InputProblem } from '../errors.js';
 import { posOf, type YamlPath, type YamlSource } from './yaml.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-export const ajv = new Ajv({ allErrors: true, strict: true, verbose: true, allowUnionTypes: true });
+export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true, allowUnionTypes: true });
 // `errorMessage` is an annotation: a schema node's own wording for its failure.
 ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
 
