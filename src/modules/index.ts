@@ -5,6 +5,9 @@ import command from './command.js';
 import copy from './copy.js';
 import file from './file.js';
 import group from './group.js';
+import mysql_db from './mysql_db.js';
+import mysql_replication from './mysql_replication.js';
+import mysql_user from './mysql_user.js';
 import service from './service.js';
 import shell from './shell.js';
 import template from './template.js';
@@ -18,6 +21,9 @@ export const modules: Record<string, Module<any>> = {
   copy,
   file,
   group,
+  mysql_db,
+  mysql_replication,
+  mysql_user,
   service,
   shell,
   template,
