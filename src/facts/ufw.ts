@@ -1,7 +1,7 @@
 // ufw:state — ufw's configuration read from its own files, not from `ufw status`: that is
 // slow (~2.5 s) and says nothing while ufw is inactive, whereas user.rules holds every rule
 // as a "### tuple ###" line whether or not the firewall is enabled.
-import { raw } from '../sh.js';
+import { raw, script, sh } from '../sh.js';
 import type { Fact } from './types.js';
 
 export type UfwPolicy = 'allow' | 'deny' | 'reject';
@@ -39,16 +39,18 @@ export type UfwState =
       sshPorts: number[];
     };
 
-const PROBE = `if ! command -v ufw >/dev/null 2>&1 && [ ! -x /usr/sbin/ufw ]; then echo @missing; exit 0; fi
-echo @conf; cat /etc/ufw/ufw.conf 2>/dev/null
-echo @default; cat /etc/default/ufw 2>/dev/null
+// $r is a root prefix: "" on hosts, a temp dir in tests.
+const PROBE = `if ! command -v ufw >/dev/null 2>&1 && [ ! -x "$r/usr/sbin/ufw" ]; then echo @missing; exit 0; fi
+echo @conf; cat "$r/etc/ufw/ufw.conf" 2>/dev/null
+echo @default; cat "$r/etc/default/ufw" 2>/dev/null
 for v in 4 6; do
-  f=/etc/ufw/user.rules; [ $v = 6 ] && f=/etc/ufw/user6.rules
+  f="$r/etc/ufw/user.rules"; [ $v = 6 ] && f="$r/etc/ufw/user6.rules"
   echo "@rules$v"
-  if [ ! -e $f ]; then :; elif [ -r $f ]; then grep '^### tuple ###' $f; else echo @unreadable; fi
+  if [ ! -e "$f" ]; then :; elif [ -r "$f" ]; then grep '^### tuple ###' "$f"; else echo @unreadable; fi
 done
 echo @sshd
-{ sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i '^port ' || grep -iE '^[[:space:]]*Port[[:space:]]+[0-9]+' /etc/ssh/sshd_config 2>/dev/null
+{ [ -z "$r" ] && { sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i '^port '; } ||
+  grep -iE '^[[:space:]]*Port[[:space:]]+[0-9]+' "$r/etc/ssh/sshd_config" 2>/dev/null
 :`;
 
 function kv(text: string): Map<string, string> {
@@ -162,6 +164,7 @@ export function parseUfw(out: string): UfwState {
   };
 }
 
-export function ufwFact(): Fact<UfwState> {
-  return { key: 'ufw:state', probe: raw(PROBE), parse: (out: string) => parseUfw(out) };
+/** `root` only exists for tests, to read fixture files instead of /etc. */
+export function ufwFact(root = ''): Fact<UfwState> {
+  return { key: 'ufw:state', probe: script(sh`r=${root}`, raw(PROBE)), parse: (out: string) => parseUfw(out) };
 }

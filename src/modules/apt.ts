@@ -4,8 +4,9 @@ import { raw, sh, type Shell } from '../sh.js';
 import { aptCacheFact, aptCandidateFact, pkgFact, type PkgStates } from '../facts/pkg.js';
 import type { Fact } from '../facts/types.js';
 import { defineModule, definePlan, type Change, type Diff, type Plan } from './types.js';
-import { asList, oneOrMany } from './common/schema.js';
+import { asList, oneOrMany, has } from './common/schema.js';
 import { steps } from './common/steps.js';
+import { PROBES } from './common/put-file.js';
 
 export interface AptArgs {
   name?: string | string[];
@@ -24,8 +25,8 @@ const PKG = {
   errorMessage: 'a package name is lowercase letters, digits, + . - and an optional :arch',
 } as const;
 
-// Packages create files, units, users and groups.
-const INSTALL_INVALIDATES = ['pkg:*', 'file:*', 'svc:*', 'user:*', 'group:*'];
+// Packages create files, units, users and groups (and ufw's state when it is ufw).
+const INSTALL_INVALIDATES = ['pkg:*', 'file:*', 'svc:*', 'user:*', 'group:*', 'ufw:*', PROBES];
 
 /** Non-interactive apt-get: no debconf prompts, keep locally modified config files, wait for the dpkg lock. */
 const APT_ENV = raw('export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1');
@@ -59,7 +60,7 @@ export default defineModule<AptArgs>({
       install_recommends: { type: 'boolean' },
     },
     additionalProperties: false,
-    anyOf: [{ required: ['name'] }, { required: ['update_cache'] }],
+    anyOf: [has('name'), has('update_cache')],
     errorMessage: 'apt needs name (packages) and/or update_cache',
   },
   facts(args): Fact<unknown>[] {

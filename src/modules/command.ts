@@ -4,6 +4,7 @@
 // splitting. Idempotent only through creates, removes or unless.
 import { sh } from '../sh.js';
 import { TaskError } from '../errors.js';
+import { has } from './common/schema.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 import { guardFacts, guardPlan, guardSchema, shortCommand, wrapCommand, type GuardArgs } from './common/command.js';
 
@@ -72,7 +73,7 @@ export default defineModule<CommandArgs>({
       argv: { type: 'array', items: { type: 'string' }, minItems: 1 },
       ...guardSchema,
     },
-    oneOf: [{ required: ['cmd'] }, { required: ['argv'] }],
+    oneOf: [has('cmd'), has('argv')],
     additionalProperties: false,
     errorMessage: 'command needs exactly one of cmd (a command line) or argv (a list of words)',
   },

@@ -2,7 +2,7 @@
 import { InputError } from '../errors.js';
 import { defineModule } from './types.js';
 import { planPutFile, putFileFacts, type PutFileArgs } from './common/put-file.js';
-import { putFileSchema } from './common/schema.js';
+import { putFileSchema, has } from './common/schema.js';
 
 export interface CopyArgs extends PutFileArgs {
   content?: string;
@@ -25,7 +25,7 @@ export default defineModule<CopyArgs>({
       src: { type: 'string', minLength: 1 },
     },
     required: ['dest'],
-    oneOf: [{ required: ['content'] }, { required: ['src'] }],
+    oneOf: [has('content'), has('src')],
     additionalProperties: false,
     errorMessage: 'copy needs exactly one of content or src',
   },

@@ -6,7 +6,7 @@ import { TaskError } from '../errors.js';
 import { fileFact, normalizeMode, type FileState } from '../facts/file.js';
 import { defineModule, definePlan, type Change, type Plan } from './types.js';
 import { attrsMatch, ownerSpec, parentDir, pathInvalidates } from './common/put-file.js';
-import { absPathSchema, fileAttrSchema } from './common/schema.js';
+import { absPathSchema, fileAttrSchema, has } from './common/schema.js';
 
 export interface FileArgs {
   path: string;
@@ -103,9 +103,9 @@ export default defineModule<FileArgs>({
     },
     required: ['path'],
     additionalProperties: false,
-    if: { type: 'object', properties: { state: { const: 'link' } }, required: ['state'] },
-    then: { type: 'object', required: ['src'], not: { type: 'object', required: ['mode'] }, errorMessage: 'state: link needs src (the link target) and takes no mode' },
-    else: { type: 'object', not: { type: 'object', required: ['src'] }, errorMessage: 'src is only for state: link' },
+    if: { ...has('state'), properties: { state: { const: 'link' } } },
+    then: { ...has('src'), not: has('mode'), errorMessage: 'state: link needs src (the link target) and takes no mode' },
+    else: { not: has('src'), errorMessage: 'src is only for state: link' },
   },
   facts: (args) => [fileFact(args.path)],
   plan(args, facts, ctx): Plan {

@@ -1,6 +1,7 @@
 // group: a local group, present (optionally with a fixed gid) or absent.
 import { sh } from '../sh.js';
 import { groupFact } from '../facts/user.js';
+import { PROBES } from './common/put-file.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 
 export interface GroupArgs {
@@ -28,7 +29,7 @@ export default defineModule<GroupArgs>({
     const st = facts.get(groupFact(args.name));
     const name = args.name;
     // A group's gid and existence show up in users' facts (id -gn / -Gn) too.
-    const invalidates = [`group:${name}`, 'user:*'];
+    const invalidates = [`group:${name}`, 'user:*', PROBES];
     const label = `group ${name}`;
     if (args.state === 'absent') {
       if (st.kind === 'absent') return definePlan({ summary: 'already absent' });

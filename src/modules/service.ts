@@ -2,8 +2,10 @@
 // it starts at boot. restarted/reloaded always change: they are what handlers are for.
 import { sh } from '../sh.js';
 import { steps } from './common/steps.js';
+import { PROBES } from './common/put-file.js';
 import { TaskError } from '../errors.js';
 import { serviceFact, type ServiceState } from '../facts/svc.js';
+import { has } from './common/schema.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 
 export interface ServiceArgs {
@@ -39,7 +41,7 @@ export default defineModule<ServiceArgs>({
     },
     required: ['name'],
     additionalProperties: false,
-    anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { required: ['daemon_reload'] }],
+    anyOf: [has('state'), has('enabled'), has('daemon_reload')],
     errorMessage: 'service needs at least one of state, enabled or daemon_reload',
   },
   facts: (args) => [serviceFact(args.name)],
@@ -113,7 +115,7 @@ export default defineModule<ServiceArgs>({
         {
           description,
           script: steps(reload ? sh`systemctl daemon-reload` : null, ...cmds),
-          invalidates: reload ? ['svc:*'] : [`svc:${unit}`, `svc:${unit.replace(/\.service$/, '')}`, `svc:${unit.replace(/\.service$/, '')}.service`],
+          invalidates: [...(reload ? ['svc:*'] : [`svc:${unit}`, `svc:${unit.replace(/\.service$/, '')}`, `svc:${unit.replace(/\.service$/, '')}.service`]), PROBES],
         },
       ],
       diffs: [

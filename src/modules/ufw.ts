@@ -4,8 +4,10 @@
 import { sh, type Shell } from '../sh.js';
 import { TaskError } from '../errors.js';
 import { ufwFact, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { has } from './common/schema.js';
 import { defineModule, definePlan, type Change, type Diff, type Plan } from './types.js';
 import { steps } from './common/steps.js';
+import { PROBES } from './common/put-file.js';
 
 type Policy = 'allow' | 'deny' | 'reject';
 
@@ -186,7 +188,7 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
   if (!cmds.length) return definePlan({ summary: 'in sync' });
   const description = what.join(', ');
   const diffs: Diff[] = settingsText(after) ? [{ label: 'ufw', before: settingsText(before), after: settingsText(after) }] : [];
-  return definePlan({ changes: [{ description, script: steps(...cmds), invalidates: ['ufw:state'] }], diffs, summary: description });
+  return definePlan({ changes: [{ description, script: steps(...cmds), invalidates: ['ufw:state', PROBES] }], diffs, summary: description });
 }
 
 function planRule(args: UfwArgs, st: Installed, pending: boolean): Plan {
@@ -208,12 +210,12 @@ function planRule(args: UfwArgs, st: Installed, pending: boolean): Plan {
         throw new TaskError(`refusing to delete the rule that lets ssh (port ${opened.join(', ')}/tcp) in while ufw is enabled`, 'add another rule for ssh first');
       }
     }
-    change = { description: `delete ufw rule: ${describeRule(want).trim()}`, script: ruleCommand(args, true), invalidates: ['ufw:state'] };
+    change = { description: `delete ufw rule: ${describeRule(want).trim()}`, script: ruleCommand(args, true), invalidates: ['ufw:state', PROBES] };
     diff = { label: 'ufw rules', before: describeRule(exact), after: '' };
   } else {
     if (exact) return definePlan({ summary: 'rule present' });
     const verb = same.length ? 'update' : 'add';
-    change = { description: `${verb} ufw rule: ${describeRule(want).trim()}`, script: ruleCommand(args, false), invalidates: ['ufw:state'] };
+    change = { description: `${verb} ufw rule: ${describeRule(want).trim()}`, script: ruleCommand(args, false), invalidates: ['ufw:state', PROBES] };
     diff = { label: 'ufw rules', before: same.map(describeRule).join(''), after: describeRule(want) };
   }
   return definePlan({ changes: [change], diffs: [diff], summary: change.description });
@@ -245,12 +247,11 @@ export default defineModule<UfwArgs>({
       delete: { type: 'boolean' },
     },
     additionalProperties: false,
-    if: { type: 'object', required: ['rule'] },
-    then: { type: 'object', not: { type: 'object', anyOf: SETTINGS.map((k) => ({ required: [k] })) }, errorMessage: 'a ufw rule task cannot also change settings (state, default_*, logging): use two tasks' },
+    if: has('rule'),
+    then: { not: { anyOf: SETTINGS.map((k) => has(k)) }, errorMessage: 'a ufw rule task cannot also change settings (state, default_*, logging): use two tasks' },
     else: {
-      type: 'object',
-      not: { type: 'object', anyOf: RULE_ONLY.map((k) => ({ required: [k] })) },
-      anyOf: SETTINGS.map((k) => ({ required: [k] })),
+      not: { anyOf: RULE_ONLY.map((k) => has(k)) },
+      anyOf: SETTINGS.map((k) => has(k)),
       errorMessage: 'ufw needs rule (with port/proto/from/to), or settings: state, default_incoming, default_outgoing, default_routed, logging',
     },
   },

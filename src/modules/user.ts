@@ -5,6 +5,7 @@ import { TaskError } from '../errors.js';
 import { groupFact, userFact, type UserState } from '../facts/user.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 import { steps } from './common/steps.js';
+import { PROBES } from './common/put-file.js';
 import { absPathSchema } from './common/schema.js';
 
 export interface UserArgs {
@@ -64,13 +65,13 @@ export default defineModule<UserArgs>({
     const fact = userFact(args.name);
     const st: UserState = facts.get(fact);
     const name = args.name;
-    const invalidates = [`user:${name}`, 'group:*', 'file:*'];
+    const invalidates = [`user:${name}`, 'group:*', 'file:*', PROBES];
 
     if (args.state === 'absent') {
       if (st.kind === 'absent') return definePlan({ summary: 'already absent' });
       const description = `remove user ${name}`;
       return definePlan({
-        changes: [{ description, script: args.remove ? sh`userdel -r -- ${name}` : sh`userdel -- ${name}`, invalidates: [`user:${name}`, 'group:*', ...(args.remove ? ['file:*'] : [])] }],
+        changes: [{ description, script: args.remove ? sh`userdel -r -- ${name}` : sh`userdel -- ${name}`, invalidates: [`user:${name}`, 'group:*', ...(args.remove ? ['file:*'] : []), PROBES] }],
         diffs: [{ label: `user ${name}`, before: `state=present\n${lines({ uid: st.uid, group: st.group, groups: st.groups, shell: st.shell, home: st.home })}`, after: 'state=absent\n' }],
         summary: description,
       });

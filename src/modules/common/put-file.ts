@@ -46,9 +46,15 @@ export function sha256(b: Buffer): string {
 /** Directories whose files systemd reads: writing there can change what `systemctl show` reports. */
 const UNIT_DIRS = /^\/(etc|run|lib|usr\/lib)\/systemd\/(system|user)\//;
 
+/**
+ * `unless` probes (cmd:*) are the operator's arbitrary shell: any change may flip them,
+ * so every change invalidates them.
+ */
+export const PROBES = 'cmd:*';
+
 /** What writing `path` can alter, for fact invalidation. */
 export function pathInvalidates(path: string): string[] {
-  return UNIT_DIRS.test(path) ? [`file:${path}`, 'svc:*'] : [`file:${path}`];
+  return UNIT_DIRS.test(path) ? [`file:${path}`, 'svc:*', PROBES] : [`file:${path}`, PROBES];
 }
 
 export function parentDir(path: string): string {

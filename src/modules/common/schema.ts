@@ -36,3 +36,12 @@ export function asList<T>(v: T | readonly T[] | undefined): T[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? [...(v as readonly T[])] : [v as T];
 }
+
+/**
+ * "key is present", for oneOf/anyOf/not branches. Ajv's strictRequired wants every required
+ * key declared in the same schema object, so the branch declares it (accepting anything:
+ * the parent's `properties` does the real checking).
+ */
+export function has(...keys: string[]): Record<string, unknown> {
+  return { required: keys, properties: Object.fromEntries(keys.map((k) => [k, true])) };
+}
