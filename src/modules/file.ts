@@ -23,7 +23,7 @@ export interface FileArgs {
 // Removing these (or anything directly under /) is never what a task meant.
 const PROTECTED = new Set([
   '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/usr/share', '/usr/local', '/usr/src',
-  '/var/lib', '/var/log', '/var/cache', '/var/spool', '/var/backups', '/var/mail', '/var/tmp', '/var/www',
+  '/var/lib', '/var/log', '/var/cache', '/var/spool', '/var/backups', '/var/mail', '/var/tmp',
   '/etc/ssh', '/etc/systemd', '/etc/apt', '/etc/default', '/etc/init.d', '/etc/pam.d', '/etc/security', '/etc/sudoers.d', '/etc/ssl',
   '/lib/systemd', '/usr/lib/systemd',
 ]);

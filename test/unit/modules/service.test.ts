@@ -1,0 +1,68 @@
+import service, { type ServiceArgs } from '../../../src/modules/service.js';
+import type { ServiceState } from '../../../src/facts/svc.js';
+import { runSchemaTable, runTable, type Case } from './table.js';
+
+const unit = (active: string, unitFile: string, over: Partial<Extract<ServiceState, { kind: 'unit' }>> = {}): ServiceState => ({
+  kind: 'unit', load: 'loaded', active, sub: active === 'active' ? 'running' : 'dead', unitFile, needReload: false, ...over,
+});
+const notFound: ServiceState = { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false };
+const K = 'svc:nginx';
+
+const cases: Case<ServiceArgs>[] = [
+  {
+    name: 'stopped+disabled -> start and enable, one exec, with a state diff',
+    args: { name: 'nginx', state: 'started', enabled: true },
+    facts: { [K]: unit('inactive', 'disabled') },
+    expect: {
+      status: 'changed',
+      changes: 1,
+      scriptMatches: [/^set -e$/m, /systemctl start -- nginx/, /systemctl enable -- nginx/],
+      diff: [{ label: 'service nginx', before: 'state=stopped\nenabled=false\n', after: 'state=started\nenabled=true\n' }],
+      invalidates: ['svc:nginx'],
+    },
+  },
+  { name: 'running+enabled -> ok', args: { name: 'nginx', state: 'started', enabled: true }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'ok' } },
+  { name: 'static unit counts as enabled', args: { name: 'nginx', enabled: true }, facts: { [K]: unit('active', 'static') }, expect: { status: 'ok' } },
+  { name: 'failed counts as stopped', args: { name: 'nginx', state: 'stopped' }, facts: { [K]: unit('failed', 'enabled') }, expect: { status: 'ok' } },
+  {
+    name: 'drifted: running but should be stopped and disabled',
+    args: { name: 'nginx', state: 'stopped', enabled: false },
+    facts: { [K]: unit('active', 'enabled') },
+    expect: { status: 'changed', scriptMatches: [/systemctl stop -- nginx/, /systemctl disable -- nginx/], diff: [{ label: 'service nginx', before: 'state=started\nenabled=true\n', after: 'state=stopped\nenabled=false\n' }] },
+  },
+  { name: 'enabled only: already enabled -> ok (state untouched)', args: { name: 'nginx', enabled: true }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'ok' } },
+  { name: 'restarted always changes', args: { name: 'nginx', state: 'restarted' }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl restart -- nginx/] } },
+  { name: 'reloaded reloads a running service', args: { name: 'nginx', state: 'reloaded' }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl reload -- nginx/] } },
+  { name: 'reloaded starts a stopped service', args: { name: 'nginx', state: 'reloaded' }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl start -- nginx/], scriptNotMatches: [/reload/] } },
+  { name: 'unit not found -> error', args: { name: 'nginx', state: 'started' }, facts: { [K]: notFound }, expect: { status: 'error', error: /unit nginx not found/ } },
+  {
+    name: 'check mode: not found but an earlier unapplied apt install may provide it -> would change',
+    args: { name: 'nginx', state: 'started', enabled: true },
+    facts: { [K]: notFound },
+    ctx: { check: true, mayChange: (f) => f.key.startsWith('svc:') },
+    expect: { status: 'changed', diff: [{ label: 'service nginx', before: 'unit not loaded yet\nstate=stopped\nenabled=false\n', after: 'state=started\nenabled=true\n' }] },
+  },
+  {
+    name: 'not found with daemon_reload: a new unit file -> daemon-reload then start',
+    args: { name: 'app', state: 'started', daemon_reload: true },
+    facts: { 'svc:app': { ...notFound } },
+    expect: { status: 'changed', scriptMatches: [/systemctl daemon-reload\n(.*\n)*systemctl start -- app/], invalidates: ['svc:*'] },
+  },
+  { name: 'daemon_reload when the unit file changed on disk', args: { name: 'app', state: 'started', daemon_reload: true }, facts: { 'svc:app': unit('active', 'enabled', { needReload: true }) }, expect: { status: 'changed', scriptMatches: [/systemctl daemon-reload/], scriptNotMatches: [/start/] } },
+  { name: 'daemon_reload with nothing stale and nothing to do -> ok', args: { name: 'app', state: 'started', daemon_reload: true }, facts: { 'svc:app': unit('active', 'enabled') }, expect: { status: 'ok' } },
+  { name: 'masked unit cannot be started', args: { name: 'nginx', state: 'started' }, facts: { [K]: unit('inactive', 'masked', { load: 'masked' }) }, expect: { status: 'error', error: /masked/ } },
+  { name: 'no systemd -> error', args: { name: 'nginx', state: 'started' }, facts: { [K]: { kind: 'no-systemd', message: 'System has not been booted with systemd' } }, expect: { status: 'error', error: /systemd/ } },
+];
+
+describe('modules/service', () => {
+  runTable(service, cases);
+  runSchemaTable(service, [
+    { name: 'name + state', args: { name: 'nginx', state: 'started' }, valid: true },
+    { name: 'template unit', args: { name: 'getty@tty1.service', enabled: true }, valid: true },
+    { name: 'bad state', args: { name: 'nginx', state: 'running' }, valid: false },
+    { name: 'enabled as a string', args: { name: 'nginx', enabled: 'yes' }, valid: false },
+    { name: 'unknown key', args: { name: 'nginx', state: 'started', masked: false }, valid: false, message: /'masked'/ },
+    { name: 'nothing to do', args: { name: 'nginx' }, valid: false },
+    { name: 'shell in the name', args: { name: 'nginx; reboot', state: 'started' }, valid: false },
+  ]);
+});
