@@ -11,6 +11,8 @@ export const REDACTED = '<redacted>';
 const SECRET_NAME = /password|secret|token/i;
 
 export function isSecretName(name: string, explicit: ReadonlySet<string>): boolean {
+  // plumb_secret_vars holds variable NAMES, not secrets: masking them would garble output.
+  if (name === 'plumb_secret_vars') return false;
   return explicit.has(name) || SECRET_NAME.test(name);
 }
 
