@@ -10,6 +10,11 @@ import type { Vars } from '../modules/types.js';
 
 const cache = new Map<string, ejs.TemplateFunction>();
 
+/** `<%= %>` and `<%- %>` both write the value as is (null and undefined as nothing, as EJS does). */
+function rawText(v: unknown): string {
+  return v === undefined || v === null ? '' : String(v);
+}
+
 export function templatePath(templatesDir: string, src: string): string {
   const p = isAbsolute(src) ? src : normalize(join(templatesDir, src));
   if (!isAbsolute(src) && relative(templatesDir, p).startsWith('..')) {
@@ -28,7 +33,8 @@ function compile(file: string): ejs.TemplateFunction {
     throw InputError.one(`template not found: ${file}`, undefined, 'template src is relative to the templates/ folder, e.g. nginx/site.conf.ejs');
   }
   try {
-    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false });
+    // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
+    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText });
   } catch (e) {
     throw InputError.one(`template ${file} does not compile: ${(e as Error).message.split('\n').slice(-1)[0]}`, undefined, 'check <% %> tags are balanced');
   }

@@ -1,0 +1,106 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { InputError, UndefinedVariableError } from '../../../src/errors.js';
+import { renderFile, templatePath } from '../../../src/render/ejs.js';
+import { removeTree, tree } from '../../fixtures/tree.js';
+
+describe('render/ejs', () => {
+  let dir: string;
+  before(() => {
+    dir = tree({
+      'templates/ok.conf.ejs': 'port <%= port %>\nname <%= name.toUpperCase() %>\n',
+      'templates/globals.ejs': '<%= JSON.stringify(map) %> <%= Math.max(...list) %> <%= Object.keys(map).join(",") %> <%= String(port).padStart(6, "0") %>\n',
+      'templates/loop.ejs': '<% for (const u of upstreams) { -%>\nserver <%= u.host %>:<%= u.port %>;\n<% } -%>\n',
+      'templates/undef-line4.ejs': 'a\nb <%= port %>\nc\nd <%= nope %>\ne\n',
+      'templates/undef-in-block.ejs': '# header\n<% if (port > 1) { -%>\n\nlisten <%= missing_port %>;\n<% } -%>\n',
+      'templates/undef-line1.ejs': '<%= first_missing %>\n',
+      'templates/defined.ejs': "<% if (defined('tls')) { %>tls on<% } else { %>tls off<% } %>\n",
+      'templates/typeerror.ejs': 'one\ntwo\n<%= map.nope.deeper %>\n',
+      'templates/nested.ejs': '<%= url %>\n',
+      'templates/escape.ejs': '<%= html %>|<%- html %>\n',
+      'templates/bad-syntax.ejs': '<% if (port { %>\n',
+    });
+  });
+  after(() => removeTree(dir));
+  const t = (name: string): string => join(dir, 'templates', name);
+  const vars = { port: 80, name: 'web', map: { a: 1, b: 2 }, list: [3, 9, 4], upstreams: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], host: 'h', url: 'http://{{ host }}:{{ port }}', html: '<b>' };
+
+  it('renders variables', () => {
+    expect(renderFile(t('ok.conf.ejs'), vars)).to.equal('port 80\nname WEB\n');
+  });
+
+  it('JavaScript globals (JSON, Math, Object, String) are usable', () => {
+    expect(renderFile(t('globals.ejs'), vars)).to.equal('{"a":1,"b":2} 9 a,b 000080\n');
+  });
+
+  it('loops with local variables', () => {
+    expect(renderFile(t('loop.ejs'), vars)).to.equal('server a:1;\nserver b:2;\n');
+  });
+
+  it("defined('x') works in templates", () => {
+    expect(renderFile(t('defined.ejs'), vars)).to.equal('tls off\n');
+    expect(renderFile(t('defined.ejs'), { ...vars, tls: true })).to.equal('tls on\n');
+  });
+
+  it('variables holding {{ }} are interpolated', () => {
+    expect(renderFile(t('nested.ejs'), vars)).to.equal('http://h:80\n');
+  });
+
+  it('<%= does not HTML-escape: configs are not HTML (a password with & or " stays intact)', () => {
+    expect(renderFile(t('escape.ejs'), vars)).to.equal('<b>|<b>\n');
+    expect(renderFile(t('escape.ejs'), { ...vars, html: `p&ss"w'rd<>` })).to.equal(`p&ss"w'rd<>|p&ss"w'rd<>\n`);
+  });
+
+  const undef: Array<[string, string, number]> = [
+    ['undef-line4.ejs', 'nope', 4],
+    ['undef-in-block.ejs', 'missing_port', 4],
+    ['undef-line1.ejs', 'first_missing', 1],
+  ];
+  for (const [file, name, line] of undef) {
+    it(`${file}: undefined '${name}' is an UndefinedVariableError at ${file}:${line}`, () => {
+      let err: unknown;
+      try {
+        renderFile(t(file), vars);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(UndefinedVariableError);
+      const u = err as UndefinedVariableError;
+      expect(u.variable).to.equal(name);
+      expect(u.problems[0]!.pos).to.deep.equal({ file: t(file), line, col: 1 });
+      expect(u.message).to.include(`${t(file)}:${line}:1: undefined variable '${name}' in template`);
+    });
+  }
+
+  it('a runtime error in a template is an InputError at its line', () => {
+    let err: unknown;
+    try {
+      renderFile(t('typeerror.ejs'), vars);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).problems[0]!.pos).to.include({ file: t('typeerror.ejs'), line: 3 });
+    expect((err as InputError).message).to.match(/template error: .*deeper/);
+  });
+
+  it('a template that does not compile is an InputError naming the file', () => {
+    expect(() => renderFile(t('bad-syntax.ejs'), vars)).to.throw(InputError, /bad-syntax\.ejs does not compile/);
+  });
+
+  it('a missing template is an InputError', () => {
+    expect(() => renderFile(t('absent.ejs'), vars)).to.throw(InputError, /template not found/);
+  });
+
+  describe('templatePath', () => {
+    it('resolves relative to the templates folder', () => {
+      expect(templatePath('/p/templates', 'nginx/site.conf.ejs')).to.equal('/p/templates/nginx/site.conf.ejs');
+    });
+    it('keeps absolute paths', () => {
+      expect(templatePath('/p/templates', '/abs/x.ejs')).to.equal('/abs/x.ejs');
+    });
+    it('refuses to escape the templates folder', () => {
+      expect(() => templatePath('/p/templates', '../secrets/x')).to.throw(InputError, /outside/);
+    });
+  });
+});
