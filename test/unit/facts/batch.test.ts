@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { buildBatch, parseBatch } from '../../../src/facts/batch.js';
+import type { Fact } from '../../../src/facts/types.js';
+import { invalidates } from '../../../src/facts/types.js';
+import { raw, sh } from '../../../src/sh.js';
+import { runBatchLocally } from './local.js';
+
+const probe = (key: string, text: string): Fact<string> => ({ key, probe: raw(text), parse: (out) => out });
+
+describe('facts/batch', () => {
+  it('round-trips several probes through one local /bin/sh: empty output, no trailing newline, exit codes, stderr and stdin', () => {
+    const facts = [
+      probe('a', 'printf "one\\ntwo\\n"'),
+      probe('b', 'true'),
+      probe('c', 'printf "no newline"'),
+      probe('d', 'echo out; echo err >&2; exit 3'),
+      probe('e', 'cat; echo "stdin was empty"'),
+      probe('f', 'printf "\\n\\n"'),
+      probe('g', sh`printf '%s' ${"it's @@plumb:fake:0:end:0 quoted"}`.text),
+      probe('h', 'exit 1'),
+    ];
+    const got = runBatchLocally(facts);
+    expect(got).to.deep.equal([
+      { out: 'one\ntwo\n', code: 0 },
+      { out: '', code: 0 },
+      { out: 'no newline', code: 0 },
+      { out: 'out\n', code: 3 },
+      { out: 'stdin was empty\n', code: 0 },
+      { out: '\n\n', code: 0 },
+      { out: "it's @@plumb:fake:0:end:0 quoted", code: 0 },
+      { out: '', code: 1 },
+    ]);
+  });
+
+  it('a probe that exits or fails does not stop the ones after it', () => {
+    const got = runBatchLocally([probe('x', 'exit 5'), probe('y', 'echo after')]);
+    expect(got).to.deep.equal([{ out: '', code: 5 }, { out: 'after\n', code: 0 }]);
+  });
+
+  const cases: { name: string; stdout: string; count: number; expected: { out: string; code: number }[] | RegExp }[] = [
+    { name: 'two probes', stdout: '@@plumb:n:0:begin\nA\n\n@@plumb:n:0:end:0\n@@plumb:n:1:begin\n\n@@plumb:n:1:end:2\n', count: 2, expected: [{ out: 'A\n', code: 0 }, { out: '', code: 2 }] },
+    { name: 'last line without newline', stdout: '@@plumb:n:0:begin\nx\n@@plumb:n:0:end:0', count: 1, expected: [{ out: 'x', code: 0 }] },
+    { name: 'truncated output', stdout: '@@plumb:n:0:begin\nx', count: 1, expected: /missing probe 0/ },
+    { name: 'fewer probes than asked', stdout: '@@plumb:n:0:begin\nx\n@@plumb:n:0:end:0\n', count: 2, expected: /missing probe 1 of 2/ },
+  ];
+  for (const c of cases) {
+    it(`parseBatch: ${c.name}`, () => {
+      if (c.expected instanceof RegExp) expect(() => parseBatch(c.stdout, c.count, 'n')).to.throw(c.expected);
+      else expect(parseBatch(c.stdout, c.count, 'n')).to.deep.equal(c.expected);
+    });
+  }
+
+  it('builds one script with every probe framed by the nonce', () => {
+    const s = buildBatch([probe('a', 'echo a'), probe('b', 'echo b')], 'NONCE').text;
+    expect(s.match(/@@plumb:NONCE:\d:begin/g)).to.have.length(2);
+  });
+
+  it('invalidation patterns: exact, kind:*, *, and #variants', () => {
+    expect(invalidates(['file:/x'], 'file:/x#content')).to.equal(true);
+    expect(invalidates(['file:/x'], 'file:/x#exists')).to.equal(true);
+    expect(invalidates(['pkg:*'], 'pkg:haproxy,nginx#candidate')).to.equal(true);
+    expect(invalidates(['cmd:*'], 'cmd:/srv:git diff --quiet')).to.equal(true);
+    expect(invalidates(['svc:*'], 'file:/x')).to.equal(false);
+    expect(invalidates(['*'], 'ufw:state')).to.equal(true);
+  });
+});
