@@ -1,0 +1,302 @@
+// The www.foobar.com stack on the lab, from fresh hosts, as its users and its operator see
+// it (issue 4's acceptance 1-7): cold apply, HTTPS round robin through HAProxy, writes
+// reaching the replica, the firewall tested from the hosts themselves, a no-op re-run that
+// restarts nothing, drift found by `check` and fixed by `apply`, and a web server lost
+// without a failed request. The cases run in order on one lab and stop at the first failure.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { ensureLab, resetHosts } from './lab-fixture.js';
+import { sshArgs } from '../../src/lab/index.js';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
+const PLAYBOOK = resolve(ROOT, 'playbooks/site.yml');
+const HOSTS = ['lb-01', 'web-01', 'web-02'] as const;
+type HostName = (typeof HOSTS)[number];
+const DOMAIN = 'www.foobar.com';
+
+interface LabHostLike {
+  name: string;
+  address: string;
+  sshHost?: string;
+  port: number;
+}
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  events: Array<Record<string, unknown>>;
+}
+
+interface Recap {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  execs: number;
+  durationMs: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('the foobar stack on the lab (issue 4)', function () {
+  this.timeout(900_000);
+  this.bail(true);
+
+  let lab: { hosts: LabHostLike[]; inventory: string; knownHosts: string };
+  let extra: string[] = [];
+  const addr = (h: HostName): string => {
+    const x = lab.hosts.find((y) => y.name === h);
+    if (!x) throw new Error(`lab has no ${h}`);
+    return x.address;
+  };
+
+  /** Run a command on a lab host with the machine's OpenSSH (strict host keys). */
+  const onHost = (h: HostName, cmd: string, allowFail = false): { code: number; out: string; err: string } => {
+    const x = lab.hosts.find((y) => y.name === h)!;
+    const args = sshArgs({ host: x.sshHost ?? x.address, port: x.port, knownHosts: lab.knownHosts });
+    const r = spawnSync(args[0]!, [...args.slice(1), '--', cmd], { encoding: 'utf8', timeout: 60_000 });
+    const res = { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
+    if (!allowFail && res.code !== 0) throw new Error(`${h}: ${cmd}: exit ${res.code}\n${res.err}${res.out}`);
+    return res;
+  };
+
+  const plumb = (verb: 'apply' | 'check', ...flags: string[]): Run => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [CLI, verb, PLAYBOOK, '-i', lab.inventory, ...extra, ...flags], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const events = flags.includes('--json')
+      ? (r.stdout ?? '')
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+      : [];
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t0, events };
+  };
+
+  const recapOf = (r: Run): Record<string, Recap> => {
+    const e = r.events.find((x) => x.type === 'recap');
+    if (!e) throw new Error(`no recap (exit ${r.code}):\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-4000)}`);
+    return e.hosts as Record<string, Recap>;
+  };
+  const failures = (r: Run): string =>
+    r.events
+      .filter((e) => e.type === 'task' && (e.status === 'failed' || e.status === 'unreachable'))
+      .map((e) => `${String(e.host)} / ${String(e.task)}: ${String(e.message)}`)
+      .join('\n') || r.stderr.slice(-3000);
+  const changedTasks = (r: Run): string[] =>
+    r.events
+      .filter((e) => e.type === 'task' && e.status === 'changed' && e.handler !== true)
+      .map((e) => `${String(e.host)}: ${String(e.task)}`)
+      .sort();
+
+  /** curl from the machine to lb-01 (a lab address: this test's own namespace). */
+  const curl = (args: string[]): { code: number; out: string } => {
+    const r = spawnSync('curl', ['-sS', '--max-time', '5', '--resolve', `${DOMAIN}:443:${addr('lb-01')}`, '--resolve', `${DOMAIN}:80:${addr('lb-01')}`, ...args], {
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    return { code: r.status ?? -1, out: r.stdout ?? '' };
+  };
+  const get = (path: string): { status: number; server: string; body: Record<string, unknown> } => {
+    const r = curl(['-k', '-w', '\n%{http_code}', `https://${DOMAIN}${path}`]);
+    const nl = r.out.lastIndexOf('\n');
+    const status = Number(r.out.slice(nl + 1));
+    let body: Record<string, unknown> = {};
+    try {
+      body = JSON.parse(r.out.slice(0, nl)) as Record<string, unknown>;
+    } catch {
+      // not JSON (an HAProxy error page): status says it
+    }
+    return { status, server: String(body.server ?? ''), body };
+  };
+  const mainPid = (h: HostName, unit: string): number => Number(onHost(h, `systemctl show -p MainPID --value ${unit}`).out.trim());
+  const pids = () => ({
+    haproxy: mainPid('lb-01', 'haproxy'),
+    'nginx web-01': mainPid('web-01', 'nginx'),
+    'nginx web-02': mainPid('web-02', 'nginx'),
+    'gunicorn web-01': mainPid('web-01', 'foobar-app'),
+    'gunicorn web-02': mainPid('web-02', 'foobar-app'),
+    'mariadb web-01': mainPid('web-01', 'mariadb'),
+    'mariadb web-02': mainPid('web-02', 'mariadb'),
+  });
+  /** Can `from` open a TCP connection to `to`:`port`? (ufw drops: a bounded timeout says no.) */
+  const tcpOpen = (from: HostName, to: HostName, port: number): boolean =>
+    onHost(from, `timeout 3 bash -c '</dev/tcp/${addr(to)}/${port}' 2>/dev/null && echo open || echo closed`).out.trim() === 'open';
+  const mysql = (h: HostName, sql: string): string => onHost(h, `mysql --batch --skip-column-names -e ${JSON.stringify(sql)}`).out.trim();
+
+  const timings: Record<string, number> = {};
+
+  before(async () => {
+    lab = (await ensureLab()) as typeof lab;
+    await resetHosts([...HOSTS]);
+    // Behind the lab's latency proxy, ansible_host is 127.0.0.1: give the stack the hosts'
+    // real addresses. Without it (the usual case) the command is exactly the operator's.
+    if (lab.hosts.some((h) => h.sshHost !== undefined && h.sshHost !== h.address)) {
+      extra = ['-e', JSON.stringify({ stack_addresses: Object.fromEntries(lab.hosts.map((h) => [h.name, h.address])) })];
+    }
+  });
+
+  after(() => {
+    if (Object.keys(timings).length) console.log(`      stack timings: ${JSON.stringify(timings)}`);
+  });
+
+  it('1. a cold apply on three fresh hosts exits 0', () => {
+    const r = plumb('apply', '--json');
+    timings.coldApplyMs = r.ms;
+    expect(r.code, failures(r)).to.equal(0);
+    const recap = recapOf(r);
+    for (const h of HOSTS) {
+      expect(recap[h], h).to.include({ failed: 0, unreachable: false });
+      expect(recap[h]!.changed, h).to.be.greaterThan(0);
+    }
+  });
+
+  it('2. HTTPS through lb-01 alternates between both web servers; HTTP redirects to HTTPS', async () => {
+    // HAProxy may still be finishing its first health checks right after the apply.
+    for (let i = 0; i < 20 && get('/health').status !== 200; i++) await sleep(250);
+    const servers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const r = get('/');
+      expect(r.status, `request ${i}: ${JSON.stringify(r.body)}`).to.equal(200);
+      expect(r.body.items, 'a row count from the local database').to.be.a('number');
+      servers.push(r.server);
+    }
+    expect(new Set(servers)).to.deep.equal(new Set(['web-01', 'web-02']));
+    for (let i = 1; i < servers.length; i++) expect(servers[i], `request ${i} of ${servers.join(' ')}`).not.to.equal(servers[i - 1]);
+
+    const redirect = curl(['-o', '/dev/null', '-w', '%{http_code} %{redirect_url}', `http://${DOMAIN}/items?x=1`]);
+    expect(redirect.out).to.equal(`301 https://${DOMAIN}/items?x=1`);
+  });
+
+  it('3. a POST through the LB reaches the replica within 2 s; the replica runs both threads and is read_only', async () => {
+    const name = `it-${Date.now()}`;
+    const post = curl(['-k', '-w', '\n%{http_code}', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ name }), `https://${DOMAIN}/items`]);
+    expect(post.out.trim().split('\n').pop(), post.out).to.equal('201');
+    const t0 = Date.now();
+    let seen = '0';
+    while (Date.now() - t0 < 2000) {
+      seen = mysql('web-02', `SELECT COUNT(*) FROM foobar.items WHERE name = '${name}'`);
+      if (seen === '1') break;
+      await sleep(100);
+    }
+    timings.replicaVisibleMs = Date.now() - t0;
+    expect(seen, 'row on the replica within 2 s').to.equal('1');
+    const status = onHost('web-02', "mysql -E -e 'SHOW SLAVE STATUS'").out;
+    expect(status).to.match(/Slave_IO_Running: Yes/);
+    expect(status).to.match(/Slave_SQL_Running: Yes/);
+    expect(status).to.match(/Using_Gtid: Slave_Pos/);
+    expect(mysql('web-02', 'SELECT @@read_only')).to.equal('1');
+    expect(mysql('web-01', 'SELECT @@read_only')).to.equal('0');
+    // The replication health a monitor scrapes: node exporter's :9100, fed by a 15 s timer.
+    expect(onHost('web-02', '/usr/local/sbin/mysql-replication-metrics replica -').out).to.match(/^mysql_replication_healthy\{role="replica"\} 1$/m);
+    let scraped = '';
+    for (let i = 0; i < 40 && !/^mysql_replication_healthy\{role="replica"\} 1$/m.test(scraped); i++) {
+      scraped = onHost('web-02', 'curl -s --max-time 3 http://127.0.0.1:9100/metrics', true).out;
+      if (!/^mysql_replication_healthy\{role="replica"\} 1$/m.test(scraped)) await sleep(500);
+    }
+    expect(scraped, 'node exporter serves the replication gauges').to.match(/^mysql_replication_healthy\{role="replica"\} 1$/m);
+  });
+
+  it('4. firewall: HTTP on the web servers only from lb-01, MariaDB on web-01 only from web-02', () => {
+    for (const web of ['web-01', 'web-02'] as const) {
+      expect(onHost('lb-01', `curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://${addr(web)}/health`).out, `lb-01 -> ${web}:80`).to.equal('200');
+    }
+    expect(tcpOpen('web-02', 'web-01', 80), 'web-02 -> web-01:80').to.equal(false);
+    expect(tcpOpen('web-01', 'web-02', 80), 'web-01 -> web-02:80').to.equal(false);
+    const fromMachine = spawnSync('curl', ['-s', '--max-time', '3', `http://${addr('web-01')}/health`], { encoding: 'utf8', timeout: 10_000 });
+    expect(fromMachine.status, 'machine -> web-01:80 must fail').not.to.equal(0);
+
+    expect(tcpOpen('web-02', 'web-01', 3306), 'web-02 -> web-01:3306').to.equal(true);
+    expect(tcpOpen('lb-01', 'web-01', 3306), 'lb-01 -> web-01:3306').to.equal(false);
+    expect(tcpOpen('web-01', 'web-02', 3306), 'web-01 -> web-02:3306').to.equal(false);
+    // Local-only endpoints stay local.
+    expect(tcpOpen('web-01', 'lb-01', 8404), 'HAProxy stats from web-01').to.equal(false);
+    expect(onHost('lb-01', "curl -s --max-time 3 http://127.0.0.1:8404/metrics | grep -c '^haproxy_'").out.trim()).to.match(/^[1-9][0-9]*$/);
+    expect(onHost('web-01', 'curl -s --max-time 3 http://127.0.0.1:8080/nginx_status').out).to.match(/^Active connections:/);
+    expect(tcpOpen('lb-01', 'web-01', 9100), 'node exporter from lb-01').to.equal(false);
+  });
+
+  it('5. a second apply changes nothing and restarts nothing', () => {
+    const before = pids();
+    for (const [k, v] of Object.entries(before)) expect(v, `${k} main PID`).to.be.greaterThan(0);
+    const r = plumb('apply', '--json');
+    timings.noopApplyMs = r.ms;
+    expect(r.code, failures(r)).to.equal(0);
+    expect(changedTasks(r)).to.deep.equal([]);
+    const recap = recapOf(r);
+    for (const h of HOSTS) expect(recap[h], h).to.include({ changed: 0, failed: 0 });
+    timings.noopExecs = HOSTS.reduce((n, h) => n + recap[h]!.execs, 0);
+    expect(pids()).to.deep.equal(before);
+  });
+
+  it('6. check finds exactly a hand-edited site file and a stopped haproxy (exit 2), and apply fixes both', () => {
+    const clean = plumb('check', '--diff', '--json');
+    timings.noopCheckMs = clean.ms;
+    expect(clean.code, failures(clean)).to.equal(0);
+    expect(changedTasks(clean)).to.deep.equal([]);
+
+    onHost('web-02', "printf '# hand edit\\n' >> /etc/nginx/sites-available/foobar");
+    onHost('lb-01', 'systemctl stop haproxy');
+    const sumBefore = onHost('web-02', 'sha256sum /etc/nginx/sites-available/foobar').out;
+
+    const drift = plumb('check', '--diff', '--json');
+    expect(drift.code, failures(drift)).to.equal(2);
+    expect(changedTasks(drift)).to.deep.equal(['lb-01: HAProxy running at boot', 'web-02: Site']);
+    const site = drift.events.find((e) => e.type === 'task' && e.host === 'web-02' && e.task === 'Site') as { diff?: { label: string; before: string; after: string }[] };
+    expect(site.diff?.[0]?.label).to.equal('/etc/nginx/sites-available/foobar');
+    expect(site.diff?.[0]?.before).to.include('# hand edit');
+    expect(site.diff?.[0]?.after).not.to.include('# hand edit');
+
+    // The operator's view: a unified diff of the file.
+    const human = plumb('check', '--diff');
+    expect(human.code).to.equal(2);
+    expect(human.stdout + human.stderr).to.match(/^-# hand edit$/m);
+    expect(human.stdout + human.stderr).to.match(/^\+\+\+ .*sites-available\/foobar/m);
+
+    // check left the hosts alone.
+    expect(onHost('web-02', 'sha256sum /etc/nginx/sites-available/foobar').out).to.equal(sumBefore);
+    expect(onHost('lb-01', 'systemctl is-active haproxy', true).out.trim()).to.equal('inactive');
+
+    const fix = plumb('apply', '--json');
+    expect(fix.code, failures(fix)).to.equal(0);
+    expect(changedTasks(fix)).to.deep.equal(['lb-01: HAProxy running at boot', 'web-02: Site']);
+    expect(onHost('web-02', 'grep -c "# hand edit" /etc/nginx/sites-available/foobar', true).out.trim()).to.equal('0');
+    expect(onHost('lb-01', 'systemctl is-active haproxy').out.trim()).to.equal('active');
+    expect(plumb('check', '--json').code).to.equal(0);
+  });
+
+  it('7. with nginx stopped on web-01, requests keep succeeding, served by web-02', async () => {
+    for (let i = 0; i < 20 && get('/health').status !== 200; i++) await sleep(250);
+    onHost('web-01', 'systemctl stop nginx');
+    try {
+      // Wait for HAProxy's health check (inter 2s, fall 2) to take web-01 out.
+      const t0 = Date.now();
+      let down = false;
+      while (!down && Date.now() - t0 < 20_000) {
+        const csv = onHost('lb-01', "curl -s --max-time 3 'http://127.0.0.1:8404/stats;csv'").out;
+        down = csv.split('\n').some((l) => l.startsWith('web,web-01,') && l.split(',')[17]?.startsWith('DOWN'));
+        if (!down) await sleep(500);
+      }
+      timings.markedDownMs = Date.now() - t0;
+      expect(down, 'HAProxy marks web-01 DOWN').to.equal(true);
+      const servers: string[] = [];
+      for (let i = 0; i < 10; i++) {
+        const r = get('/');
+        expect(r.status, `request ${i}`).to.equal(200);
+        servers.push(r.server);
+      }
+      expect(new Set(servers)).to.deep.equal(new Set(['web-02']));
+    } finally {
+      onHost('web-01', 'systemctl start nginx');
+    }
+  });
+});
