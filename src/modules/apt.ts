@@ -120,7 +120,8 @@ export default defineModule<AptArgs>({
     }
 
     const installing = state !== 'absent' && todo.length > 0;
-    if (cacheStale || (args.update_cache && installing)) {
+    // With a fresh cache (cache_valid_time not exceeded) installs go ahead without a refresh.
+    if (cacheStale || (args.update_cache && args.cache_valid_time === undefined && installing)) {
       changes.push({ description: 'update apt cache', script: UPDATE, invalidates: ['apt:cache', 'pkg:*'] });
       diffs.push({ label: 'apt cache', before: 'stale\n', after: 'updated\n' });
     }

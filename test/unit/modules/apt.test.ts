@@ -55,6 +55,7 @@ const cases: Case<AptArgs>[] = [
     facts: { 'pkg:nginx': { nginx: inst('1') }, 'apt:cache': 7200 },
     expect: { status: 'changed', changes: 1, scriptMatches: [/apt-get update/], scriptNotMatches: [/apt-get install/], diff: [{ label: 'apt cache', before: 'stale\n', after: 'updated\n' }] },
   },
+  { name: 'cache_valid_time: fresh cache + missing package -> install without a refresh', args: { name: 'nginx', update_cache: true, cache_valid_time: 3600 }, facts: { 'pkg:nginx': { nginx: none }, 'apt:cache': 10 }, expect: { status: 'changed', changes: 1, scriptNotMatches: [/apt-get update/] } },
   { name: 'cache_valid_time: never updated (empty lists) -> update', args: { update_cache: true, cache_valid_time: 3600 }, facts: { 'apt:cache': null }, expect: { status: 'changed', scriptMatches: [/apt-get update/] } },
   { name: 'bare update_cache -> always updates', args: { update_cache: true }, facts: {}, expect: { status: 'changed', scriptMatches: [/apt-get update/] } },
   {
