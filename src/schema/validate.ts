@@ -58,9 +58,15 @@ function explain(e: ErrorObject, value: unknown): { message: string; hint?: stri
 export function validate(schema: object, value: unknown, src: YamlSource, base: YamlPath = [], context = ''): InputProblem[] {
   const fn = compile(schema);
   if (fn(value)) return [];
-  const errors = fn.errors ?? [];
-  // oneOf/anyOf summaries are noise when a more specific error exists at or below the same place.
-  const specific = errors.filter((e) => !['oneOf', 'anyOf', 'if'].includes(e.keyword));
+  let errors = fn.errors ?? [];
+  // A oneOf/anyOf that states its own errorMessage ("a positive integer or a percentage") says
+  // it better than each failed branch does ("must be integer", "does not match ^...%$").
+  const worded = errors.filter((e) => ['oneOf', 'anyOf'].includes(e.keyword) && (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage);
+  if (worded.length) {
+    errors = errors.filter((e) => !worded.some((w) => e !== w && e.schemaPath.startsWith(`${w.schemaPath}/`)));
+  }
+  // Other oneOf/anyOf summaries are noise when a more specific error exists at or below the same place.
+  const specific = errors.filter((e) => worded.includes(e) || !['oneOf', 'anyOf', 'if'].includes(e.keyword));
   const chosen = specific.length ? specific : errors;
   const seen = new Set<string>();
   const problems: InputProblem[] = [];

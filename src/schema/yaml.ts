@@ -1,7 +1,7 @@
 // YAML loading with source positions. Every value the operator wrote can be traced back to
 // file:line:col, so schema errors, undefined variables and bad patterns point at the line.
 import { readFileSync } from 'node:fs';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type YAMLError } from 'yaml';
 import { InputError, type InputProblem, type SourcePos } from '../errors.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -30,6 +30,15 @@ export function loadYaml(file: string, text?: string): YamlSource {
   // YAML 1.2 core schema: yes/no/on/off stay strings, 0644 is the integer 644 (caught by schemas).
   const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
   const problems: InputProblem[] = doc.errors.map((e) => {
+    const open = unclosedAt(doc, body, e);
+    if (open) {
+      const p = lines.linePos(open.offset);
+      return {
+        pos: { file, line: p.line, col: p.col },
+        message: `invalid YAML: ${open.char} opened here is never closed`,
+        hint: `add the closing ${open.close} on this line`,
+      };
+    }
     const p = lines.linePos(e.pos[0]);
     return {
       pos: { file, line: p.line, col: p.col },
@@ -39,6 +48,29 @@ export function loadYaml(file: string, text?: string): YamlSource {
   });
   if (problems.length) throw new InputError(problems);
   return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }) };
+}
+
+const CLOSER: Record<string, string> = { '{': '}', '[': ']', '"': '"', "'": "'" };
+
+/**
+ * The parser notices an unclosed {, [ or quote only where the next line (or the file) starts;
+ * point at the opening character instead, which is where the fix goes.
+ */
+function unclosedAt(doc: Document.Parsed, body: string, e: YAMLError): { offset: number; char: string; close: string } | null {
+  if (e.code !== 'BAD_INDENT' && e.code !== 'MISSING_CHAR') return null;
+  const at = e.pos[0];
+  let best: { offset: number; char: string; close: string } | null = null;
+  visit(doc, (_key, node) => {
+    const quoted = isScalar(node) && (node.type === Scalar.QUOTE_DOUBLE || node.type === Scalar.QUOTE_SINGLE);
+    if (!(quoted || (isCollection(node) && node.flow)) || !node.range) return;
+    const [start, end] = node.range;
+    const char = body.charAt(start);
+    const close = CLOSER[char];
+    if (!close || start >= at || end < at) return;
+    if (end - start > 1 && body.slice(start + 1, end).trimEnd().endsWith(close)) return;
+    if (!best || start > best.offset) best = { offset: start, char, close };
+  });
+  return best;
 }
 
 function nodeAt(src: YamlSource, path: YamlPath, wantKey: boolean): Node | null {
