@@ -5,7 +5,6 @@ import { steps } from './common/steps.js';
 import { PROBES } from './common/put-file.js';
 import { TaskError } from '../errors.js';
 import { serviceFact, type ServiceState } from '../facts/svc.js';
-import { has } from './common/schema.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 
 export interface ServiceArgs {
@@ -41,7 +40,8 @@ export default defineModule<ServiceArgs>({
     },
     required: ['name'],
     additionalProperties: false,
-    anyOf: [has('state'), has('enabled'), has('daemon_reload')],
+    // name plus at least one of state, enabled, daemon_reload (the only other keys).
+    minProperties: 2,
     errorMessage: 'service needs at least one of state, enabled or daemon_reload',
   },
   facts: (args) => [serviceFact(args.name)],

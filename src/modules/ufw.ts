@@ -248,10 +248,16 @@ export default defineModule<UfwArgs>({
     },
     additionalProperties: false,
     if: has('rule'),
-    then: { not: { anyOf: SETTINGS.map((k) => has(k)) }, errorMessage: 'a ufw rule task cannot also change settings (state, default_*, logging): use two tasks' },
+    then: {
+      not: { anyOf: SETTINGS.map((k) => has(k)) },
+      // A rule without port, from or to matches all traffic: almost always a mistake.
+      anyOf: [has('port'), has('from'), has('to')],
+      errorMessage: 'a ufw rule needs port, from or to, and cannot also change settings (state, default_*, logging): use two tasks',
+    },
     else: {
       not: { anyOf: RULE_ONLY.map((k) => has(k)) },
-      anyOf: SETTINGS.map((k) => has(k)),
+      // Only settings keys are left once rule keys are excluded: "at least one of them".
+      minProperties: 1,
       errorMessage: 'ufw needs rule (with port/proto/from/to), or settings: state, default_incoming, default_outgoing, default_routed, logging',
     },
   },

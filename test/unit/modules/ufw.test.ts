@@ -78,6 +78,8 @@ describe('modules/ufw', () => {
     { name: 'rule with a numeric port', args: { rule: 'allow', port: 22, proto: 'tcp', from: '10.0.0.0/8' }, valid: true },
     { name: 'rule with a port list', args: { rule: 'allow', port: '80,443', proto: 'tcp' }, valid: true },
     { name: 'rule + settings mixed', args: { rule: 'allow', port: '22', state: 'enabled' }, valid: false, message: /cannot also change settings/ },
+    { name: 'a rule matching everything', args: { rule: 'allow' }, valid: false },
+    { name: 'a rule with only a source', args: { rule: 'allow', from: '10.0.0.0/8' }, valid: true },
     { name: 'port without rule', args: { port: '22' }, valid: false, message: /ufw needs rule/ },
     { name: 'empty', args: {}, valid: false },
     { name: 'bad port', args: { rule: 'allow', port: 'ssh' }, valid: false, message: /port is a number/ },
