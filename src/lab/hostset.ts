@@ -16,7 +16,7 @@ import { startFleetHost, stopFleetHost } from './fleet.js';
 import {
   createHostNets, ensureBridge, ensureForwardRule, hostNetOk, listOurNetns, removeBridge, removeForwardRule, removeHostNet,
 } from './network.js';
-import { ssh, waitForSsh, type SshTarget } from './ssh.js';
+import { ssh, sshBanner, waitForSsh, type SshTarget } from './ssh.js';
 import { startProxy, stopProxy, type ProxyConfig } from './proxy.js';
 import { loadState, saveState, clearState, type SetState, type HostState } from './state.js';
 import { writeInventory } from './inventory.js';
@@ -131,6 +131,8 @@ export function hostStates(spec: SetSpec, procs: Map<string, ProcRef | undefined
 
 async function healthy(spec: SetSpec, h: HostSpec, proc: ProcRef | undefined): Promise<boolean> {
   if (!isRunning(proc) || !(await hostNetOk(h))) return false;
+  // A fleet host is only sshd: its banner is proof enough. A full host must accept a login.
+  if (!spec.full) return sshBanner(h.address, 22);
   const r = await ssh(direct(spec.net, h), 'true', { timeoutMs: 10_000 });
   return r.code === 0;
 }

@@ -1,5 +1,6 @@
 // The machine's own OpenSSH client against lab hosts, always with strict host-key checking
 // against the lab's known_hosts: readiness checks use it, and so can tests.
+import net from 'node:net';
 import { CLIENT_KEY } from './paths.js';
 import { run, sleep, type RunResult } from './run.js';
 
@@ -44,4 +45,18 @@ export async function waitForSsh(t: SshTarget, command: string, timeoutMs: numbe
     await sleep(last.code === 255 ? 200 : 500);
   }
   throw new Error(`ssh root@${t.host}:${t.port} "${command}" did not succeed in ${timeoutMs / 1000}s: exit ${last.code} ${(last.stderr || last.stdout).trim().slice(-300)}`);
+}
+
+/** Does an sshd answer on host:port with its banner? (Cheap liveness check, no login.) */
+export function sshBanner(host: string, port: number, timeoutMs = 3000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ host, port });
+    const done = (v: boolean): void => {
+      sock.destroy();
+      resolve(v);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('data', (d: Buffer) => done(d.toString('latin1').startsWith('SSH-')));
+    sock.once('error', () => done(false));
+  });
 }
