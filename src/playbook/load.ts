@@ -163,16 +163,18 @@ export function loadPlaybook(file: string): Playbook {
 
   const plays: Play[] = [];
   (src.value as unknown[]).forEach((raw, i) => {
-    const ps = validate(playSchema, raw, src, [i]);
-    problems.push(...ps);
-    if (ps.length) return;
+    problems.push(...validate(playSchema, raw, src, [i]));
+    // Keep going after a play-level problem, so its tasks' problems are reported in the same run.
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return;
     const p = raw as Vars;
+    const listOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
     const tasks: Task[] = [];
     const handlers: Task[] = [];
     let roleDefaults: Vars = {};
     const playTags = list(p.tags);
-    ((p.roles as unknown[]) ?? []).forEach((r, ri) => {
+    listOf(p.roles).forEach((r, ri) => {
       const spec = typeof r === 'string' ? { role: r } : (r as { role: string; tags?: unknown; when?: string });
+      if (typeof spec?.role !== 'string' || !spec.role) return; // reported by the play schema
       const dir = join(pbDir, 'roles', spec.role);
       if (!existsSync(dir)) {
         problems.push({ pos: posOf(src, [i, 'roles', ri]), message: `role '${spec.role}' not found (looked in ${dir})`, hint: 'create playbooks/roles/<role>/tasks.yml or fix the name' });
@@ -204,8 +206,8 @@ export function loadPlaybook(file: string): Playbook {
       }
       if (typeof r === 'object' && (r as { vars?: Vars }).vars) roleDefaults = { ...roleDefaults, ...(r as { vars: Vars }).vars };
     });
-    tasks.push(...loadTasks(src, [i, 'tasks'], (p.tasks as unknown[]) ?? [], problems));
-    handlers.push(...loadTasks(src, [i, 'handlers'], (p.handlers as unknown[]) ?? [], problems, undefined, true));
+    tasks.push(...loadTasks(src, [i, 'tasks'], listOf(p.tasks), problems));
+    handlers.push(...loadTasks(src, [i, 'handlers'], listOf(p.handlers), problems, undefined, true));
     for (const t of tasks) t.tags.push(...playTags);
 
     // Every notify must name a handler (by name or listen), or the restart would silently never happen.

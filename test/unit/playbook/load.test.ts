@@ -1,0 +1,196 @@
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { InputError } from '../../../src/errors.js';
+import { loadPlaybook, type Playbook } from '../../../src/playbook/load.js';
+import { removeTree, tree, yaml } from '../../fixtures/tree.js';
+
+const dirs: string[] = [];
+function load(files: Record<string, string>): Playbook {
+  const dir = tree(files);
+  dirs.push(dir);
+  return loadPlaybook(join(dir, 'playbooks/site.yml'));
+}
+function problems(files: Record<string, string>): Array<{ at: string; message: string; hint?: string }> {
+  try {
+    load(files);
+  } catch (e) {
+    if (e instanceof InputError) return e.problems.map((p) => ({ at: `${p.pos ? `${p.pos.file.split('/').slice(-2).join('/')}:${p.pos.line}:${p.pos.col}` : '-'}`, message: p.message, hint: p.hint }));
+    throw e;
+  }
+  throw new Error('expected an InputError');
+}
+after(() => dirs.forEach(removeTree));
+
+describe('playbook/load', () => {
+  it('loads plays, tasks, handlers and keywords', () => {
+    const book = load({
+      'playbooks/site.yml': yaml`
+        - name: web
+          hosts: web
+          become: true
+          serial: "50%"
+          max_fail_percentage: 10
+          vars: {port: 80}
+          tags: [webtag]
+          tasks:
+            - name: config
+              copy: {dest: /etc/x, content: "a"}
+              notify: [restart]
+              tags: t1
+              when: port == 80
+              register: cfg
+            - command: "echo hi"
+              loop: [1, 2]
+              loop_var: n
+              become: false
+              no_log: true
+              ignore_errors: true
+          handlers:
+            - name: restart
+              service: {name: x, state: restarted}
+            - name: other
+              listen: restart
+              command: "true"
+      `,
+    });
+    expect(book.root).to.equal(join(book.file, '../..'));
+    expect(book.templatesDir).to.equal(join(book.root, 'templates'));
+    const [play] = book.plays;
+    expect(play).to.include({ name: 'web', hosts: 'web', become: true, serial: '50%', maxFailPercentage: 10 });
+    expect(play!.vars).to.deep.equal({ port: 80 });
+    const [t1, t2] = play!.tasks;
+    expect(t1).to.deep.include({ name: 'config', module: 'copy', notify: ['restart'], tags: ['t1', 'webtag'], when: ['port == 80'], register: 'cfg', loopVar: 'item' });
+    expect(t2).to.deep.include({ module: 'command', args: { cmd: 'echo hi' }, loop: [1, 2], loopVar: 'n', become: false, noLog: true, ignoreErrors: true });
+    expect(t2!.name).to.equal('command echo hi');
+    expect(play!.handlers.map((h) => h.name)).to.deep.equal(['restart', 'other']);
+    expect(play!.handlers[1]!.listen).to.deep.equal(['restart']);
+  });
+
+  it('roles live in playbooks/roles/<role>/{tasks,handlers,defaults}.yml; role tasks come first and are tagged with the role', () => {
+    const book = load({
+      'playbooks/site.yml': yaml`
+        - hosts: all
+          roles:
+            - common
+            - role: web
+              tags: [frontend]
+              when: enable_web
+              vars: {port: 8080}
+          tasks:
+            - command: "echo play"
+      `,
+      'playbooks/roles/common/tasks.yml': '- name: common task\n  command: "echo common"\n  notify: common handler\n',
+      'playbooks/roles/common/handlers.yml': '- name: common handler\n  command: "echo handled"\n',
+      'playbooks/roles/common/defaults.yml': 'port: 80\nuser: app\n',
+      'playbooks/roles/web/tasks.yml': '- name: web task\n  command: "echo web"\n',
+    });
+    const [play] = book.plays;
+    expect(play!.tasks.map((t) => t.name)).to.deep.equal(['common task', 'web task', 'command echo play']);
+    expect(play!.tasks[0]!.tags).to.deep.equal(['common']);
+    expect(play!.tasks[0]!.role).to.equal('common');
+    expect(play!.tasks[1]!.tags).to.have.members(['frontend', 'web']);
+    expect(play!.tasks[1]!.when).to.deep.equal(['enable_web']);
+    expect(play!.roleDefaults).to.deep.equal({ port: 8080, user: 'app' });
+    expect(play!.handlers.map((h) => h.name)).to.deep.equal(['common handler']);
+    expect(play!.tasks[0]!.loc.src.file).to.match(/roles\/common\/tasks\.yml$/);
+  });
+
+  it('free-form command and shell become {cmd}', () => {
+    const book = load({ 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - shell: "echo a | cat"\n    - command: {argv: [ls, /]}\n' });
+    expect(book.plays[0]!.tasks.map((t) => t.args)).to.deep.equal([{ cmd: 'echo a | cat' }, { argv: ['ls', '/'] }]);
+  });
+
+  it('arguments holding {{ }} are not type-checked until run time', () => {
+    const book = load({ 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - file: {path: /x, mode: "{{ m }}", state: "{{ s }}"}\n' });
+    expect(book.plays[0]!.tasks[0]!.args).to.deep.equal({ path: '/x', mode: '{{ m }}', state: '{{ s }}' });
+  });
+
+  const bad: Array<{ name: string; files: Record<string, string>; want: Array<{ at: string; message: RegExp }> }> = [
+    {
+      name: 'notify naming no handler, at the notify value',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: restart nginx\n  handlers:\n    - name: restart ngnix\n      command: "true"\n' },
+      want: [{ at: 'playbooks/site.yml:4:15', message: /notify 'restart nginx' names no handler/ }],
+    },
+    {
+      name: 'notify may name a listen topic',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: web changed\n  handlers:\n    - name: restart\n      listen: web changed\n      command: "true"\n' },
+      want: [],
+    },
+    {
+      name: 'listen on a task',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - command: "true"\n      listen: x\n' },
+      want: [{ at: 'playbooks/site.yml:4:7', message: /'listen' is only valid on handlers/ }],
+    },
+    {
+      name: 'missing role, at the role entry',
+      files: { 'playbooks/site.yml': '- hosts: all\n  roles:\n    - common\n    - role: web\n' },
+      want: [
+        { at: 'playbooks/site.yml:3:7', message: /role 'common' not found/ },
+        { at: 'playbooks/site.yml:4:7', message: /role 'web' not found/ },
+      ],
+    },
+    {
+      name: 'errors inside a role file point into the role file',
+      files: { 'playbooks/site.yml': '- hosts: all\n  roles: [web]\n', 'playbooks/roles/web/tasks.yml': '- name: a\n  copy: {dest: /x, content: a}\n- name: b\n  copy: {dest: /x, conten: a}\n' },
+      want: [{ at: 'web/tasks.yml:4:20', message: /unknown key 'conten'/ }],
+    },
+    {
+      name: 'a role tasks file that is not a list',
+      files: { 'playbooks/site.yml': '- hosts: all\n  roles: [web]\n', 'playbooks/roles/web/tasks.yml': 'name: a\n' },
+      want: [{ at: 'web/tasks.yml:1:1', message: /must be a YAML list of tasks/ }],
+    },
+    {
+      name: 'meta with an unknown action',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - meta: flush_all\n' },
+      want: [{ at: 'playbooks/site.yml:3:13', message: /unknown meta action "flush_all"/ }],
+    },
+    {
+      name: 'a task that is not a mapping',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - "copy"\n' },
+      want: [{ at: 'playbooks/site.yml:3:7', message: /a task must be a mapping/ }],
+    },
+    {
+      name: 'a task with no module',
+      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - name: nothing\n      when: true\n' },
+      want: [{ at: 'playbooks/site.yml:3:7', message: /task has no module/ }],
+    },
+    {
+      name: 'a missing hosts key',
+      files: { 'playbooks/site.yml': '- name: x\n  tasks: []\n' },
+      want: [{ at: 'playbooks/site.yml:1:3', message: /missing required key 'hosts'/ }],
+    },
+    {
+      name: 'an empty playbook',
+      files: { 'playbooks/site.yml': '# nothing\n' },
+      want: [{ at: 'playbooks/site.yml:1:1', message: /a playbook is a YAML list of plays/ }],
+    },
+    {
+      name: 'a play-level problem does not hide the task problems of that play',
+      files: { 'playbooks/site.yml': '- hosts: all\n  become: yes\n  tasks:\n    - copy: {dest: /x, content: a, mod: "0644"}\n' },
+      want: [
+        { at: 'playbooks/site.yml:2:11', message: /'become' must be boolean/ },
+        { at: 'playbooks/site.yml:4:36', message: /unknown key 'mod'/ },
+      ],
+    },
+    {
+      name: 'tasks given as a mapping, plus an invalid role entry: reported, no crash',
+      files: { 'playbooks/site.yml': '- hosts: all\n  roles:\n    - 42\n  tasks:\n    copy: {dest: /x}\n' },
+      want: [
+        { at: 'playbooks/site.yml:3:7', message: /.*/ },
+        { at: 'playbooks/site.yml:5:5', message: /'tasks' must be array/ },
+      ],
+    },
+  ];
+  for (const c of bad) {
+    it(c.name, () => {
+      if (!c.want.length) {
+        expect(() => load(c.files)).not.to.throw();
+        return;
+      }
+      const ps = problems(c.files);
+      for (const w of c.want) {
+        expect(ps.some((p) => p.at === w.at && w.message.test(p.message)), `${w.at} ${w.message} in\n${JSON.stringify(ps, null, 1)}`).to.equal(true);
+      }
+    });
+  }
+});
