@@ -15,7 +15,7 @@ export interface UserArgs {
   /** Primary group (must exist). */
   group?: string;
   /** Supplementary groups. Exactly these unless append: true. */
-  groups?: string[];
+  groups?: string[] | string;
   append?: boolean;
   shell?: string;
   home?: string;
@@ -48,7 +48,14 @@ export default defineModule<UserArgs>({
       state: { enum: ['present', 'absent'] },
       uid: { type: 'integer', minimum: 0 },
       group: nameSchema,
-      groups: { type: 'array', items: nameSchema },
+      // A list, or Ansible's comma-separated string.
+      groups: {
+        anyOf: [
+          { type: 'array', items: nameSchema },
+          { type: 'string', pattern: '^([a-z_][a-z0-9_.-]*(,[a-z_][a-z0-9_.-]*)*)?$' },
+        ],
+        errorMessage: 'groups is a list of group names (or "a,b")',
+      },
       append: { type: 'boolean' },
       shell: absPathSchema,
       home: absPathSchema,
@@ -85,7 +92,8 @@ export default defineModule<UserArgs>({
     }
 
     // Supplementary groups as id -Gn reports them (the primary group is listed first).
-    const wantGroups = args.groups === undefined ? undefined : [...new Set(args.groups)];
+    const listed = typeof args.groups === 'string' ? args.groups.split(',').filter((g) => g !== '') : args.groups;
+    const wantGroups = listed === undefined ? undefined : [...new Set(listed)];
     if (st.kind === 'absent') {
       const opts: (string | number)[] = [];
       if (args.system) opts.push('--system');

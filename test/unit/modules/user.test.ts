@@ -33,6 +33,7 @@ const userCases: Case<UserArgs>[] = [
       diff: [{ label: 'user deploy', before: 'groups=sudo\nshell=/bin/bash\n', after: 'groups=docker\nshell=/bin/zsh\n' }],
     },
   },
+  { name: 'groups as "a,b" works like a list', args: { name: 'deploy', groups: 'sudo,docker', append: true }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
   { name: 'append only adds the missing groups', args: { name: 'deploy', groups: ['docker', 'sudo'], append: true }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
   { name: 'append with all groups present -> ok', args: { name: 'deploy', groups: ['sudo'], append: true }, facts: { [U]: deploy({ groups: ['deploy', 'sudo', 'adm'] }) }, expect: { status: 'ok' } },
   { name: 'groups: [] clears supplementary groups', args: { name: 'deploy', groups: [] }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --groups '' -- deploy/] } },
@@ -56,7 +57,8 @@ describe('modules/user', () => {
     { name: 'name only', args: { name: 'deploy' }, valid: true },
     { name: 'uid as a string', args: { name: 'deploy', uid: '1001' }, valid: false },
     { name: 'uppercase name', args: { name: 'Deploy' }, valid: false },
-    { name: 'groups as a string', args: { name: 'deploy', groups: 'sudo' }, valid: false },
+    { name: 'groups as a comma-separated string (Ansible)', args: { name: 'deploy', groups: 'sudo,docker' }, valid: true },
+    { name: 'groups string with a space', args: { name: 'deploy', groups: 'sudo, docker' }, valid: false, message: /list of group names/ },
     { name: 'unknown key', args: { name: 'deploy', password: 'x' }, valid: false, message: /'password'/ },
     { name: 'comment with a colon', args: { name: 'deploy', comment: 'a:b' }, valid: false },
   ]);
