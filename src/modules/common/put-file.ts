@@ -94,6 +94,8 @@ export function attrLine(a: { mode?: string; owner?: string; group?: string }): 
  * The temp file is named ".plumb.XXXXXX" so that include globs (conf.d/*.conf) never see it.
  */
 export function writeScript(args: PutFileArgs, mode: string, chown: string | null, exists: boolean): Change['script'] {
+  // An existing file's ownership carries over by reference (numeric ids, so an owner
+  // without a passwd entry survives too); then the attributes the task names.
   const dir = parentDir(args.dest);
   // `validate` is the operator's own shell command; only %s is substituted.
   const validate = args.validate ? raw(args.validate.split('%s').join('"$tmp"')) : null;
@@ -102,6 +104,7 @@ export function writeScript(args: PutFileArgs, mode: string, chown: string | nul
     sh`tmp=$(mktemp ${`${dir}/.plumb.XXXXXX`})`,
     raw(`trap 'rm -f "$tmp"' EXIT`),
     raw('cat > "$tmp"'),
+    exists ? sh`chown --reference=${args.dest} "$tmp"` : null,
     chown !== null ? sh`chown ${chown} "$tmp"` : null,
     sh`chmod ${mode} "$tmp"`,
     validate && script(raw('if ! ('), validate, sh`) </dev/null >&2; then echo ${`validation failed: ${args.validate ?? ''}`} >&2; exit 3; fi`),
@@ -126,6 +129,8 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
   const mode = normalizeMode(args.mode ?? (exists ? st.mode : '0644'));
   const owner = args.owner ?? (exists ? st.owner : undefined);
   const group = args.group ?? (exists ? st.group : undefined);
+  // Only what the task names is chown'ed; the rest is kept (see writeScript).
+  const chown = ownerSpec(args.owner, args.group);
   const contentDrift = !exists || st.sha256 !== sha256(content);
   const attrDrift = exists && !attrsMatch(st, { mode, owner, group });
   if (!contentDrift && !attrDrift) return definePlan({ summary: 'in sync' });
@@ -140,7 +145,6 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
     });
   }
   const invalidates = pathInvalidates(args.dest);
-  const chown = ownerSpec(owner, group);
   const changes: Change[] = contentDrift
     ? [
         {

@@ -1,7 +1,7 @@
 // The atomic write script, run for real by the local /bin/sh (as root when available),
 // and the file module's scripts on a temp tree: plan from real facts, apply, re-plan -> ok.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, mkdirSync, existsSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -77,6 +77,16 @@ describe('put-file: the atomic write script, run for real', () => {
     expect(p.changes[0]!.script.text).not.to.include('mktemp');
     expect(apply(p.changes[0]!).code).to.equal(0);
     expect(mode(dest)).to.equal('0644');
+  });
+
+  it('an update keeps the ownership of the live file, even a uid without a passwd entry', function () {
+    if (!isRoot) this.skip();
+    const dest = join(dir, 'owned');
+    writeFileSync(dest, 'old\n');
+    chownSync(dest, 54321, 54322);
+    expect(apply(planFor(dest, 'new\n').changes[0]!).code).to.equal(0);
+    expect(readFileSync(dest, 'utf8')).to.equal('new\n');
+    expect([statSync(dest).uid, statSync(dest).gid]).to.deep.equal([54321, 54322]);
   });
 
   it('a missing parent directory fails the change without creating anything', () => {
