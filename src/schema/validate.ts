@@ -1,7 +1,7 @@
 // JSON Schema validation (ajv) that collects EVERY error and maps each back to file:line:col.
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputProblem } from '../errors.js';
-import { posOf, type YamlPath, type YamlSource } from './yaml.js';
+import { plainText, posOf, type YamlPath, type YamlSource } from './yaml.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
 export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true, allowUnionTypes: true });
@@ -24,7 +24,7 @@ function describe(v: unknown): string {
   return Array.isArray(v) ? 'a list' : 'a mapping';
 }
 
-function explain(e: ErrorObject, value: unknown): { message: string; hint?: string; key?: string } {
+function explain(e: ErrorObject, value: unknown, written?: string): { message: string; hint?: string; key?: string } {
   const own = (e.parentSchema as { errorMessage?: string } | undefined)?.errorMessage;
   const field = e.instancePath.split('/').pop() || 'value';
   switch (e.keyword) {
@@ -41,7 +41,7 @@ function explain(e: ErrorObject, value: unknown): { message: string; hint?: stri
         want.includes('boolean') && typeof value === 'string' && /^(yes|no|on|off|y|n)$/i.test(value)
           ? 'YAML 1.2: yes/no/on/off are strings here; write true or false'
           : want.includes('string') && typeof value === 'number'
-            ? `quote it: "${String(value)}"`
+            ? `quote it: "${written ?? String(value)}"`
             : undefined;
       return { message: own ?? `'${field}' must be ${want.replace(',', ' or ')}, got ${describe(value)}`, hint };
     }
@@ -65,6 +65,14 @@ export function validate(schema: object, value: unknown, src: YamlSource, base: 
   if (worded.length) {
     errors = errors.filter((e) => !worded.some((w) => e !== w && e.schemaPath.startsWith(`${w.schemaPath}/`)));
   }
+  // A branch that failed on the value's type is noise when another branch took the type
+  // (a list given for "string or list of strings" is wrong inside, not "must be string").
+  for (const c of errors.filter((e) => ['oneOf', 'anyOf'].includes(e.keyword))) {
+    const branchOf = (e: ErrorObject): string | undefined => (e.schemaPath.startsWith(`${c.schemaPath}/`) ? e.schemaPath.slice(c.schemaPath.length + 1).split('/')[0] : undefined);
+    const inside = errors.filter((e) => branchOf(e) !== undefined);
+    const wrongType = new Set(inside.filter((e) => e.keyword === 'type' && e.instancePath === c.instancePath).map(branchOf));
+    if (new Set(inside.map(branchOf)).size > wrongType.size) errors = errors.filter((e) => !wrongType.has(branchOf(e)));
+  }
   // Other oneOf/anyOf summaries are noise when a more specific error exists at or below the same place.
   const specific = errors.filter((e) => worded.includes(e) || !['oneOf', 'anyOf', 'if'].includes(e.keyword));
   const chosen = specific.length ? specific : errors;
@@ -73,7 +81,7 @@ export function validate(schema: object, value: unknown, src: YamlSource, base: 
   for (const e of chosen) {
     const rel = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     const path: YamlPath = [...base, ...rel.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
-    const { message, hint, key } = explain(e, e.data);
+    const { message, hint, key } = explain(e, e.data, typeof e.data === 'number' ? plainText(src, path, e.data) : undefined);
     const pos = key ? posOf(src, [...path, key], true) : posOf(src, path, e.keyword === 'additionalProperties');
     const text = context ? `${context}: ${message}` : message;
     const id = `${pos.line}:${pos.col}:${text}`;

@@ -11,6 +11,8 @@ export interface YamlSource {
   doc: Document.Parsed;
   lines: LineCounter;
   value: unknown;
+  /** The file's text, for quoting what the operator wrote in hints. */
+  text?: string;
 }
 
 /** A value plus where it came from, for lazy positions. */
@@ -47,7 +49,7 @@ export function loadYaml(file: string, text?: string): YamlSource {
     };
   });
   if (problems.length) throw new InputError(problems);
-  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }) };
+  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }), text: body };
 }
 
 const CLOSER: Record<string, string> = { '{': '}', '[': ']', '"': '"', "'": "'" };
@@ -104,4 +106,14 @@ export function posOf(src: YamlSource, path: YamlPath, wantKey = false): SourceP
 
 export function locPos(l: Located, wantKey = false): SourcePos {
   return posOf(l.src, l.path, wantKey);
+}
+
+/**
+ * The source text of the unquoted scalar at `path` when it is exactly `value` as parsed
+ * (YAML reads `mode: 0644` as 644; a hint should quote "0644", what was written).
+ */
+export function plainText(src: YamlSource, path: YamlPath, value: unknown): string | undefined {
+  const node = nodeAt(src, path, false);
+  if (!src.text || !isScalar(node) || node.type !== Scalar.PLAIN || node.value !== value || !node.range) return undefined;
+  return src.text.slice(node.range[0], node.range[1]);
 }
