@@ -59,6 +59,14 @@ export function normalizeAddr(a: string | undefined, v6: boolean): string {
   return `${v4Network(addr, Number(bitsText))}/${bitsText}`;
 }
 
+/** ufw stores a port list sorted ('443,80' is written '80,443'). */
+export function normalizePorts(p: string): string {
+  return p
+    .split(',')
+    .sort((a, b) => Number(a.split(':')[0]) - Number(b.split(':')[0]) || a.localeCompare(b))
+    .join(',');
+}
+
 /** Does a rule's dport ('22', '80,443', '6000:6007', 'any') cover `port`? */
 function portCovers(dport: string, port: number): boolean {
   if (dport === 'any') return true;
@@ -75,7 +83,7 @@ function wantedRule(args: UfwArgs): UfwRule {
     log: '',
     route: false,
     proto: args.proto ?? 'any',
-    dport: args.port === undefined ? 'any' : String(args.port),
+    dport: args.port === undefined ? 'any' : normalizePorts(String(args.port)),
     dst: normalizeAddr(args.to, v6),
     sport: 'any',
     src: normalizeAddr(args.from, v6),

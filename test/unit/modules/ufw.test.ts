@@ -8,7 +8,7 @@ const state = (over: Partial<Extract<UfwState, { installed: true }>> = {}): UfwS
   installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], ...over,
 });
 const ssh = rule('limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in');
-const web = rule('allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in comment=776562');
+const web = rule('allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 in comment=776562');
 const K = 'ufw:state';
 
 const cases: Case<UfwArgs>[] = [
@@ -24,15 +24,17 @@ const cases: Case<UfwArgs>[] = [
       invalidates: ['ufw:state'],
     },
   },
-  { name: 'identical rule present -> ok (works while ufw is inactive)', args: { rule: 'allow', port: 80, proto: 'tcp', comment: 'web' }, facts: { [K]: state({ rules: [ssh, web] }) }, expect: { status: 'ok' } },
-  { name: 'limit 22/tcp present -> ok', args: { rule: 'limit', port: '22', proto: 'tcp' }, facts: { [K]: state({ rules: [ssh] }) }, expect: { status: 'ok' } },
+  { name: 'identical rule present -> ok (works while ufw is inactive)', args: { rule: 'allow', port: '80,443', proto: 'tcp', comment: 'web' }, facts: { [K]: state({ rules: [ssh, web] }) }, expect: { status: 'ok' } },
+  { name: 'a port list matches ufw\'s sorted form', args: { rule: 'allow', port: '443,80', proto: 'tcp', comment: 'web' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'ok' } },
+  { name: 'no comment where the rule has one -> update (ufw replaces it, clearing the comment)', args: { rule: 'allow', port: '80,443', proto: 'tcp' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'changed' } },
+    { name: 'limit 22/tcp present -> ok', args: { rule: 'limit', port: '22', proto: 'tcp' }, facts: { [K]: state({ rules: [ssh] }) }, expect: { status: 'ok' } },
   {
     name: 'same selector, other action -> update (ufw replaces it in place)',
-    args: { rule: 'deny', port: '80', proto: 'tcp', comment: 'web' },
+    args: { rule: 'deny', port: '80,443', proto: 'tcp', comment: 'web' },
     facts: { [K]: state({ rules: [web] }) },
-    expect: { status: 'changed', scriptMatches: [/ufw deny in proto tcp/], diff: [{ label: 'ufw rules', before: 'allow in port 80/tcp from 0.0.0.0/0 to 0.0.0.0/0 # web\n', after: 'deny in port 80/tcp from 0.0.0.0/0 to 0.0.0.0/0 # web\n' }] },
+    expect: { status: 'changed', scriptMatches: [/ufw deny in proto tcp/], diff: [{ label: 'ufw rules', before: 'allow in port 80,443/tcp from 0.0.0.0/0 to 0.0.0.0/0 # web\n', after: 'deny in port 80,443/tcp from 0.0.0.0/0 to 0.0.0.0/0 # web\n' }] },
   },
-  { name: 'comment drift -> update', args: { rule: 'allow', port: '80', proto: 'tcp', comment: 'http' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'changed' } },
+  { name: 'comment drift -> update', args: { rule: 'allow', port: '80,443', proto: 'tcp', comment: 'http' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'changed' } },
   {
     name: 'source CIDR is normalized like ufw writes it',
     args: { rule: 'allow', port: '3306', proto: 'tcp', from: '10.0.0.7/8' },
@@ -43,7 +45,7 @@ const cases: Case<UfwArgs>[] = [
   { name: 'an IPv6 source is matched in user6.rules', args: { rule: 'allow', port: '22', proto: 'tcp', from: 'fd00::/8' }, facts: { [K]: state({ rules: [rule('allow tcp 22 ::/0 any fd00::/8 in', true)] }) }, expect: { status: 'ok' } },
   { name: 'port range', args: { rule: 'allow', port: '6000:6007', proto: 'udp' }, facts: { [K]: state() }, expect: { status: 'changed', scriptMatches: [/ufw allow in proto udp from any to any port 6000:6007/] } },
   { name: 'port range without proto -> error', args: { rule: 'allow', port: '6000:6007' }, facts: { [K]: state() }, expect: { status: 'error', error: /needs proto tcp or udp/ } },
-  { name: 'delete an existing rule', args: { rule: 'allow', port: '80', proto: 'tcp', delete: true }, facts: { [K]: state({ rules: [ssh, web] }) }, expect: { status: 'changed', scriptMatches: [/^ufw delete allow in proto tcp from any to any port 80$/m] } },
+  { name: 'delete an existing rule (its comment does not matter)', args: { rule: 'allow', port: '80,443', proto: 'tcp', delete: true }, facts: { [K]: state({ rules: [ssh, web] }) }, expect: { status: 'changed', scriptMatches: [/^ufw delete allow in proto tcp from any to any port 80,443$/m] } },
   { name: 'delete a rule that is not there -> ok', args: { rule: 'allow', port: '8080', proto: 'tcp', delete: true }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'ok' } },
   { name: 'deleting the only ssh rule while enabled -> error', args: { rule: 'limit', port: '22', proto: 'tcp', delete: true }, facts: { [K]: state({ enabled: true, rules: [ssh, web] }) }, expect: { status: 'error', error: /ssh/ } },
   // settings
