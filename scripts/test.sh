@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite. Build, unit tests, then the integration tests on the lab.
+# The lab is brought up if it is not running (cold: builds the rootfs cache first), and
+# taken down again at the end, even on failure, if this script brought it up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+npm run build
+
+echo "==> unit tests"
+npx mocha 'dist/test/unit/**/*.test.js'
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: the integration tests need root (the lab uses namespaces, mounts and systemd-nspawn)" >&2
+  exit 1
+fi
+
+plumb() { node dist/src/cli/main.js "$@"; }
+
+lab_running=$(node --input-type=module -e "
+  const { labStatus } = await import('./dist/src/lab/index.js');
+  console.log((await labStatus()).running ? 'yes' : 'no');")
+
+if [ "$lab_running" = no ]; then
+  trap 'echo "==> lab down (brought up by test.sh)"; plumb lab down || true' EXIT
+  echo "==> lab up"
+  plumb lab up
+fi
+
+echo "==> integration tests"
+npx mocha --timeout 900000 'dist/test/integration/**/*.test.js'
