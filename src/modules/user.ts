@@ -67,7 +67,8 @@ export default defineModule<UserArgs>({
     required: ['name'],
     additionalProperties: false,
   },
-  facts: (args) => [userFact(args.name), ...(args.group !== undefined ? [groupFact(args.group)] : [])],
+  // Without `group`, a same-named group may already exist: useradd would refuse to create it.
+  facts: (args) => [userFact(args.name), groupFact(args.group ?? args.name)],
   plan(args, facts, ctx): Plan {
     const fact = userFact(args.name);
     const st: UserState = facts.get(fact);
@@ -99,6 +100,9 @@ export default defineModule<UserArgs>({
       if (args.system) opts.push('--system');
       if (args.uid !== undefined) opts.push('--uid', args.uid);
       if (args.group !== undefined) opts.push('--gid', args.group);
+      // A group named like the user already exists (made by a group: task): join it as the
+      // primary group instead of failing with "group exists" (USERGROUPS_ENAB).
+      else if (facts.get(groupFact(name)).kind !== 'absent') opts.push('--gid', name);
       if (wantGroups?.length) opts.push('--groups', wantGroups.join(','));
       if (args.shell !== undefined) opts.push('--shell', args.shell);
       if (args.home !== undefined) opts.push('--home-dir', args.home);

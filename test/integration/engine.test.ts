@@ -134,7 +134,7 @@ describe('engine on real sshd hosts (lab)', function () {
       module: 'apt',
       undo: 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ssl-cert >/dev/null 2>&1 || true',
       tasks: `- name: a package\n  apt: { name: [ssl-cert], state: present, update_cache: true, cache_valid_time: 3600 }`,
-      drift: 'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ssl-cert >/dev/null 2>&1',
+      drift: 'dpkg --purge --force-depends ssl-cert >/dev/null 2>&1',
       state: "dpkg-query -W -f='${db:Status-Abbrev}' ssl-cert 2>/dev/null || echo none",
       diff: /ssl-cert/,
     },

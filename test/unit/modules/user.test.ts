@@ -12,7 +12,7 @@ const userCases: Case<UserArgs>[] = [
   {
     name: 'absent -> useradd with the options given',
     args: { name: 'deploy', uid: 1001, groups: ['sudo', 'docker'], shell: '/bin/bash', comment: 'Deploy bot' },
-    facts: { [U]: { kind: 'absent' } },
+    facts: { [U]: { kind: 'absent' }, 'group:deploy': { kind: 'absent' } },
     expect: {
       status: 'changed',
       scriptMatches: [/^useradd --uid 1001 --groups sudo,docker --shell \/bin\/bash --comment 'Deploy bot' --create-home -- deploy$/m],
@@ -20,27 +20,28 @@ const userCases: Case<UserArgs>[] = [
       invalidates: ['user:deploy', 'group:*'],
     },
   },
-  { name: 'system user without home', args: { name: 'app', system: true, create_home: false, shell: '/usr/sbin/nologin' }, facts: { 'user:app': { kind: 'absent' } }, expect: { status: 'changed', scriptMatches: [/useradd --system --shell \/usr\/sbin\/nologin --no-create-home -- app/] } },
-  { name: 'present and matching -> ok', args: { name: 'deploy', uid: 1001, shell: '/bin/bash', groups: ['sudo'] }, facts: { [U]: deploy() }, expect: { status: 'ok' } },
-  { name: 'the primary group listed in groups is not drift', args: { name: 'deploy', groups: ['deploy', 'sudo'] }, facts: { [U]: deploy() }, expect: { status: 'ok' } },
+  { name: 'system user without home', args: { name: 'app', system: true, create_home: false, shell: '/usr/sbin/nologin' }, facts: { 'user:app': { kind: 'absent' }, 'group:app': { kind: 'absent' } }, expect: { status: 'changed', scriptMatches: [/useradd --system --shell \/usr\/sbin\/nologin --no-create-home -- app/] } },
+  { name: 'a same-named group already exists -> joins it as primary group', args: { name: 'app', system: true }, facts: { 'user:app': { kind: 'absent' }, 'group:app': { kind: 'present', gid: 990, members: [] } }, expect: { status: 'changed', scriptMatches: [/useradd --system --gid app .*-- app/] } },
+  { name: 'present and matching -> ok', args: { name: 'deploy', uid: 1001, shell: '/bin/bash', groups: ['sudo'] }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'ok' } },
+  { name: 'the primary group listed in groups is not drift', args: { name: 'deploy', groups: ['deploy', 'sudo'] }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'ok' } },
   {
     name: 'drifted shell and groups -> usermod with a diff',
     args: { name: 'deploy', shell: '/bin/zsh', groups: ['docker'] },
-    facts: { [U]: deploy() },
+    facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } },
     expect: {
       status: 'changed',
       scriptMatches: [/usermod --shell \/bin\/zsh --groups docker -- deploy/],
       diff: [{ label: 'user deploy', before: 'groups=sudo\nshell=/bin/bash\n', after: 'groups=docker\nshell=/bin/zsh\n' }],
     },
   },
-  { name: 'groups as "a,b" works like a list', args: { name: 'deploy', groups: 'sudo,docker', append: true }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
-  { name: 'append only adds the missing groups', args: { name: 'deploy', groups: ['docker', 'sudo'], append: true }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
-  { name: 'append with all groups present -> ok', args: { name: 'deploy', groups: ['sudo'], append: true }, facts: { [U]: deploy({ groups: ['deploy', 'sudo', 'adm'] }) }, expect: { status: 'ok' } },
-  { name: 'groups: [] clears supplementary groups', args: { name: 'deploy', groups: [] }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/usermod --groups '' -- deploy/] } },
+  { name: 'groups as "a,b" works like a list', args: { name: 'deploy', groups: 'sudo,docker', append: true }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
+  { name: 'append only adds the missing groups', args: { name: 'deploy', groups: ['docker', 'sudo'], append: true }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'changed', scriptMatches: [/usermod --append --groups docker -- deploy/] } },
+  { name: 'append with all groups present -> ok', args: { name: 'deploy', groups: ['sudo'], append: true }, facts: { [U]: deploy({ groups: ['deploy', 'sudo', 'adm'] }), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'ok' } },
+  { name: 'groups: [] clears supplementary groups', args: { name: 'deploy', groups: [] }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'changed', scriptMatches: [/usermod --groups '' -- deploy/] } },
   { name: 'primary group missing -> error', args: { name: 'deploy', group: 'web' }, facts: { [U]: deploy(), 'group:web': { kind: 'absent' } }, expect: { status: 'error', error: /group web does not exist/ } },
   { name: 'primary group missing but created earlier in check mode -> would change', args: { name: 'deploy', group: 'web' }, facts: { [U]: deploy(), 'group:web': { kind: 'absent' } }, ctx: { check: true, mayChange: (f) => f.key === 'group:web' }, expect: { status: 'changed', scriptMatches: [/usermod --gid web -- deploy/] } },
-  { name: 'absent: present -> userdel', args: { name: 'deploy', state: 'absent', remove: true }, facts: { [U]: deploy() }, expect: { status: 'changed', scriptMatches: [/userdel -r -- deploy/] } },
-  { name: 'absent: absent -> ok', args: { name: 'deploy', state: 'absent' }, facts: { [U]: { kind: 'absent' } }, expect: { status: 'ok' } },
+  { name: 'absent: present -> userdel', args: { name: 'deploy', state: 'absent', remove: true }, facts: { [U]: deploy(), 'group:deploy': { kind: 'present', gid: 1001, members: [] } }, expect: { status: 'changed', scriptMatches: [/userdel -r -- deploy/] } },
+  { name: 'absent: absent -> ok', args: { name: 'deploy', state: 'absent' }, facts: { [U]: { kind: 'absent' }, 'group:deploy': { kind: 'absent' } }, expect: { status: 'ok' } },
 ];
 
 const groupCases: Case<GroupArgs>[] = [
