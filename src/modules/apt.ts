@@ -26,7 +26,9 @@ const PKG = {
 } as const;
 
 // Packages create files, units, users and groups (and ufw's state when it is ufw).
-const INSTALL_INVALIDATES = ['pkg:*', 'file:*', 'svc:*', 'user:*', 'group:*', 'ufw:*', PROBES];
+// A package install runs maintainer scripts that create files, users, units and databases and
+// start daemons: anything a later task probes may differ, so all facts are probed again.
+const INSTALL_INVALIDATES = ['*'];
 
 /** Non-interactive apt-get: no debconf prompts, keep locally modified config files, wait for the dpkg lock. */
 const APT_ENV = raw('export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1');

@@ -115,7 +115,9 @@ export default defineModule<ServiceArgs>({
         {
           description,
           script: steps(reload ? sh`systemctl daemon-reload` : null, ...cmds),
-          invalidates: [...(reload ? ['svc:*'] : [`svc:${unit}`, `svc:${unit.replace(/\.service$/, '')}`, `svc:${unit.replace(/\.service$/, '')}.service`]), PROBES],
+          // Starting or stopping a daemon changes what probes of that daemon see (a MariaDB
+          // that now answers queries), so every fact is probed again before it is planned on.
+          invalidates: ['*'],
         },
       ],
       diffs: [
