@@ -7,7 +7,9 @@ import { runBatchLocally } from './local.js';
 
 const probe = (key: string, text: string): Fact<string> => ({ key, probe: raw(text), parse: (out) => out });
 
-describe('facts/batch', () => {
+describe('facts/batch', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   it('round-trips several probes through one local /bin/sh: empty output, no trailing newline, exit codes, stderr and stdin', () => {
     const facts = [
       probe('a', 'printf "one\\ntwo\\n"'),

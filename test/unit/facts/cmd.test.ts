@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import { probeFact } from '../../../src/facts/cmd.js';
 import { runBatchLocally } from './local.js';
 
-describe('facts/cmd', () => {
+describe('facts/cmd', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const cases = [
     { name: 'exit 0 means done', stdout: 'anything', code: 0, expected: true },
     { name: 'non-zero means not done', stdout: '', code: 1, expected: false },

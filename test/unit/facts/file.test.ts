@@ -8,7 +8,9 @@ import { gather } from './local.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-describe('facts/file', () => {
+describe('facts/file', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const cases: { name: string; params: [string, boolean?]; stdout: string; code: number; expected: FileState }[] = [
     { name: 'absent', params: ['/x'], stdout: 'absent\n', code: 0, expected: { kind: 'absent' } },
     { name: 'directory', params: ['/x'], stdout: 'directory\n755\nroot\nroot\n', code: 0, expected: { kind: 'directory', mode: '0755', owner: 'root', group: 'root' } },

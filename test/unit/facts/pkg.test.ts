@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { aptCacheFact, aptCandidateFact, pkgFact } from '../../../src/facts/pkg.js';
 import { gather } from './local.js';
 
-describe('facts/pkg', () => {
+describe('facts/pkg', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const cases: { name: string; params: string[]; stdout: string; code: number; expected: unknown }[] = [
     {
       name: 'installed, unknown, removed with config',

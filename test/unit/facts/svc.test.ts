@@ -3,7 +3,9 @@ import { expect } from 'chai';
 import { serviceFact } from '../../../src/facts/svc.js';
 import { gather } from './local.js';
 
-describe('facts/svc', () => {
+describe('facts/svc', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const cases: { name: string; stdout: string; code: number; expected: unknown }[] = [
     {
       name: 'running and enabled',

@@ -22,7 +22,9 @@ const RULES4 = `*filter
 ### END RULES ###
 `;
 
-describe('facts/ufw', () => {
+describe('facts/ufw', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const tuples: { name: string; line: string; expected: Record<string, unknown> | null }[] = [
     { name: 'plain port rule', line: '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', expected: { action: 'allow', log: '', proto: 'tcp', dport: '22', src: '0.0.0.0/0', direction: 'in', comment: '', dapp: '' } },
     { name: 'hex comment', line: '### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in comment=68747470207331', expected: { comment: 'http s1' } },

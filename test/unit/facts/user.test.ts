@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { groupFact, userFact } from '../../../src/facts/user.js';
 import { gather } from './local.js';
 
-describe('facts/user', () => {
+describe('facts/user', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   const users: { name: string; stdout: string; code: number; expected: unknown }[] = [
     {
       name: 'present with groups',

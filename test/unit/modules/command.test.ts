@@ -71,7 +71,9 @@ describe('modules/shell', () => {
   ]);
 });
 
-describe('command/shell scripts run for real (local /bin/sh)', () => {
+describe('command/shell scripts run for real (local /bin/sh)', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   let dir = '';
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-cmd-'));

@@ -26,7 +26,9 @@ function planFor(dest: string, content: string, extra: Record<string, unknown> =
 const mode = (p: string): string => (statSync(p).mode & 0o7777).toString(8).padStart(4, '0');
 const leftovers = (dir: string): string[] => readdirSync(dir).filter((n) => n.startsWith('.plumb.'));
 
-describe('put-file: the atomic write script, run for real', () => {
+describe('put-file: the atomic write script, run for real', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   let dir = '';
   const isRoot = process.getuid?.() === 0;
   beforeEach(() => {
@@ -116,7 +118,9 @@ describe('put-file: the atomic write script, run for real', () => {
   });
 });
 
-describe('file module scripts, run for real', () => {
+describe('file module scripts, run for real', function () {
+  // Real processes on a possibly busy machine: allow more than mocha's 2 s.
+  this.timeout(60_000);
   let dir = '';
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'plumb-file-'));
