@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { InputError, type InputProblem, type SourcePos } from '../errors.js';
+import { formatPos, InputError, type InputProblem, type SourcePos } from '../errors.js';
 import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
 import { validate } from '../schema/validate.js';
 import { ajv } from '../schema/validate.js';
@@ -181,6 +181,14 @@ export function loadInventory(file: string): Inventory {
   const members = new Map<string, Set<string>>();
   for (const g of groups.values()) members.set(g.name, g.name === 'all' ? new Set(hostPos.keys()) : allHostsOf(g));
 
+  // A problem in a group's var shows up once, naming the hosts it affects, not once per host.
+  const perHost = new Map<string, { problem: InputProblem; hosts: string[]; named: boolean }>();
+  const hostProblem = (host: string, problem: InputProblem, named: boolean): void => {
+    const key = `${formatPos(problem.pos)}\n${problem.message}`;
+    const seen = perHost.get(key);
+    if (seen) seen.hosts.push(host);
+    else perHost.set(key, { problem, hosts: [host], named });
+  };
   const hosts = new Map<string, Host>();
   const ordered = [...groups.values()].sort((a, b) => a.depth - b.depth || a.name.localeCompare(b.name));
   for (const [name, pos] of hostPos) {
@@ -202,7 +210,7 @@ export function loadInventory(file: string): Inventory {
       if (isSecretRef(v)) {
         const r = resolveSecret(v, dir, where.get(k) ?? pos, k);
         if (typeof r !== 'string') {
-          problems.push(r);
+          hostProblem(name, r, false);
           continue;
         }
         value = r;
@@ -212,8 +220,12 @@ export function loadInventory(file: string): Inventory {
       if (isSecretName(k, explicit)) secretNames.add(k);
       if (secretNames.has(k)) secretValues.push(...secretLeaves(value));
     }
-    const conn = connectionOf(name, vars, dir, where, pos, problems);
+    const conn = connectionOf(name, vars, dir, where, pos, (p) => hostProblem(name, p, true));
     hosts.set(name, { name, groups: hostGroups.map((g) => g.name), vars, secretNames, secretValues, conn, pos });
+  }
+  for (const { problem, hosts: hs, named } of perHost.values()) {
+    const who = hs.length > 5 ? `${hs.slice(0, 5).join(', ')} and ${hs.length - 5} more` : hs.join(', ');
+    problems.push(named ? { ...problem, message: `${who}: ${problem.message}` } : problem);
   }
   if (problems.length) throw new InputError(problems);
 
@@ -224,7 +236,7 @@ export function loadInventory(file: string): Inventory {
   return { file: path, dir, hosts, groups: out };
 }
 
-function connectionOf(name: string, vars: Vars, dir: string, where: Map<string, SourcePos>, pos: SourcePos, problems: InputProblem[]): Connection {
+function connectionOf(name: string, vars: Vars, dir: string, where: Map<string, SourcePos>, pos: SourcePos, report: (p: InputProblem) => void): Connection {
   const posFor = (names: readonly string[]): SourcePos => where.get(names.find((n) => vars[n] !== undefined) ?? '') ?? pos;
   const address = first(vars, CONNECTION_VARS.host);
   const port = first(vars, CONNECTION_VARS.port);
@@ -234,14 +246,14 @@ function connectionOf(name: string, vars: Vars, dir: string, where: Map<string, 
   const knownHosts = first(vars, CONNECTION_VARS.knownHosts);
   const portNum = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (portNum !== undefined && (typeof portNum !== 'number' || !Number.isInteger(portNum) || portNum < 1 || portNum > 65535)) {
-    problems.push({ pos: posFor(CONNECTION_VARS.port), message: `${name}: port must be an integer 1-65535, got ${JSON.stringify(port)}` });
+    report({ pos: posFor(CONNECTION_VARS.port), message: `port must be an integer 1-65535, got ${JSON.stringify(port)}` });
   }
   if (become !== undefined && typeof become !== 'boolean') {
-    problems.push({ pos: posFor(CONNECTION_VARS.become), message: `${name}: become must be true or false, got ${JSON.stringify(become)}`, hint: 'YAML 1.2: yes/no are strings; write true or false' });
+    report({ pos: posFor(CONNECTION_VARS.become), message: `become must be true or false, got ${JSON.stringify(become)}`, hint: 'YAML 1.2: yes/no are strings; write true or false' });
   }
   const conn = vars.ansible_connection;
   if (conn !== undefined && !['ssh', 'smart', 'paramiko'].includes(String(conn))) {
-    problems.push({ pos: where.get('ansible_connection') ?? pos, message: `${name}: ansible_connection=${String(conn)} is not supported; plumb connects over SSH` });
+    report({ pos: where.get('ansible_connection') ?? pos, message: `ansible_connection=${String(conn)} is not supported; plumb connects over SSH` });
   }
   return {
     address: address === undefined ? name : String(address),

@@ -301,6 +301,26 @@ describe('inventory/load', () => {
       expect(e.problems.map((p) => p.pos!.line)).to.deep.equal([3, 4]);
     });
 
+    it('a bad connection var in a group is reported once, naming the hosts it affects', () => {
+      const e = loadError({ 'inventory.yml': 'all:\n  vars:\n    ansible_port: 0\n  hosts:\n    h1:\n    h2:\n    h3: {ansible_port: 22}\n' });
+      expect(e.problems).to.have.length(1);
+      expect(e.problems[0]!.message).to.equal('h1, h2: port must be an integer 1-65535, got 0');
+      expect(e.problems[0]!.pos).to.include({ line: 3, col: 5 });
+    });
+
+    it('many hosts are summarised', () => {
+      const hosts = Array.from({ length: 8 }, (_, i) => `    h${i}:\n`).join('');
+      const e = loadError({ 'inventory.yml': `all:\n  vars:\n    ansible_become: "yes"\n  hosts:\n${hosts}` });
+      expect(e.problems).to.have.length(1);
+      expect(e.problems[0]!.message).to.equal('h0, h1, h2, h3, h4 and 3 more: become must be true or false, got "yes"');
+    });
+
+    it('a group secret that cannot be resolved is reported once', () => {
+      const e = loadError({ 'inventory.yml': 'all:\n  vars:\n    api_token: {secret_env: PLUMB_TEST_UNSET_TOKEN}\n  hosts:\n    h1:\n    h2:\n' });
+      expect(e.problems).to.have.length(1);
+      expect(e.problems[0]!.message).to.match(/secret 'api_token' reads environment variable PLUMB_TEST_UNSET_TOKEN/);
+    });
+
     it('a group cycle is an error', () => {
       const e = loadError({ 'inventory.yml': 'all:\n  children:\n    a:\n      children:\n        b:\n          children:\n            a:\n' });
       expect(e.message).to.match(/group cycle/);
