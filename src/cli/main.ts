@@ -7,11 +7,15 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { InputError, PlumbError, formatProblem } from '../errors.js';
+import { InputError, PlumbError, UndefinedVariableError, formatPos, formatProblem, type InputProblem } from '../errors.js';
+import { posOf } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
 import { REDACTED, isSecretName } from '../inventory/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { checkReferences, runPlaybook, type RunOptions } from '../engine/run.js';
+import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
+import { prepareTask } from '../engine/task.js';
+import { PatternError, resolvePattern } from '../inventory/pattern.js';
+import { renderFile, templatePath } from '../render/ejs.js';
 import type { Emit } from '../report/events.js';
 import { jsonReporter } from '../report/json.js';
 import { linesReporter } from '../report/lines.js';
@@ -107,14 +111,78 @@ function load(flags: RunFlags, playbook: string): { inv: Inventory; book: Return
     if (e instanceof InputError) problems.push(...e.problems);
     else throw e;
   }
+  if (inv && flags.limit) {
+    // --limit is not in any file: report it as the command line's fault, not a play's.
+    try {
+      resolvePattern(inv, flags.limit);
+    } catch (e) {
+      if (!(e instanceof PatternError)) throw e;
+      problems.push({ message: `--limit ${flags.limit}: ${e.message}`, hint: `known groups and hosts: ${e.known.join(', ')}` });
+    }
+  }
   if (problems.length || !inv || !book) throw new InputError(problems);
   return { inv, book, extra: parseExtraVars(flags.extraVars) };
+}
+
+/**
+ * Render every template a `template:` task would render, for every host, before any
+ * connection: an undefined name in a template is bad input (file:line inside the .ejs),
+ * exactly like one in task arguments. Runs after checkReferences, so patterns and
+ * arguments are known good. Errors that may depend on registered results (which only
+ * exist at run time) are left for the run to report.
+ */
+function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): void {
+  const problems: InputProblem[] = [];
+  const seen = new Set<string>();
+  const selected = tagFilter(opts.tags, opts.skipTags);
+  const registers = new Set(book.plays.flatMap((p) => [...p.tasks, ...p.handlers]).map((t) => t.register).filter((r): r is string => !!r));
+  for (const play of book.plays) {
+    const tasks = [...play.tasks.filter(selected), ...play.handlers];
+    const templates = tasks.filter((t) => t.module === 'template');
+    if (!templates.length) continue;
+    for (const host of playHosts(inv, play, opts.limit)) {
+      const vars = hostVars(inv, play, host, opts.extraVars);
+      for (const t of templates) {
+        let prepared;
+        try {
+          prepared = prepareTask(t, vars);
+        } catch {
+          continue; // uses a registered result: only known at run time
+        }
+        if ('skip' in prepared) continue;
+        for (const inst of prepared.instances) {
+          const src = (inst.args as { src?: unknown }).src;
+          if (typeof src !== 'string') continue;
+          try {
+            renderFile(templatePath(book.templatesDir, src), { ...vars, [t.loopVar]: inst.item });
+          } catch (e) {
+            if (!(e instanceof InputError)) throw e;
+            if (e instanceof UndefinedVariableError && registers.has(e.variable)) continue;
+            if (!(e instanceof UndefinedVariableError) && e.problems.some((p) => p.message.startsWith('template error:'))) continue;
+            for (const p of e.problems) {
+              const id = `${p.pos?.file}:${p.pos?.line}:${p.message}`;
+              if (seen.has(id)) continue;
+              seen.add(id);
+              const used = posOf(t.loc.src, [...t.loc.path, t.module, 'src']);
+              // A problem inside the template points there and names the task; one without a
+              // position (template not found, does not compile) points at the task's src.
+              problems.push(p.pos ? { ...p, message: `${p.message} (task '${t.name}' at ${formatPos(used)}, host ${host})` } : { ...p, pos: used, message: `${p.message} (host ${host})` });
+            }
+          }
+        }
+      }
+    }
+  }
+  if (problems.length) throw new InputError(problems);
 }
 
 const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
 async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
   const { inv, book, extra } = load(flags, playbook);
+  const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
+  checkReferences(inv, book, refs);
+  checkTemplates(inv, book, refs);
   const write = (s: string) => process.stdout.write(s);
   let emit: Emit;
   let finish = async (): Promise<void> => {};
@@ -210,6 +278,7 @@ export function program(): Command {
       try {
         const { inv, book, extra } = load(f, pb);
         checkReferences(inv, book, { limit: f.limit, extraVars: extra, tags: [], skipTags: [] });
+        checkTemplates(inv, book, { limit: f.limit, extraVars: extra, tags: [], skipTags: [] });
         const tasks = book.plays.reduce((n, pl) => n + pl.tasks.length + pl.handlers.length, 0);
         process.stdout.write(`ok: ${book.plays.length} plays, ${tasks} tasks and handlers, ${inv.hosts.size} hosts\n`);
         exit(0);
