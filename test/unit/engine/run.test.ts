@@ -1,0 +1,365 @@
+// Engine semantics against a local fake transport: the scripts are real shell run on this
+// machine, files land under a temp dir. Idempotence, exec counts, check mode, register/when,
+// loops, tags and serial.
+import { expect } from 'chai';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tagFilter } from '../../../src/engine/run.js';
+import type { Task } from '../../../src/playbook/load.js';
+import { loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
+import { hashTree, removeTree, tree, writeTree } from '../../fixtures/tree.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach(removeTree));
+function project(files: Record<string, string>): string {
+  const dir = tree(files, 'plumb-engine-');
+  dirs.push(dir);
+  return dir;
+}
+
+function inventory(hosts: string[], vars: Record<string, string> = {}): string {
+  const v = Object.entries(vars).map(([k, x]) => `    ${k}: ${x}\n`).join('');
+  return `all:\n${v ? `  vars:\n${v}` : ''}  hosts:\n${hosts.map((h) => `    ${h}:\n`).join('')}`;
+}
+
+/** A 30-task playbook of file, copy and template tasks, all under `root`/<host>. */
+function thirtyTasks(root: string): Record<string, string> {
+  const tasks: string[] = [`    - name: root\n      file: {path: "{{ base }}", state: directory, mode: "0755"}\n`];
+  for (let i = 0; i < 10; i++) tasks.push(`    - name: dir ${i}\n      file: {path: "{{ base }}/d${i}", state: directory, mode: "0750"}\n`);
+  for (let i = 0; i < 10; i++) tasks.push(`    - name: copy ${i}\n      copy: {dest: "{{ base }}/d${i}/c.txt", content: "copy ${i} on {{ inventory_hostname }}\\n", mode: "0640"}\n`);
+  for (let i = 0; i < 9; i++) tasks.push(`    - name: template ${i}\n      template: {src: t.conf.ejs, dest: "{{ base }}/d${i}/t.conf", mode: "0600"}\n`);
+  return {
+    'inventory.yml': inventory(['h1', 'h2']),
+    'playbooks/site.yml': `- hosts: all\n  vars:\n    base: "${root}/{{ inventory_hostname }}"\n    port: 8080\n  tasks:\n${tasks.join('')}`,
+    'templates/t.conf.ejs': 'host <%= inventory_hostname %>\nport <%= port %>\n',
+  };
+}
+
+describe('engine/run with a local transport', function () {
+  this.timeout(120_000);
+
+  describe('idempotence and round trips (30 tasks)', () => {
+    let dir: string;
+    let root: string;
+    before(() => {
+      dir = project({});
+      root = join(dir, 'hosts');
+      writeTree(dir, thirtyTasks(root));
+    });
+
+    it('first apply changes everything; second apply changes nothing with exactly 1 exec per host (the facts batch)', async () => {
+      const { inv, book } = loadProject(dir);
+      expect(book.plays[0]!.tasks).to.have.length(30);
+      const first = await runLocal(inv, book);
+      expect(first.result.exitCode, first.lines).to.equal(0);
+      for (const h of ['h1', 'h2']) {
+        expect(first.result.hosts[h]).to.include({ changed: 30, failed: 0 });
+        expect(readFileSync(join(root, h, 'd3/c.txt'), 'utf8')).to.equal(`copy 3 on ${h}\n`);
+        expect(readFileSync(join(root, h, 'd8/t.conf'), 'utf8')).to.equal(`host ${h}\nport 8080\n`);
+      }
+
+      const second = await runLocal(inv, book);
+      expect(second.result.exitCode).to.equal(0);
+      for (const h of ['h1', 'h2']) {
+        expect(second.result.hosts[h]).to.include({ ok: 30, changed: 0, failed: 0, skipped: 0, execs: 1 });
+        const t = second.transports.get(h)!;
+        expect(t.execCount, 'counted by the fake transport').to.equal(1);
+        expect(t.commands).to.have.length(1);
+        expect(t.closed, 'connections are closed at the end').to.equal(true);
+      }
+      const exec = second.events.filter((e) => e.type === 'exec');
+      expect(exec.map((e) => (e as { purpose: string }).purpose)).to.deep.equal(['facts', 'facts']);
+    });
+
+    it('check on the converged hosts: exit 0, 1 exec per host, nothing changed', async () => {
+      const { inv, book } = loadProject(dir);
+      const before = hashTree(root);
+      const r = await runLocal(inv, book, { mode: 'check', diff: true });
+      expect(r.result.exitCode).to.equal(0);
+      for (const h of ['h1', 'h2']) expect(r.transports.get(h)!.execCount).to.equal(1);
+      expect(hashTree(root)).to.equal(before);
+    });
+
+    it('check after drift: exit 2, the drift is reported with a diff, and nothing on disk changes', async () => {
+      writeFileSync(join(root, 'h1/d2/c.txt'), 'edited by hand\n');
+      const { inv, book } = loadProject(dir);
+      const before = hashTree(root);
+      const r = await runLocal(inv, book, { mode: 'check', diff: true });
+      expect(r.result.exitCode).to.equal(2);
+      expect(r.result.hosts.h1).to.include({ changed: 1, ok: 29 });
+      expect(r.result.hosts.h2).to.include({ changed: 0, ok: 30 });
+      const drift = taskEvents(r.events).filter((e) => e.status === 'changed');
+      expect(drift.map((e) => `${e.host} ${e.task}`)).to.deep.equal(['h1 copy 2']);
+      expect(drift[0]!.message).to.match(/^would update .*d2\/c\.txt/);
+      expect(drift[0]!.diff).to.deep.equal([{ label: join(root, 'h1/d2/c.txt'), before: 'edited by hand\n', after: 'copy 2 on h1\n' }]);
+      expect(r.lines).to.match(/^ {4}-edited by hand$/m);
+      expect(r.lines).to.match(/^ {4}\+copy 2 on h1$/m);
+      expect(r.transports.get('h1')!.execCount).to.equal(1);
+      expect(hashTree(root)).to.equal(before);
+    });
+  });
+
+  describe('check mode on a fresh host', () => {
+    it('plans everything, writes nothing, and exits 2', async () => {
+      const dir = project({});
+      const root = join(dir, 'hosts');
+      writeTree(dir, thirtyTasks(root));
+      const { inv, book } = loadProject(dir);
+      const before = hashTree(dir);
+      const r = await runLocal(inv, book, { mode: 'check', diff: true });
+      expect(r.result.exitCode, r.lines).to.equal(2);
+      expect(r.result.hosts.h1).to.include({ changed: 30, failed: 0 });
+      expect(hashTree(dir)).to.equal(before);
+      expect(existsSync(root)).to.equal(false);
+      for (const t of r.transports.values()) {
+        expect(t.execCount, 'facts only').to.equal(1);
+        expect(t.stdins.join(''), 'no file content was sent').to.equal('');
+      }
+      const messages = taskEvents(r.events).map((e) => e.message ?? '');
+      expect(messages.every((m) => m.startsWith('would '))).to.equal(true);
+    });
+  });
+
+  describe('register, when and loop', () => {
+    let dir: string;
+    let root: string;
+    before(() => {
+      dir = project({});
+      root = join(dir, 'out');
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `
+- hosts: all
+  vars:
+    root: "${root}"
+    users: [{name: ann, uid: 1}, {name: bob, uid: 2}, {name: cy, uid: 3}]
+  tasks:
+    - name: root dir
+      file: {path: "{{ root }}", state: directory}
+    - name: probe
+      shell: "echo hello; echo second line"
+      register: out
+    - name: when on the registered result
+      copy: {dest: "{{ root }}/first-line", content: "{{ out.stdout_lines[0] }} rc={{ out.rc }} changed={{ out.changed }}"}
+      when: out.stdout.includes("hello")
+    - name: skipped by when
+      copy: {dest: "{{ root }}/never", content: x}
+      when: out.rc != 0
+    - name: register a skipped task
+      copy: {dest: "{{ root }}/never2", content: x}
+      when: false
+      register: skipped_one
+    - name: uses the skipped result
+      copy: {dest: "{{ root }}/skipped-flag", content: "skipped={{ skipped_one.skipped }}"}
+    - name: one file per user
+      copy: {dest: "{{ root }}/user-{{ item.name }}", content: "uid={{ item.uid }}"}
+      loop: "{{ users }}"
+      when: item.name != "bob"
+      register: per_user
+    - name: loop results
+      copy: {dest: "{{ root }}/loop-summary", content: "results={{ per_user.results.length }}"}
+    - name: loop_var
+      copy: {dest: "{{ root }}/n-{{ n }}", content: "double={{ n * 2 }}"}
+      loop: [1, 2]
+      loop_var: n
+`,
+      });
+    });
+
+    it('applies with the registered values and loop items', async () => {
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(join(root, 'first-line'), 'utf8')).to.equal('hello rc=0 changed=true');
+      expect(existsSync(join(root, 'never'))).to.equal(false);
+      expect(existsSync(join(root, 'never2'))).to.equal(false);
+      expect(readFileSync(join(root, 'skipped-flag'), 'utf8')).to.equal('skipped=true');
+      expect(readFileSync(join(root, 'user-ann'), 'utf8')).to.equal('uid=1');
+      expect(readFileSync(join(root, 'user-cy'), 'utf8')).to.equal('uid=3');
+      expect(existsSync(join(root, 'user-bob'))).to.equal(false);
+      expect(readFileSync(join(root, 'loop-summary'), 'utf8')).to.equal('results=2');
+      expect(readFileSync(join(root, 'n-2'), 'utf8')).to.equal('double=4');
+
+      const ev = taskEvents(r.events);
+      const status = (task: string): string[] => ev.filter((e) => e.task === task).map((e) => e.status);
+      expect(status('skipped by when')).to.deep.equal(['skipped']);
+      expect(status('register a skipped task')).to.deep.equal(['skipped']);
+      expect(ev.filter((e) => e.task === 'one file per user').map((e) => e.item)).to.deep.equal(['{"name":"ann","uid":1}', '{"name":"cy","uid":3}']);
+      expect(ev.filter((e) => e.task === 'loop_var').map((e) => e.item)).to.deep.equal(['1', '2']);
+      expect(r.lines).to.match(/changed +h1 {2}one file per user \(item=\{"name":"ann","uid":1\}\)/);
+      expect(r.result.hosts.h1).to.include({ skipped: 2, failed: 0 });
+    });
+
+    it('second run: only the always-changed shell task changes', async () => {
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode).to.equal(0);
+      expect(taskEvents(r.events).filter((e) => e.status === 'changed').map((e) => e.task)).to.deep.equal(['probe']);
+    });
+  });
+
+  describe('tags', () => {
+    const task = (tags: string[]): Task => ({ tags }) as unknown as Task;
+    const cases: Array<{ tags: string[]; skip: string[]; task: string[]; want: boolean }> = [
+      { tags: [], skip: [], task: [], want: true },
+      { tags: [], skip: [], task: ['a'], want: true },
+      { tags: ['a'], skip: [], task: ['a', 'b'], want: true },
+      { tags: ['a'], skip: [], task: ['b'], want: false },
+      { tags: ['a'], skip: [], task: [], want: false },
+      { tags: ['a'], skip: [], task: ['always'], want: true },
+      { tags: ['all'], skip: [], task: ['b'], want: true },
+      { tags: [], skip: ['b'], task: ['b'], want: false },
+      { tags: [], skip: ['b'], task: ['a'], want: true },
+      { tags: ['a'], skip: ['b'], task: ['a', 'b'], want: false },
+      { tags: ['a'], skip: ['always'], task: ['always'], want: false },
+    ];
+    for (const c of cases) {
+      it(`--tags ${c.tags.join(',') || '-'} --skip-tags ${c.skip.join(',') || '-'}: task [${c.task.join(',')}] -> ${c.want ? 'runs' : 'left out'}`, () => {
+        expect(tagFilter(c.tags, c.skip)(task(c.task))).to.equal(c.want);
+      });
+    }
+
+    it('runPlaybook runs only the selected tasks', async () => {
+      const dir = project({});
+      const root = join(dir, 'out');
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `
+- hosts: all
+  tasks:
+    - name: setup
+      file: {path: "${root}", state: directory}
+      tags: always
+    - name: config
+      copy: {dest: "${root}/config", content: c}
+      tags: [config]
+    - name: packages
+      copy: {dest: "${root}/packages", content: p}
+      tags: [packages, slow]
+    - name: untagged
+      copy: {dest: "${root}/untagged", content: u}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const ran = async (tags: string[], skipTags: string[]): Promise<string[]> =>
+        taskEvents((await runLocal(inv, book, { mode: 'check', tags, skipTags })).events).map((e) => e.task);
+      expect(await ran(['config'], [])).to.deep.equal(['setup', 'config']);
+      expect(await ran([], ['slow'])).to.deep.equal(['setup', 'config', 'untagged']);
+      expect(await ran(['packages', 'config'], ['slow'])).to.deep.equal(['setup', 'config']);
+      expect(await ran([], [])).to.deep.equal(['setup', 'config', 'packages', 'untagged']);
+    });
+  });
+
+  describe('serial and max_fail_percentage', () => {
+    const hosts = ['h1', 'h2', 'h3', 'h4', 'h5'];
+    /** Runs the play and returns, per host, the index of its first task start and of its end. */
+    async function run(serial: string, extra = ''): Promise<{ log: string[]; ran: string[]; exitCode: number }> {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(hosts),
+        'playbooks/site.yml': `
+- hosts: all
+  serial: ${serial}
+${extra}  tasks:
+    - name: fail on h2
+      shell: "exit 1"
+      when: inventory_hostname == "h2" && defined("fail_h2")
+    - name: work
+      shell: "sleep 0.05"
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const log: string[] = [];
+      const r = await runLocal(inv, book, {
+        extraVars: extra ? { fail_h2: true } : {},
+        emit: (e) => {
+          if (e.type === 'task_start' && e.task === 'fail on h2') log.push(`start ${e.host}`);
+          if (e.type === 'host_done') log.push(`done ${e.host}`);
+        },
+      });
+      return { log, ran: [...r.transports.keys()].sort(), exitCode: r.result.exitCode };
+    }
+
+    const cases: Array<[string, string[][]]> = [
+      ['2', [['h1', 'h2'], ['h3', 'h4'], ['h5']]],
+      ['"40%"', [['h1', 'h2'], ['h3', 'h4'], ['h5']]],
+      ['1', [['h1'], ['h2'], ['h3'], ['h4'], ['h5']]],
+      ['10', [['h1', 'h2', 'h3', 'h4', 'h5']]],
+    ];
+    for (const [serial, want] of cases) {
+      it(`serial: ${serial} -> ${want.map((b) => `[${b.join(',')}]`).join(' ')}`, async () => {
+        const { log, exitCode } = await run(serial);
+        expect(exitCode).to.equal(0);
+        expect(log.filter((l) => l.startsWith('start'))).to.have.length(hosts.length);
+        // Every host of a batch is done before any host of the next batch starts.
+        for (let b = 0; b + 1 < want.length; b++) {
+          const lastDone = Math.max(...want[b]!.map((h) => log.indexOf(`done ${h}`)));
+          const firstStart = Math.min(...want[b + 1]!.map((h) => log.indexOf(`start ${h}`)));
+          expect(lastDone, log.join(', ')).to.be.lessThan(firstStart);
+        }
+        // Within a batch, the hosts run side by side: all start before the batch's last one ends.
+        for (const batch of want) {
+          const lastDone = Math.max(...batch.map((h) => log.indexOf(`done ${h}`)));
+          expect(Math.max(...batch.map((h) => log.indexOf(`start ${h}`))), log.join(', ')).to.be.lessThan(lastDone);
+        }
+      });
+    }
+
+    it('max_fail_percentage: a failed batch stops the later batches', async () => {
+      const { ran, exitCode } = await run('2', '  max_fail_percentage: 0\n');
+      expect(exitCode).to.equal(1);
+      expect(ran).to.deep.equal(['h1', 'h2']);
+    });
+  });
+
+  describe('failures', () => {
+    it('a failed task stops that host only; the others carry on; exit 1', async () => {
+      const dir = project({});
+      const root = join(dir, 'out');
+      writeTree(dir, {
+        'inventory.yml': inventory(['good', 'bad']),
+        'playbooks/site.yml': `
+- hosts: all
+  tasks:
+    - name: fails on bad
+      shell: "echo oops >&2; exit 3"
+      when: inventory_hostname == "bad"
+    - name: after
+      copy: {dest: "${root}-{{ inventory_hostname }}", content: x}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode).to.equal(1);
+      expect(r.result.hosts.bad).to.include({ failed: 1, changed: 0 });
+      expect(r.result.hosts.good).to.include({ failed: 0, changed: 1, skipped: 1 });
+      expect(existsSync(`${root}-good`)).to.equal(true);
+      expect(existsSync(`${root}-bad`)).to.equal(false);
+      const failed = taskEvents(r.events).find((e) => e.status === 'failed')!;
+      expect(failed.message).to.match(/exit 3/);
+      expect(failed.message).to.match(/oops/);
+    });
+
+    it('ignore_errors: the host carries on and the failure counts as ok', async () => {
+      const dir = project({});
+      const root = join(dir, 'out');
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `
+- hosts: all
+  tasks:
+    - name: may fail
+      command: "false"
+      ignore_errors: true
+      register: r
+    - name: after
+      copy: {dest: "${root}", content: "rc={{ r.rc }} failed={{ r.failed }}"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(root, 'utf8')).to.equal('rc=1 failed=true');
+    });
+  });
+});
