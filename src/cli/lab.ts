@@ -53,8 +53,9 @@ export function registerLab(program: Command): void {
     .command('down')
     .description('stop every lab host and remove their namespaces, veths, bridge, mounts and processes')
     .option('--purge', "also delete the hosts' disks and keys (the rootfs cache stays)")
-    .action(async (o: { purge?: boolean }) => {
-      await timed('down', () => labDown(progress, { purge: o.purge }));
+    .option('--fleet', 'only the --hosts fleet (the 3-host lab keeps running)')
+    .action(async (o: { purge?: boolean; fleet?: boolean }) => {
+      await timed('down', () => labDown(progress, { purge: o.purge, only: o.fleet ? 'fleet' : undefined }));
     });
 
   lab

@@ -29,6 +29,7 @@ export function startFleetHost(net: Network, h: HostSpec, rootfs: string): ProcR
   return spawnDetached(['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', outer.text], l.log);
 }
 
+/** A fleet host has nothing to shut down cleanly: kill its process group (sshd dies with it). */
 export function stopFleetHost(ref: ProcRef): Promise<'gone' | 'stopped' | 'killed'> {
-  return stopProcess(ref, { signal: 'SIGTERM', timeoutMs: 5000, group: true });
+  return stopProcess(ref, { signal: 'SIGKILL', timeoutMs: 5000, group: true });
 }

@@ -14,7 +14,7 @@ import { isRunning, type ProcRef } from './proc.js';
 import { startNspawnHost, stopNspawnHost } from './nspawn.js';
 import { startFleetHost, stopFleetHost } from './fleet.js';
 import {
-  createHostNets, ensureBridge, ensureForwardRule, hostNetOk, listOurNetns, removeBridge, removeForwardRule, removeHostNet,
+  createHostNets, ensureBridge, ensureForwardRule, hostNetOk, listOurNetns, removeBridge, removeForwardRule, removeHostNet, removeHostNets,
 } from './network.js';
 import { ssh, sshBanner, waitForSsh, type SshTarget } from './ssh.js';
 import { startProxy, stopProxy, type ProxyConfig } from './proxy.js';
@@ -169,14 +169,19 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
   const forwardRule = await ensureForwardRule(net);
 
   // Known hosts first: readiness checks use strict host-key checking too.
+  const tk = Date.now();
   await mapLimit(spec.hosts, 8, (h) => ensureHostKeys(layout(h).hostKeys, h.name, spec.full ? FULL_KEY_TYPES : ['ed25519']));
   await writeKnownHostsFor(spec);
+  if (Date.now() - tk > 1000) onProgress(`host keys ready (${((Date.now() - tk) / 1000).toFixed(1)}s)`);
 
   if (toStart.length > 0) {
     onProgress(`starting ${toStart.length} host(s): ${summarize(toStart.map((h) => h.name))}`);
+    const t = Date.now();
+    const secs = (): string => `${((Date.now() - t) / 1000).toFixed(1)}s`;
     await mapLimit(toStart, 8, (h) => stopHost(net, h, procs.get(h.name), spec.full));
     await createHostNets(net, toStart);
     await mapLimit(toStart, 8, (h) => prepareHost(spec, h, clientPub, false));
+    onProgress(`namespaces and disks ready (${secs()}); booting`);
     for (const h of toStart) procs.set(h.name, startHost(spec, h));
     await saveState(net, { kind: net.kind, image: spec.image, rootfs: spec.rootfs, hosts: hostStates(spec, procs), latencyMs: old?.latencyMs ?? 0, proxy: old?.proxy, forwardRule });
     const t0 = Date.now();
@@ -281,8 +286,8 @@ export async function downSet(net: Network, full: boolean, onProgress: Progress,
   await mapLimit(known, 16, async (h) => {
     const hs = state?.hosts.find((x) => x.name === h.name);
     await stopHost(net, h, hs?.proc, full);
-    await removeHostNet(h);
   });
+  await removeHostNets(known);
   for (const parent of cgroupParents(net.cgroup)) {
     for (const pid of pidsIn(parent)) {
       try {

@@ -95,11 +95,14 @@ export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet)
   }, onProgress);
 }
 
-/** Stop and remove everything `labUp` created (both the lab and the fleet). */
-export async function labDown(onProgress: Progress = quiet, opts: { purge?: boolean } = {}): Promise<void> {
+/**
+ * Stop and remove everything `labUp` created: both the lab and the fleet, or only one of them.
+ * Hosts' disks stay (the next up boots them as they were) unless `purge`.
+ */
+export async function labDown(onProgress: Progress = quiet, opts: { purge?: boolean; only?: 'lab' | 'fleet' } = {}): Promise<void> {
   await withLabLock(async () => {
-    await downSet(FLEET_NET, false, onProgress, opts.purge);
-    await downSet(LAB_NET, true, onProgress, opts.purge);
+    if (opts.only !== 'lab') await downSet(FLEET_NET, false, onProgress, opts.purge);
+    if (opts.only !== 'fleet') await downSet(LAB_NET, true, onProgress, opts.purge);
   }, onProgress);
 }
 
