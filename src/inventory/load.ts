@@ -10,7 +10,7 @@ import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.
 import { validate } from '../schema/validate.js';
 import { ajv } from '../schema/validate.js';
 import { CONNECTION_VARS, groupSchema, inventorySchema } from './schema.js';
-import { expandPath, isSecretName, isSecretRef, resolveSecret, secretLeaves } from './secrets.js';
+import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
 import type { Vars } from '../modules/types.js';
 
 ajv.addSchema(groupSchema);
@@ -219,6 +219,7 @@ export function loadInventory(file: string): Inventory {
       }
       if (isSecretName(k, explicit)) secretNames.add(k);
       if (secretNames.has(k)) secretValues.push(...secretLeaves(value));
+      else secretValues.push(...nestedSecretLeaves(value, explicit));
     }
     const conn = connectionOf(name, vars, dir, where, pos, (p) => hostProblem(name, p, true));
     hosts.set(name, { name, groups: hostGroups.map((g) => g.name), vars, secretNames, secretValues, conn, pos });

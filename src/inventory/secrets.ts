@@ -64,6 +64,18 @@ export function secretLeaves(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/** Leaves under secret-named keys nested in a non-secret value ({mysql: {root_password: x}}). */
+export function nestedSecretLeaves(v: unknown, explicit: ReadonlySet<string>, out: string[] = []): string[] {
+  if (Array.isArray(v)) v.forEach((x) => nestedSecretLeaves(x, explicit, out));
+  else if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      if (isSecretName(k, explicit)) secretLeaves(x, out);
+      else nestedSecretLeaves(x, explicit, out);
+    }
+  }
+  return out;
+}
+
 /** Replace every occurrence of every secret value. Longest first, so overlapping secrets mask fully. */
 export function makeRedactor(secrets: Iterable<string>): (s: string) => string {
   const list = [...new Set(secrets)].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);

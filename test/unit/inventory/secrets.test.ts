@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../../src/errors.js';
 import { loadInventory, type Inventory } from '../../../src/inventory/load.js';
-import { isSecretName, isSecretRef, makeRedactor, REDACTED, secretLeaves } from '../../../src/inventory/secrets.js';
+import { isSecretName, isSecretRef, makeRedactor, nestedSecretLeaves, REDACTED, secretLeaves } from '../../../src/inventory/secrets.js';
 import { removeTree, tree, yaml } from '../../fixtures/tree.js';
 
 const dirs: string[] = [];
@@ -65,6 +65,15 @@ describe('inventory/secrets', () => {
     });
   });
 
+  describe('nestedSecretLeaves', () => {
+    it('collects leaves under secret-named keys at any depth, and nothing else', () => {
+      const v = { port: 3306, tls: { key_secret: 'k-secret', cert: 'public' }, users: [{ name: 'app', password: ['p1-x', 'p2-y'] }], token: 'top-tok' };
+      expect(nestedSecretLeaves(v, new Set())).to.deep.equal(['k-secret', 'p1-x', 'p2-y', 'top-tok']);
+      expect(nestedSecretLeaves({ a: { cert: 'public' } }, new Set(['cert']))).to.deep.equal(['public']);
+      expect(nestedSecretLeaves('plain', new Set())).to.deep.equal([]);
+    });
+  });
+
   describe('makeRedactor', () => {
     it('masks every occurrence, longest value first', () => {
       const r = makeRedactor(['abc', 'abcdef']);
@@ -99,6 +108,24 @@ describe('inventory/secrets', () => {
       expect(h.secretNames.has('license_key')).to.equal(true);
       expect(h.secretNames.has('tls')).to.equal(true);
       expect(h.secretValues).to.include.members(['LK-0001', 'PRIVATE-KEY-BODY', 'chain-1']);
+    });
+
+    it('secret-named keys nested in a non-secret variable are secret values too', () => {
+      const inv = load({
+        'inventory.yml': yaml`
+          all:
+            vars:
+              mysql:
+                port: 3306
+                root_password: R00t-pw-xyz
+                users: [{name: app, password: App-pw-123}]
+            hosts:
+              h1:
+        `,
+      });
+      const h = inv.hosts.get('h1')!;
+      expect(h.secretNames.has('mysql')).to.equal(false);
+      expect(h.secretValues).to.have.members(['R00t-pw-xyz', 'App-pw-123']);
     });
 
     it('plumb_secret_vars itself is not secret: the names it lists are not masked in output', () => {
