@@ -16,6 +16,7 @@ import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunO
 import { prepareTask } from '../engine/task.js';
 import { PatternError, resolvePattern } from '../inventory/pattern.js';
 import { renderFile, templatePath } from '../render/ejs.js';
+import { Redactor } from '../report/redact.js';
 import type { Emit } from '../report/events.js';
 import { jsonReporter } from '../report/json.js';
 import { linesReporter } from '../report/lines.js';
@@ -227,13 +228,17 @@ function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Va
 function inventoryCommand(flags: { inventory: string; host?: string }): number {
   const inv = loadInventory(flags.inventory);
   const explicit = new Set<string>();
+  // Secret-named variables are masked whole; any secret value anywhere else (nested under a
+  // secret key, or copied into another variable) is masked where it appears.
+  const redactor = new Redactor();
+  for (const h of inv.hosts.values()) redactor.add(h.secretValues);
   if (flags.host) {
     const h = inv.hosts.get(flags.host);
     if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.file}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
-    process.stdout.write(JSON.stringify(masked(h.vars, h.secretNames, explicit), null, 2) + '\n');
+    process.stdout.write(JSON.stringify(redactor.redactDeep(masked(h.vars, h.secretNames, explicit)), null, 2) + '\n');
     return 0;
   }
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, masked(h.vars, h.secretNames, explicit)])) } };
+  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, redactor.redactDeep(masked(h.vars, h.secretNames, explicit))])) } };
   for (const g of inv.groups.values()) {
     const direct = g.hosts.filter((h) => !g.children.some((c) => inv.groups.get(c)?.hosts.includes(h)));
     out[g.name] = { ...(g.children.length ? { children: g.children } : {}), ...(direct.length && g.name !== 'all' ? { hosts: direct } : {}) };

@@ -503,3 +503,38 @@ describe('cli/main: malformed input exits 1 with file:line:col, and never connec
     });
   }
 });
+
+describe('cli/main: plumb inventory masks secrets', function () {
+  this.timeout(120_000);
+  let dir: string;
+  before(() => {
+    dir = tree({
+      'inventory.yml': yaml`
+        all:
+          vars:
+            db_password: Top-Secret-pw1
+            api: {url: "https://api", token: Api-Tok-2}
+            plumb_secret_vars: [license]
+            license: Lic-3-abc
+          children:
+            web:
+              hosts:
+                web1:
+                  motd: "copied Top-Secret-pw1 into a plain var"
+      `,
+    });
+  });
+  after(() => removeTree(dir));
+
+  for (const args of [['inventory', '-i', 'inventory.yml'], ['inventory', '-i', 'inventory.yml', '--host', 'web1']]) {
+    it(args.join(' '), async () => {
+      const r = await plumb(args, dir);
+      expect(r.code, r.stderr).to.equal(0);
+      for (const s of ['Top-Secret-pw1', 'Api-Tok-2', 'Lic-3-abc']) expect(r.stdout).not.to.include(s);
+      const vars = JSON.parse(r.stdout) as Record<string, unknown>;
+      const web1 = (args.includes('--host') ? vars : (vars._meta as { hostvars: Record<string, Record<string, unknown>> }).hostvars.web1) as Record<string, unknown>;
+      expect(web1).to.deep.include({ db_password: '<redacted>', license: '<redacted>', api: { url: 'https://api', token: '<redacted>' }, motd: 'copied <redacted> into a plain var' });
+      expect(web1.plumb_secret_vars).to.deep.equal(['license']);
+    });
+  }
+});
