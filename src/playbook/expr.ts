@@ -9,6 +9,13 @@ export class UndefinedName extends Error {
   }
 }
 
+/** An expression that is defined but yields nothing (`{{ out.lines[5] }}`, a null var) inside a string. */
+export class EmptyValue extends Error {
+  constructor(readonly expr: string, readonly value: null | undefined) {
+    super(`{{ ${expr} }} is ${value === null ? 'null' : 'undefined'}; it is not rendered as an empty string`);
+  }
+}
+
 const EJS_INTERNALS = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
 
 /** A `with` scope that throws on unknown names instead of yielding undefined. */
@@ -70,7 +77,7 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   if (whole && !whole[1]!.includes('}}')) return evaluate(whole[1]!.trim(), vars, depth);
   return s.replace(MUSTACHE, (_m, expr: string) => {
     const v = evaluate(expr.trim(), vars, depth);
-    if (v === undefined || v === null) throw new UndefinedName(expr.trim());
+    if (v === undefined || v === null) throw new EmptyValue(expr.trim(), v);
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
 }

@@ -190,6 +190,32 @@ describe('engine/run with a local transport', function () {
       expect(r.result.hosts.h1).to.include({ skipped: 2, failed: 0 });
     });
 
+    // BUG (src/engine/run.ts checkReferences): before any connection, every task is evaluated
+    // with placeholder registered results ({stdout: '', stdout_lines: [], results: [], ...}).
+    // A task that reads an element of a registered result, such as
+    // "{{ out.stdout_lines[0] }}", then fails the static check ("... is undefined") although
+    // at run time the value exists: runPlaybook and `plumb validate` reject a valid playbook.
+    // Errors in expressions that touch a registered name should be left to run time.
+    it.skip('a task reading an element of a registered result passes the static check and runs', async () => {
+      const d = project({});
+      writeTree(d, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': \`
+- hosts: all
+  tasks:
+    - name: probe
+      shell: "echo hello"
+      register: out
+    - name: use
+      copy: {dest: "\${d}/first", content: "first={{ out.stdout_lines[0] }}"}
+\`,
+      });
+      const { inv, book } = loadProject(d);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode).to.equal(0);
+      expect(readFileSync(join(d, 'first'), 'utf8')).to.equal('first=hello');
+    });
+
     it('second run: only the always-changed shell task changes', async () => {
       const { inv, book } = loadProject(dir);
       const r = await runLocal(inv, book);

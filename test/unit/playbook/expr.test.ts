@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { evaluate, interpolate, interpolateString, UndefinedName } from '../../../src/playbook/expr.js';
+import { EmptyValue, evaluate, interpolate, interpolateString, UndefinedName } from '../../../src/playbook/expr.js';
 import type { Vars } from '../../../src/modules/types.js';
 
 function undefinedName(fn: () => unknown): string {
@@ -71,13 +71,34 @@ describe('playbook/expr', () => {
       ['{{ port + nope }}', 'nope'],
       ['{{ nope.attr }}', 'nope'],
       ['{{ typeof nope }}', 'nope'],
-      ['x-{{ nothing }}', 'nothing'],
     ];
     for (const [input, name] of undefinedCases) {
       it(`${JSON.stringify(input)} -> undefined variable '${name}' (never empty)`, () => {
         expect(undefinedName(() => interpolateString(input, vars))).to.equal(name);
       });
     }
+
+    const emptyCases: Array<[string, RegExp]> = [
+      ['x-{{ nothing }}', /^\{\{ nothing \}\} is null; it is not rendered as an empty string$/],
+      ['x-{{ map.c }}', /^\{\{ map\.c \}\} is undefined/],
+      ['x-{{ list[7] }}', /^\{\{ list\[7\] \}\} is undefined/],
+    ];
+    for (const [input, message] of emptyCases) {
+      it(`${JSON.stringify(input)} -> EmptyValue (a defined expression yielding nothing is not rendered as empty)`, () => {
+        expect(() => interpolateString(input, vars)).to.throw(EmptyValue, message);
+      });
+    }
+
+    // BUG (src/engine/run.ts checkReferences + this file): a whole-string expression that
+    // yields undefined (a missing attribute) keeps its "type" and silently drops the argument:
+    // mode: "{{ modes.web }}" with no modes.web writes the file with the default mode. It
+    // should throw EmptyValue like a mixed string does, but checkReferences evaluates tasks
+    // against placeholder registered results ({stdout: '', results: [], ...}), so a strict
+    // whole-string would make validate reject valid playbooks using other registered fields
+    // (e.g. "{{ out.cmd }}"); checkReferences must first stop failing on registered values.
+    it.skip('a whole-string expression yielding undefined is an error, not a dropped argument', () => {
+      expect(() => interpolateString('{{ map.c }}', vars)).to.throw(EmptyValue);
+    });
 
     it('an undefined name inside a referenced variable names the inner variable', () => {
       expect(undefinedName(() => interpolateString('{{ outer }}', { outer: 'a-{{ inner }}' }))).to.equal('inner');
