@@ -200,15 +200,15 @@ describe('engine/run with a local transport', function () {
       const d = project({});
       writeTree(d, {
         'inventory.yml': inventory(['h1']),
-        'playbooks/site.yml': \`
+        'playbooks/site.yml': `
 - hosts: all
   tasks:
     - name: probe
       shell: "echo hello"
       register: out
     - name: use
-      copy: {dest: "\${d}/first", content: "first={{ out.stdout_lines[0] }}"}
-\`,
+      copy: {dest: "${d}/first", content: "first={{ out.stdout_lines[0] }}"}
+`,
       });
       const { inv, book } = loadProject(d);
       const r = await runLocal(inv, book);
