@@ -158,6 +158,16 @@ describe('the foobar stack on the lab (issue 4)', function () {
     if (Object.keys(timings).length) console.log(`      stack timings: ${JSON.stringify(timings)}`);
   });
 
+  it('0. check on fresh hosts plans the whole stack without failing (exit 2) and changes nothing', function () {
+    if (!fresh) this.skip();
+    const r = plumb('check', '--json');
+    timings.freshCheckMs = r.ms;
+    expect(r.code, failures(r)).to.equal(2);
+    const recap = recapOf(r);
+    for (const h of HOSTS) expect(recap[h], h).to.include({ failed: 0, unreachable: false });
+    expect(onHost('web-01', 'command -v mysqld nginx haproxy || true').out.trim()).to.equal('');
+  });
+
   it('1. a cold apply on three fresh hosts exits 0', () => {
     const r = plumb('apply', '--json');
     timings[fresh ? 'coldApplyMs' : 'firstApplyMs'] = r.ms;
