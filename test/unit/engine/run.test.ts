@@ -388,4 +388,106 @@ ${extra}  tasks:
       expect(readFileSync(root, 'utf8')).to.equal('rc=1 failed=true');
     });
   });
+
+  describe('facts, plays and connections', () => {
+    it('a later task plans against facts refreshed after an earlier change (no stale facts)', async () => {
+      const dir = project({});
+      const f = join(dir, 'app.conf');
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `
+- hosts: all
+  tasks:
+    - name: create
+      copy: {dest: "${f}", content: "a\\n"}
+    - name: tighten
+      file: {path: "${f}", mode: "0600"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const check = await runLocal(inv, book, { mode: 'check' });
+      expect(check.result.exitCode, 'check mode: the attribute task would run after the unapplied create').to.equal(2);
+      expect(taskEvents(check.events).map((e) => `${e.task}:${e.status}`)).to.deep.equal(['create:changed', 'tighten:changed']);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(taskEvents(r.events).map((e) => `${e.task}:${e.status}`)).to.deep.equal(['create:changed', 'tighten:changed']);
+      expect(hashTree(dir)).to.match(/app\.conf file 600 /);
+      const again = await runLocal(inv, book);
+      expect(again.result.hosts.h1).to.include({ changed: 0, execs: 1 });
+    });
+
+    it('several plays: one connection per host for the whole run, registered values carry over', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': 'all:\n  children:\n    a:\n      hosts:\n        h1:\n    b:\n      hosts:\n        h1:\n        h2:\n',
+        'playbooks/site.yml': `
+- hosts: a
+  tasks:
+    - name: probe
+      shell: "echo from-play-1"
+      register: first
+- hosts: b
+  tasks:
+    - name: use
+      copy: {dest: "${dir}/{{ inventory_hostname }}", content: "{{ defined('first') ? first.stdout : 'none' }}"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(Object.fromEntries(r.connects)).to.deep.equal({ h1: 1, h2: 1 });
+      expect(readFileSync(join(dir, 'h1'), 'utf8')).to.equal('from-play-1\n');
+      expect(readFileSync(join(dir, 'h2'), 'utf8')).to.equal('none');
+      expect(r.events.filter((e) => e.type === 'play').map((e) => (e as { hosts: string[] }).hosts)).to.deep.equal([['h1'], ['h1', 'h2']]);
+    });
+
+    it('an unreachable host is reported as such; the others carry on; exit 1', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['up', 'down']),
+        'playbooks/site.yml': `- hosts: all\n  tasks:\n    - name: write\n      copy: {dest: "${dir}/{{ inventory_hostname }}", content: x}\n`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book, {}, { unreachable: ['down'] });
+      expect(r.result.exitCode).to.equal(1);
+      expect(r.result.hosts.down).to.include({ unreachable: true, execs: 0 });
+      expect(r.result.hosts.up).to.include({ changed: 1, unreachable: false });
+      expect(existsSync(join(dir, 'up'))).to.equal(true);
+      expect(r.lines).to.match(/UNREACHABLE +down/);
+      const recap = JSON.parse(r.json.trim().split('\n').pop()!) as { type: string; hosts: Record<string, { unreachable: boolean }> };
+      expect(recap.type).to.equal('recap');
+      expect(recap.hosts.down!.unreachable).to.equal(true);
+    });
+
+    it('check mode with only skipped and ok tasks exits 0', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all\n  tasks:\n    - name: never\n      copy: {dest: "${dir}/x", content: x}\n      when: [true, "1 > 2"]\n    - name: dir\n      file: {path: "${dir}", state: directory}\n`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book, { mode: 'check' });
+      expect(r.result.exitCode).to.equal(0);
+      expect(r.result.hosts.h1).to.include({ skipped: 1, ok: 1, changed: 0 });
+    });
+
+    it('--json prints one line per task result and a final recap, nothing else', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all\n  tasks:\n    - name: dir\n      file: {path: "${dir}", state: directory}\n    - name: write\n      copy: {dest: "${dir}/x", content: x}\n`,
+      });
+      const { inv, book } = loadProject(dir);
+      const { result } = await runLocal(inv, book);
+      const json: string[] = [];
+      const { jsonReporter } = await import('../../../src/report/json.js');
+      const jr = jsonReporter((l) => json.push(l), false);
+      const r = await runLocal(inv, book, { emit: jr });
+      expect(result.exitCode).to.equal(0);
+      const parsed = json.map((l) => JSON.parse(l) as { type: string; status?: string; hosts?: Record<string, { execs: number }> });
+      expect(parsed.map((e) => `${e.type}${e.status ? `:${e.status}` : ''}`)).to.deep.equal(['task:ok', 'task:ok', 'recap']);
+      expect(parsed[2]!.hosts!.h1!.execs).to.equal(r.transports.get('h1')!.execCount);
+      expect(json.every((l) => l.endsWith('\n') && !l.slice(0, -1).includes('\n'))).to.equal(true);
+    });
+  });
 });
