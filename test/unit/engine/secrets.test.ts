@@ -219,4 +219,38 @@ describe('engine: secrets never reach output or command lines', function () {
     expect(r.lines.includes(`${DB_PASSWORD}-h1`)).to.equal(false);
     expect(readFileSync(join(root, 'app'), 'utf8')).to.equal(`secret=${DB_PASSWORD}-h1`);
   });
+
+  describe('no_log', () => {
+    it('hides the item, message and diff of a successful task', async () => {
+      writeProject(`    - name: dir
+      file: {path: ROOT, state: directory}
+    - name: quiet copy
+      copy: {dest: "ROOT/{{ item }}", content: "sensitive-content-{{ item }}"}
+      loop: [sensitive-item]
+      no_log: true
+`);
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book, { diff: true });
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      const ev = taskEvents(r.events).find((e) => e.task === 'quiet copy')!;
+      expect(ev.item).to.equal('<hidden>');
+      expect(ev.diff).to.deep.equal([{ label: '(no_log)', before: '', after: '<hidden by no_log>\n' }]);
+      expect(`${r.lines}${r.json}`).not.to.include('sensitive-content');
+    });
+
+    // BUG (src/engine/play.ts runTask + src/engine/session.ts run): no_log is not honoured for
+    // a failed task (its message carries the command and its stderr) nor for `exec` events
+    // (-v lines and --json -v print the task's script, e.g. a shell cmd). Ansible hides a
+    // no_log result's output on failure too; a no_log task should only say that it failed.
+    it.skip('hides the command and output of a failed task, and its exec events', async () => {
+      writeProject(`    - name: quiet
+      shell: "echo sensitive-out; echo sensitive-err >&2; exit 1 # sensitive-cmd"
+      no_log: true
+`);
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode).to.equal(1);
+      expect(`${r.lines}${r.json}`).not.to.match(/sensitive-(out|err|cmd)/);
+    });
+  });
 });
