@@ -416,6 +416,23 @@ ${extra}  tasks:
       expect(again.result.hosts.h1).to.include({ changed: 0, execs: 1 });
     });
 
+    // BUG (src/engine/play.ts run): a task that uses a result registered earlier in the play
+    // is "deferred" and prepared only when reached; its facts are then gathered alone, so each
+    // such task costs one more exec. A no-op run of 1 registering task + 5 tasks with
+    // `when: "!probe.changed"` makes 6 execs instead of at most 2 (acceptance 6). When a
+    // deferred task becomes ready, every other ready deferred task should join that gather.
+    it.skip('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {
+      const dir = project({});
+      let tasks = '    - name: probe\n      command: {cmd: "true", unless: "true"}\n      register: probe\n';
+      for (let i = 0; i < 5; i++) tasks += `    - name: c${i}\n      copy: {dest: "${dir}/f${i}", content: x}\n      when: "!probe.changed"\n`;
+      writeTree(dir, { 'inventory.yml': inventory(['h1']), 'playbooks/site.yml': `- hosts: all\n  tasks:\n${tasks}` });
+      const { inv, book } = loadProject(dir);
+      await runLocal(inv, book);
+      const r = await runLocal(inv, book);
+      expect(r.result.hosts.h1).to.include({ changed: 0, ok: 6 });
+      expect(r.transports.get('h1')!.execCount).to.be.at.most(2);
+    });
+
     it('several plays: one connection per host for the whole run, registered values carry over', async () => {
       const dir = project({});
       writeTree(dir, {
