@@ -6,9 +6,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { InputError, PlumbError, UndefinedVariableError, formatPos, formatProblem, type InputProblem } from '../errors.js';
-import { posOf } from '../schema/yaml.js';
+import { loadYaml, posOf } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
 import { REDACTED, isSecretName } from '../inventory/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -59,7 +58,7 @@ export function parseExtraVars(items: string[]): Vars {
       } catch (e) {
         throw InputError.one(`cannot read extra vars file ${file}: ${(e as Error).message}`);
       }
-      const v = parseYaml(text) as unknown;
+      const v = loadYaml(file, text).value; // bad YAML is an InputError at file:line:col
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw InputError.one(`extra vars file ${file} must hold a mapping`, { file, line: 1, col: 1 });
       Object.assign(out, v);
     } else if (item.trim().startsWith('{')) {

@@ -538,3 +538,71 @@ describe('cli/main: plumb inventory masks secrets', function () {
     });
   }
 });
+
+describe('cli/main: parseExtraVars and help', () => {
+  let dir: string;
+  before(() => {
+    dir = tree({ 'vars.yml': 'a: 1\nb: [x]\n', 'list.yml': '- 1\n', 'bad.yml': 'a: 1\nb: {x: 1\n' });
+  });
+  after(() => removeTree(dir));
+
+  const cases: Array<[string[], Record<string, unknown>]> = [
+    [['k=v'], { k: 'v' }],
+    [['k=v with spaces'], { k: 'v with spaces' }],
+    [['a=1 b=two'], { a: '1', b: 'two' }],
+    [['url=http://x/?q=1'], { url: 'http://x/?q=1' }],
+    [['{"n": 1, "l": [true]}'], { n: 1, l: [true] }],
+    [['a=1', 'a=2'], { a: '2' }],
+  ];
+  for (const [items, want] of cases) {
+    it(`-e ${items.join(' -e ')}`, async () => {
+      const { parseExtraVars } = await import('../../../src/cli/main.js');
+      expect(parseExtraVars(items)).to.deep.equal(want);
+    });
+  }
+
+  it('-e @file.yml', async () => {
+    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    expect(parseExtraVars([`@${join(dir, 'vars.yml')}`, 'c=3'])).to.deep.equal({ a: 1, b: ['x'], c: '3' });
+  });
+
+  const bad: Array<[string, RegExp]> = [
+    ['novalue', /expected key=value/],
+    ['=x', /expected key=value/],
+    ['{bad json', /invalid JSON/],
+    ['@/nonexistent/plumb.yml', /cannot read extra vars file/],
+  ];
+  for (const [item, message] of bad) {
+    it(`-e ${item} is an input error`, async () => {
+      const { parseExtraVars } = await import('../../../src/cli/main.js');
+      expect(() => parseExtraVars([item])).to.throw(message);
+    });
+  }
+
+  it('-e @file that is not a mapping', async () => {
+    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    expect(() => parseExtraVars([`@${join(dir, 'list.yml')}`])).to.throw(/must hold a mapping/);
+  });
+
+  it('-e @file with bad YAML is an input error at its line', async () => {
+    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    const { InputError } = await import('../../../src/errors.js');
+    let err: unknown;
+    try {
+      parseExtraVars([`@${join(dir, 'bad.yml')}`]);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InstanceType<typeof InputError>).problems[0]!.pos).to.deep.equal({ file: join(dir, 'bad.yml'), line: 2, col: 4 });
+  });
+
+  it('--help documents the exit codes, for the program and for check', async () => {
+    const top = await plumb(['--help'], dir);
+    const check = await plumb(['check', '--help'], dir);
+    for (const r of [top, check]) {
+      expect(r.code).to.equal(0);
+      expect(r.stdout).to.match(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*drift/);
+    }
+  });
+});
