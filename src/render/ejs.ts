@@ -48,12 +48,18 @@ export function renderFile(file: string, vars: Vars): string {
   try {
     return fn(strictScope(vars, helpersFor(vars)) as ejs.Data);
   } catch (e) {
-    // EJS's rethrow prefixes "file:line\n<context>\n\n"; keep the line, report our way.
-    const m = /^(.*):(\d+)\n/.exec((e as Error).message);
-    const line = m ? Number(m[2]) : 1;
-    const pos = { file, line, col: 1 };
+    // EJS's rethrow prefixes "file:line\n<context>\n\n", once per include level; the last
+    // such header is where the fault is (inside an included template, not at the include).
+    // Context lines start with spaces or " >>", so a template line ending in ":80" is no header.
+    const headers = [...(e as Error).message.matchAll(/^(?![ >])(.+):(\d+)$/gm)];
+    const m = headers[headers.length - 1];
+    const pos = { file: m?.[1] ?? file, line: m ? Number(m[2]) : 1, col: 1 };
     if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template');
     const last = (e as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? String(e);
+    // An included template is rendered by EJS with a plain scope: an unknown name there is a
+    // ReferenceError, which is the same mistake.
+    const ref = e instanceof ReferenceError ? /^([A-Za-z_$][\w$]*) is not defined$/.exec(last) : null;
+    if (ref) throw new UndefinedVariableError(ref[1]!, pos, 'template');
     throw InputError.one(`template error: ${last}`, pos, 'fix the expression on that line');
   }
 }

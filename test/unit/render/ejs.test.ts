@@ -19,6 +19,11 @@ describe('render/ejs', () => {
       'templates/nested.ejs': '<%= url %>\n',
       'templates/escape.ejs': '<%= html %>|<%- html %>\n',
       'templates/bad-syntax.ejs': '<% if (port { %>\n',
+      'templates/colon.ejs': 'listen 0.0.0.0:80\nlisten [::]:443\n<%= nope %>\n',
+      'templates/outer.ejs': 'a\nb\n<%- include("inner.ejs") %>\nc\n',
+      'templates/inner.ejs': 'x\ny\nz <%= port %> <%= nope_inner %>\n',
+      'templates/outer-ok.ejs': 'before\n<%- include("inner-ok.ejs") %>after\n',
+      'templates/inner-ok.ejs': 'port <%= port %>\n',
     });
   });
   after(() => removeTree(dir));
@@ -71,6 +76,29 @@ describe('render/ejs', () => {
       expect(u.message).to.include(`${t(file)}:${line}:1: undefined variable '${name}' in template`);
     });
   }
+
+  it('a template line ending in :80 is not mistaken for the error header', () => {
+    expect(() => renderFile(t('colon.ejs'), vars)).to.throw(UndefinedVariableError).with.property('problems').that.satisfies((ps: Array<{ pos: object }>) => {
+      expect(ps[0]!.pos).to.deep.equal({ file: t('colon.ejs'), line: 3, col: 1 });
+      return true;
+    });
+  });
+
+  it('includes work', () => {
+    expect(renderFile(t('outer-ok.ejs'), vars)).to.equal('before\nport 80\nafter\n');
+  });
+
+  it('an undefined name in an included template points into the included file', () => {
+    let err: unknown;
+    try {
+      renderFile(t('outer.ejs'), vars);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(UndefinedVariableError);
+    expect((err as UndefinedVariableError).variable).to.equal('nope_inner');
+    expect((err as UndefinedVariableError).problems[0]!.pos).to.deep.equal({ file: t('inner.ejs'), line: 3, col: 1 });
+  });
 
   it('a runtime error in a template is an InputError at its line', () => {
     let err: unknown;
