@@ -539,7 +539,8 @@ describe('cli/main: plumb inventory masks secrets', function () {
   }
 });
 
-describe('cli/main: parseExtraVars and help', () => {
+describe('cli/main: parseExtraVars and help', function () {
+  this.timeout(120_000);
   let dir: string;
   before(() => {
     dir = tree({ 'vars.yml': 'a: 1\nb: [x]\n', 'list.yml': '- 1\n', 'bad.yml': 'a: 1\nb: {x: 1\n' });
@@ -597,7 +598,8 @@ describe('cli/main: parseExtraVars and help', () => {
     expect((err as InstanceType<typeof InputError>).problems[0]!.pos).to.deep.equal({ file: join(dir, 'bad.yml'), line: 2, col: 4 });
   });
 
-  it('--help documents the exit codes, for the program and for check', async () => {
+  it('--help documents the exit codes, for the program and for check', async function () {
+    this.timeout(30_000);
     const top = await plumb(['--help'], dir);
     const check = await plumb(['check', '--help'], dir);
     for (const r of [top, check]) {

@@ -1,14 +1,15 @@
 // Handlers: once at the end, in declaration order, only when notified, and persisted on the
 // host so that a restart owed by a change survives a failed run. The fake transport runs the
-// scripts on this machine as root, so pending handlers live in /var/lib/plumb/pending-handlers
-// (a disposable dev VM); the file is removed before and after each test.
+// scripts on this machine as root, where pending handlers live in /var/lib/plumb; it binds a
+// private folder over that path (see fixtures/local-transport.ts). The file is removed before
+// and after each test.
 import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
+import { loadProject, PENDING_FILE, runLocal, taskEvents } from '../../fixtures/local-transport.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 
-const PENDING = process.getuid?.() === 0 ? '/var/lib/plumb/pending-handlers' : join(process.env.HOME ?? '/root', '.local/state/plumb/pending-handlers');
+const PENDING = PENDING_FILE;
 
 describe('engine/handlers with a local transport', function () {
   this.timeout(120_000);
