@@ -43,8 +43,9 @@ export const playSchema = {
         ],
       },
     },
-    tasks: { type: 'array', items: { type: 'object' } },
-    handlers: { type: 'array', items: { type: 'object' } },
+    // Each task's shape is checked by the loader, which says more than "must be object".
+    tasks: { type: 'array' },
+    handlers: { type: 'array' },
     tags: stringOrList,
     gather_facts: { type: 'boolean', errorMessage: 'gather_facts is accepted for Ansible compatibility; plumb gathers only the facts tasks need' },
     force_handlers: { type: 'boolean' },

@@ -43,7 +43,7 @@ function explain(e: ErrorObject, value: unknown, written?: string): { message: s
           : want.includes('string') && typeof value === 'number'
             ? `quote it: "${written ?? String(value)}"`
             : undefined;
-      return { message: own ?? `'${field}' must be ${want.replace(',', ' or ')}, got ${describe(value)}`, hint };
+      return { message: own ?? `'${field}' must be ${want.split(',').join(' or ')}, got ${describe(value)}`, hint };
     }
     case 'enum':
       return { message: own ?? `'${field}' must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(describe).join(', ')}, got ${describe(value)}` };
@@ -70,8 +70,15 @@ export function validate(schema: object, value: unknown, src: YamlSource, base: 
   for (const c of errors.filter((e) => ['oneOf', 'anyOf'].includes(e.keyword))) {
     const branchOf = (e: ErrorObject): string | undefined => (e.schemaPath.startsWith(`${c.schemaPath}/`) ? e.schemaPath.slice(c.schemaPath.length + 1).split('/')[0] : undefined);
     const inside = errors.filter((e) => branchOf(e) !== undefined);
-    const wrongType = new Set(inside.filter((e) => e.keyword === 'type' && e.instancePath === c.instancePath).map(branchOf));
+    const typeErrors = inside.filter((e) => e.keyword === 'type' && e.instancePath === c.instancePath);
+    const wrongType = new Set(typeErrors.map(branchOf));
     if (new Set(inside.map(branchOf)).size > wrongType.size) errors = errors.filter((e) => !wrongType.has(branchOf(e)));
+    else if (typeErrors.length > 1) {
+      // Every branch wanted another type: one "must be string or object", not one per branch.
+      const types = [...new Set(typeErrors.map((e) => String((e.params as { type: string }).type)))];
+      const merged: ErrorObject = { ...typeErrors[0]!, params: { type: types.join(',') } };
+      errors = [...errors.filter((e) => !typeErrors.includes(e)), merged];
+    }
   }
   // Other oneOf/anyOf summaries are noise when a more specific error exists at or below the same place.
   const specific = errors.filter((e) => worded.includes(e) || !['oneOf', 'anyOf', 'if'].includes(e.keyword));

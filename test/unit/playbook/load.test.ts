@@ -132,7 +132,10 @@ describe('playbook/load', () => {
     {
       name: 'errors inside a role file point into the role file',
       files: { 'playbooks/site.yml': '- hosts: all\n  roles: [web]\n', 'playbooks/roles/web/tasks.yml': '- name: a\n  copy: {dest: /x, content: a}\n- name: b\n  copy: {dest: /x, conten: a}\n' },
-      want: [{ at: 'web/tasks.yml:4:20', message: /unknown key 'conten'/ }],
+      want: [
+        { at: 'web/tasks.yml:4:9', message: /copy needs exactly one of content or src/ },
+        { at: 'web/tasks.yml:4:20', message: /unknown key 'conten'/ },
+      ],
     },
     {
       name: 'a role tasks file that is not a list',
@@ -176,7 +179,7 @@ describe('playbook/load', () => {
       name: 'tasks given as a mapping, plus an invalid role entry: reported, no crash',
       files: { 'playbooks/site.yml': '- hosts: all\n  roles:\n    - 42\n  tasks:\n    copy: {dest: /x}\n' },
       want: [
-        { at: 'playbooks/site.yml:3:7', message: /.*/ },
+        { at: 'playbooks/site.yml:3:7', message: /^'0' must be string or object, got 42$/ },
         { at: 'playbooks/site.yml:5:5', message: /'tasks' must be array/ },
       ],
     },
@@ -188,6 +191,7 @@ describe('playbook/load', () => {
         return;
       }
       const ps = problems(c.files);
+      expect(ps, JSON.stringify(ps, null, 1)).to.have.length(c.want.length);
       for (const w of c.want) {
         expect(ps.some((p) => p.at === w.at && w.message.test(p.message)), `${w.at} ${w.message} in\n${JSON.stringify(ps, null, 1)}`).to.equal(true);
       }

@@ -65,6 +65,10 @@ describe('schema/validate', () => {
     expect(ps.every((p) => !/anyOf|must match a schema/.test(p.message))).to.equal(true);
   });
 
+  it('an anyOf whose every branch wants another type reports one message naming them all', () => {
+    expect(check('name: a\ntags: {a: 1}\n')).to.deep.equal([{ at: '2:7', message: "'tags' must be string or array, got a mapping", hint: undefined }]);
+  });
+
   it('collects every problem in one pass', () => {
     const ps = check('prot: 1\nenabled: no\nmode: 644\nstate: x\n');
     expect(ps.map((p) => p.at)).to.have.members(['1:1', '1:1', '2:10', '3:7', '4:8']);
