@@ -22,7 +22,8 @@ export interface PlayOptions {
   selected: (t: Task) => boolean;
 }
 
-type Slot = { task: Task; prepared?: Prepared; deferred?: boolean };
+/** `after`: index of the last earlier task whose registered result this task reads (-1: none). */
+type Slot = { task: Task; prepared?: Prepared; after: number };
 
 interface Outcome {
   status: Status;
@@ -69,15 +70,8 @@ export class PlayRunner {
     };
   }
 
-  private prepare(t: Task, registeredLater: Set<string>): Slot {
-    try {
-      return { task: t, prepared: prepareTask(t, this.vars()) };
-    } catch (e) {
-      // A task that uses a result registered earlier in this play is evaluated when reached.
-      const v = (e as { variable?: string }).variable;
-      if (v && registeredLater.has(v)) return { task: t, deferred: true };
-      throw e;
-    }
+  private prepare(slot: Slot): void {
+    slot.prepared = prepareTask(slot.task, this.vars());
   }
 
   private factsOf(slot: Slot): Fact<unknown>[] {
@@ -104,8 +98,16 @@ export class PlayRunner {
   async run(): Promise<void> {
     this.registerSecrets();
     const tasks = this.play.tasks.filter(this.opts.selected);
-    const registers = new Set(this.play.tasks.map((t) => t.register).filter((r): r is string => !!r));
-    const slots = tasks.map((t) => this.prepare(t, registers));
+    // A task that reads a result registered earlier in this play is evaluated only once that
+    // task has run; every other task is evaluated now, so all their facts travel in one exec.
+    const slots: Slot[] = tasks.map((task, i) => {
+      let after = -1;
+      tasks.slice(0, i).forEach((earlier, j) => {
+        if (earlier.register && readsVariable(task, earlier.register)) after = j;
+      });
+      return { task, after };
+    });
+    for (const sl of slots) if (sl.after < 0) this.prepare(sl);
     const become = this.play.become || this.s.host.conn.become || tasks.some((t) => t.become);
     // ONE exec: every fact every ready task needs, plus the host's pending handlers.
     await this.s.gather([pendingFact, ...slots.flatMap((sl) => this.factsOf(sl))], become);
@@ -123,7 +125,11 @@ export class PlayRunner {
         await this.runHandlers();
         continue;
       }
-      if (slot.deferred) Object.assign(slot, this.prepare(slot.task, new Set()), { deferred: false });
+      if (!slot.prepared) {
+        // Every waiting task whose registered inputs now exist is evaluated together, so
+        // their facts are gathered below in one exec rather than one exec per task.
+        for (const later of slots.slice(i)) if (!later.prepared && later.after < i) this.prepare(later);
+      }
       // Facts invalidated by applied changes are re-probed together for all remaining tasks.
       if (this.s.missing(this.factsOf(slot)).length) {
         await this.s.gather(slots.slice(i).flatMap((sl) => this.factsOf(sl)), become);
@@ -140,7 +146,7 @@ export class PlayRunner {
     const due = this.play.handlers.filter((h) => this.notified.has(h.name) || h.listen.some((l) => this.notified.has(l)));
     const topics = [...this.notified];
     this.notified.clear();
-    const slots = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars()) }) as Slot);
+    const slots: Slot[] = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars()), after: -1 }));
     const become = this.play.become || this.s.host.conn.become || due.some((h) => h.become);
     await this.s.gather(slots.flatMap((sl) => this.factsOf(sl)), become);
     let allOk = true;
@@ -183,7 +189,7 @@ export class PlayRunner {
         task: name,
         handler,
         status: out.status,
-        message: out.message === undefined ? undefined : t.noLog && out.status !== 'failed' ? '<hidden by no_log>' : red.redact(out.message),
+        message: out.message === undefined ? undefined : t.noLog ? (out.status === 'failed' ? `failed; output hidden by no_log${out.result.rc !== undefined ? ` (exit ${String(out.result.rc)})` : ''}` : '<hidden by no_log>') : red.redact(out.message),
         item: inst.item === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(typeof inst.item === 'string' ? inst.item : JSON.stringify(inst.item)),
         diff,
         durationMs: Date.now() - started,
@@ -239,9 +245,10 @@ export class PlayRunner {
     for (const [n, c] of plan.changes.entries()) {
       const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script) : ch.script);
       try {
-        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin);
+        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog);
       } catch (e) {
         if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
+        if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
         throw e;
       }
       if (n === 0 && notify.length) notify.forEach((x) => this.persisted.add(x));
@@ -258,6 +265,11 @@ export class PlayRunner {
       result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) },
     };
   }
+}
+
+/** Whether a task's arguments, `when` or `loop` mention `name` as a variable. */
+export function readsVariable(t: Task, name: string): boolean {
+  return new RegExp(`(^|[^A-Za-z0-9_$.])${name.replace(/\$/g, '\\$')}([^A-Za-z0-9_$]|$)`).test(JSON.stringify([t.args, t.when, t.loop]));
 }
 
 export function isPlumbError(e: unknown): e is PlumbError {

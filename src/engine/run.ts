@@ -10,7 +10,7 @@ import type { Playbook, Play, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { PlayRunner } from './play.js';
+import { PlayRunner, readsVariable } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
 
@@ -86,9 +86,13 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
       if (t.register) registered[t.register] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
     }
+    // Tasks reading a registered result are checked at run time, when the result exists:
+    // a placeholder cannot say whether out.stdout_lines[0] will be there.
+    const names = Object.keys(registered);
+    const checkable = [...play.tasks.filter(selected), ...play.handlers].filter((t) => !names.some((n) => readsVariable(t, n)));
     for (const host of hosts) {
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
-      for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
+      for (const t of checkable) {
         try {
           prepareTask(t, vars);
         } catch (e) {

@@ -1,6 +1,6 @@
 // One host's session for the whole run: its connection, its variables and registered
 // results, its fact cache, and the one place a script becomes a remote command line.
-import { CommandError, InternalError } from '../errors.js';
+import { CommandError, InternalError, TaskError } from '../errors.js';
 import { buildBatch, newNonce, parseBatch } from '../facts/batch.js';
 import { invalidates, type Fact, type FactResults } from '../facts/types.js';
 import type { Host } from '../inventory/load.js';
@@ -33,11 +33,14 @@ export class HostSession {
     readonly emit: Emit,
   ) {}
 
-  async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer): Promise<ExecResult> {
+  async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer, noLog = false): Promise<ExecResult> {
     const command = commandLine(script, become, this.user);
     if (this.redactor.has(command)) {
       // Secrets travel on stdin, never argv: argv is visible in `ps` on the host.
-      throw new InternalError(`a ${purpose} script for ${this.host.name} contains a secret value; refusing to put it on the command line`);
+      throw new TaskError(
+        'refusing to run: the command line would contain a secret value, and command lines are visible in `ps` on the host',
+        'pass the secret on stdin (`stdin:`) or in `environment:` (both travel on stdin), or use a module that takes it as an argument',
+      );
     }
     const started = Date.now();
     const result = await this.transport.exec(command, stdin);
@@ -46,7 +49,7 @@ export class HostSession {
       type: 'exec',
       host: this.host.name,
       purpose,
-      command: this.redactor.redact(script.text.length > 400 ? `${script.text.slice(0, 400)}…` : script.text),
+      command: noLog ? '<hidden by no_log>' : this.redactor.redact(script.text.length > 400 ? `${script.text.slice(0, 400)}…` : script.text),
       code: result.code,
       durationMs: Date.now() - started,
     });

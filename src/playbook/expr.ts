@@ -74,7 +74,12 @@ export function hasTemplate(s: string): boolean {
 export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   if (!hasTemplate(s)) return s;
   const whole = WHOLE.exec(s);
-  if (whole && !whole[1]!.includes('}}')) return evaluate(whole[1]!.trim(), vars, depth);
+  if (whole && !whole[1]!.includes('}}')) {
+    // Keeps the value's type, but never turns a missing attribute into a dropped argument.
+    const v = evaluate(whole[1]!.trim(), vars, depth);
+    if (v === undefined) throw new EmptyValue(whole[1]!.trim(), undefined);
+    return v;
+  }
   return s.replace(MUSTACHE, (_m, expr: string) => {
     const v = evaluate(expr.trim(), vars, depth);
     if (v === undefined || v === null) throw new EmptyValue(expr.trim(), v);

@@ -196,7 +196,7 @@ describe('engine/run with a local transport', function () {
     // "{{ out.stdout_lines[0] }}", then fails the static check ("... is undefined") although
     // at run time the value exists: runPlaybook and `plumb validate` reject a valid playbook.
     // Errors in expressions that touch a registered name should be left to run time.
-    it.skip('a task reading an element of a registered result passes the static check and runs', async () => {
+    it('a task reading an element of a registered result passes the static check and runs', async () => {
       const d = project({});
       writeTree(d, {
         'inventory.yml': inventory(['h1']),
@@ -421,7 +421,7 @@ ${extra}  tasks:
     // such task costs one more exec. A no-op run of 1 registering task + 5 tasks with
     // `when: "!probe.changed"` makes 6 execs instead of at most 2 (acceptance 6). When a
     // deferred task becomes ready, every other ready deferred task should join that gather.
-    it.skip('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {
+    it('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {
       const dir = project({});
       let tasks = '    - name: probe\n      command: {cmd: "true", unless: "true"}\n      register: probe\n';
       for (let i = 0; i < 5; i++) tasks += `    - name: c${i}\n      copy: {dest: "${dir}/f${i}", content: x}\n      when: "!probe.changed"\n`;

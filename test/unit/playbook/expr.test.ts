@@ -96,7 +96,7 @@ describe('playbook/expr', () => {
     // against placeholder registered results ({stdout: '', results: [], ...}), so a strict
     // whole-string would make validate reject valid playbooks using other registered fields
     // (e.g. "{{ out.cmd }}"); checkReferences must first stop failing on registered values.
-    it.skip('a whole-string expression yielding undefined is an error, not a dropped argument', () => {
+    it('a whole-string expression yielding undefined is an error, not a dropped argument', () => {
       expect(() => interpolateString('{{ map.c }}', vars)).to.throw(EmptyValue);
     });
 
