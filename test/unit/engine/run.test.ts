@@ -190,12 +190,8 @@ describe('engine/run with a local transport', function () {
       expect(r.result.hosts.h1).to.include({ skipped: 2, failed: 0 });
     });
 
-    // BUG (src/engine/run.ts checkReferences): before any connection, every task is evaluated
-    // with placeholder registered results ({stdout: '', stdout_lines: [], results: [], ...}).
-    // A task that reads an element of a registered result, such as
-    // "{{ out.stdout_lines[0] }}", then fails the static check ("... is undefined") although
-    // at run time the value exists: runPlaybook and `plumb validate` reject a valid playbook.
-    // Errors in expressions that touch a registered name should be left to run time.
+    // Regression: the static check used to evaluate this against a placeholder result
+    // (stdout_lines: []) and reject the playbook; registered values are left to run time.
     it('a task reading an element of a registered result passes the static check and runs', async () => {
       const d = project({});
       writeTree(d, {
@@ -416,11 +412,8 @@ ${extra}  tasks:
       expect(again.result.hosts.h1).to.include({ changed: 0, execs: 1 });
     });
 
-    // BUG (src/engine/play.ts run): a task that uses a result registered earlier in the play
-    // is "deferred" and prepared only when reached; its facts are then gathered alone, so each
-    // such task costs one more exec. A no-op run of 1 registering task + 5 tasks with
-    // `when: "!probe.changed"` makes 6 execs instead of at most 2 (acceptance 6). When a
-    // deferred task becomes ready, every other ready deferred task should join that gather.
+    // Regression: each task waiting for a registered result used to gather its facts alone
+    // (6 execs here); the ready ones are now prepared and gathered together (acceptance 6).
     it('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {
       const dir = project({});
       let tasks = '    - name: probe\n      command: {cmd: "true", unless: "true"}\n      register: probe\n';

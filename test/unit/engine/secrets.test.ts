@@ -149,10 +149,8 @@ describe('engine: secrets never reach output or command lines', function () {
     });
   }
 
-  // BUG (src/engine/session.ts + run.ts): the refusal is an InternalError, so the operator is
-  // told "internal error ... this is a bug in plumb, please report it" for their own playbook
-  // putting a secret in argv, and the failure is reported under a task named 'error' instead
-  // of the task that did it ('leak it'), after a task_start for 'leak it' that never ends.
+  // Regression: the refusal used to be an "internal error ... please report it" reported
+  // under a task named 'error'; it is the operator's task failing, with a hint.
   it('the refusal names the task and blames the input, not plumb', async () => {
     writeProject(`    - name: leak it\n      command: "echo {{ db_password }}"\n`);
     const { inv, book } = loadProject(dir);
@@ -238,10 +236,8 @@ describe('engine: secrets never reach output or command lines', function () {
       expect(`${r.lines}${r.json}`).not.to.include('sensitive-content');
     });
 
-    // BUG (src/engine/play.ts runTask + src/engine/session.ts run): no_log is not honoured for
-    // a failed task (its message carries the command and its stderr) nor for `exec` events
-    // (-v lines and --json -v print the task's script, e.g. a shell cmd). Ansible hides a
-    // no_log result's output on failure too; a no_log task should only say that it failed.
+    // Regression: a failed no_log task used to show its command and stderr, and -v / --json -v
+    // exec events its script. Like Ansible, a no_log task only says that it failed.
     it('hides the command and output of a failed task, and its exec events', async () => {
       writeProject(`    - name: quiet
       shell: "echo sensitive-out; echo sensitive-err >&2; exit 1 # sensitive-cmd"

@@ -89,13 +89,8 @@ describe('playbook/expr', () => {
       });
     }
 
-    // BUG (src/engine/run.ts checkReferences + this file): a whole-string expression that
-    // yields undefined (a missing attribute) keeps its "type" and silently drops the argument:
-    // mode: "{{ modes.web }}" with no modes.web writes the file with the default mode. It
-    // should throw EmptyValue like a mixed string does, but checkReferences evaluates tasks
-    // against placeholder registered results ({stdout: '', results: [], ...}), so a strict
-    // whole-string would make validate reject valid playbooks using other registered fields
-    // (e.g. "{{ out.cmd }}"); checkReferences must first stop failing on registered values.
+    // Regression: a whole-string expression yielding undefined used to drop the argument
+    // (mode: "{{ modes.web }}" with no modes.web gave the default mode).
     it('a whole-string expression yielding undefined is an error, not a dropped argument', () => {
       expect(() => interpolateString('{{ map.c }}', vars)).to.throw(EmptyValue);
     });
