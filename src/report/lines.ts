@@ -17,7 +17,7 @@ export function linesReporter(write: (s: string) => void, opts: { verbose: boole
         const what = `${e.handler ? 'handler: ' : ''}${e.task}${e.item !== undefined ? ` (item=${e.item})` : ''}`;
         const msg = e.message && (e.status !== 'ok' || opts.verbose) ? ` - ${e.message.split('\n').join('\n    ')}` : '';
         write(`${mark.padEnd(11)} ${e.host}  ${what}${msg}\n`);
-        for (const d of e.diff ?? []) write(unified(d).replace(/^/gm, '    ') + '\n');
+        for (const d of e.diff ?? []) write(unified(d).trimEnd().replace(/^/gm, '    ') + '\n');
         break;
       }
       case 'exec':
