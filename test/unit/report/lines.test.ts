@@ -25,7 +25,7 @@ describe('report/lines', () => {
     {
       name: 'diff is indented under its task',
       events: [task({ status: 'changed', diff: [{ label: '/etc/a', before: 'x\n', after: 'y\n' }] })],
-      want: 'changed     web1  config\n    --- /etc/a (before)\n    +++ /etc/a (after)\n    @@ -1,1 +1,1 @@\n    -x\n    +y\n    \n',
+      want: 'changed     web1  config\n    --- /etc/a (before)\n    +++ /etc/a (after)\n    @@ -1,1 +1,1 @@\n    -x\n    +y\n',
     },
     { name: 'exec lines only with -v', events: [{ type: 'exec', host: 'web1', purpose: 'facts', command: 'a\nb', code: 0, durationMs: 12 }], want: '' },
     { name: 'exec with -v: first line of the script', events: [{ type: 'exec', host: 'web1', purpose: 'facts', command: 'a\nb', code: 0, durationMs: 12 }], opts: { verbose: true, showOk: false }, want: '  exec  web1 [facts] exit=0 12ms a\n' },
