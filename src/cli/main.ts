@@ -143,9 +143,10 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
     for (const host of playHosts(inv, play, opts.limit)) {
       const vars = hostVars(inv, play, host, opts.extraVars);
       for (const t of templates) {
+        const tv = t.roleVars ? hostVars(inv, play, host, opts.extraVars, {}, t) : vars;
         let prepared;
         try {
-          prepared = prepareTask(t, vars);
+          prepared = prepareTask(t, tv);
         } catch {
           continue; // uses a registered result: only known at run time
         }
@@ -154,7 +155,7 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
           const src = (inst.args as { src?: unknown }).src;
           if (typeof src !== 'string') continue;
           try {
-            renderFile(templatePath(book.templatesDir, src), { ...vars, [t.loopVar]: inst.item });
+            renderFile(templatePath(book.templatesDir, src), { ...tv, [t.loopVar]: inst.item });
           } catch (e) {
             if (!(e instanceof InputError)) throw e;
             if (e instanceof UndefinedVariableError && registers.has(e.variable)) continue;

@@ -41,7 +41,7 @@ export class PlayRunner {
     private readonly s: HostSession,
     private readonly play: Play,
     private readonly book: Playbook,
-    private readonly vars: () => Vars,
+    private readonly vars: (t?: Task) => Vars,
     private readonly opts: PlayOptions,
   ) {}
 
@@ -71,13 +71,13 @@ export class PlayRunner {
   }
 
   private prepare(slot: Slot): void {
-    slot.prepared = prepareTask(slot.task, this.vars());
+    slot.prepared = prepareTask(slot.task, this.vars(slot.task));
   }
 
   private factsOf(slot: Slot): Fact<unknown>[] {
     if (!slot.prepared || 'skip' in slot.prepared || slot.task.module === 'meta') return [];
     const m = moduleOf(slot.task);
-    const vars = this.vars();
+    const vars = this.vars(slot.task);
     return slot.prepared.instances.flatMap((i) => m.facts(i.args as never, this.ctx(slot.task, { ...vars, [slot.task.loopVar]: i.item })));
   }
 
@@ -146,7 +146,7 @@ export class PlayRunner {
     const due = this.play.handlers.filter((h) => this.notified.has(h.name) || h.listen.some((l) => this.notified.has(l)));
     const topics = [...this.notified];
     this.notified.clear();
-    const slots: Slot[] = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars()), after: -1 }));
+    const slots: Slot[] = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars(h)), after: -1 }));
     const become = this.play.become || this.s.host.conn.become || due.some((h) => h.become);
     await this.s.gather(slots.flatMap((sl) => this.factsOf(sl)), become);
     let allOk = true;
@@ -219,7 +219,7 @@ export class PlayRunner {
 
   private async runInstance(t: Task, inst: Instance, handler: boolean): Promise<Outcome> {
     const m = moduleOf(t);
-    const vars = { ...this.vars(), [t.loopVar]: inst.item };
+    const vars = { ...this.vars(t), [t.loopVar]: inst.item };
     const ctx = this.ctx(t, vars);
     if (m.secretArgs && inst.args && typeof inst.args === 'object') {
       const a = inst.args as Vars;

@@ -42,7 +42,7 @@ export function tagFilter(tags: string[], skip: string[]): (t: Task) => boolean 
   };
 }
 
-export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, registered: Vars = {}): Vars {
+export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, registered: Vars = {}, task?: Task): Vars {
   const h = inv.hosts.get(host)!;
   const groups: Record<string, string[]> = {};
   for (const g of inv.groups.values()) groups[g.name] = g.hosts;
@@ -53,6 +53,7 @@ export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, 
     ...h.vars,
     ...play.vars,
     ...registered,
+    ...task?.roleVars,
     ...extra,
     inventory_hostname: host,
     group_names: h.groups.filter((g) => g !== 'all'),
@@ -94,7 +95,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
       for (const t of checkable) {
         try {
-          prepareTask(t, vars);
+          prepareTask(t, t.roleVars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars);
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           for (const p of e.problems) {
@@ -179,7 +180,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
           const s = await session(name);
           if (!s) return;
           const t0 = Date.now();
-          const runner = new PlayRunner(s, play, book, () => hostVars(inv, play, name, opts.extraVars, s.registered), {
+          const runner = new PlayRunner(s, play, book, (t) => hostVars(inv, play, name, opts.extraVars, s.registered, t), {
             check: opts.mode === 'check',
             diff: opts.diff,
             forceHandlers: opts.forceHandlers,

@@ -28,6 +28,8 @@ export interface Task {
   noLog: boolean;
   ignoreErrors: boolean;
   role?: string;
+  /** `- {role: x, vars: {...}}`: above play vars, below extra vars, for this role's tasks only. */
+  roleVars?: Vars;
   loc: Located;
 }
 
@@ -191,7 +193,10 @@ export function loadPlaybook(file: string): Playbook {
         tasks.push(...loaded);
       }
       const h = loadList(join(dir, 'handlers.yml'), problems);
-      if (h) handlers.push(...loadTasks(h.src, [], h.items, problems, spec.role, true));
+      const roleHandlers = h ? loadTasks(h.src, [], h.items, problems, spec.role, true) : [];
+      handlers.push(...roleHandlers);
+      const params = typeof r === 'object' ? (r as { vars?: Vars }).vars : undefined;
+      if (params) for (const task of [...tasks.filter((x) => x.role === spec.role && !x.roleVars), ...roleHandlers]) task.roleVars = params;
       const dfile = join(dir, 'defaults.yml');
       if (existsSync(dfile)) {
         try {
@@ -204,7 +209,6 @@ export function loadPlaybook(file: string): Playbook {
           else throw e;
         }
       }
-      if (typeof r === 'object' && (r as { vars?: Vars }).vars) roleDefaults = { ...roleDefaults, ...(r as { vars: Vars }).vars };
     });
     tasks.push(...loadTasks(src, [i, 'tasks'], listOf(p.tasks), problems));
     handlers.push(...loadTasks(src, [i, 'handlers'], listOf(p.handlers), problems, undefined, true));

@@ -90,7 +90,10 @@ describe('playbook/load', () => {
     expect(play!.tasks[0]!.role).to.equal('common');
     expect(play!.tasks[1]!.tags).to.have.members(['frontend', 'web']);
     expect(play!.tasks[1]!.when).to.deep.equal(['enable_web']);
-    expect(play!.roleDefaults).to.deep.equal({ port: 8080, user: 'app' });
+    expect(play!.roleDefaults).to.deep.equal({ port: 80, user: 'app' });
+    // Role params rank above play vars (as in Ansible), and only for that role's tasks.
+    expect(play!.tasks[1]!.roleVars).to.deep.equal({ port: 8080 });
+    expect(play!.tasks[0]!.roleVars).to.equal(undefined);
     expect(play!.handlers.map((h) => h.name)).to.deep.equal(['common handler']);
     expect(play!.tasks[0]!.loc.src.file).to.match(/roles\/common\/tasks\.yml$/);
   });
