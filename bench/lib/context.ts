@@ -1,0 +1,24 @@
+// What every scenario gets: the options, progress output (stderr; stdout is the table),
+// and the results being collected (saved after each scenario, so a failure keeps the rest).
+import type { BenchResults } from './results.js';
+import type { ScenarioResult } from './measure.js';
+
+export interface Options {
+  only: Set<string>;
+  runs: number;
+  coldRuns: number;
+  scaleHosts: number[];
+  scaleAnsibleRuns: number;
+  ansible: boolean;
+  waitMinutes: number;
+}
+
+export interface Ctx {
+  opts: Options;
+  progress: (msg: string) => void;
+  results: BenchResults;
+  add: (s: ScenarioResult) => Promise<void>;
+  finding: (text: string) => void;
+}
+
+export const SCENARIOS = ['startup', 'cold', 'noop', 'audit', 'drift', 'latency', 'scale'] as const;

@@ -1,0 +1,80 @@
+// Scenario 6, scale: `check` and no-op `apply` of bench/scale's 20-task playbook on N
+// lightweight lab hosts (labUp({hosts: N}) -> inventory/lab-fleet.yml), plumb with --forks N,
+// Ansible with forks = 100 (ansible.cfg). plumb's peak RSS is measured with GNU time. The fleet is put back to the size
+// it had before the bench (or taken down if the bench brought it up).
+import path from 'node:path';
+import { labDown, labFleetStatus, labUp } from '../../src/lab/index.js';
+import { runPlumb } from '../lib/plumb.js';
+import { runAnsible, writeAnsibleInventory } from '../lib/ansible.js';
+import { alternate, expectEach, finish, newScenario, toolResult } from '../lib/measure.js';
+import { tail } from '../lib/proc.js';
+import { growthExponent } from '../lib/stats.js';
+import { SCALE_DIR } from '../lib/paths.js';
+import type { Ctx } from '../lib/context.js';
+
+const PLAYBOOK = path.join(SCALE_DIR, 'playbooks', 'scale.yml');
+const ANSIBLE_PLAYBOOK = 'scale.yml';
+const FLEET_INVENTORY = 'inventory/lab-fleet.yml';
+
+export async function scale(ctx: Ctx): Promise<void> {
+  const before = await labFleetStatus();
+  const prevSize = before.running ? before.hosts.length : 0;
+  try {
+    for (const n of ctx.opts.scaleHosts) await scaleAt(ctx, n);
+  } finally {
+    if (prevSize > 0) {
+      ctx.progress(`restoring the fleet to its previous ${prevSize} host(s)`);
+      await labUp({ hosts: prevSize });
+    } else {
+      ctx.progress('taking down the fleet the bench brought up');
+      await labDown(undefined, { only: 'fleet' });
+    }
+  }
+  const pts = ctx.results.scenarios.filter((s) => s.id.startsWith('scale-check') && s.plumb?.summary);
+  const lo = pts.find((s) => s.hosts === Math.min(...pts.map((p) => p.hosts)));
+  const hi = pts.find((s) => s.hosts === Math.max(...pts.map((p) => p.hosts)));
+  if (lo && hi && lo !== hi) {
+    const k = growthExponent(lo.hosts, lo.plumb!.summary!.median, hi.hosts, hi.plumb!.summary!.median);
+    hi.notes.push(`plumb check grows as hosts^${k.toFixed(2)} from ${lo.hosts} to ${hi.hosts} hosts (1 = linear)`);
+  }
+}
+
+async function scaleAt(ctx: Ctx, n: number): Promise<void> {
+  ctx.progress(`scale: fleet of ${n} host(s)`);
+  const t = Date.now();
+  const fleet = await labUp({ hosts: n });
+  ctx.progress(`  fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  const names = fleet.hosts.map((h) => h.name);
+  const inv = await writeAnsibleInventory(fleet.inventory, 'fleet', {});
+  const plumb = (mode: 'apply' | 'check') => () => runPlumb({ mode, playbook: PLAYBOOK, inventory: FLEET_INVENTORY, forks: n, rss: true, timeoutMs: 10 * 60_000 });
+  const ansible = (check: boolean) => () => runAnsible({ playbook: ANSIBLE_PLAYBOOK, inventory: inv, check, timeoutMs: 30 * 60_000 });
+
+  // Converge first (new hosts), not measured.
+  const c = await plumb('apply')();
+  ctx.progress(`  converge with plumb: ${(c.ms / 1000).toFixed(1)} s, exit ${c.code}, changed ${c.changed}`);
+  if (c.code !== 0) throw new Error(`plumb apply of the scale playbook failed on ${n} hosts:\n${tail(c)}`);
+  const useAnsible = ctx.opts.ansible && ctx.opts.scaleAnsibleRuns > 0;
+  if (useAnsible) {
+    const a = await ansible(false)();
+    ctx.progress(`  ansible on the converged fleet: ${(a.ms / 1000).toFixed(1)} s, exit ${a.code}, changed ${a.changed}`);
+    if (a.code !== 0) ctx.finding(`ansible scale playbook fails on ${n} hosts: ${tail(a, 600)}`);
+    else if (a.changed > 0) ctx.finding(`ansible changed ${a.changed} task(s) on the plumb-converged fleet of ${n}`);
+  }
+
+  for (const mode of ['check', 'apply'] as const) {
+    const s = newScenario(`scale-${mode}-${n}`, `scale: ${mode === 'check' ? 'check' : 'no-op apply'}, 20 tasks`, n);
+    const pl = { run: plumb(mode) };
+    const an = useAnsible ? { run: ansible(mode === 'check') } : undefined;
+    // Ansible gets fewer runs at scale (each is long); plumb always gets the full count.
+    const r = await alternate(ctx.opts.runs, names, pl, undefined, ctx.progress);
+    const ra = an ? await alternate(ctx.opts.scaleAnsibleRuns, names, undefined, an, ctx.progress) : { ansible: [] };
+    s.plumb = toolResult(r.plumb);
+    expectEach(r.plumb, 'plumb', { code: [0], changed: 0 }, s.notes);
+    if (an) {
+      s.ansible = toolResult(ra.ansible);
+      expectEach(ra.ansible, 'ansible', { code: [0], changed: 0 }, s.notes);
+      if (ctx.opts.scaleAnsibleRuns < 5) s.notes.push(`ansible: ${ctx.opts.scaleAnsibleRuns} runs (each takes long at this host count)`);
+    }
+    await ctx.add(finish(s));
+  }
+}
