@@ -5,7 +5,9 @@
 // without a failed request. The cases run in order on one lab and stop at the first failure.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ensureLab, resetHosts } from './lab-fixture.js';
 import { sshArgs } from '../../src/lab/index.js';
 
@@ -169,7 +171,7 @@ describe('the foobar stack on the lab (issue 4)', function () {
   });
 
   it('1. a cold apply on three fresh hosts exits 0', () => {
-    const r = plumb('apply', '--json');
+    const r = plumb('apply', '--json', '--diff');
     timings[fresh ? 'coldApplyMs' : 'firstApplyMs'] = r.ms;
     expect(r.code, failures(r)).to.equal(0);
     const recap = recapOf(r);
@@ -177,6 +179,13 @@ describe('the foobar stack on the lab (issue 4)', function () {
       expect(recap[h], h).to.include({ failed: 0, unreachable: false });
       if (fresh) expect(recap[h]!.changed, h).to.be.greaterThan(0);
     }
+    // The generated database passwords never reach the output, not even in the app config's diff.
+    for (const f of ['app_db_password', 'mysql_replication_password']) {
+      const secret = readFileSync(join(homedir(), '.config/plumb/foobar', f), 'utf8').trim();
+      expect(secret.length, f).to.be.greaterThan(8);
+      expect(r.stdout.includes(secret) || r.stderr.includes(secret), `${f} leaked into the output`).to.equal(false);
+    }
+    if (fresh) expect(r.stdout).to.include('DB_PASSWORD=<redacted>');
   });
 
   it('2. HTTPS through lb-01 alternates between both web servers; HTTP redirects to HTTPS', async () => {
