@@ -1,11 +1,28 @@
-// The lab: real Debian 12 hosts on this machine for the demo, integration tests and
-// benchmarks. `labUp()` builds (or reuses from /var/cache/plumb-lab) a debootstrap rootfs
-// with an offline apt repository of the stack's packages, then boots lb-01, web-01 and
-// web-02 as systemd-nspawn machines, each in its own network namespace on bridge plumb0
-// (10.231.7.0/24), on an overlay root whose upper layer lives in /var/lib/plumb-lab. Hosts
-// run key-only sshd; every exec is counted on the host side. It writes inventory/lab.yml and
-// a known_hosts with the hosts' real keys. `--hosts N` starts a lightweight sshd-only fleet
-// on plumbf0 (10.231.8.0/24) instead; `--latency MS` puts a delaying TCP proxy in front.
+// The lab: real Debian 12 hosts on this machine, for the demo, the integration tests and
+// the benchmarks. plumb has no lab-specific branch: to it these are ordinary SSH hosts.
+//
+// - Image (rootfs.ts): debootstrap minbase + BASE_PACKAGES, built once into
+//   /var/cache/plumb-lab/rootfs-<recipe hash> (temp dir + rename, so a killed build never
+//   counts), with STACK_PACKAGES and all their dependencies in a trusted local apt repo
+//   (/var/local/plumb-debs); sources.list points only there, so apt works offline.
+// - Hosts (nspawn.ts): lb-01 .11, web-01 .21, web-02 .22 on bridge plumb0, 10.231.7.0/24
+//   (machine .1; no route out, no NAT, no DNS). Each: netns plumb-NAME + veth pl-NAME,
+//   overlay root (lower = cached image, upper/work in /var/lib/plumb-lab/lab/hosts/NAME),
+//   systemd under systemd-nspawn started from its own cgroups (cgroup.ts). The overlay is
+//   mounted inside the launcher's private mount namespace, so it vanishes with the host.
+// - SSH (keys.ts, seed.ts, execlog.ts): client key /var/lib/plumb-lab/id_ed25519; host keys
+//   kept per host across reset; key-only root login; a ForceCommand wrapper logs every exec
+//   to the host's /var/log/plumb-lab-exec.log, which labExecCount() reads from the upper dir.
+// - Outputs: inventory/lab.yml (connection vars only) and a known_hosts with the real keys.
+// - --latency MS (proxy.ts): a detached Node TCP proxy on 127.0.0.1:22000+octet delays each
+//   chunk MS/2 per direction; the inventory then points at it.
+// - --hosts N (fleet.ts): up to 100 sshd-only hosts h001.. on plumbf0, 10.231.8.101+,
+//   inventory/lab-fleet.yml. It runs beside the 3-host lab.
+// - State (state.ts) in /var/lib/plumb-lab/{lab,fleet}/state.json: PIDs with start times.
+//   `up` reuses healthy hosts and cleans leftovers of killed runs; `down` removes processes,
+//   namespaces, veths, bridges, cgroups, the FORWARD rule (only added if policy is not
+//   ACCEPT) and the inventory, but keeps hosts' disks (like powering off) unless purge.
+//   One lab operation at a time per machine (lock.ts).
 // Nothing here prints: progress goes to onProgress; only src/cli prints.
 import path from 'node:path';
 import { LAB_NET, FLEET_NET, LAB_HOSTS, fleetHosts, MAX_FLEET, CLIENT_KEY, type Network, type HostSpec } from './paths.js';
