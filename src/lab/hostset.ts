@@ -211,7 +211,7 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
   await writeInventory(
     net.inventory,
     net.knownHosts,
-    state.hosts.map((h) => ({ name: h.name, group: h.group, ...endpoint(net, state, h) })),
+    state.hosts.map((h) => ({ name: h.name, group: h.group, address: h.address, ...endpoint(net, state, h) })),
     net.kind === 'lab' ? 'plumb lab: lb-01, web-01, web-02' : `plumb lab fleet: ${state.hosts.length} lightweight hosts`,
   );
   return state;

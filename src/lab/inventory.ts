@@ -12,13 +12,17 @@ export interface InventoryHost {
   group: string;
   sshHost: string;
   port: number;
+  /** The host's own address on the lab bridge (differs from sshHost behind the latency proxy). */
+  address: string;
 }
 
 export async function writeInventory(file: string, knownHosts: string, hosts: readonly InventoryHost[], header: string): Promise<void> {
-  const children: Record<string, { hosts: Record<string, { ansible_host: string; ansible_port: number }> }> = {};
+  const children: Record<string, { hosts: Record<string, { ansible_host: string; ansible_port: number; private_address?: string }> }> = {};
   for (const h of hosts) {
     const g = (children[h.group] ??= { hosts: {} });
-    g.hosts[h.name] = { ansible_host: h.sshHost, ansible_port: h.port };
+    // private_address: how hosts reach each other, as on real servers (see inventory/hosts.yml);
+    // only written when it differs from how plumb reaches the host (the latency proxy).
+    g.hosts[h.name] = { ansible_host: h.sshHost, ansible_port: h.port, ...(h.address !== h.sshHost ? { private_address: h.address } : {}) };
   }
   const doc = {
     all: {
