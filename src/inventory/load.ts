@@ -9,7 +9,7 @@ import { formatPos, InputError, type InputProblem, type SourcePos } from '../err
 import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
 import { validate } from '../schema/validate.js';
 import { ajv } from '../schema/validate.js';
-import { CONNECTION_VARS, groupSchema, inventorySchema } from './schema.js';
+import { CONNECTION_VARS, groupSchema, inventorySchema, varsFileSchema } from './schema.js';
 import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
 import type { Vars } from '../modules/types.js';
 
@@ -81,7 +81,7 @@ function loadVarFiles(dir: string, name: string, problems: InputProblem[]): Laye
     try {
       const src = loadYaml(f);
       if (src.value === null || src.value === undefined) continue;
-      const ps = validate({ type: 'object', errorMessage: 'a vars file must be a mapping of name: value' }, src.value, src);
+      const ps = validate(varsFileSchema, src.value, src);
       if (ps.length) problems.push(...ps);
       else layers.push({ vars: src.value as Vars, src, path: [] });
     } catch (e) {

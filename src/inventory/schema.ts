@@ -35,3 +35,5 @@ export const CONNECTION_VARS = {
   become: ['plumb_become', 'ansible_become'],
   knownHosts: ['plumb_known_hosts'],
 } as const;
+
+export const varsFileSchema = { type: 'object', errorMessage: 'a vars file must be a mapping of name: value' } as const;

@@ -10,7 +10,7 @@ import { validate } from '../schema/validate.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
 import { hasTemplate } from './expr.js';
-import { playbookSchema, playSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
+import { playbookSchema, playSchema, roleDefaultsSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
 
 export interface Task {
   name: string;
@@ -201,7 +201,7 @@ export function loadPlaybook(file: string): Playbook {
       if (existsSync(dfile)) {
         try {
           const d = loadYaml(dfile);
-          const dp = validate({ type: ['object', 'null'], errorMessage: 'role defaults must be a mapping of name: value' }, d.value, d);
+          const dp = validate(roleDefaultsSchema, d.value, d);
           problems.push(...dp);
           if (!dp.length && d.value) roleDefaults = { ...roleDefaults, ...(d.value as Vars) };
         } catch (e) {

@@ -60,3 +60,5 @@ export const playbookSchema = {
   items: { type: 'object' },
   errorMessage: 'a playbook is a YAML list of plays (each starting with "- name: ..." and "hosts: ...")',
 } as const;
+
+export const roleDefaultsSchema = { type: ['object', 'null'], errorMessage: 'role defaults must be a mapping of name: value' } as const;

@@ -1,18 +1,41 @@
 // JSON Schema validation (ajv) that collects EVERY error and maps each back to file:line:col.
+import { createHash } from 'node:crypto';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { InputProblem } from '../errors.js';
 import { plainText, posOf, type YamlPath, type YamlSource } from './yaml.js';
 
 const Ajv = AjvModule.default ?? AjvModule;
-export const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true, allowUnionTypes: true });
-// `errorMessage` is an annotation: a schema node's own wording for its failure.
-ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+export const ajvOptions = { allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true, allowUnionTypes: true } as const;
+
+export function newAjv(extra: object = {}): InstanceType<typeof Ajv> {
+  const a = new Ajv({ ...ajvOptions, ...extra });
+  // `errorMessage` is an annotation: a schema node's own wording for its failure.
+  a.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
+  return a;
+}
+
+// Schemas are checked against the JSON Schema meta-schema at build time (precompile.ts);
+// doing it again at every start costs ~150 ms of compiling the meta-schema itself.
+export const ajv = newAjv({ validateSchema: false });
+
+/** Identity of a schema's content: precompiled validators are found by it. */
+export function schemaKey(schema: object): string {
+  return createHash('sha1').update(JSON.stringify(schema)).digest('hex');
+}
+
+// Validators compiled at build time (src/schema/precompile.ts) save ajv's code generation,
+// the largest part of startup. A missing or stale file only means compiling here instead.
+type Precompiled = Record<string, ValidateFunction>;
+const precompiled: Precompiled = await import(new URL('./validators.generated.cjs', import.meta.url).href).then(
+  (m: { default: { validators: Precompiled } }) => m.default.validators,
+  () => ({}),
+);
 
 const cache = new WeakMap<object, ValidateFunction>();
 export function compile(schema: object): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
-    v = ajv.compile(schema);
+    v = precompiled[schemaKey(schema)] ?? ajv.compile(schema);
     cache.set(schema, v);
   }
   return v;
