@@ -328,4 +328,30 @@ describe('the foobar stack on the lab (issue 4)', function () {
       onHost('web-01', 'systemctl start nginx');
     }
   });
+
+  it('8. a fresh replica seeds from a primary that already holds data, then follows it', async function () {
+    if (!fresh) this.skip();
+    // Data the replica has never seen, written while it does not exist.
+    mysql('web-01', "INSERT INTO foobar.items (name, created_by) SELECT CONCAT('seed-', seq), 'it' FROM foobar.seq_1_to_500");
+    await resetHosts(['web-02']);
+    const primaryCount = mysql('web-01', 'SELECT COUNT(*) FROM foobar.items');
+    const primaryGtid = mysql('web-01', 'SELECT @@gtid_binlog_pos');
+    const r = plumb('apply', '--json');
+    timings.replicaRebuildMs = r.ms;
+    expect(r.code, failures(r)).to.equal(0);
+    expect(recapOf(r)['lb-01'], 'lb-01 untouched').to.include({ changed: 0 });
+    expect(mysql('web-02', 'SELECT COUNT(*) FROM foobar.items')).to.equal(primaryCount);
+    expect(mysql('web-02', 'SELECT @@gtid_slave_pos')).to.equal(primaryGtid);
+    const name = `after-seed-${Date.now()}`;
+    mysql('web-01', `INSERT INTO foobar.items (name, created_by) VALUES ('${name}', 'it')`);
+    let seen = '0';
+    for (let i = 0; i < 40 && seen !== '1'; i++) {
+      seen = mysql('web-02', `SELECT COUNT(*) FROM foobar.items WHERE name = '${name}'`);
+      if (seen !== '1') await sleep(100);
+    }
+    expect(seen, 'a write after the seed reaches the replica').to.equal('1');
+    const again = plumb('apply', '--json');
+    expect(again.code, failures(again)).to.equal(0);
+    expect(changedTasks(again), changedDetail(again)).to.deep.equal([]);
+  });
 });
