@@ -74,8 +74,9 @@ export function batchRows(text: string): string[][] {
 
 /**
  * A probe body: `steps` run with `q SQL` available (q prints --batch output, fails on
- * error; qh does the same with a header line of column names). The first output line is "ok" or "unavailable"; an unavailable server is not
- * a probe failure.
+ * error; qh does the same with a header line of column names). The first output line is
+ * "ok", or "unavailable" when the FIRST query fails (no server): that is not a probe
+ * failure. No separate ping: every client start costs a process and a connection.
  */
 export function probeScript(login: MysqlLogin, steps: Shell): Shell {
   const client = mysqlClient(login, '--batch');
@@ -83,15 +84,25 @@ export function probeScript(login: MysqlLogin, steps: Shell): Shell {
     raw(`q() { ${client.text} --skip-column-names -e "$1" 2>&1; }`),
     raw(`qh() { ${client.text} -e "$1" 2>&1; }`),
     raw(`if ! command -v mysql >/dev/null 2>&1; then printf 'unavailable\\nthe mysql client is not installed\\n'; exit 0; fi`),
-    raw(`if ! ping=$(q 'SELECT 1'); then printf 'unavailable\\n%s\\n' "$ping"; exit 0; fi`),
-    raw('echo ok'),
+    raw('started='),
     steps,
   );
 }
 
-/** Run one query into a shell variable; on error print the client's message and exit 1. */
+/**
+ * Run one query into a shell variable. The first successful query prints "ok". If the
+ * first query fails the server is unavailable (exit 0); a later failure is a query error
+ * (the client's message, exit 1).
+ */
 export function queryInto(variable: string, sql: string, withHeader = false): Shell {
-  return script(sh`${raw(variable)}=$(${raw(withHeader ? 'qh' : 'q')} ${sql}) || { printf '%s\\n' "$${raw(variable)}"; exit 1; }`);
+  const v = raw(variable);
+  return script(
+    sh`if ! ${v}=$(${raw(withHeader ? 'qh' : 'q')} ${sql}); then`,
+    sh`  if [ -z "$started" ]; then printf 'unavailable\\n%s\\n' "$${v}"; exit 0; fi`,
+    sh`  printf '%s\\n' "$${v}"; exit 1`,
+    raw('fi'),
+    raw(`if [ -z "$started" ]; then echo ok; started=1; fi`),
+  );
 }
 
 export function parseProbe<T>(out: string, code: number, parse: (body: string) => T): Probed<T> {
