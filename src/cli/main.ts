@@ -188,7 +188,7 @@ async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): 
   let emit: Emit;
   let finish = async (): Promise<void> => {};
   if (flags.json) emit = jsonReporter(write, !!flags.verbose);
-  else if (process.stdout.isTTY && !flags.verbose && !process.env.CI) {
+  else if (process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !flags.verbose && !process.env.CI) {
     const { listrReporter } = await import('../report/listr.js');
     const r = listrReporter(write);
     emit = r.emit;
