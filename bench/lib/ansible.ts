@@ -19,6 +19,8 @@ export interface AnsibleRun extends Timed {
   recap: Record<string, AnsibleRecap>;
   changed: number;
   failed: number;
+  /** `task (host)` for every changed result, from the default callback's output. */
+  changedTasks: string[];
 }
 
 interface LabInventory {
@@ -72,6 +74,19 @@ export function parseRecap(stdout: string): Record<string, AnsibleRecap> {
   return out;
 }
 
+/** Changed results as `task (host)`: a "changed: [host]" line belongs to the TASK above it. */
+export function changedTasks(stdout: string): string[] {
+  const out: string[] = [];
+  let task = '';
+  for (const line of stdout.split('\n')) {
+    const t = /^(?:TASK|RUNNING HANDLER) \[(.*)\]/.exec(line);
+    if (t) task = t[1]!;
+    const c = /^changed: \[([^\]]+)\]/.exec(line);
+    if (c) out.push(`${task} (${c[1]})`);
+  }
+  return out;
+}
+
 export interface AnsibleArgs {
   playbook: string;
   inventory: string;
@@ -95,7 +110,7 @@ export async function runAnsible(a: AnsibleArgs): Promise<AnsibleRun> {
   });
   const recap = parseRecap(r.stdout);
   const sum = (k: keyof AnsibleRecap): number => Object.values(recap).reduce((n, h) => n + h[k], 0);
-  return { ...r, recap, changed: sum('changed'), failed: sum('failed') + sum('unreachable') };
+  return { ...r, recap, changed: sum('changed'), failed: sum('failed') + sum('unreachable'), changedTasks: changedTasks(r.stdout) };
 }
 
 export async function ansibleVersion(): Promise<string> {

@@ -17,6 +17,8 @@ export interface PlumbRun extends Timed {
   /** Tasks reported changed (apply) or would-change (check), over all hosts. */
   changed: number;
   failed: number;
+  /** `task (host)` for every changed result. */
+  changedTasks: string[];
   /** Per exec: host, purpose, and its [start, end] in ms since spawn (end = arrival of its event). */
   execs: { host: string; purpose: string; start: number; end: number; command: string }[];
 }
@@ -44,6 +46,7 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
   let recap: PlumbRecap | undefined;
   let changed = 0;
   let failed = 0;
+  const changedTasks: string[] = [];
   const r = await runTimed(argv, {
     cwd: REPO,
     rss: a.rss,
@@ -60,14 +63,17 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
         const d = Number(e.durationMs);
         execs.push({ host: String(e.host), purpose: String(e.purpose), start: at - d, end: at, command: String(e.command).slice(0, 80) });
       } else if (e.type === 'task') {
-        if (e.status === 'changed') changed++;
+        if (e.status === 'changed') {
+          changed++;
+          changedTasks.push(`${String(e.task)}${e.item !== undefined ? ` [${String(e.item)}]` : ''} (${String(e.host)})`);
+        }
         if (e.status === 'failed' || e.status === 'unreachable') failed++;
       } else if (e.type === 'recap') {
         recap = e as unknown as PlumbRecap;
       }
     },
   });
-  return { ...r, recap, changed, failed, execs };
+  return { ...r, recap, changed, failed, changedTasks, execs };
 }
 
 /** Wall-clock time during which at least one remote command was running on some host. */

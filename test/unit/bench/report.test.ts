@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { renderTable, fmtRatio } from '../../../bench/lib/table.js';
 import { scaleChart, niceMax } from '../../../bench/lib/svg.js';
-import { parseRecap } from '../../../bench/lib/ansible.js';
+import { changedTasks, parseRecap } from '../../../bench/lib/ansible.js';
 import { merge, type BenchResults } from '../../../bench/lib/results.js';
 import { compareFingerprints, fingerprintScript } from '../../../bench/lib/hosts.js';
 import type { ScenarioResult } from '../../../bench/lib/measure.js';
@@ -22,6 +22,11 @@ describe('bench/report', () => {
   it('Ansible recap lines are parsed per host', () => {
     const out = 'PLAY RECAP ***\nlb-01                      : ok=12   changed=1    unreachable=0    failed=0    skipped=3    rescued=0    ignored=0\n';
     expect(parseRecap(out)).to.deep.equal({ 'lb-01': { ok: 12, changed: 1, unreachable: 0, failed: 0, skipped: 3 } });
+  });
+
+  it('Ansible changed results are named by the task above them', () => {
+    const out = 'TASK [common : Firewall on] ****\nok: [lb-01]\nchanged: [web-01]\n\nRUNNING HANDLER [nginx : reload nginx] ***\nchanged: [web-02]\n';
+    expect(changedTasks(out)).to.deep.equal(['common : Firewall on (web-01)', 'nginx : reload nginx (web-02)']);
   });
 
   it('merge keeps scenarios the current run did not measure', () => {
