@@ -95,6 +95,27 @@ export class PlayRunner {
     }
   }
 
+  /**
+   * Every fact this play's tasks need, as far as they can be evaluated now. The run gathers
+   * these for ALL of a host's plays in one exec before its first play, so a no-op run of a
+   * many-play playbook still costs one exec per host. Tasks that cannot be evaluated yet
+   * (they read results registered later) are simply left out: they gather when reached.
+   */
+  upfrontFacts(): { facts: Fact<unknown>[]; become: boolean } {
+    const tasks = this.play.tasks.filter(this.opts.selected);
+    const facts: Fact<unknown>[] = [pendingFact];
+    for (const task of tasks) {
+      const slot: Slot = { task, after: -1 };
+      try {
+        this.prepare(slot);
+        facts.push(...this.factsOf(slot));
+      } catch {
+        // evaluated, and reported, when the task is reached
+      }
+    }
+    return { facts, become: this.play.become || this.s.host.conn.become || tasks.some((t) => t.become) };
+  }
+
   async run(): Promise<void> {
     this.registerSecrets();
     const tasks = this.play.tasks.filter(this.opts.selected);

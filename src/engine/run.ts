@@ -13,6 +13,7 @@ import type { Transport } from '../ssh/transport.js';
 import { PlayRunner, readsVariable } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
+import { hasTemplate, interpolateString } from '../playbook/expr.js';
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -44,10 +45,7 @@ export function tagFilter(tags: string[], skip: string[]): (t: Task) => boolean 
 
 export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, registered: Vars = {}, task?: Task): Vars {
   const h = inv.hosts.get(host)!;
-  const groups: Record<string, string[]> = {};
-  for (const g of inv.groups.values()) groups[g.name] = g.hosts;
-  const hostvars: Record<string, Vars> = {};
-  for (const [n, x] of inv.hosts) hostvars[n] = { ...x.vars, inventory_hostname: n };
+  const { groups, hostvars } = inventoryViews(inv);
   return {
     ...play.roleDefaults,
     ...h.vars,
@@ -60,6 +58,31 @@ export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, 
     groups,
     hostvars,
   };
+}
+
+const views = new WeakMap<Inventory, { groups: Record<string, string[]>; hostvars: Record<string, Vars> }>();
+
+/** `groups` and `hostvars`, built once per inventory (not per task and host). */
+function inventoryViews(inv: Inventory): { groups: Record<string, string[]>; hostvars: Record<string, Vars> } {
+  let v = views.get(inv);
+  if (!v) {
+    const groups: Record<string, string[]> = {};
+    for (const g of inv.groups.values()) groups[g.name] = g.hosts;
+    const hostvars: Record<string, Vars> = {};
+    for (const [n, x] of inv.hosts) {
+      const own: Vars = { ...x.vars, inventory_hostname: n };
+      // hostvars['web-01'].x resolves a {{ }} in x against web-01's own variables, lazily.
+      hostvars[n] = new Proxy(own, {
+        get: (t, k) => {
+          const val = typeof k === 'string' ? t[k] : undefined;
+          return typeof val === 'string' && hasTemplate(val) ? interpolateString(val, t) : typeof k === 'string' ? val : undefined;
+        },
+      });
+    }
+    v = { groups, hostvars };
+    views.set(inv, v);
+  }
+  return v;
 }
 
 export function playHosts(inv: Inventory, play: Play, limit?: string): string[] {
@@ -169,6 +192,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   };
 
   const selected = tagFilter(opts.tags, opts.skipTags);
+  const prefetched = new Set<string>();
   try {
     for (const play of book.plays) {
       const hosts = playHosts(inv, play, opts.limit).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
@@ -180,14 +204,21 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
           const s = await session(name);
           if (!s) return;
           const t0 = Date.now();
-          const runner = new PlayRunner(s, play, book, (t) => hostVars(inv, play, name, opts.extraVars, s.registered, t), {
-            check: opts.mode === 'check',
-            diff: opts.diff,
-            forceHandlers: opts.forceHandlers,
-            selected,
-          });
+          const runnerFor = (pl: Play) =>
+            new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, name, opts.extraVars, s.registered, t), {
+              check: opts.mode === 'check',
+              diff: opts.diff,
+              forceHandlers: opts.forceHandlers,
+              selected,
+            });
           try {
-            await runner.run();
+            if (!prefetched.has(name)) {
+              // Before a host's first play: the facts of all its plays, in one exec.
+              prefetched.add(name);
+              const upfront = book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(name)).map((pl) => runnerFor(pl).upfrontFacts());
+              await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
+            }
+            await runnerFor(play).run();
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;

@@ -95,6 +95,8 @@ export class SshTransport implements Transport {
             username: r.user,
             privateKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
             agent: process.env.SSH_AUTH_SOCK,
+            // Key auth only, and no "none" probe first: one round trip fewer per connection.
+            authHandler: [...(keyFile ? ['publickey'] : []), ...(process.env.SSH_AUTH_SOCK ? ['agent'] : [])] as never,
             readyTimeout: opts.connectTimeoutMs,
             keepaliveInterval: 15_000,
             // Prefer key types we already know for this host, as OpenSSH does, so a host with
