@@ -2,7 +2,10 @@
 // templates, no connection), the floor of every cron-driven audit; Ansible's nearest
 // equivalent is `ansible-playbook --syntax-check`. One warm-up run each is discarded.
 import path from 'node:path';
-import { runPlumb } from '../lib/plumb.js';
+import { PLUMB_CLI, runPlumb } from '../lib/plumb.js';
+import { runTimed } from '../lib/proc.js';
+import { summarize } from '../lib/stats.js';
+import { REPO } from '../lib/paths.js';
 import { runAnsible } from '../lib/ansible.js';
 import { alternate, expectEach, finish, newScenario, toolResult } from '../lib/measure.js';
 import { ANSIBLE_DIR } from '../lib/paths.js';
@@ -25,5 +28,18 @@ export async function startup(ctx: Ctx): Promise<void> {
     expectEach(r.ansible, 'ansible', { code: [0] }, s.notes);
   }
   s.notes.push('ansible side: ansible-playbook --syntax-check (it has no template/variable check without connecting)');
+
+  // Where plumb's startup goes: node itself, loading plumb's modules (`--version` parses
+  // no files), and validate's own work (YAML, schemas, references, templates).
+  const median = async (argv: string[]): Promise<number> => {
+    const ms: number[] = [];
+    for (let i = 0; i < Math.max(ctx.opts.runs, 10); i++) ms.push((await runTimed(argv, { cwd: REPO })).ms);
+    return summarize(ms)!.median;
+  };
+  const nodeMs = await median(['node', '-e', '']);
+  const versionMs = await median(['node', PLUMB_CLI, '--version']);
+  const validateMs = s.plumb.summary?.median ?? 0;
+  s.extra = { breakdownMs: { node: Math.round(nodeMs), loadModules: Math.round(versionMs - nodeMs), validateWork: Math.round(validateMs - versionMs) } };
+  s.notes.push(`plumb validate ${Math.round(validateMs)} ms = node start ${Math.round(nodeMs)} + loading plumb's modules ${Math.round(versionMs - nodeMs)} + validating ${Math.round(validateMs - versionMs)} (medians)`);
   await ctx.add(finish(s));
 }
