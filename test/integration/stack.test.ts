@@ -3,6 +3,7 @@
 // reaching the replica, the firewall tested from the hosts themselves, a no-op re-run that
 // restarts nothing, drift found by `check` and fixed by `apply`, and a web server lost
 // without a failed request. The cases run in order on one lab and stop at the first failure.
+import type { HostRecap } from '../../src/report/events.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -33,15 +34,7 @@ interface Run {
   events: Array<Record<string, unknown>>;
 }
 
-interface Recap {
-  ok: number;
-  changed: number;
-  failed: number;
-  skipped: number;
-  unreachable: boolean;
-  execs: number;
-  durationMs: number;
-}
+type Recap = HostRecap;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
