@@ -15,7 +15,7 @@ import { labUp } from '../src/lab/index.js';
 import { SCENARIOS, type Ctx, type Options } from './lib/context.js';
 import { writeResults, table, type BenchResults } from './lib/results.js';
 import { ansibleVersion } from './lib/ansible.js';
-import { runTimed } from './lib/proc.js';
+import { killActive, runTimed } from './lib/proc.js';
 import { startup } from './scenarios/startup.js';
 import { audit, cold, drift, latency, noop, ready, startLab } from './scenarios/stack.js';
 import { scale } from './scenarios/scale.js';
@@ -103,7 +103,26 @@ async function main(): Promise<number> {
       results.findings.push(t);
       progress(`finding: ${t}`);
     },
+    onAbort: () => () => false,
   };
+  const undos = new Set<() => Promise<void>>();
+  ctx.onAbort = (undo) => {
+    undos.add(undo);
+    return () => undos.delete(undo);
+  };
+  let aborting = false;
+  const abort = (signal: string): void => {
+    if (aborting) return;
+    aborting = true;
+    progress(`${signal}: stopping the runs in progress and undoing what the bench changed (${undos.size} step(s))`);
+    killActive();
+    void (async () => {
+      for (const undo of [...undos].reverse()) await undo().catch((e: unknown) => progress(`undo failed: ${(e as Error).message}`));
+      process.exit(130);
+    })();
+  };
+  process.on('SIGINT', () => abort('SIGINT'));
+  process.on('SIGTERM', () => abort('SIGTERM'));
   const want = (s: string): boolean => opts.only.has(s);
   let failed = false;
   const guard = async (what: string, fn: () => Promise<void>): Promise<void> => {
@@ -115,6 +134,19 @@ async function main(): Promise<number> {
     }
   };
 
+  // Each lab scenario starts only when no integration test uses the lab, and says so when
+  // one started while it ran (its figures are then disturbed, and so may be the test).
+  const onLab = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    await waitQuiet(ctx);
+    const before = results.scenarios.length;
+    await guard(what, fn);
+    const busy = await integrationTests();
+    if (busy.length > 0) {
+      for (const s of results.scenarios.slice(before)) s.notes.push(`integration tests started while this ran: figures disturbed (${busy[0]?.slice(0, 80)})`);
+      await writeResults(results);
+    }
+  };
+
   if (want('startup')) await guard('startup', () => startup(ctx));
 
   const stackScenarios = ['cold', 'noop', 'audit', 'drift', 'latency'].filter(want);
@@ -122,34 +154,35 @@ async function main(): Promise<number> {
     await guard('stack scenarios', async () => {
       await waitQuiet(ctx);
       let switched = false;
+      const plain = async (): Promise<void> => {
+        ctx.progress('restoring the plain lab (no latency proxy)');
+        await labUp({});
+      };
+      const done = ctx.onAbort(async () => {
+        if (switched) await plain();
+      });
       try {
         const lab = await startLab(ctx, 0);
-        if (want('cold')) await cold(ctx, lab);
+        if (want('cold')) await onLab('cold', () => cold(ctx, lab));
         if (want('noop') || want('audit') || want('drift') || want('latency')) {
+          await waitQuiet(ctx);
           await ready(ctx, lab, want('cold'));
-          if (want('noop')) await guard('noop', () => noop(ctx, lab));
-          if (want('audit')) await guard('audit', () => audit(ctx, lab).then(() => undefined));
-          if (want('drift')) await guard('drift', () => drift(ctx, lab));
+          if (want('noop')) await onLab('noop', () => noop(ctx, lab));
+          if (want('audit')) await onLab('audit', () => audit(ctx, lab).then(() => undefined));
+          if (want('drift')) await onLab('drift', () => drift(ctx, lab));
         }
         if (want('latency')) {
           switched = true;
-          await guard('latency', () => latency(ctx, 50));
+          await onLab('latency', () => latency(ctx, 50));
         }
       } finally {
-        if (switched) {
-          ctx.progress('restoring the plain lab (no latency proxy)');
-          await labUp({});
-        }
+        done();
+        if (switched) await plain();
       }
     });
   }
 
-  if (want('scale')) {
-    await guard('scale', async () => {
-      await waitQuiet(ctx);
-      await scale(ctx);
-    });
-  }
+  if (want('scale')) await onLab('scale', () => scale(ctx));
 
   results.finishedAt = new Date().toISOString();
   const { file, latest } = await writeResults(results);

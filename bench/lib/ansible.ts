@@ -21,6 +21,8 @@ export interface AnsibleRun extends Timed {
   failed: number;
   /** `task (host)` for every changed result, from the default callback's output. */
   changedTasks: string[];
+  /** `task (host): message` for every failed or unreachable result. */
+  failedTasks: string[];
 }
 
 interface LabInventory {
@@ -87,6 +89,27 @@ export function changedTasks(stdout: string): string[] {
   return out;
 }
 
+/** Failed results as `task (host): message` (fatal:/failed: lines, message cut short). */
+export function failedTasks(stdout: string): string[] {
+  const out: string[] = [];
+  let task = '';
+  for (const line of stdout.split('\n')) {
+    const t = /^(?:TASK|RUNNING HANDLER) \[(.*)\]/.exec(line);
+    if (t) task = t[1]!;
+    const f = /^(?:fatal|failed): \[([^\]]+)\].*?=> (.*)$/.exec(line);
+    if (!f) continue;
+    let msg = f[2]!;
+    try {
+      const j = JSON.parse(msg) as { msg?: unknown };
+      if (typeof j.msg === 'string') msg = j.msg;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    out.push(`${task} (${f[1]}): ${msg.slice(0, 200)}`);
+  }
+  return out;
+}
+
 export interface AnsibleArgs {
   playbook: string;
   inventory: string;
@@ -110,7 +133,7 @@ export async function runAnsible(a: AnsibleArgs): Promise<AnsibleRun> {
   });
   const recap = parseRecap(r.stdout);
   const sum = (k: keyof AnsibleRecap): number => Object.values(recap).reduce((n, h) => n + h[k], 0);
-  return { ...r, recap, changed: sum('changed'), failed: sum('failed') + sum('unreachable'), changedTasks: changedTasks(r.stdout) };
+  return { ...r, recap, changed: sum('changed'), failed: sum('failed') + sum('unreachable'), changedTasks: changedTasks(r.stdout), failedTasks: failedTasks(r.stdout) };
 }
 
 export async function ansibleVersion(): Promise<string> {

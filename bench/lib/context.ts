@@ -19,6 +19,11 @@ export interface Ctx {
   results: BenchResults;
   add: (s: ScenarioResult) => Promise<void>;
   finding: (text: string) => void;
+  /**
+   * Register an undo (restore hand-edited files, the plain lab) that must also run when the
+   * bench is interrupted; returns the function that unregisters it once done normally.
+   */
+  onAbort: (undo: () => Promise<void>) => () => void;
 }
 
 export const SCENARIOS = ['startup', 'cold', 'noop', 'audit', 'drift', 'latency', 'scale'] as const;

@@ -18,6 +18,8 @@ export interface Sample {
   rssKb?: number;
   /** What changed (first 10), when something did. */
   changedTasks?: string[];
+  /** What failed (first 5), when something did. */
+  failedTasks?: string[];
   /** Load average (1 min) when the run started. */
   load1: number;
 }
@@ -55,6 +57,7 @@ export interface Measured {
   failed: number;
   rssKb?: number;
   changedTasks?: string[];
+  failedTasks?: string[];
 }
 
 export function toolResult(samples: Sample[]): ToolResult {
@@ -101,6 +104,7 @@ export async function alternate<P extends Measured, A extends Measured>(
       execsMin: d.length ? Math.min(...d) : undefined,
       rssKb: r.rssKb,
       changedTasks: r.changed > 0 ? r.changedTasks?.slice(0, 10) : undefined,
+      failedTasks: r.failedTasks?.length ? r.failedTasks.slice(0, 5) : undefined,
       load1,
     });
     progress(`  ${label} run ${i + 1}/${runs}: ${(r.ms / 1000).toFixed(2)} s, exit ${r.code}, changed ${r.changed}${d.length ? `, execs/host ${Math.min(...d)}-${Math.max(...d)}` : ''}`);
@@ -118,7 +122,7 @@ export function expectEach(samples: readonly Sample[], tool: string, want: { cod
   const bad = samples.filter((s) => (want.code && !want.code.includes(s.code)) || (want.changed !== undefined && s.changed !== want.changed));
   if (bad.length === 0) return;
   notes.push(
-    `${tool}: ${bad.length}/${samples.length} runs not as expected (want${want.code ? ` exit ${want.code.join('|')}` : ''}${want.changed !== undefined ? ` changed=${want.changed}` : ''}; got ${bad.map((s) => `exit ${s.code} changed=${s.changed}`).join(', ')})${bad[0]?.changedTasks ? `; changed: ${bad[0].changedTasks.join('; ')}` : ''}`,
+    `${tool}: ${bad.length}/${samples.length} runs not as expected (want${want.code ? ` exit ${want.code.join('|')}` : ''}${want.changed !== undefined ? ` changed=${want.changed}` : ''}; got ${bad.map((s) => `exit ${s.code} changed=${s.changed}`).join(', ')})${bad[0]?.changedTasks ? `; changed: ${bad[0].changedTasks.join('; ')}` : ''}${bad[0]?.failedTasks ? `; failed: ${bad[0].failedTasks.join('; ')}` : ''}`,
   );
 }
 

@@ -19,6 +19,8 @@ export interface PlumbRun extends Timed {
   failed: number;
   /** `task (host)` for every changed result. */
   changedTasks: string[];
+  /** `task (host): message` for every failed or unreachable result. */
+  failedTasks: string[];
   /** Per exec: host, purpose, and its [start, end] in ms since spawn (end = arrival of its event). */
   execs: { host: string; purpose: string; start: number; end: number; command: string }[];
 }
@@ -47,6 +49,7 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
   let changed = 0;
   let failed = 0;
   const changedTasks: string[] = [];
+  const failedTasks: string[] = [];
   const r = await runTimed(argv, {
     cwd: REPO,
     rss: a.rss,
@@ -67,13 +70,16 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
           changed++;
           changedTasks.push(`${String(e.task)}${e.item !== undefined ? ` [${String(e.item)}]` : ''} (${String(e.host)})`);
         }
-        if (e.status === 'failed' || e.status === 'unreachable') failed++;
+        if (e.status === 'failed' || e.status === 'unreachable') {
+          failed++;
+          failedTasks.push(`${String(e.task)} (${String(e.host)}): ${String(e.message ?? '').slice(0, 200)}`);
+        }
       } else if (e.type === 'recap') {
         recap = e as unknown as PlumbRecap;
       }
     },
   });
-  return { ...r, recap, changed, failed, changedTasks, execs };
+  return { ...r, recap, changed, failed, changedTasks, failedTasks, execs };
 }
 
 /** Wall-clock time during which at least one remote command was running on some host. */

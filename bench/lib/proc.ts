@@ -1,7 +1,7 @@
 // Running the tools under measurement: wall time from spawn to exit (process start
 // included, as an operator or a cron job sees it), exit code, output, and optionally the
 // peak RSS through GNU time. Every child is bounded by a timeout and killed by its own PID.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,13 @@ export interface Timed {
   timedOut: boolean;
 }
 
+const active = new Set<ChildProcess>();
+
+/** Kill the children still running (an interrupted bench), each by its own PID. */
+export function killActive(): void {
+  for (const c of active) if (c.pid !== undefined && c.exitCode === null) c.kill('SIGTERM');
+}
+
 export function runTimed(argv: string[], opts: RunOptions = {}): Promise<Timed> {
   let rssDir: string | undefined;
   let full = argv;
@@ -39,6 +46,7 @@ export function runTimed(argv: string[], opts: RunOptions = {}): Promise<Timed> 
     const t0 = process.hrtime.bigint();
     const since = (): number => Number(process.hrtime.bigint() - t0) / 1e6;
     const child = spawn(full[0]!, full.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    active.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let partial = '';
@@ -60,11 +68,13 @@ export function runTimed(argv: string[], opts: RunOptions = {}): Promise<Timed> 
       if (child.pid !== undefined) child.kill('SIGKILL');
     }, opts.timeoutMs ?? 30 * 60_000);
     child.on('error', (e) => {
+      active.delete(child);
       clearTimeout(timer);
       reject(e);
     });
     child.on('close', (code, signal) => {
       const ms = since();
+      active.delete(child);
       clearTimeout(timer);
       if (partial && opts.onLine) opts.onLine(partial, ms);
       let rssKb: number | undefined;

@@ -19,9 +19,7 @@ const FLEET_INVENTORY = 'inventory/lab-fleet.yml';
 export async function scale(ctx: Ctx): Promise<void> {
   const before = await labFleetStatus();
   const prevSize = before.running ? before.hosts.length : 0;
-  try {
-    for (const n of ctx.opts.scaleHosts) await scaleAt(ctx, n);
-  } finally {
+  const restore = async (): Promise<void> => {
     if (prevSize > 0) {
       ctx.progress(`restoring the fleet to its previous ${prevSize} host(s)`);
       await labUp({ hosts: prevSize });
@@ -29,6 +27,13 @@ export async function scale(ctx: Ctx): Promise<void> {
       ctx.progress('taking down the fleet the bench brought up');
       await labDown(undefined, { only: 'fleet' });
     }
+  };
+  const done = ctx.onAbort(restore);
+  try {
+    for (const n of ctx.opts.scaleHosts) await scaleAt(ctx, n);
+  } finally {
+    done();
+    await restore();
   }
   const pts = ctx.results.scenarios.filter((s) => s.id.startsWith('scale-check') && s.plumb?.summary);
   const lo = pts.find((s) => s.hosts === Math.min(...pts.map((p) => p.hosts)));

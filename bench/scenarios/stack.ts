@@ -224,21 +224,26 @@ const BACKUP = '/root/.plumb-bench-drift.bak';
 export async function drift(ctx: Ctx, lab: Lab): Promise<void> {
   const eps = new Map(endpoints(lab).map((e) => [e.name, e]));
   const sh = (p: string): string => `'${p.replace(/'/g, `'\\''`)}'`;
+  const restore = async (): Promise<void> => {
+    for (const e of DRIFT_EDITS) {
+      const r = await sshRun(eps.get(e.host)!, lab.status.knownHosts, `if [ -e ${BACKUP} ]; then mv ${BACKUP} ${sh(e.path)}; fi`);
+      if (r.code !== 0) ctx.finding(`drift restore on ${e.host} failed: ${r.stderr}`);
+    }
+  };
+  const done = ctx.onAbort(restore);
   ctx.progress(`drift: hand-editing ${DRIFT_EDITS.map((e) => `${e.host}:${e.path}`).join(', ')}`);
-  for (const e of DRIFT_EDITS) {
-    const r = await sshRun(eps.get(e.host)!, lab.status.knownHosts, `cp -p ${sh(e.path)} ${BACKUP} && printf '%s\\n' ${sh(DRIFT_LINE)} >> ${sh(e.path)}`);
-    if (r.code !== 0) throw new Error(`drift edit on ${e.host} failed: ${r.stderr}`);
-  }
   try {
+    for (const e of DRIFT_EDITS) {
+      const r = await sshRun(eps.get(e.host)!, lab.status.knownHosts, `cp -p ${sh(e.path)} ${BACKUP} && printf '%s\\n' ${sh(DRIFT_LINE)} >> ${sh(e.path)}`);
+      if (r.code !== 0) throw new Error(`drift edit on ${e.host} failed: ${r.stderr}`);
+    }
     // Each edit is one template task that would change, and its handler would run.
     const s = await audit(ctx, lab, 'drift', 'drift: audit, 3 files hand-edited', { code: [2] });
     const found = s.plumb?.samples[0]?.changed;
     s.notes.push(`plumb reports ${found} would-change result(s) (tasks and notified handlers); ansible ${s.ansible?.samples[0]?.changed ?? '-'}`);
   } finally {
-    for (const e of DRIFT_EDITS) {
-      const r = await sshRun(eps.get(e.host)!, lab.status.knownHosts, `mv ${BACKUP} ${sh(e.path)}`);
-      if (r.code !== 0) ctx.finding(`drift restore on ${e.host} failed: ${r.stderr}`);
-    }
+    done();
+    await restore();
   }
   const after = await plumbRun(lab, 'check');
   if (after.code !== 0) {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { renderTable, fmtRatio } from '../../../bench/lib/table.js';
 import { scaleChart, niceMax } from '../../../bench/lib/svg.js';
-import { changedTasks, parseRecap } from '../../../bench/lib/ansible.js';
+import { changedTasks, failedTasks, parseRecap } from '../../../bench/lib/ansible.js';
 import { merge, type BenchResults } from '../../../bench/lib/results.js';
 import { compareFingerprints, fingerprintScript } from '../../../bench/lib/hosts.js';
 import type { ScenarioResult } from '../../../bench/lib/measure.js';
@@ -27,6 +27,11 @@ describe('bench/report', () => {
   it('Ansible changed results are named by the task above them', () => {
     const out = 'TASK [common : Firewall on] ****\nok: [lb-01]\nchanged: [web-01]\n\nRUNNING HANDLER [nginx : reload nginx] ***\nchanged: [web-02]\n';
     expect(changedTasks(out)).to.deep.equal(['common : Firewall on (web-01)', 'nginx : reload nginx (web-02)']);
+  });
+
+  it('Ansible failures carry the task, the host and the message', () => {
+    const out = 'TASK [mariadb_replica : Replica state] ***\nfatal: [web-02]: FAILED! => {"changed": false, "msg": "boom"}\n';
+    expect(failedTasks(out)).to.deep.equal(['mariadb_replica : Replica state (web-02): boom']);
   });
 
   it('merge keeps scenarios the current run did not measure', () => {
