@@ -116,7 +116,7 @@ describe('engine on real sshd hosts (lab)', function () {
     },
     {
       module: 'group',
-      undo: 'groupdel plumbit 2>/dev/null || true',
+      undo: 'userdel plumbit 2>/dev/null || true; groupdel plumbit 2>/dev/null || true',
       tasks: `- name: a group\n  group: { name: plumbit, system: true }`,
       drift: 'groupdel plumbit',
       state: 'getent group plumbit || echo none',
