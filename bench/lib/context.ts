@@ -9,6 +9,10 @@ export interface Options {
   coldRuns: number;
   scaleHosts: number[];
   scaleAnsibleRuns: number;
+  /** Host counts at which Ansible runs the scale playbook too. */
+  scaleAnsibleHosts: number[];
+  /** Time budget for Ansible's runs of one scale scenario (at least one run). */
+  scaleAnsibleBudgetS: number;
   ansible: boolean;
   waitMinutes: number;
 }

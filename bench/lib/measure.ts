@@ -88,8 +88,11 @@ export async function alternate<P extends Measured, A extends Measured>(
   plumb: Contender<P> | undefined,
   ansible: Contender<A> | undefined,
   progress: (msg: string) => void,
+  /** Stop a contender once its runs took this long in total (it always gets one run). */
+  budgetMs = Infinity,
 ): Promise<{ plumb: Sample[]; ansible: Sample[] }> {
   const out = { plumb: [] as Sample[], ansible: [] as Sample[] };
+  const spent = (xs: Sample[]): number => xs.reduce((t, x) => t + x.ms, 0);
   const one = async <R extends Measured>(label: string, c: Contender<R>, i: number, into: Sample[]): Promise<void> => {
     const load1 = +os.loadavg()[0]!.toFixed(2);
     const before = hosts.length ? execCounts(hosts) : {};
@@ -111,8 +114,8 @@ export async function alternate<P extends Measured, A extends Measured>(
     c.after?.(r, i);
   };
   for (let i = 0; i < runs; i++) {
-    if (plumb) await one('plumb', plumb, i, out.plumb);
-    if (ansible) await one('ansible', ansible, i, out.ansible);
+    if (plumb && spent(out.plumb) < budgetMs) await one('plumb', plumb, i, out.plumb);
+    if (ansible && spent(out.ansible) < budgetMs) await one('ansible', ansible, i, out.ansible);
   }
   return out;
 }

@@ -172,14 +172,22 @@ async function ansibleAgreesIfWanted(ctx: Ctx, lab: Lab, notes: string[]): Promi
   if (ctx.opts.ansible) await ansibleAgrees(ctx, lab, notes);
 }
 
-/** Before the warm scenarios: a converged stack that both tools agree on. */
-export async function ready(ctx: Ctx, lab: Lab, fresh: boolean): Promise<void> {
+/**
+ * Before each warm scenario: the plain lab up (someone may have taken it down or reset it
+ * meanwhile) and the stack converged; the first time, also Ansible's run on it (both tools
+ * must agree before their no-op runs are compared).
+ */
+export async function ready(ctx: Ctx, checkAnsible: boolean): Promise<Lab> {
   await ensureSecrets(ctx);
-  await converge(ctx, lab);
-  if (fresh) return;
-  const notes: string[] = [];
-  await ansibleAgreesIfWanted(ctx, lab, notes);
-  for (const n of notes) ctx.finding(n);
+  const lab = await startLab(ctx, 0);
+  const p = await plumbRun(lab, 'check');
+  if (p.code !== 0) await converge(ctx, lab);
+  if (checkAnsible) {
+    const notes: string[] = [];
+    await ansibleAgreesIfWanted(ctx, lab, notes);
+    for (const n of notes) ctx.finding(n);
+  }
+  return lab;
 }
 
 // ---- 2, 3, 5: no-op converge and audit -----------------------------------------------------
