@@ -196,6 +196,13 @@ async function main(): Promise<number> {
   const load = os.loadavg().map((v) => v.toFixed(2)).join(' ');
   process.stdout.write(`\nplumb vs Ansible, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${String(results.machine.cpus)} cores, load at end ${load}\n`);
   process.stdout.write(`${table(results)}\n`);
+  const phases = results.scenarios
+    .filter((s) => s.plumb?.phases)
+    .map((s) => {
+      const p = s.plumb!.phases!;
+      return `- ${s.title} (${s.hosts} hosts): ${p.beforeFirstExecMs} ms to the first remote command (start, validation, connect), ${p.remoteBusyMs} ms with a remote command running, ${p.afterLastExecMs} ms after the last`;
+    });
+  if (phases.length) process.stdout.write(`\nwhere plumb's time went (medians):\n${phases.join('\n')}\n`);
   const notes = results.scenarios.flatMap((s) => s.notes.map((n) => `- ${s.title}: ${n}`));
   if (notes.length) process.stdout.write(`\nnotes:\n${notes.join('\n')}\n`);
   if (results.findings.length) process.stdout.write(`\nfindings:\n${results.findings.map((f) => `- ${f}`).join('\n')}\n`);

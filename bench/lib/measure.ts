@@ -20,6 +20,7 @@ export interface Sample {
   changedTasks?: string[];
   /** What failed (first 5), when something did. */
   failedTasks?: string[];
+  phases?: Phases;
   /** Load average (1 min) when the run started. */
   load1: number;
 }
@@ -29,6 +30,8 @@ export interface ToolResult {
   summary?: Summary;
   execsPerHost?: number;
   rssMb?: Summary;
+  /** Medians of the samples' phases (plumb with -v). */
+  phases?: Phases;
 }
 
 export interface ScenarioResult {
@@ -58,13 +61,32 @@ export interface Measured {
   rssKb?: number;
   changedTasks?: string[];
   failedTasks?: string[];
+  phases?: Phases;
+}
+
+/** Where a plumb run's wall time went, from its exec events (needs -v). */
+export interface Phases {
+  /** Spawn to the first remote command: node start, loading, validation, SSH connect. */
+  beforeFirstExecMs: number;
+  /** Time any remote command was running. */
+  remoteBusyMs: number;
+  /** Last remote command's end to exit: handlers bookkeeping, recap, connection close. */
+  afterLastExecMs: number;
 }
 
 export function toolResult(samples: Sample[]): ToolResult {
   const med = (xs: number[]): number | undefined => summarize(xs)?.median;
   const execs = samples.map((s) => s.execsMax).filter((v): v is number => v !== undefined);
   const rss = samples.map((s) => s.rssKb).filter((v): v is number => v !== undefined).map((kb) => kb / 1024);
-  return { samples, summary: summarize(samples.map((s) => s.ms)), execsPerHost: med(execs), rssMb: summarize(rss) };
+  const ph = samples.map((s) => s.phases).filter((p): p is Phases => p !== undefined);
+  const phases = ph.length
+    ? {
+        beforeFirstExecMs: Math.round(med(ph.map((p) => p.beforeFirstExecMs))!),
+        remoteBusyMs: Math.round(med(ph.map((p) => p.remoteBusyMs))!),
+        afterLastExecMs: Math.round(med(ph.map((p) => p.afterLastExecMs))!),
+      }
+    : undefined;
+  return { samples, summary: summarize(samples.map((s) => s.ms)), execsPerHost: med(execs), rssMb: summarize(rss), phases };
 }
 
 export function finish(s: ScenarioResult): ScenarioResult {
@@ -108,6 +130,7 @@ export async function alternate<P extends Measured, A extends Measured>(
       rssKb: r.rssKb,
       changedTasks: r.changed > 0 ? r.changedTasks?.slice(0, 10) : undefined,
       failedTasks: r.failedTasks?.length ? r.failedTasks.slice(0, 5) : undefined,
+      phases: r.phases,
       load1,
     });
     progress(`  ${label} run ${i + 1}/${runs}: ${(r.ms / 1000).toFixed(2)} s, exit ${r.code}, changed ${r.changed}${d.length ? `, execs/host ${Math.min(...d)}-${Math.max(...d)}` : ''}`);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { runTimed, type Timed } from './proc.js';
 import { unionLength } from './stats.js';
 import { REPO } from './paths.js';
+import type { Phases } from './measure.js';
 
 export const PLUMB_CLI = path.join(REPO, 'dist', 'src', 'cli', 'main.js');
 
@@ -21,6 +22,8 @@ export interface PlumbRun extends Timed {
   changedTasks: string[];
   /** `task (host): message` for every failed or unreachable result. */
   failedTasks: string[];
+  /** From the exec events, when the run was verbose. */
+  phases?: Phases;
   /** Per exec: host, purpose, and its [start, end] in ms since spawn (end = arrival of its event). */
   execs: { host: string; purpose: string; start: number; end: number; command: string }[];
 }
@@ -79,7 +82,14 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
       }
     },
   });
-  return { ...r, recap, changed, failed, changedTasks, failedTasks, execs };
+  const phases = execs.length
+    ? {
+        beforeFirstExecMs: Math.round(Math.min(...execs.map((e) => e.start))),
+        remoteBusyMs: Math.round(unionLength(execs.map((e) => [Math.max(0, e.start), e.end] as const))),
+        afterLastExecMs: Math.round(r.ms - Math.max(...execs.map((e) => e.end))),
+      }
+    : undefined;
+  return { ...r, recap, changed, failed, changedTasks, failedTasks, execs, phases };
 }
 
 /** Wall-clock time during which at least one remote command was running on some host. */

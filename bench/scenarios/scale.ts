@@ -51,7 +51,7 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
   ctx.progress(`  fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const names = fleet.hosts.map((h) => h.name);
   const inv = await writeAnsibleInventory(fleet.inventory, 'fleet', {});
-  const plumb = (mode: 'apply' | 'check') => () => runPlumb({ mode, playbook: PLAYBOOK, inventory: FLEET_INVENTORY, forks: n, rss: true, timeoutMs: 10 * 60_000 });
+  const plumb = (mode: 'apply' | 'check') => () => runPlumb({ mode, playbook: PLAYBOOK, inventory: FLEET_INVENTORY, forks: n, verbose: true, rss: true, timeoutMs: 10 * 60_000 });
   const ansible = (check: boolean) => () => runAnsible({ playbook: ANSIBLE_PLAYBOOK, inventory: inv, check, timeoutMs: 30 * 60_000 });
 
   // Converge first (new hosts), not measured.

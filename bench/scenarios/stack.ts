@@ -39,8 +39,9 @@ function endpoints(lab: Lab): Endpoint[] {
   return lab.status.hosts.map((h) => ({ name: h.name, sshHost: h.sshHost, port: h.port }));
 }
 
-const plumbRun = (lab: Lab, mode: 'apply' | 'check', o: { diff?: boolean; verbose?: boolean } = {}): Promise<PlumbRun> =>
-  runPlumb({ mode, playbook: SITE_PLAYBOOK, inventory: LAB_INVENTORY, diff: o.diff, verbose: o.verbose, extraVars: lab.plumbExtra, rss: true, timeoutMs: 20 * 60_000 });
+// -v adds one event per exec (a line per host on a no-op): it shows where the time went.
+const plumbRun = (lab: Lab, mode: 'apply' | 'check', o: { diff?: boolean } = {}): Promise<PlumbRun> =>
+  runPlumb({ mode, playbook: SITE_PLAYBOOK, inventory: LAB_INVENTORY, diff: o.diff, verbose: true, extraVars: lab.plumbExtra, rss: true, timeoutMs: 20 * 60_000 });
 
 const ansibleRun = (lab: Lab, check: boolean, diff = false): Promise<AnsibleRun> =>
   runAnsible({ playbook: ANSIBLE_SITE, inventory: lab.ansibleInventory, check, diff, timeoutMs: 30 * 60_000 });
@@ -129,7 +130,7 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
     await reset();
     const before = execCounts(lab.names);
     const load1 = +os.loadavg()[0]!.toFixed(2);
-    const p = await plumbRun(lab, 'apply', { verbose: true });
+    const p = await plumbRun(lab, 'apply');
     const d = Object.values(execDelta(before, execCounts(lab.names)));
     plumbSamples.samples.push({ ms: p.ms, code: p.code, changed: p.changed, failed: p.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), rssKb: p.rssKb, load1 });
     const busy = remoteBusyMs(p);
