@@ -67,7 +67,7 @@ export async function runPlumb(a: PlumbArgs): Promise<PlumbRun> {
       }
       if (e.type === 'exec') {
         const d = Number(e.durationMs);
-        execs.push({ host: String(e.host), purpose: String(e.purpose), start: at - d, end: at, command: String(e.command).slice(0, 80) });
+        execs.push({ host: String(e.host), purpose: String(e.purpose), start: at - d, end: at, command: String(e.command) });
       } else if (e.type === 'task') {
         if (e.status === 'changed') {
           changed++;

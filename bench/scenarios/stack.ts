@@ -135,7 +135,11 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
     plumbSamples.samples.push({ ms: p.ms, code: p.code, changed: p.changed, failed: p.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), rssKb: p.rssKb, load1 });
     const busy = remoteBusyMs(p);
     const aptInstalls: Record<string, number> = {};
-    for (const e of p.execs) if (/apt-get\b[^\n]*\binstall\b/.test(e.command)) aptInstalls[e.host] = (aptInstalls[e.host] ?? 0) + 1;
+    const aptUpdates: Record<string, number> = {};
+    for (const e of p.execs) {
+      if (/apt-get install\b/.test(e.command)) aptInstalls[e.host] = (aptInstalls[e.host] ?? 0) + 1;
+      if (/apt-get update\b/.test(e.command)) aptUpdates[e.host] = (aptUpdates[e.host] ?? 0) + 1;
+    }
     const o = {
       run: i + 1,
       wallMs: Math.round(p.ms),
@@ -144,7 +148,8 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
       overheadPct: +(((p.ms - busy) / p.ms) * 100).toFixed(1),
       remotePerHostMs: Object.fromEntries(Object.entries(remotePerHost(p)).map(([k, v]) => [k, Math.round(v)])),
       execEvents: p.execs.length,
-      aptInstallExecsPerHost: aptInstalls,
+      aptInstallsPerHost: aptInstalls,
+      aptUpdatesPerHost: aptUpdates,
     };
     overhead.push(o);
     ctx.progress(`  plumb cold ${i + 1}/${ctx.opts.coldRuns}: ${(p.ms / 1000).toFixed(1)} s, exit ${p.code}, changed ${p.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, remote busy ${(busy / 1000).toFixed(1)} s, overhead ${o.overheadPct}%`);
