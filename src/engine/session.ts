@@ -75,7 +75,7 @@ export class HostSession {
     if (res.code !== 0 && !res.stdout.includes(`@@plumb:${nonce}:`)) {
       throw new CommandError({ command: 'gather facts', code: res.code, stdout: res.stdout, stderr: res.stderr }, become ? 'fact gathering failed (is passwordless sudo allowed?)' : 'fact gathering failed');
     }
-    const raw = parseBatch(res.stdout, need.length, nonce);
+    const raw = parseBatch(res.stdout, need, nonce);
     need.forEach((f, i) => {
       const r = raw[i]!;
       this.facts.set(f.key, f.parse(r.out, r.code));

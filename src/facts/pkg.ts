@@ -1,7 +1,7 @@
 // pkg: what dpkg knows about a task's packages, in ONE dpkg-query for all of its names.
 // Also the apt candidate versions (for state: latest) and the age of the apt cache.
-import { raw, sh } from '../sh.js';
-import type { Fact } from './types.js';
+import { raw, sh, type Shell } from '../sh.js';
+import type { Fact, FactMerger } from './types.js';
 
 export interface PkgState {
   /** dpkg's status pair, e.g. "ii" (installed), "rc" (removed, config files left), "un", or "" when dpkg never heard of it. */
@@ -23,12 +23,24 @@ function uniqueSorted(names: readonly string[]): string[] {
 // trigger states whose package files are all in place.
 const INSTALLED = new Set(['i', 'W', 't']);
 
+function dpkgQuery(names: readonly string[]): Shell {
+  return sh`dpkg-query -W -f=${'${Package}\\t${Architecture}\\t${db:Status-Abbrev}\\t${Version}\\n'} ${names}`;
+}
+
+/** Every task's packages in one dpkg-query; each fact reads only its own names from the lines. */
+export const pkgMerger: FactMerger = {
+  kind: 'pkg',
+  probe: (args) => dpkgQuery(uniqueSorted(args.flatMap((a) => a.split(' ')))),
+  split: (out, code, args) => args.map(() => ({ out, code })),
+};
+
 /** dpkg-query prints the found packages and exits 1 if any name is unknown: the code is ignored. */
 export function pkgFact(names: readonly string[]): Fact<PkgStates> {
   const ns = uniqueSorted(names);
   return {
     key: `pkg:${ns.join(',')}`,
-    probe: sh`dpkg-query -W -f=${'${Package}\\t${Architecture}\\t${db:Status-Abbrev}\\t${Version}\\n'} ${ns}`,
+    probe: dpkgQuery(ns),
+    merge: { merger: pkgMerger, arg: ns.join(' ') },
     parse(out: string): PkgStates {
       // A name may match several lines (multi-arch): installed wins.
       const seen = new Map<string, PkgState>();

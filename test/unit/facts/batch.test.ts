@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildBatch, parseBatch } from '../../../src/facts/batch.js';
+import { buildBatch, parseFrames } from '../../../src/facts/batch.js';
 import type { Fact } from '../../../src/facts/types.js';
 import { invalidates } from '../../../src/facts/types.js';
 import { raw, sh } from '../../../src/sh.js';
@@ -47,8 +47,8 @@ describe('facts/batch', function () {
   ];
   for (const c of cases) {
     it(`parseBatch: ${c.name}`, () => {
-      if (c.expected instanceof RegExp) expect(() => parseBatch(c.stdout, c.count, 'n')).to.throw(c.expected);
-      else expect(parseBatch(c.stdout, c.count, 'n')).to.deep.equal(c.expected);
+      if (c.expected instanceof RegExp) expect(() => parseFrames(c.stdout, c.count, 'n')).to.throw(c.expected);
+      else expect(parseFrames(c.stdout, c.count, 'n')).to.deep.equal(c.expected);
     });
   }
 

@@ -3,8 +3,10 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { fileFact, pathExistsFact, type FileState } from '../../../src/facts/file.js';
-import { gather } from './local.js';
+import { fileFact, fileMerger, pathExistsFact, type FileState } from '../../../src/facts/file.js';
+import { slots } from '../../../src/facts/batch.js';
+import type { Fact } from '../../../src/facts/types.js';
+import { gather, gatherAll } from './local.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -25,6 +27,23 @@ describe('facts/file', function () {
       expect(fileFact(...c.params).parse(c.stdout, c.code)).to.deep.equal(c.expected);
     });
   }
+  it('merged split: content whose length or hash does not match the stat is left out, not guessed', () => {
+    const rec = (p: string, size: number): string => `${p}\x00regular file\x00644\x00root\x00root\x00${size}\x00`;
+    const out = (b64: string): string =>
+      `@stat\0${rec('/a', 3)}${rec('/b', 2)}@links\0@sha\0${sha('abc')}  /a\0${sha('de')}  /b\0@content\0${b64}`;
+    const args = ['c:/a', 'c:/b'];
+    const ok = fileMerger.split(out(Buffer.from('abcde').toString('base64')), 0, args);
+    expect(ok.map((r, i) => fileFact(['/a', '/b'][i]!, true).parse(r.out, r.code))).to.deep.equal([
+      { kind: 'file', mode: '0644', owner: 'root', group: 'root', size: 3, sha256: sha('abc'), content: Buffer.from('abc') },
+      { kind: 'file', mode: '0644', owner: 'root', group: 'root', size: 2, sha256: sha('de'), content: Buffer.from('de') },
+    ]);
+    const changed = fileMerger.split(out(Buffer.from('abXde').toString('base64')), 0, args);
+    expect(fileFact('/a', true).parse(changed[0]!.out, 0)).to.not.have.property('content');
+    expect(fileFact('/b', true).parse(changed[1]!.out, 0)).to.deep.include({ content: Buffer.from('de') });
+    const grown = fileMerger.split(out(Buffer.from('abcdef').toString('base64')), 0, args);
+    expect(grown.map((r) => fileFact('/x', true).parse(r.out, 0))).to.satisfy((xs: FileState[]) => xs.every((x) => !('content' in x)));
+  });
+
   it('keys: content is a #variant of the same path', () => {
     expect(fileFact('/a b').key).to.equal('file:/a b');
     expect(fileFact('/a b', true).key).to.equal('file:/a b#content');
@@ -65,6 +84,37 @@ describe('facts/file', function () {
     it('absent', () => {
       expect(gather(fileFact(join(dir, 'nope')))).to.deep.equal({ kind: 'absent' });
       expect(gather(pathExistsFact(join(dir, 'nope')))).to.equal(false);
+    });
+
+    it('merged: every path in one probe answers exactly what each probe answers alone', () => {
+      const names = ['f.conf', 'empty', 'bin', 'd', 'dangling', 'nope', 'f.conf'];
+      const facts = [
+        ...names.map((n) => fileFact(join(dir, n))),
+        ...names.map((n) => fileFact(join(dir, n), true)),
+        ...names.map((n) => pathExistsFact(join(dir, n))),
+      ];
+      const merged = slots(facts);
+      expect(merged.filter((s) => s.merger === fileMerger)).to.have.length(1);
+      expect(merged).to.have.length(1);
+      const alone = facts.map((f) => gather(f as Fact<unknown>));
+      expect(gatherAll(facts)).to.deep.equal(alone);
+    });
+
+    it('merged: a name with a newline, and a file too large to diff (hash only)', () => {
+      const odd = join(dir, 'two\nlines');
+      writeFileSync(odd, 'x');
+      const big = join(dir, 'big');
+      writeFileSync(big, Buffer.alloc(1024 * 1024 + 1, 97));
+      try {
+        const facts = [fileFact(odd, true), fileFact(big, true), fileFact(join(dir, 'f.conf'), true)];
+        const got = gatherAll(facts) as FileState[];
+        expect(got[0]).to.deep.include({ kind: 'file', size: 1, sha256: sha('x'), content: Buffer.from('x') });
+        expect(got[1]).to.include({ kind: 'file', size: 1024 * 1024 + 1 }).and.not.have.property('content');
+        expect(got[2]).to.deep.include({ content: Buffer.from('hello\n') });
+      } finally {
+        rmSync(odd);
+        rmSync(big);
+      }
     });
   });
 });

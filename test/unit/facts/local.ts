@@ -9,11 +9,16 @@ export function runBatchLocally(facts: readonly Fact<unknown>[]): RawFact[] {
   const script = `LC_ALL=C; export LC_ALL\n${buildBatch(facts, nonce).text}`;
   const r = spawnSync('/bin/sh', ['-c', script], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`batch exited ${String(r.status)}: ${r.stderr}`);
-  return parseBatch(r.stdout, facts.length, nonce);
+  return parseBatch(r.stdout, facts, nonce);
 }
 
 /** Gather and parse, as the engine does. */
 export function gather<T>(fact: Fact<T>): T {
   const [raw] = runBatchLocally([fact]);
   return fact.parse(raw!.out, raw!.code);
+}
+
+/** Gather several facts in one batch (mergeable ones share a probe) and parse each. */
+export function gatherAll(facts: readonly Fact<unknown>[]): unknown[] {
+  return runBatchLocally(facts).map((r, i) => facts[i]!.parse(r.out, r.code));
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { aptCacheFact, aptCandidateFact, pkgFact } from '../../../src/facts/pkg.js';
-import { gather } from './local.js';
+import { slots } from '../../../src/facts/batch.js';
+import { gather, gatherAll } from './local.js';
 
 describe('facts/pkg', function () {
   // Real processes on a possibly busy machine: allow more than mocha's 2 s.
@@ -48,6 +49,12 @@ describe('facts/pkg', function () {
       expect(st.dpkg).to.include({ installed: true, status: 'ii' });
       expect(st.dpkg?.version).to.match(/^\d/);
       expect(st['plumb-no-such-package']).to.deep.equal({ status: '', installed: false });
+    });
+    it('merged: several tasks\' packages in one dpkg-query, each fact with only its own names', () => {
+      const facts = [pkgFact(['dpkg', 'plumb-no-such-package']), pkgFact(['coreutils']), pkgFact(['dpkg'])];
+      expect(slots(facts)).to.have.length(1);
+      expect(gatherAll(facts)).to.deep.equal(facts.map((f) => gather(f)));
+      expect(Object.keys(gatherAll(facts)[1] as object)).to.deep.equal(['coreutils']);
     });
     it('apt-cache policy: a candidate for dpkg, none for a missing package', () => {
       const c = gather(aptCandidateFact(['dpkg', 'plumb-no-such-package']));

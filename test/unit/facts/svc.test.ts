@@ -1,7 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
-import { serviceFact } from '../../../src/facts/svc.js';
-import { gather } from './local.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serviceFact, svcMerger } from '../../../src/facts/svc.js';
+import { slots } from '../../../src/facts/batch.js';
+import { gather, gatherAll } from './local.js';
 
 describe('facts/svc', function () {
   // Real processes on a possibly busy machine: allow more than mocha's 2 s.
@@ -39,5 +43,68 @@ describe('facts/svc', function () {
     const st = gather(serviceFact('plumb-no-such-unit'));
     if (st.kind === 'unit') expect(st.load).to.equal('not-found');
     else expect(st.message).to.not.equal('');
+  });
+
+  describe('merged: several units in one systemctl show', () => {
+    // A stand-in systemctl on PATH, shaped like systemd 252's: blocks in argument order,
+    // and exit 1 without the block of a name it rejects.
+    let dir = '';
+    let oldPath = '';
+    before(() => {
+      dir = mkdtempSync(join(tmpdir(), 'plumb-systemctl-'));
+      writeFileSync(
+        join(dir, 'systemctl'),
+        `#!/bin/sh
+[ -n "$PLUMB_NO_SYSTEMD" ] && { echo 'System has not been booted with systemd as init system (PID 1). Can'"'"'t operate.' >&2; exit 1; }
+shift 4; rc=0; first=1
+for u; do
+  case "$u" in *' '*) echo "Invalid unit name \"$u\"" >&2; rc=1; continue;; esac
+  [ -n "$first" ] || echo; first=
+  case "$u" in nginx) printf 'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nNeedDaemonReload=no\n';;
+  *) printf 'LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nNeedDaemonReload=no\n';; esac
+done
+exit $rc
+`,
+      );
+      chmodSync(join(dir, 'systemctl'), 0o755);
+      oldPath = process.env.PATH ?? '';
+      process.env.PATH = `${dir}:${oldPath}`;
+    });
+    after(() => {
+      process.env.PATH = oldPath;
+      delete process.env.PLUMB_NO_SYSTEMD;
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const nginx = { kind: 'unit', load: 'loaded', active: 'active', sub: 'running', unitFile: 'enabled', needReload: false };
+    const missing = { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false };
+
+    it('one probe; each unit gets its own block', () => {
+      const facts = [serviceFact('nginx'), serviceFact('nope'), serviceFact('nginx')];
+      expect(slots(facts)).to.have.length(1);
+      expect(gatherAll(facts)).to.deep.equal([nginx, missing, nginx]);
+    });
+    it('a name systemctl rejects: every unit is asked alone, and only that one fails', () => {
+      const got = gatherAll([serviceFact('nginx'), serviceFact('bad name'), serviceFact('nope')]) as { kind: string }[];
+      expect(got[0]).to.deep.equal(nginx);
+      expect(got[1]).to.include({ kind: 'no-systemd' });
+      expect(got[2]).to.deep.equal(missing);
+    });
+    it('no systemd: every unit says so, with systemctl\'s message', () => {
+      process.env.PLUMB_NO_SYSTEMD = '1';
+      try {
+        const got = gatherAll([serviceFact('nginx'), serviceFact('nope')]);
+        expect(got).to.have.length(2);
+        for (const st of got) expect(st).to.deep.include({ kind: 'no-systemd' }).and.have.property('message').that.match(/not been booted/);
+      } finally {
+        delete process.env.PLUMB_NO_SYSTEMD;
+      }
+    });
+    it('split: fewer blocks than units (exit 0) fails every unit with a reason instead of misaligning', () => {
+      const got = svcMerger.split('@all\nLoadState=loaded\n', 0, ['a', 'b']);
+      expect(got.map((r) => serviceFact('a').parse(r.out, r.code))).to.deep.equal([
+        { kind: 'no-systemd', message: 'systemctl show answered 1 units of 2' },
+        { kind: 'no-systemd', message: 'systemctl show answered 1 units of 2' },
+      ]);
+    });
   });
 });
