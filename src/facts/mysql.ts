@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { TaskError } from '../errors.js';
 import { raw, script, sh, type Shell } from '../sh.js';
-import type { Fact } from './types.js';
+import type { Fact, FactMerger, RawFact } from './types.js';
 
 export const DEFAULT_SOCKET = '/run/mysqld/mysqld.sock';
 
@@ -133,6 +133,7 @@ export function mysqlDatabaseFact(name: string, login: MysqlLogin = {}): Fact<Pr
   return {
     key: `mysql:db:${name}`,
     probe: probeScript(login, script(queryInto('rows', sql), raw(`printf '%s\\n' "$rows"`))),
+    merge: { merger: mysqlMerger(login), arg: JSON.stringify({ db: sql }) },
     parse: (out, code) =>
       parseProbe(out, code, (body) => {
         const st: DatabaseState = { exists: false, tables: [] };
@@ -161,6 +162,7 @@ export function mysqlUserFact(user: string, host: string, login: MysqlLogin = {}
   const grants = `SHOW GRANTS FOR ${sqlAccount(user, host)}`;
   return {
     key: `mysql:user:${user}@${host}`,
+    merge: { merger: mysqlMerger(login), arg: JSON.stringify({ user: select, grants }) },
     probe: probeScript(
       login,
       script(
@@ -240,4 +242,76 @@ export function splitPrivs(list: string): string[] {
 export function nativePasswordHash(password: string): string {
   const inner = createHash('sha1').update(password, 'utf8').digest();
   return `*${createHash('sha1').update(inner).digest('hex').toUpperCase()}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Merged probe: every database and account probe of a host in ONE client start (a client
+// start costs a process, a connection and an authentication; a stack's primary has several).
+// The statements go on stdin with --force, so an error (SHOW GRANTS for an account that does
+// not exist) does not stop the rest, and --unbuffered keeps each error in place between the
+// marker rows. Each fact then gets exactly what its own probe would have printed.
+
+type MergedQuery = { db: string } | { user: string; grants: string };
+
+const MARK = '@@plumb-mysql:';
+const ERROR_LINE = /^ERROR \d+ \(\w+\)/;
+
+const mergers = new Map<string, FactMerger>();
+
+/** One merger per server socket: probes of the same server share a client start. */
+function mysqlMerger(login: MysqlLogin): FactMerger {
+  const socket = login.login_unix_socket ?? DEFAULT_SOCKET;
+  let m = mergers.get(socket);
+  if (!m) {
+    m = makeMerger(login);
+    mergers.set(socket, m);
+  }
+  return m;
+}
+
+function makeMerger(login: MysqlLogin): FactMerger {
+  return {
+    kind: 'mysql',
+    probe(args) {
+      const sql = args
+        .map((a, i) => {
+          const q = JSON.parse(a) as MergedQuery;
+          return 'db' in q
+            ? `SELECT '${MARK}${i}'; ${q.db};`
+            : `SELECT '${MARK}${i}'; ${q.user}; SELECT '${MARK}${i}g'; ${q.grants};`;
+        })
+        .join('\n');
+      return script(
+        raw(`if ! command -v mysql >/dev/null 2>&1; then printf 'unavailable\\nthe mysql client is not installed\\n'; exit 0; fi`),
+        sh`printf '%s\\n' ${`${sql}\nSELECT '${MARK}end';`} | ${mysqlClient(login, '--batch', '--skip-column-names', '--force', '--unbuffered')} 2>&1`,
+      );
+    },
+    split(out, _code, args) {
+      const lines = out.split('\n');
+      const sections = new Map<string, string[]>();
+      let current: string[] | undefined;
+      for (const line of lines) {
+        if (line.startsWith(MARK)) sections.set(line.slice(MARK.length), (current = []));
+        else current?.push(line);
+      }
+      if (!sections.has('end')) {
+        // No marker row back: the server is not there (or the client is not installed).
+        const reason = out.startsWith('unavailable\n') ? out.slice('unavailable\n'.length) : out;
+        const first = reason.trim().split('\n').find((l) => l !== '') ?? 'no answer from the mysql client';
+        return args.map(() => ({ out: `unavailable\n${first}\n`, code: 0 }));
+      }
+      return args.map((a, i): RawFact => {
+        const rows = (sections.get(String(i)) ?? []).filter((l) => l !== '');
+        const failed = rows.find((l) => ERROR_LINE.test(l));
+        if (failed) return { out: `ok\n${failed}\n`, code: 1 };
+        if ('db' in (JSON.parse(a) as MergedQuery)) return { out: `ok\n${rows.join('\n')}\n`, code: 0 };
+        if (rows.length === 0) return { out: 'ok\nabsent\n', code: 0 };
+        const grants = (sections.get(`${i}g`) ?? []).filter((l) => l !== '');
+        const head = `ok\npresent\t${rows[0]!}\n`;
+        const gFailed = grants.find((l) => ERROR_LINE.test(l));
+        if (gFailed) return { out: `${head}${gFailed}\n`, code: 1 };
+        return { out: `${head}${grants.join('\n')}\n`, code: 0 };
+      });
+    },
+  };
 }

@@ -11,6 +11,8 @@ import {
   sqlString,
 } from '../../../src/facts/mysql.js';
 import { mysqlReplicationFact } from '../../../src/facts/mysql_replication.js';
+import { parseBatch, slots } from '../../../src/facts/batch.js';
+import type { Fact } from '../../../src/facts/types.js';
 
 describe('facts/mysql', () => {
   describe('probe output parsing', () => {
@@ -114,5 +116,54 @@ describe('facts/mysql', () => {
         'GRANT ALL PRIVILEGES ON `x`.* TO `a`@`%` WITH GRANT OPTION',
       ]),
     ).to.deep.equal({ 'x.*': ['ALL PRIVILEGES', 'GRANT'] });
+  });
+
+  describe('merged: every database and account probe in one client start', () => {
+    const facts = [mysqlDatabaseFact('foobar'), mysqlUserFact('foobar', 'localhost'), mysqlUserFact('nosuch', 'x')] as Fact<unknown>[];
+    // What the client printed on a stack primary (recorded on the lab), framed as the batch frames it.
+    const frame = (body: string): string => `@@plumb:n:0:begin\n${body}\n@@plumb:n:0:end:0\n`;
+    const parse = (body: string): unknown[] => parseBatch(frame(body), facts, 'n').map((r, i) => facts[i]!.parse(r.out, r.code));
+
+    it('one slot, one client start, statements on stdin (not argv) with --force', () => {
+      const ss = slots(facts);
+      expect(ss).to.have.length(1);
+      const text = ss[0]!.probe.text;
+      expect(text.match(/mysql --no-defaults/g)).to.have.length(1);
+      expect(text).to.match(/\| mysql .*--force --unbuffered/);
+      expect(slots([mysqlDatabaseFact('a'), mysqlDatabaseFact('b', { login_unix_socket: '/run/other.sock' })])).to.have.length(2);
+    });
+    it('splits rows, an absent account (its SHOW GRANTS error is expected) and grants', () => {
+      const body = [
+        '@@plumb-mysql:0',
+        'db\tfoobar\tutf8mb4\tutf8mb4_unicode_ci',
+        'table\titems\t\t',
+        '@@plumb-mysql:1',
+        'mysql_native_password\t*FC03',
+        '@@plumb-mysql:1g',
+        "GRANT USAGE ON *.* TO `foobar`@`localhost` IDENTIFIED BY PASSWORD '*FC03'",
+        'GRANT SELECT, INSERT ON `foobar`.* TO `foobar`@`localhost`',
+        '@@plumb-mysql:2',
+        '@@plumb-mysql:2g',
+        "ERROR 1141 (42000) at line 1: There is no such grant defined for user 'nosuch' on host 'x'",
+        '@@plumb-mysql:end',
+      ].join('\n');
+      expect(parse(body)).to.deep.equal([
+        { available: true, value: { exists: true, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci', tables: ['items'] } },
+        { available: true, value: { exists: true, plugin: 'mysql_native_password', authString: '*FC03', privs: { 'foobar.*': ['INSERT', 'SELECT'] } } },
+        { available: true, value: { exists: false } },
+      ]);
+    });
+    it('no server: every probe is unavailable with the client\'s reason', () => {
+      const reason = "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)";
+      for (const st of parse(reason)) expect(st).to.deep.equal({ available: false, reason });
+      for (const st of parse('unavailable\nthe mysql client is not installed')) expect(st).to.deep.equal({ available: false, reason: 'the mysql client is not installed' });
+    });
+    it('a failing statement fails only its own probe', () => {
+      const body = ['@@plumb-mysql:0', 'ERROR 1044 (42000) at line 1: Access denied', '@@plumb-mysql:1', '@@plumb-mysql:1g', 'x', '@@plumb-mysql:2', '@@plumb-mysql:2g', '@@plumb-mysql:end'].join('\n');
+      const [db, user1, user2] = parse(body);
+      expect(db).to.deep.equal({ available: false, reason: 'query failed: ERROR 1044 (42000) at line 1: Access denied' });
+      expect(user1).to.deep.equal({ available: true, value: { exists: false } });
+      expect(user2).to.deep.equal({ available: true, value: { exists: false } });
+    });
   });
 });
