@@ -20,23 +20,41 @@ const EJS_INTERNALS = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
 
 /** A `with` scope that throws on unknown names instead of yielding undefined. */
 export function strictScope(vars: Vars, helpers: Vars = {}, depth = 0): object {
-  const all: Vars = { ...helpers, ...vars };
-  return new Proxy(all, {
-    has(target, key) {
+  // Variables win over helpers. No copy of `vars`: this runs for every expression, and a
+  // host's variables (with groups and hostvars) are large.
+  // An assignment in an expression lands here, never in the variables.
+  const local: Vars = Object.create(null) as Vars;
+  const owner = (key: string): Vars | undefined => (key in local ? local : key in vars ? vars : key in helpers ? helpers : undefined);
+  const scope: ProxyHandler<Vars> = {
+    // Enumerable like the plain object it stands for (EJS copies it into an include's data).
+    ownKeys: () => [...new Set([...Reflect.ownKeys(helpers), ...Reflect.ownKeys(vars), ...Reflect.ownKeys(local)])],
+    set(_target, key, value) {
+      if (typeof key === 'string') local[key] = value;
+      return true;
+    },
+    defineProperty(_target, key, desc) {
+      if (typeof key === 'string') local[key] = desc.value;
+      return true;
+    },
+    getOwnPropertyDescriptor: (target, key) =>
+      typeof key === 'string' && owner(key) ? { value: scope.get!(target, key, target) as unknown, enumerable: true, configurable: true, writable: true } : undefined,
+    has(_target, key) {
       if (typeof key !== 'string') return false;
-      if (key in target) return true;
+      if (owner(key)) return true;
       if (key.startsWith('__') || EJS_INTERNALS.has(key) || key in globalThis) return false;
       return true; // claim it, so `get` can report it as undefined
     },
-    get(target, key) {
+    get(_target, key) {
       if (typeof key !== 'string') return undefined; // Symbol.unscopables and friends
-      if (!(key in target)) throw new UndefinedName(key);
-      const v = target[key];
+      const from = owner(key);
+      if (!from) throw new UndefinedName(key);
+      const v = from[key];
       // Variables may refer to other variables ("{{ ansible_host }}:80"); resolve lazily, like Ansible.
       if (typeof v === 'string' && hasTemplate(v) && depth < 8) return interpolateString(v, vars, depth + 1);
       return v;
     },
-  });
+  };
+  return new Proxy(Object.create(null) as Vars, scope);
 }
 
 const compiled = new Map<string, (scope: object) => unknown>();
