@@ -45,6 +45,8 @@ export interface ScenarioResult {
   ansible?: ToolResult;
   /** Ansible median / plumb median. */
   ratio?: number;
+  /** bench/floor.ts on the same hosts: node start, one SSH connection and one exec per host. */
+  floor?: Summary;
   notes: string[];
   extra?: Record<string, unknown>;
 }

@@ -26,6 +26,7 @@ export function rows(scenarios: readonly ScenarioResult[]): Row[] {
     plumbExecs: s.plumb?.execsPerHost,
     ansibleExecs: s.ansible?.execsPerHost,
     plumbRssMb: s.plumb?.rssMb?.median,
+    floor: s.floor?.median,
     note: `load ${s.load[0]?.toFixed(1)}${s.notes.length ? `; ${s.notes.length} note(s)` : ''}`,
   }));
 }

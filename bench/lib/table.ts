@@ -13,6 +13,8 @@ export interface Row {
   ansibleExecs?: number;
   /** plumb's peak RSS, MB (median). */
   plumbRssMb?: number;
+  /** Median of bench/floor.ts: node start plus one SSH connection and one exec per host. */
+  floor?: number;
   note?: string;
 }
 
@@ -31,13 +33,14 @@ export function fmtRatio(r: number | undefined): string {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const head = ['scenario', 'hosts', 'plumb s median (min-max)', 'ansible s median (min-max)', 'ansible/plumb', 'execs/host plumb', 'execs/host ansible', 'plumb RSS MB', 'note'];
+  const head = ['scenario', 'hosts', 'plumb s median (min-max)', 'ansible s median (min-max)', 'ansible/plumb', 'floor s', 'execs/host plumb', 'execs/host ansible', 'plumb RSS MB', 'note'];
   const cells = rows.map((r) => [
     r.scenario,
     String(r.hosts),
     fmtSummary(r.plumb),
     fmtSummary(r.ansible),
     fmtRatio(r.ratio),
+    r.floor === undefined ? '-' : fmtSec(r.floor),
     r.plumbExecs === undefined ? '-' : String(r.plumbExecs),
     r.ansibleExecs === undefined ? '-' : String(r.ansibleExecs),
     r.plumbRssMb === undefined ? '-' : r.plumbRssMb.toFixed(0),

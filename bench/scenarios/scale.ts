@@ -10,6 +10,7 @@ import { alternate, expectEach, finish, newScenario, toolResult } from '../lib/m
 import { tail } from '../lib/proc.js';
 import { growthExponent } from '../lib/stats.js';
 import { SCALE_DIR } from '../lib/paths.js';
+import { measureFloor } from '../lib/floor.js';
 import type { Ctx } from '../lib/context.js';
 
 const PLAYBOOK = path.join(SCALE_DIR, 'playbooks', 'scale.yml');
@@ -69,6 +70,7 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
     else if (a.changed > 0) ctx.finding(`ansible changed ${a.changed} task(s) on the plumb-converged fleet of ${n}`);
   }
 
+  const floor = await measureFloor(FLEET_INVENTORY, ctx.opts.runs, ctx.progress);
   for (const mode of ['check', 'apply'] as const) {
     const s = newScenario(`scale-${mode}-${n}`, `scale: ${mode === 'check' ? 'check' : 'no-op apply'}, 20 tasks`, n);
     const pl = { run: plumb(mode) };
@@ -77,6 +79,7 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
     const r = await alternate(ctx.opts.runs, names, pl, undefined, ctx.progress);
     const ra = an ? await alternate(ctx.opts.scaleAnsibleRuns, names, undefined, an, ctx.progress, ctx.opts.scaleAnsibleBudgetS * 1000) : { ansible: [] };
     s.plumb = toolResult(r.plumb);
+    s.floor = floor;
     expectEach(r.plumb, 'plumb', { code: [0], changed: 0 }, s.notes);
     if (an) {
       s.ansible = toolResult(ra.ansible);

@@ -9,6 +9,7 @@ import { labReset, labUp, type LabStatus } from '../../src/lab/index.js';
 import { runPlumb, remoteBusyMs, remotePerHost, type PlumbRun } from '../lib/plumb.js';
 import { runAnsible, writeAnsibleInventory, type AnsibleRun } from '../lib/ansible.js';
 import { alternate, expectEach, finish, newScenario, toolResult, type ScenarioResult } from '../lib/measure.js';
+import { measureFloor } from '../lib/floor.js';
 import { compareFingerprints, execCounts, execDelta, fingerprint, sshRun, type Endpoint } from '../lib/hosts.js';
 import { ATTRS_ONLY, ANSIBLE_SITE, DRIFT_EDITS, DRIFT_LINE, LAB_INVENTORY, SITE_PLAYBOOK, managedPaths, stateProbes } from '../lib/stack.js';
 import { runTimed, tail } from '../lib/proc.js';
@@ -206,6 +207,7 @@ export async function noop(ctx: Ctx, lab: Lab, id = 'noop', title = 'no-op conve
   await alternate(1, [], plumb, ansible, (m) => ctx.progress(`${m} (warm-up, discarded)`));
   const r = await alternate(ctx.opts.runs, lab.names, plumb, ansible, ctx.progress);
   s.plumb = toolResult(r.plumb);
+  s.floor = await measureFloor(LAB_INVENTORY, ctx.opts.runs, ctx.progress);
   expectEach(r.plumb, 'plumb', { code: [0], changed: 0 }, s.notes);
   if (ansible) {
     s.ansible = toolResult(r.ansible);
@@ -222,6 +224,7 @@ export async function audit(ctx: Ctx, lab: Lab, id = 'audit', title = 'audit: ch
   await alternate(1, [], plumb, ansible, (m) => ctx.progress(`${m} (warm-up, discarded)`));
   const r = await alternate(ctx.opts.runs, lab.names, plumb, ansible, ctx.progress);
   s.plumb = toolResult(r.plumb);
+  s.floor = await measureFloor(LAB_INVENTORY, ctx.opts.runs, ctx.progress);
   expectEach(r.plumb, 'plumb', expect, s.notes);
   if (ansible) {
     s.ansible = toolResult(r.ansible);

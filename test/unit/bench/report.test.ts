@@ -10,12 +10,13 @@ const scenario = (id: string, hosts = 3): ScenarioResult => ({ id, title: id, ho
 
 describe('bench/report', () => {
   it('table: one row per scenario with medians, ranges and the ratio', () => {
-    const t = renderTable([{ scenario: 'no-op', hosts: 3, plumb: { n: 5, median: 500, min: 400, max: 600 }, ansible: { n: 5, median: 20_000, min: 19_000, max: 21_000 }, ratio: 40, plumbExecs: 1 }]);
+    const t = renderTable([{ scenario: 'no-op', hosts: 3, plumb: { n: 5, median: 500, min: 400, max: 600 }, ansible: { n: 5, median: 20_000, min: 19_000, max: 21_000 }, ratio: 40, plumbExecs: 1, floor: 310 }]);
     const [head, , row] = t.split('\n');
     expect(head).to.match(/^scenario/);
     expect(row).to.contain('0.50 (0.40-0.60) n=5');
     expect(row).to.contain('20.0 (19.0-21.0) n=5');
     expect(row).to.contain('40x');
+    expect(row).to.match(/\| 0\.31 +\|/);
     expect(fmtRatio(2.345)).to.equal('2.3x');
   });
 
