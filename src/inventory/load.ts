@@ -7,13 +7,12 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { formatPos, InputError, type InputProblem, type SourcePos } from '../errors.js';
 import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
-import { validate } from '../schema/validate.js';
-import { ajv } from '../schema/validate.js';
+import { addSchema, validate } from '../schema/validate.js';
 import { CONNECTION_VARS, groupSchema, inventorySchema, varsFileSchema } from './schema.js';
 import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
 import type { Vars } from '../modules/types.js';
 
-ajv.addSchema(groupSchema);
+addSchema(groupSchema);
 
 export interface Connection {
   address: string;

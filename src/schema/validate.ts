@@ -1,22 +1,46 @@
 // JSON Schema validation (ajv) that collects EVERY error and maps each back to file:line:col.
 import { createHash } from 'node:crypto';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { InputProblem } from '../errors.js';
 import { plainText, posOf, type YamlPath, type YamlSource } from './yaml.js';
 
-const Ajv = AjvModule.default ?? AjvModule;
 export const ajvOptions = { allErrors: true, strict: true, strictRequired: false, strictTypes: false, verbose: true, allowUnionTypes: true } as const;
 
-export function newAjv(extra: object = {}): InstanceType<typeof Ajv> {
+type Ajv = InstanceType<typeof AjvModule.default>;
+const require = createRequire(import.meta.url);
+
+export function newAjv(extra: object = {}): Ajv {
+  // Required on first use, not imported: ajv's compiler is ~60 modules that a run with
+  // precompiled validators never needs (their code requires only ajv's small runtime helpers).
+  const mod = require('ajv') as typeof AjvModule;
+  const Ajv = mod.default ?? mod;
   const a = new Ajv({ ...ajvOptions, ...extra });
   // `errorMessage` is an annotation: a schema node's own wording for its failure.
   a.addKeyword({ keyword: 'errorMessage', schemaType: 'string' });
   return a;
 }
 
-// Schemas are checked against the JSON Schema meta-schema at build time (precompile.ts);
-// doing it again at every start costs ~150 ms of compiling the meta-schema itself.
-export const ajv = newAjv({ validateSchema: false });
+// Schemas that others $ref by id, for validators compiled at run time.
+const shared: object[] = [];
+let runtimeAjv: Ajv | undefined;
+
+/** Make `schema` (which has an $id) available to $ref in schemas compiled at run time. */
+export function addSchema(schema: object): void {
+  shared.push(schema);
+  runtimeAjv?.addSchema(schema);
+}
+
+function ajv(): Ajv {
+  if (!runtimeAjv) {
+    // Schemas are checked against the JSON Schema meta-schema at build time (precompile.ts);
+    // doing it again at every start costs ~150 ms of compiling the meta-schema itself.
+    runtimeAjv = newAjv({ validateSchema: false });
+    for (const s of shared) runtimeAjv.addSchema(s);
+  }
+  return runtimeAjv;
+}
 
 /** Identity of a schema's content: precompiled validators are found by it. */
 export function schemaKey(schema: object): string {
@@ -26,16 +50,23 @@ export function schemaKey(schema: object): string {
 // Validators compiled at build time (src/schema/precompile.ts) save ajv's code generation,
 // the largest part of startup. A missing or stale file only means compiling here instead.
 type Precompiled = Record<string, ValidateFunction>;
-const precompiled: Precompiled = await import(new URL('./validators.generated.cjs', import.meta.url).href).then(
-  (m: { default: { validators: Precompiled } }) => m.default.validators,
-  () => ({}),
-);
+let precompiled: Precompiled | undefined;
+function precompiledValidators(): Precompiled {
+  if (!precompiled) {
+    try {
+      precompiled = (require('./validators.generated.cjs') as { validators: Precompiled }).validators;
+    } catch {
+      precompiled = {};
+    }
+  }
+  return precompiled;
+}
 
 const cache = new WeakMap<object, ValidateFunction>();
 export function compile(schema: object): ValidateFunction {
   let v = cache.get(schema);
   if (!v) {
-    v = precompiled[schemaKey(schema)] ?? ajv.compile(schema);
+    v = precompiledValidators()[schemaKey(schema)] ?? ajv().compile(schema);
     cache.set(schema, v);
   }
   return v;
