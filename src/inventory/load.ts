@@ -194,20 +194,25 @@ export function loadInventory(file: string): Inventory {
     const hostGroups = ordered.filter((g) => members.get(g.name)?.has(name));
     const layers: Layer[] = [...hostGroups.flatMap((g) => g.vars), ...(hostLayers.get(name) ?? [])];
     const vars: Vars = {};
-    const where = new Map<string, SourcePos>();
+    // Where each variable was last set; its line is looked up only for a problem to report.
+    const where = new Map<string, Layer>();
     for (const l of layers) {
       for (const [k, v] of Object.entries(l.vars)) {
         vars[k] = v;
-        where.set(k, posOf(l.src, [...l.path, k], true));
+        where.set(k, l);
       }
     }
+    const posOfVar = (k: string): SourcePos => {
+      const l = where.get(k);
+      return l ? posOf(l.src, [...l.path, k], true) : pos;
+    };
     const explicit = new Set<string>(Array.isArray(vars.plumb_secret_vars) ? (vars.plumb_secret_vars as unknown[]).map(String) : []);
     const secretNames = new Set<string>();
     const secretValues: string[] = [];
     for (const [k, v] of Object.entries(vars)) {
       let value = v;
       if (isSecretRef(v)) {
-        const r = resolveSecret(v, dir, where.get(k) ?? pos, k);
+        const r = resolveSecret(v, dir, posOfVar(k), k);
         if (typeof r !== 'string') {
           hostProblem(name, r, false);
           continue;
@@ -220,7 +225,7 @@ export function loadInventory(file: string): Inventory {
       if (secretNames.has(k)) secretValues.push(...secretLeaves(value));
       else secretValues.push(...nestedSecretLeaves(value, explicit));
     }
-    const conn = connectionOf(name, vars, dir, where, pos, (p) => hostProblem(name, p, true));
+    const conn = connectionOf(name, vars, dir, posOfVar, (p) => hostProblem(name, p, true));
     hosts.set(name, { name, groups: hostGroups.map((g) => g.name), vars, secretNames, secretValues, conn, pos });
   }
   for (const { problem, hosts: hs, named } of perHost.values()) {
@@ -236,8 +241,8 @@ export function loadInventory(file: string): Inventory {
   return { file: path, dir, hosts, groups: out };
 }
 
-function connectionOf(name: string, vars: Vars, dir: string, where: Map<string, SourcePos>, pos: SourcePos, report: (p: InputProblem) => void): Connection {
-  const posFor = (names: readonly string[]): SourcePos => where.get(names.find((n) => vars[n] !== undefined) ?? '') ?? pos;
+function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: string) => SourcePos, report: (p: InputProblem) => void): Connection {
+  const posFor = (names: readonly string[]): SourcePos => posOfVar(names.find((n) => vars[n] !== undefined) ?? '');
   const address = first(vars, CONNECTION_VARS.host);
   const port = first(vars, CONNECTION_VARS.port);
   const user = first(vars, CONNECTION_VARS.user);
@@ -253,7 +258,7 @@ function connectionOf(name: string, vars: Vars, dir: string, where: Map<string, 
   }
   const conn = vars.ansible_connection;
   if (conn !== undefined && !['ssh', 'smart', 'paramiko'].includes(String(conn))) {
-    report({ pos: where.get('ansible_connection') ?? pos, message: `ansible_connection=${String(conn)} is not supported; plumb connects over SSH` });
+    report({ pos: posOfVar('ansible_connection'), message: `ansible_connection=${String(conn)} is not supported; plumb connects over SSH` });
   }
   return {
     address: address === undefined ? name : String(address),
