@@ -1,7 +1,10 @@
 // `plumb lab ...`: the local lab of real Debian hosts (see src/lab/index.ts). This file only
 // parses options and prints; the lab itself never prints.
 import type { Command } from 'commander';
-import { labUp, labDown, labStatus, labFleetStatus, labReset, type LabStatus } from '../lab/index.js';
+import type { LabStatus } from '../lab/index.js';
+
+// Imported when a lab command runs: the lab is ~20 modules no other command needs.
+const lab = () => import('../lab/index.js');
 
 function progress(msg: string): void {
   process.stderr.write(`lab: ${msg}\n`);
@@ -35,43 +38,44 @@ async function timed(what: string, fn: () => Promise<void>): Promise<void> {
 }
 
 export function registerLab(program: Command): void {
-  const lab = program.command('lab').description('local lab: real Debian 12 hosts in namespaces on this machine (root)');
+  const cmd = program.command('lab').description('local lab: real Debian 12 hosts in namespaces on this machine (root)');
 
-  lab
+  cmd
     .command('up')
     .description('start lb-01, web-01, web-02 (or --hosts N lightweight hosts) and write the inventory')
     .option('--hosts <n>', 'start N lightweight sshd-only hosts (1..100) instead; inventory/lab-fleet.yml', int('--hosts'))
     .option('--latency <ms>', 'add this round-trip delay to every SSH connection (userspace proxy)', int('--latency'))
     .action(async (o: { hosts?: number; latency?: number }) => {
       await timed('up', async () => {
-        const s = await labUp({ hosts: o.hosts, latencyMs: o.latency }, progress);
+        const s = await (await lab()).labUp({ hosts: o.hosts, latencyMs: o.latency }, progress);
         printStatus(o.hosts ? 'fleet' : 'lab', s);
       });
     });
 
-  lab
+  cmd
     .command('down')
     .description('stop every lab host and remove their namespaces, veths, bridge, mounts and processes')
     .option('--purge', "also delete the hosts' disks and keys (the rootfs cache stays)")
     .option('--fleet', 'only the --hosts fleet (the 3-host lab keeps running)')
     .action(async (o: { purge?: boolean; fleet?: boolean }) => {
-      await timed('down', () => labDown(progress, { purge: o.purge, only: o.fleet ? 'fleet' : undefined }));
+      await timed('down', async () => (await lab()).labDown(progress, { purge: o.purge, only: o.fleet ? 'fleet' : undefined }));
     });
 
-  lab
+  cmd
     .command('status')
     .description('show what is running')
     .action(async () => {
+      const { labStatus, labFleetStatus } = await lab();
       printStatus('lab', await labStatus());
       const f = await labFleetStatus();
       if (f.hosts.length > 0) printStatus('fleet', f);
     });
 
-  lab
+  cmd
     .command('reset')
     .argument('[hosts...]', 'hosts to reset (default: lb-01 web-01 web-02)')
     .description('give hosts a fresh disk: stop, wipe the overlay upper layer, boot again (host keys kept)')
     .action(async (hosts: string[]) => {
-      await timed('reset', () => labReset(hosts, progress));
+      await timed('reset', async () => (await lab()).labReset(hosts, progress));
     });
 }

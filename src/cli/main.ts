@@ -3,24 +3,16 @@
 //   0  in sync (check) / converged without failure (apply)
 //   1  failure: bad input (file:line:col), a failed task, or an unreachable host
 //   2  check found drift: something would change
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { InputError, PlumbError, UndefinedVariableError, formatPos, formatProblem, type InputProblem } from '../errors.js';
-import { loadYaml, posOf } from '../schema/yaml.js';
-import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
-import { REDACTED, isSecretName } from '../inventory/secrets.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
-import { prepareTask } from '../engine/task.js';
-import { PatternError, resolvePattern } from '../inventory/pattern.js';
-import { renderFile, templatePath } from '../render/ejs.js';
-import { Redactor } from '../report/redact.js';
-import type { Emit } from '../report/events.js';
-import { jsonReporter } from '../report/json.js';
-import { linesReporter } from '../report/lines.js';
+import { InputError, PlumbError, formatProblem } from '../errors.js';
+import type { RunFlags } from './commands.js';
 import { registerLab } from './lab.js';
-import type { Vars } from '../modules/types.js';
+
+// Imported when a command runs: its input loading, checks and engine are most of plumb's
+// modules, which `plumb --help` and a mistyped option never need.
+const commands = () => import('./commands.js');
 
 const EXIT_CODES = `
 Exit codes:
@@ -28,54 +20,8 @@ Exit codes:
   1  failure: invalid inventory/playbook (reported as file:line:col), a failed task, or an unreachable host
   2  check only: drift, at least one task would change`;
 
-interface RunFlags {
-  inventory: string;
-  limit?: string;
-  tags?: string;
-  skipTags?: string;
-  forks?: string;
-  diff?: boolean;
-  json?: boolean;
-  extraVars: string[];
-  verbose?: boolean;
-  acceptNewHostKeys?: boolean;
-  forceHandlers?: boolean;
-  connectTimeout?: string;
-}
-
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
-}
-
-export function parseExtraVars(items: string[]): Vars {
-  const out: Vars = {};
-  for (const item of items) {
-    if (item.startsWith('@')) {
-      const file = item.slice(1);
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        throw InputError.one(`cannot read extra vars file ${file}: ${(e as Error).message}`);
-      }
-      const v = loadYaml(file, text).value; // bad YAML is an InputError at file:line:col
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw InputError.one(`extra vars file ${file} must hold a mapping`, { file, line: 1, col: 1 });
-      Object.assign(out, v);
-    } else if (item.trim().startsWith('{')) {
-      try {
-        Object.assign(out, JSON.parse(item));
-      } catch (e) {
-        throw InputError.one(`-e ${item}: invalid JSON: ${(e as Error).message}`);
-      }
-    } else {
-      for (const pair of item.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*=)/)) {
-        const eq = pair.indexOf('=');
-        if (eq < 1) throw InputError.one(`-e ${pair}: expected key=value, @file.yml or a JSON object`);
-        out[pair.slice(0, eq)] = pair.slice(eq + 1);
-      }
-    }
-  }
-  return out;
 }
 
 function addRunOptions(cmd: Command): Command {
@@ -92,159 +38,6 @@ function addRunOptions(cmd: Command): Command {
     .option('--accept-new-host-keys', 'record unknown host keys (changed keys are always refused)')
     .option('--force-handlers', 'run notified handlers even after a failure')
     .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000');
-}
-
-function load(flags: RunFlags, playbook: string): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
-  // Collect problems from both files before failing, so one run reports everything.
-  const problems: InputError['problems'] = [];
-  let inv: Inventory | undefined;
-  let book: ReturnType<typeof loadPlaybook> | undefined;
-  try {
-    inv = loadInventory(flags.inventory);
-  } catch (e) {
-    if (e instanceof InputError) problems.push(...e.problems);
-    else throw e;
-  }
-  try {
-    book = loadPlaybook(playbook);
-  } catch (e) {
-    if (e instanceof InputError) problems.push(...e.problems);
-    else throw e;
-  }
-  if (inv && flags.limit) {
-    // --limit is not in any file: report it as the command line's fault, not a play's.
-    try {
-      resolvePattern(inv, flags.limit);
-    } catch (e) {
-      if (!(e instanceof PatternError)) throw e;
-      problems.push({ message: `--limit ${flags.limit}: ${e.message}`, hint: `known groups and hosts: ${e.known.join(', ')}` });
-    }
-  }
-  if (problems.length || !inv || !book) throw new InputError(problems);
-  return { inv, book, extra: parseExtraVars(flags.extraVars) };
-}
-
-/**
- * Render every template a `template:` task would render, for every host, before any
- * connection: an undefined name in a template is bad input (file:line inside the .ejs),
- * exactly like one in task arguments. Runs after checkReferences, so patterns and
- * arguments are known good. Errors that may depend on registered results (which only
- * exist at run time) are left for the run to report.
- */
-function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): void {
-  const problems: InputProblem[] = [];
-  const seen = new Set<string>();
-  const selected = tagFilter(opts.tags, opts.skipTags);
-  const registers = new Set(book.plays.flatMap((p) => [...p.tasks, ...p.handlers]).map((t) => t.register).filter((r): r is string => !!r));
-  for (const play of book.plays) {
-    const tasks = [...play.tasks.filter(selected), ...play.handlers];
-    const templates = tasks.filter((t) => t.module === 'template');
-    if (!templates.length) continue;
-    for (const host of playHosts(inv, play, opts.limit)) {
-      const vars = hostVars(inv, play, host, opts.extraVars);
-      for (const t of templates) {
-        const tv = t.roleVars ? hostVars(inv, play, host, opts.extraVars, {}, t) : vars;
-        let prepared;
-        try {
-          prepared = prepareTask(t, tv);
-        } catch {
-          continue; // uses a registered result: only known at run time
-        }
-        if ('skip' in prepared) continue;
-        for (const inst of prepared.instances) {
-          const src = (inst.args as { src?: unknown }).src;
-          if (typeof src !== 'string') continue;
-          try {
-            renderFile(templatePath(book.templatesDir, src), { ...tv, [t.loopVar]: inst.item });
-          } catch (e) {
-            if (!(e instanceof InputError)) throw e;
-            if (e instanceof UndefinedVariableError && registers.has(e.variable)) continue;
-            if (!(e instanceof UndefinedVariableError) && e.problems.some((p) => p.message.startsWith('template error:'))) continue;
-            for (const p of e.problems) {
-              const id = `${p.pos?.file}:${p.pos?.line}:${p.message}`;
-              if (seen.has(id)) continue;
-              seen.add(id);
-              const used = posOf(t.loc.src, [...t.loc.path, t.module, 'src']);
-              // A problem inside the template points there and names the task; one without a
-              // position (template not found, does not compile) points at the task's src.
-              problems.push(p.pos ? { ...p, message: `${p.message} (task '${t.name}' at ${formatPos(used)}, host ${host})` } : { ...p, pos: used, message: `${p.message} (host ${host})` });
-            }
-          }
-        }
-      }
-    }
-  }
-  if (problems.length) throw new InputError(problems);
-}
-
-const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
-
-async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
-  const { inv, book, extra } = load(flags, playbook);
-  const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
-  checkReferences(inv, book, refs);
-  checkTemplates(inv, book, refs);
-  const write = (s: string) => process.stdout.write(s);
-  let emit: Emit;
-  let finish = async (): Promise<void> => {};
-  if (flags.json) emit = jsonReporter(write, !!flags.verbose);
-  else if (process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !flags.verbose && !process.env.CI) {
-    const { listrReporter } = await import('../report/listr.js');
-    const r = listrReporter(write);
-    emit = r.emit;
-    finish = r.finished;
-  } else emit = linesReporter(write, { verbose: !!flags.verbose, showOk: false });
-  const forks = flags.forks ? Number(flags.forks) : Math.min(Math.max(inv.hosts.size, 1), 50);
-  if (!Number.isInteger(forks) || forks < 1) throw InputError.one(`--forks must be a positive integer, got ${flags.forks}`);
-  // Loaded lazily: ssh2 and listr2 cost startup time that validate and inventory never need.
-  const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
-  const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000) };
-  const opts: RunOptions = {
-    mode,
-    diff: !!flags.diff,
-    limit: flags.limit,
-    tags: list(flags.tags),
-    skipTags: list(flags.skipTags),
-    forks,
-    extraVars: extra,
-    forceHandlers: !!flags.forceHandlers,
-    emit,
-    connect: (name) => {
-      const h = inv.hosts.get(name)!;
-      return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
-    },
-  };
-  const result = await runPlaybook(inv, book, opts);
-  await finish();
-  return result.exitCode;
-}
-
-function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Vars {
-  const out: Vars = {};
-  for (const [k, v] of Object.entries(vars)) out[k] = secretNames.has(k) || isSecretName(k, explicit) ? REDACTED : v;
-  return out;
-}
-
-function inventoryCommand(flags: { inventory: string; host?: string }): number {
-  const inv = loadInventory(flags.inventory);
-  const explicit = new Set<string>();
-  // Secret-named variables are masked whole; any secret value anywhere else (nested under a
-  // secret key, or copied into another variable) is masked where it appears.
-  const redactor = new Redactor();
-  for (const h of inv.hosts.values()) redactor.add(h.secretValues);
-  if (flags.host) {
-    const h = inv.hosts.get(flags.host);
-    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.file}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
-    process.stdout.write(JSON.stringify(redactor.redactDeep(masked(h.vars, h.secretNames, explicit)), null, 2) + '\n');
-    return 0;
-  }
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, redactor.redactDeep(masked(h.vars, h.secretNames, explicit))])) } };
-  for (const g of inv.groups.values()) {
-    const direct = g.hosts.filter((h) => !g.children.some((c) => inv.groups.get(c)?.hosts.includes(h)));
-    out[g.name] = { ...(g.children.length ? { children: g.children } : {}), ...(direct.length && g.name !== 'all' ? { hosts: direct } : {}) };
-  }
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  return 0;
 }
 
 function report(e: unknown): number {
@@ -270,8 +63,8 @@ export function program(): Command {
   const exit = (code: number) => {
     process.exitCode = code;
   };
-  addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await run('apply', pb, f).catch(report)));
-  addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await run('check', pb, f).catch(report)));
+  addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('apply', pb, f)).catch(report)));
+  addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('check', pb, f)).catch(report)));
   p.command('validate')
     .argument('<playbook>')
     .description('schema and reference checks, no connection')
@@ -279,30 +72,13 @@ export function program(): Command {
     .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
     .option('-l, --limit <pattern>', 'only these hosts/groups')
     .addHelpText('after', EXIT_CODES)
-    .action((pb: string, f: RunFlags) => {
-      try {
-        const { inv, book, extra } = load(f, pb);
-        checkReferences(inv, book, { limit: f.limit, extraVars: extra, tags: [], skipTags: [] });
-        checkTemplates(inv, book, { limit: f.limit, extraVars: extra, tags: [], skipTags: [] });
-        const tasks = book.plays.reduce((n, pl) => n + pl.tasks.length + pl.handlers.length, 0);
-        process.stdout.write(`ok: ${book.plays.length} plays, ${tasks} tasks and handlers, ${inv.hosts.size} hosts\n`);
-        exit(0);
-      } catch (e) {
-        exit(report(e));
-      }
-    });
+    .action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.validate(pb, f)).catch(report)));
   p.command('inventory')
     .description('show resolved hosts, groups and variables (secrets masked), like ansible-inventory --list')
     .requiredOption('-i, --inventory <file>', 'inventory YAML file')
     .option('--host <name>', 'only this host\'s variables')
     .option('--list', 'all hosts and groups (default)')
-    .action((f: { inventory: string; host?: string }) => {
-      try {
-        exit(inventoryCommand(f));
-      } catch (e) {
-        exit(report(e));
-      }
-    });
+    .action(async (f: { inventory: string; host?: string }) => exit(await commands().then((c) => c.inventory(f)).catch(report)));
   registerLab(p);
   p.addOption(new Option('--no-color', 'disable colors').hideHelp());
   return p;

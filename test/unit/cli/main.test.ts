@@ -557,13 +557,13 @@ describe('cli/main: parseExtraVars and help', function () {
   ];
   for (const [items, want] of cases) {
     it(`-e ${items.join(' -e ')}`, async () => {
-      const { parseExtraVars } = await import('../../../src/cli/main.js');
+      const { parseExtraVars } = await import('../../../src/cli/commands.js');
       expect(parseExtraVars(items)).to.deep.equal(want);
     });
   }
 
   it('-e @file.yml', async () => {
-    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    const { parseExtraVars } = await import('../../../src/cli/commands.js');
     expect(parseExtraVars([`@${join(dir, 'vars.yml')}`, 'c=3'])).to.deep.equal({ a: 1, b: ['x'], c: '3' });
   });
 
@@ -575,18 +575,18 @@ describe('cli/main: parseExtraVars and help', function () {
   ];
   for (const [item, message] of bad) {
     it(`-e ${item} is an input error`, async () => {
-      const { parseExtraVars } = await import('../../../src/cli/main.js');
+      const { parseExtraVars } = await import('../../../src/cli/commands.js');
       expect(() => parseExtraVars([item])).to.throw(message);
     });
   }
 
   it('-e @file that is not a mapping', async () => {
-    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    const { parseExtraVars } = await import('../../../src/cli/commands.js');
     expect(() => parseExtraVars([`@${join(dir, 'list.yml')}`])).to.throw(/must hold a mapping/);
   });
 
   it('-e @file with bad YAML is an input error at its line', async () => {
-    const { parseExtraVars } = await import('../../../src/cli/main.js');
+    const { parseExtraVars } = await import('../../../src/cli/commands.js');
     const { InputError } = await import('../../../src/errors.js');
     let err: unknown;
     try {
