@@ -4,11 +4,14 @@
 import { raw, script, sh, type Shell } from '../sh.js';
 import type { Fact } from '../facts/types.js';
 
-const DIR = raw(`d=/var/lib/plumb; [ "$(id -u)" = 0 ] || d="$HOME/.local/state/plumb"`);
+// root (or become) keeps them in /var/lib/plumb, anyone else under $HOME. `[ -w /var/lib ]`
+// says which without a process (`id -u` is a fork and an exec on every run of every host).
+const DIR = raw(`d=/var/lib/plumb; [ -w /var/lib ] || d="$HOME/.local/state/plumb"`);
 
 export const pendingFact: Fact<string[]> = {
   key: 'plumb:pending-handlers',
-  probe: script(DIR, raw('cat "$d/pending-handlers" 2>/dev/null || true')),
+  // Read with the shell's own `read`: no process when there is nothing pending (the usual case).
+  probe: script(DIR, raw(`f="$d/pending-handlers"; [ -f "$f" ] || exit 0`), raw(`while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$f"`)),
   parse: (out) => [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))],
 };
 
