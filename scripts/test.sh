@@ -10,6 +10,9 @@ npm run build
 echo "==> unit tests"
 npx mocha 'dist/test/unit/**/*.test.js'
 
+echo "==> the app's own unit tests (Python, standard library only)"
+python3 -m unittest discover -s app -p 'test_*.py'
+
 if [ "$(id -u)" -ne 0 ]; then
   echo "test.sh: the integration tests need root (the lab uses namespaces, mounts and systemd-nspawn)" >&2
   exit 1
