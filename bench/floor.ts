@@ -29,7 +29,9 @@ async function main(): Promise<void> {
   const inv = loadInventory(file);
   const hosts = [...inv.hosts.values()];
   let failed = 0;
+  // Every host of a lab shares one key and one known_hosts file: read each file once.
   const keyCache = new Map<string, Buffer>();
+  const knownCache = new Map<string, Set<string>>();
   await Promise.all(
     hosts.map(
       (h) =>
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
           const keyFile = h.conn.keyFile ?? '';
           let key = keyCache.get(keyFile);
           if (!key) keyCache.set(keyFile, (key = readFileSync(keyFile)));
-          const known = knownKeys(h.conn.knownHosts);
+          const knownFile = h.conn.knownHosts ?? '';
+          let known = knownCache.get(knownFile);
+          if (!known) knownCache.set(knownFile, (known = knownKeys(h.conn.knownHosts)));
           const c = new Client();
           const fail = (): void => {
             failed++;

@@ -76,38 +76,36 @@ export function parseRecap(stdout: string): Record<string, AnsibleRecap> {
   return out;
 }
 
-/** Changed results as `task (host)`: a "changed: [host]" line belongs to the TASK above it. */
-export function changedTasks(stdout: string): string[] {
-  const out: string[] = [];
+/** Each line matching `result`, with the TASK (or handler) above it, which it belongs to. */
+function resultsByTask(stdout: string, result: RegExp): { task: string; m: RegExpExecArray }[] {
+  const out: { task: string; m: RegExpExecArray }[] = [];
   let task = '';
   for (const line of stdout.split('\n')) {
     const t = /^(?:TASK|RUNNING HANDLER) \[(.*)\]/.exec(line);
     if (t) task = t[1]!;
-    const c = /^changed: \[([^\]]+)\]/.exec(line);
-    if (c) out.push(`${task} (${c[1]})`);
+    const m = result.exec(line);
+    if (m) out.push({ task, m });
   }
   return out;
 }
 
+/** Changed results as `task (host)`: a "changed: [host]" line belongs to the TASK above it. */
+export function changedTasks(stdout: string): string[] {
+  return resultsByTask(stdout, /^changed: \[([^\]]+)\]/).map(({ task, m }) => `${task} (${m[1]})`);
+}
+
 /** Failed results as `task (host): message` (fatal:/failed: lines, message cut short). */
 export function failedTasks(stdout: string): string[] {
-  const out: string[] = [];
-  let task = '';
-  for (const line of stdout.split('\n')) {
-    const t = /^(?:TASK|RUNNING HANDLER) \[(.*)\]/.exec(line);
-    if (t) task = t[1]!;
-    const f = /^(?:fatal|failed): \[([^\]]+)\].*?=> (.*)$/.exec(line);
-    if (!f) continue;
-    let msg = f[2]!;
+  return resultsByTask(stdout, /^(?:fatal|failed): \[([^\]]+)\].*?=> (.*)$/).map(({ task, m }) => {
+    let msg = m[2]!;
     try {
       const j = JSON.parse(msg) as { msg?: unknown };
       if (typeof j.msg === 'string') msg = j.msg;
     } catch {
       /* not JSON: keep the text */
     }
-    out.push(`${task} (${f[1]}): ${msg.slice(0, 200)}`);
-  }
-  return out;
+    return `${task} (${m[1]}): ${msg.slice(0, 200)}`;
+  });
 }
 
 export interface AnsibleArgs {

@@ -14,7 +14,7 @@ export function newNonce(): string {
 
 /** One framed probe in the batch: a fact's own probe, or a merged probe for several facts. */
 interface Slot {
-  probe: Shell;
+  readonly probe: Shell;
   /** Indexes into the facts array that this slot answers. */
   members: number[];
   merger?: FactMerger;
@@ -40,7 +40,15 @@ export function slots(facts: readonly Fact<unknown>[]): Slot[] {
     if (placed.has(merger)) return;
     placed.add(merger);
     const args = [...new Set(group.map((m) => facts[m]!.merge!.arg))];
-    out.push({ probe: merger.probe(args), members: group, merger, args });
+    // Built only when the script is (parseBatch groups the same facts again, needing no text).
+    out.push({
+      get probe() {
+        return merger.probe(args);
+      },
+      members: group,
+      merger,
+      args,
+    });
   });
   return out;
 }
