@@ -9,6 +9,7 @@ import type { Status } from '../report/events.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import type { HostSession } from './session.js';
 import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
+import type { PackageBatch, Step } from './packages.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { interpolate, UndefinedName } from '../playbook/expr.js';
@@ -101,9 +102,10 @@ export class PlayRunner {
    * many-play playbook still costs one exec per host. Tasks that cannot be evaluated yet
    * (they read results registered later) are simply left out: they gather when reached.
    */
-  upfrontFacts(): { facts: Fact<unknown>[]; become: boolean } {
+  upfrontFacts(): { facts: Fact<unknown>[]; become: boolean; steps: Step[] } {
     const tasks = this.play.tasks.filter(this.opts.selected);
     const facts: Fact<unknown>[] = [pendingFact];
+    const steps: Step[] = [];
     for (const task of tasks) {
       const slot: Slot = { task, after: -1 };
       try {
@@ -111,12 +113,15 @@ export class PlayRunner {
         facts.push(...this.factsOf(slot));
       } catch {
         // evaluated, and reported, when the task is reached
+        slot.prepared = undefined;
       }
+      steps.push({ task, prepared: slot.prepared, become: this.become(task) });
     }
-    return { facts, become: this.play.become || this.s.host.conn.become || tasks.some((t) => t.become) };
+    return { facts, become: this.play.become || this.s.host.conn.become || tasks.some((t) => t.become), steps };
   }
 
-  async run(): Promise<void> {
+  /** `packages`: the host's one apt transaction (src/engine/packages.ts), run before this play's tasks. */
+  async run(packages?: PackageBatch): Promise<void> {
     this.registerSecrets();
     const tasks = this.play.tasks.filter(this.opts.selected);
     // A task that reads a result registered earlier in this play is evaluated only once that
@@ -138,6 +143,14 @@ export class PlayRunner {
         this.notified.add(name);
         this.persisted.add(name);
       }
+    }
+
+    if (packages) {
+      this.s.assume(...packages.union);
+      const task = { ...packages.task, become: packages.become };
+      if (!(await this.runTask(task, { instances: [{ args: task.args }] }, false))) return;
+      // Check mode: the batched tasks plan as they would once the batch had run (apply re-probes).
+      if (this.opts.check) for (const [f, v] of packages.assumeAfter) this.s.assume(f, v);
     }
 
     for (let i = 0; i < slots.length; i++) {

@@ -13,6 +13,7 @@ import type { Transport } from '../ssh/transport.js';
 import { PlayRunner, readsVariable } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
+import { planPackageBatch, type PackageBatch } from './packages.js';
 import { hasTemplate, interpolateString } from '../playbook/expr.js';
 
 export interface RunOptions {
@@ -212,13 +213,16 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
               selected,
             });
           try {
+            let packages: PackageBatch | undefined;
             if (!prefetched.has(name)) {
-              // Before a host's first play: the facts of all its plays, in one exec.
+              // Before a host's first play: the facts of all its plays, in one exec, and
+              // the packages of all its apt tasks, in one transaction.
               prefetched.add(name);
               const upfront = book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(name)).map((pl) => runnerFor(pl).upfrontFacts());
               await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
+              packages = planPackageBatch(upfront.flatMap((u) => u.steps), s.view());
             }
-            await runnerFor(play).run();
+            await runnerFor(play).run(packages);
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;

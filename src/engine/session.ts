@@ -83,6 +83,12 @@ export class HostSession {
     });
   }
 
+  /** A fact's value known without probing (derived from other facts, or check mode's assumption of what an unapplied change did). */
+  assume<T>(fact: Fact<T>, value: T): void {
+    this.facts.set(fact.key, value);
+    this.stale.delete(fact.key);
+  }
+
   view(): FactResults {
     return {
       get: <T>(fact: Fact<T>): T => {

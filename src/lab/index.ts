@@ -33,7 +33,7 @@ import { withLabLock } from './lock.js';
 import { isRunning } from './proc.js';
 import { countExecs } from './execlog.js';
 import { layout } from './layout.js';
-import { LabError } from './run.js';
+import { checkTools, LabError } from './run.js';
 import { existsSync } from 'node:fs';
 
 export { STACK_PACKAGES } from './packages.js';
@@ -105,6 +105,7 @@ export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet)
     hosts = fleetHosts(opts.hosts);
   }
   if (process.getuid?.() !== 0) throw new LabError('the lab needs root (namespaces, mounts, nspawn)');
+  checkTools();
   return withLabLock(async () => {
     const rootfs = await ensureRootfs(onProgress);
     const state = await upSet(specFor(net, hosts, latencyMs, rootfs), onProgress);

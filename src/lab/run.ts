@@ -1,6 +1,9 @@
 // Running machine-side commands for the lab. Arguments are always argv arrays (no shell)
 // unless a script is built with sh`` from src/sh.ts. Nothing here prints.
 import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { PlumbError } from '../errors.js';
 
 export interface RunResult {
   code: number;
@@ -8,8 +11,39 @@ export interface RunResult {
   stderr: string;
 }
 
-export class LabError extends Error {
+export class LabError extends PlumbError {
   override name = 'LabError';
+}
+
+/** Commands the lab runs on this machine, and the Debian package that provides each. */
+const TOOLS: ReadonlyArray<readonly [string, string]> = [
+  ['debootstrap', 'debootstrap'], ['systemd-nspawn', 'systemd-container'], ['ip', 'iproute2'],
+  ['iptables', 'iptables'], ['ssh-keygen', 'openssh-client'], ['dpkg-scanpackages', 'dpkg-dev'], ['unshare', 'util-linux'],
+];
+
+/** True when `cmd` is an executable file on PATH (a file check: nothing is spawned). */
+function onPath(cmd: string): boolean {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    if (!dir) continue;
+    try {
+      accessSync(path.join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+/** Fails with the apt-get line to run when a command the lab needs is missing. */
+export function checkTools(): void {
+  const missing = TOOLS.filter(([cmd]) => !onPath(cmd));
+  if (!missing.length) return;
+  const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+  throw new LabError(
+    `the lab needs ${missing.map(([cmd]) => cmd).join(', ')}, not found on PATH\n` +
+      `  fix: apt-get install --no-install-recommends ${pkgs}   (or run \`npm run demo\`, which installs them)`,
+  );
 }
 
 export class LabCommandError extends LabError implements RunResult {

@@ -17,6 +17,8 @@ export interface AptArgs {
   /** state: absent also removes configuration files. */
   purge?: boolean;
   install_recommends?: boolean;
+  /** false: install in this task's own transaction, at its place, not in the host's one batch (src/engine/packages.ts). */
+  batch?: boolean;
 }
 
 const PKG = {
@@ -60,6 +62,7 @@ export default defineModule<AptArgs>({
       cache_valid_time: { type: 'integer', minimum: 0 },
       purge: { type: 'boolean' },
       install_recommends: { type: 'boolean' },
+      batch: { type: 'boolean' },
     },
     additionalProperties: false,
     anyOf: [has('name'), has('update_cache')],

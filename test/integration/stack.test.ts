@@ -143,6 +143,9 @@ describe('the foobar stack on the lab (issue 4)', function () {
   const mysql = (h: HostName, sql: string): string => onHost(h, `mysql --batch --skip-column-names -e ${JSON.stringify(sql)}`).out.trim();
 
   const timings: Record<string, number> = {};
+  /** apt-get installs recorded in the host's own /var/log/apt/history.log (counted on the host, not by plumb). */
+  const aptInstalls = (h: HostName): number => Number(onHost(h, "grep -c '^Commandline: apt-get install' /var/log/apt/history.log 2>/dev/null || true").out.trim() || '0');
+  const installsBefore: Partial<Record<HostName, number>> = {};
 
   // PLUMB_STACK_KEEP=1 skips the reset to fresh hosts (for iterating on a converged lab).
   const fresh = process.env.PLUMB_STACK_KEEP !== '1';
@@ -169,9 +172,16 @@ describe('the foobar stack on the lab (issue 4)', function () {
     const recap = recapOf(r);
     for (const h of HOSTS) expect(recap[h], h).to.include({ failed: 0, unreachable: false });
     expect(onHost('web-01', 'command -v mysqld nginx haproxy || true').out.trim()).to.equal('');
+    // The plan installs every host's packages in ONE apt step; no apt task installs on its own.
+    for (const h of HOSTS) {
+      const installs = r.events.filter((e) => e.type === 'task' && e.host === h && e.status === 'changed' && /\binstall\b/.test(String(e.message)));
+      expect(installs.map((e) => e.task), h).to.have.length(1);
+      expect(String(installs[0]!.task), h).to.match(/^Packages: one apt transaction/);
+    }
   });
 
-  it('1. a cold apply on three fresh hosts exits 0', () => {
+  it('1. a cold apply on three fresh hosts exits 0, with one apt-get install per host', () => {
+    for (const h of HOSTS) installsBefore[h] = aptInstalls(h);
     const r = plumb('apply', '--json', '--diff');
     timings[fresh ? 'coldApplyMs' : 'firstApplyMs'] = r.ms;
     expect(r.code, failures(r)).to.equal(0);
@@ -187,6 +197,7 @@ describe('the foobar stack on the lab (issue 4)', function () {
       expect(r.stdout.includes(secret) || r.stderr.includes(secret), `${f} leaked into the output`).to.equal(false);
     }
     if (fresh) expect(r.stdout).to.include('DB_PASSWORD=<redacted>');
+    if (fresh) for (const h of HOSTS) expect(aptInstalls(h) - installsBefore[h]!, `${h}: apt-get install transactions in its history.log`).to.equal(1);
   });
 
   it('2. HTTPS through lb-01 alternates between both web servers; HTTP redirects to HTTPS', async () => {
