@@ -109,6 +109,7 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
   const ansibleSamples: ScenarioResult['plumb'] = { samples: [] };
   const overhead: Record<string, unknown>[] = [];
   const parity: unknown[] = [];
+  const ansibleApt: Record<string, number>[] = [];
   const reset = async (): Promise<void> => {
     const t = Date.now();
     await labReset([]);
@@ -123,7 +124,8 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
       const a = await ansibleRun(lab, false);
       const d = Object.values(execDelta(before, execCounts(lab.names)));
       ansibleSamples.samples.push({ ms: a.ms, code: a.code, changed: a.changed, failed: a.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), load1 });
-      ctx.progress(`  ansible cold ${i + 1}/${ctx.opts.coldRuns}: ${(a.ms / 1000).toFixed(1)} s, exit ${a.code}, changed ${a.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}`);
+      ansibleApt.push(await aptTransactions(lab));
+      ctx.progress(`  ansible cold ${i + 1}/${ctx.opts.coldRuns}: ${(a.ms / 1000).toFixed(1)} s, exit ${a.code}, changed ${a.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, apt installs/host ${JSON.stringify(ansibleApt.at(-1))}`);
       if (a.code !== 0) s.notes.push(`ansible cold run ${i + 1} failed: ${tail(a, 600)}`);
       ansibleFp = await fingerprints(lab);
     }
@@ -135,12 +137,9 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
     const d = Object.values(execDelta(before, execCounts(lab.names)));
     plumbSamples.samples.push({ ms: p.ms, code: p.code, changed: p.changed, failed: p.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), rssKb: p.rssKb, load1 });
     const busy = remoteBusyMs(p);
-    const aptInstalls: Record<string, number> = {};
+    const aptInstalls = await aptTransactions(lab);
     const aptUpdates: Record<string, number> = {};
-    for (const e of p.execs) {
-      if (/apt-get install\b/.test(e.command)) aptInstalls[e.host] = (aptInstalls[e.host] ?? 0) + 1;
-      if (/apt-get update\b/.test(e.command)) aptUpdates[e.host] = (aptUpdates[e.host] ?? 0) + 1;
-    }
+    for (const e of p.execs) if (/apt-get update\b/.test(e.command)) aptUpdates[e.host] = (aptUpdates[e.host] ?? 0) + 1;
     const o = {
       run: i + 1,
       wallMs: Math.round(p.ms),
@@ -166,13 +165,25 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
   s.plumb = toolResult(plumbSamples.samples);
   if (ctx.opts.ansible) s.ansible = toolResult(ansibleSamples.samples);
   const pct = summarize(overhead.map((o) => Number(o.overheadPct)));
-  s.extra = { overhead, parity, overheadPct: pct };
+  s.extra = { overhead, parity, overheadPct: pct, ansibleAptInstallsPerHost: ansibleApt };
   s.notes.push(`plumb overhead (wall minus the time any remote command ran): median ${pct?.median}% (min ${pct?.min}%, max ${pct?.max}%)`);
   if (ctx.opts.coldRuns < 5) s.notes.push(`${ctx.opts.coldRuns} run(s) per tool: each cold converge takes about a minute plus a host reset`);
   const lastParity = parity[parity.length - 1] as { differences: unknown[] } | undefined;
   if (lastParity) s.notes.push(`parity: ${lastParity.differences.length} difference(s) between the tools' managed files and state`);
   await ctx.add(finish(s));
   await ansibleAgreesIfWanted(ctx, lab, s.notes);
+}
+
+/** apt-get install transactions on each host since its reset: counted in the host's own /var/log/apt/history.log. */
+async function aptTransactions(lab: Lab): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  await Promise.all(
+    endpoints(lab).map(async (h) => {
+      const r = await sshRun(h, lab.status.knownHosts, "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true");
+      out[h.name] = Number(r.stdout.trim() || '0');
+    }),
+  );
+  return out;
 }
 
 async function ansibleAgreesIfWanted(ctx: Ctx, lab: Lab, notes: string[]): Promise<void> {

@@ -144,7 +144,7 @@ describe('the foobar stack on the lab (issue 4)', function () {
 
   const timings: Record<string, number> = {};
   /** apt-get installs recorded in the host's own /var/log/apt/history.log (counted on the host, not by plumb). */
-  const aptInstalls = (h: HostName): number => Number(onHost(h, "grep -c '^Commandline: apt-get install' /var/log/apt/history.log 2>/dev/null || true").out.trim() || '0');
+  const aptInstalls = (h: HostName): number => Number(onHost(h, "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true").out.trim() || '0');
   const installsBefore: Partial<Record<HostName, number>> = {};
 
   // PLUMB_STACK_KEEP=1 skips the reset to fresh hosts (for iterating on a converged lab).
