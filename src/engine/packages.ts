@@ -1,18 +1,20 @@
-// One apt transaction per host. Before a host's first play, the packages that its `apt`
-// tasks (in every play it takes part in) would install are installed together: one cache
-// refresh, one dpkg run, one round of triggers, instead of one per task. The apt tasks then
-// find their packages present and report ok. Planned from the facts gathered up front, so
-// `check` shows the same single step that `apply` runs.
+// One apt transaction per host, where the playbook allows it. An apt task with `batch: true`
+// that has something to install also installs, in the same transaction, what the following
+// `batch: true` apt tasks of the host (in this and later plays) would install: one cache
+// refresh, one dpkg run, one round of triggers, instead of one per task. Those tasks then
+// find their packages present and report ok. The batch is planned from facts, so `check`
+// shows the same step that `apply` runs.
 //
-// Only what is safe to move earlier is batched. Scanning the host's tasks in run order, the
-// batch stops at the first task that could change what apt can install or how: an apt task
-// that is not batchable, a task that touches /etc/apt, a command or shell that mentions
-// apt, dpkg or debconf, or a task that cannot be evaluated up front. An apt task is batchable
-// when it installs (state present), has no register, notify, ignore_errors, purge or
-// install_recommends, and does not say `batch: false`.
+// Opting in is the role's word that its packages need nothing done first. The window still
+// stops, and everything from there installs at its own place, at the first task that could
+// change what apt installs or how: an apt task that is not batchable; a task that names
+// /etc/apt; a command or shell that mentions apt, dpkg or debconf; a task that cannot be
+// evaluated yet (it reads a result registered earlier, or a value known only later).
+// Batchable: state present, no purge, no install_recommends, no register, notify or
+// ignore_errors, and `batch: true`.
 import type { AptArgs } from '../modules/apt.js';
 import type { Fact, FactResults } from '../facts/types.js';
-import { pkgFact, type PkgStates } from '../facts/pkg.js';
+import { aptCacheFact, pkgFact, type PkgStates } from '../facts/pkg.js';
 import type { Task } from '../playbook/load.js';
 import type { Prepared } from './task.js';
 import { readsVariable } from './play.js';
@@ -28,12 +30,14 @@ export interface PackageBatch {
   /** A synthetic apt task: its plan is the one transaction. */
   task: Task;
   become: boolean;
-  /** Names of the batched tasks, for the report. */
-  from: string[];
+  /** The batched tasks (the anchor first). */
+  tasks: Task[];
   /** The union's package states, derived from the facts already gathered (no extra probe). */
   union: [Fact<PkgStates>, PkgStates];
-  /** Check mode: what the batched tasks would see once the batch ran. */
-  assumeAfter: [Fact<PkgStates>, PkgStates][];
+  /** The packages the batch installs. */
+  packages: string[];
+  /** Whether it refreshes the apt cache. */
+  refreshes: boolean;
 }
 
 const APT_WORDS = /\b(apt|apt-get|aptitude|apt-key|add-apt-repository|dpkg|dpkg-reconfigure|debconf|debconf-set-selections)\b/;
@@ -43,67 +47,79 @@ function names(a: AptArgs): string[] {
   return a.name === undefined ? [] : Array.isArray(a.name) ? a.name : [a.name];
 }
 
-function batchableArgs(a: AptArgs): boolean {
-  return (a.state ?? 'present') === 'present' && !a.purge && a.install_recommends === undefined && a.batch !== false && names(a).length > 0;
+function instances(st: Step): AptArgs[] {
+  return st.prepared && 'instances' in st.prepared ? st.prepared.instances.map((i) => i.args as AptArgs) : [];
 }
 
-function batchableTask(t: Task): boolean {
-  return !t.register && !t.notify.length && !t.ignoreErrors;
+function batchable(st: Step): boolean {
+  const t = st.task;
+  if (t.module !== 'apt' || !st.prepared || t.register || t.notify.length || t.ignoreErrors) return false;
+  if ('skip' in st.prepared) return true; // never runs: neither joins nor stops the window
+  return instances(st).every((a) => a.batch === true && (a.state ?? 'present') === 'present' && !a.purge && a.install_recommends === undefined && names(a).length > 0);
 }
 
 /** Could this task change what a later apt install does (sources, keys, preseeded answers)? */
-function touchesApt(st: Step): boolean {
+function stops(st: Step): boolean {
   const t = st.task;
-  const shell = t.module === 'command' || t.module === 'shell';
-  // A command not known yet could run anything.
-  if (shell && !st.prepared) return true;
-  const text = JSON.stringify([t.args, st.prepared && 'instances' in st.prepared ? st.prepared.instances.map((i) => i.args) : null]) ?? '';
-  return APT_DIR.test(text) || (shell && APT_WORDS.test(text));
+  if (!st.prepared) return true; // not known yet: it could be anything
+  if ('skip' in st.prepared) return false;
+  if (t.module === 'apt') return !batchable(st);
+  const text = JSON.stringify([t.args, instances(st)]) ?? '';
+  return APT_DIR.test(text) || ((t.module === 'command' || t.module === 'shell') && APT_WORDS.test(text));
 }
 
 /**
- * The host's batch, or undefined when fewer than two apt tasks have anything to install
- * (then each task installs its own, where it stands, and reports it).
+ * The window that starts at steps[from] (a batchable apt task): the batchable apt tasks up
+ * to the first step that stops it. Empty when steps[from] is not a batchable apt task.
  */
-export function planPackageBatch(steps: readonly Step[], facts: FactResults): PackageBatch | undefined {
-  const wanted: { task: Task; args: AptArgs; fact: Fact<PkgStates>; states: PkgStates }[] = [];
-  const registers: string[] = [];
-  for (const step of steps) {
-    const t = step.task;
-    // Up front, a result registered earlier does not exist yet: such a task is decided later.
-    const st = registers.some((r) => readsVariable(t, r)) ? { ...step, prepared: undefined } : step;
-    if (t.register) registers.push(t.register);
-    if (t.module !== 'apt') {
-      if (touchesApt(st)) break;
-      continue;
-    }
-    if (!st.prepared) break; // evaluated only later: it and everything after it keep their place
-    if ('skip' in st.prepared) continue;
-    const all = st.prepared.instances.map((i) => i.args as AptArgs);
-    if (!batchableTask(t) || !all.every(batchableArgs)) break;
-    for (const args of all) {
-      const fact = pkgFact(names(args));
-      wanted.push({ task: t, args, fact, states: facts.get(fact) });
-    }
+export function batchWindow(steps: readonly Step[], from: number): Step[] {
+  const first = steps[from];
+  if (!first || !batchable(first) || (first.prepared && 'skip' in first.prepared)) return [];
+  const registers = steps.slice(0, from).flatMap((s) => (s.task.register ? [s.task.register] : []));
+  const out: Step[] = [];
+  for (const step of steps.slice(from)) {
+    // A result registered earlier in the run does not exist up front: such a task is decided later.
+    const st = registers.some((r) => readsVariable(step.task, r)) ? { ...step, prepared: undefined } : step;
+    if (st.task.register) registers.push(st.task.register);
+    if (stops(st)) break;
+    if (st.task.module === 'apt' && st.prepared && 'instances' in st.prepared) out.push(st);
   }
+  return out;
+}
+
+/** The facts a window's plan reads. */
+export function windowFacts(window: readonly Step[]): Fact<unknown>[] {
+  const fs: Fact<unknown>[] = window.flatMap((st) => instances(st).map((a) => pkgFact(names(a))));
+  if (window.some((st) => instances(st).some((a) => a.update_cache && a.cache_valid_time !== undefined))) fs.push(aptCacheFact());
+  return fs;
+}
+
+/**
+ * The batch for a window, or undefined when fewer than two of its tasks have anything to
+ * install (then each task installs its own, where it stands, and reports it).
+ */
+export function planPackageBatch(window: readonly Step[], facts: FactResults): PackageBatch | undefined {
+  const wanted = window.flatMap((st) => instances(st).map((args) => ({ st, args, states: facts.get(pkgFact(names(args))) })));
   const missing = wanted.filter((w) => names(w.args).some((n) => !w.states[n]?.installed));
-  if (new Set(missing.map((w) => w.task)).size < 2) return undefined;
+  const tasks = [...new Set(missing.map((w) => w.st.task))];
+  if (tasks.length < 2) return undefined;
+  const last = window.indexOf(missing[missing.length - 1]!.st);
 
   const pkgs = [...new Set(missing.flatMap((w) => names(w.args).filter((n) => !w.states[n]?.installed)))];
-  const union: PkgStates = {};
-  for (const w of wanted) for (const n of names(w.args)) if (pkgs.includes(n)) union[n] = w.states[n] ?? { status: '', installed: false };
-  const updating = missing.filter((w) => w.args.update_cache);
+  const union: PkgStates = Object.fromEntries(pkgs.map((n) => [n, { status: '', installed: false }]));
   const args: AptArgs = { name: pkgs, state: 'present' };
+  // Every task up to the last one batched would have refreshed the cache before that
+  // install could happen; the batch does it once.
+  const updating = wanted.filter((w) => w.args.update_cache && window.indexOf(w.st) <= last);
   if (updating.length) {
     args.update_cache = true;
-    // Keep a freshness window only if every task that asked for a refresh gave one.
+    // A freshness window holds only if every refreshing task gave one (the shortest wins).
     const windows = updating.map((w) => w.args.cache_valid_time);
     if (windows.every((x): x is number => x !== undefined)) args.cache_valid_time = Math.min(...windows);
   }
-  const first = missing[0]!.task;
-  const from = [...new Set(missing.map((w) => w.task.name))];
+  const anchor = window[0]!.task;
   const task: Task = {
-    name: `Packages: one apt transaction for ${from.length} apt tasks`,
+    name: `Packages: one apt transaction for ${tasks.length} apt tasks`,
     module: 'apt',
     args,
     when: [],
@@ -112,16 +128,22 @@ export function planPackageBatch(steps: readonly Step[], facts: FactResults): Pa
     tags: [],
     loopVar: 'item',
     noLog: false,
-    ignoreErrors: false,
-    loc: first.loc,
+    // A failed batch is not the end: each task then installs at its own place, and the one
+    // that owns a bad package fails with its own file:line.
+    ignoreErrors: true,
+    loc: anchor.loc,
   };
-  const installed = (s: PkgStates): PkgStates =>
-    Object.fromEntries(Object.entries(s).map(([n, v]) => [n, v.installed || !pkgs.includes(n) ? v : { status: 'ii', installed: true }]));
   return {
     task,
-    become: steps.some((st) => missing.some((w) => w.task === st.task) && st.become),
-    from,
+    become: window.some((st) => tasks.includes(st.task) && st.become),
+    tasks,
     union: [pkgFact(pkgs), union],
-    assumeAfter: [...new Map(wanted.map((w) => [w.fact.key, [w.fact, installed(w.states)] as [Fact<PkgStates>, PkgStates]])).values()],
+    packages: pkgs,
+    refreshes: args.update_cache === true,
   };
+}
+
+/** Check mode: package states as they would be once the batch ran. */
+export function afterBatch(states: PkgStates, batch: PackageBatch): PkgStates {
+  return Object.fromEntries(Object.entries(states).map(([n, v]) => [n, v.installed || !batch.packages.includes(n) ? v : { status: 'ii', installed: true }]));
 }

@@ -9,7 +9,15 @@ import type { Status } from '../report/events.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import type { HostSession } from './session.js';
 import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
-import type { PackageBatch, Step } from './packages.js';
+import { afterBatch, batchWindow, planPackageBatch, windowFacts, type Step } from './packages.js';
+import { aptCacheFact, pkgFact } from '../facts/pkg.js';
+import { asList } from '../modules/common/schema.js';
+
+/** A host's tasks in run order (all its plays), and the apt tasks a batch already took in. */
+export interface HostPackages {
+  steps: Step[];
+  covered: Set<Task>;
+}
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { interpolate, UndefinedName } from '../playbook/expr.js';
@@ -120,8 +128,8 @@ export class PlayRunner {
     return { facts, become: this.play.become || this.s.host.conn.become || tasks.some((t) => t.become), steps };
   }
 
-  /** `packages`: the host's one apt transaction (src/engine/packages.ts), run before this play's tasks. */
-  async run(packages?: PackageBatch): Promise<void> {
+  /** `packages`: the host's tasks in run order, for its apt batches (src/engine/packages.ts). */
+  async run(packages?: HostPackages): Promise<void> {
     this.registerSecrets();
     const tasks = this.play.tasks.filter(this.opts.selected);
     // A task that reads a result registered earlier in this play is evaluated only once that
@@ -145,14 +153,6 @@ export class PlayRunner {
       }
     }
 
-    if (packages) {
-      this.s.assume(...packages.union);
-      const task = { ...packages.task, become: packages.become };
-      if (!(await this.runTask(task, { instances: [{ args: task.args }] }, false))) return;
-      // Check mode: the batched tasks plan as they would once the batch had run (apply re-probes).
-      if (this.opts.check) for (const [f, v] of packages.assumeAfter) this.s.assume(f, v);
-    }
-
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       if (slot.task.module === 'meta') {
@@ -164,6 +164,7 @@ export class PlayRunner {
         // their facts are gathered below in one exec rather than one exec per task.
         for (const later of slots.slice(i)) if (!later.prepared && later.after < i) this.prepare(later);
       }
+      if (packages && slot.task.module === 'apt' && !packages.covered.has(slot.task)) await this.batchFrom(slot.task, packages);
       // Facts invalidated by applied changes are re-probed together for all remaining tasks.
       if (this.s.missing(this.factsOf(slot)).length) {
         await this.s.gather(slots.slice(i).flatMap((sl) => this.factsOf(sl)), become);
@@ -172,6 +173,33 @@ export class PlayRunner {
       if (!ok) break;
     }
     if (!this.s.failed || this.opts.forceHandlers || this.play.forceHandlers) await this.runHandlers();
+  }
+
+  /**
+   * At an apt task with `batch: true`: install what it and the following batchable apt tasks
+   * of the host would install, in one transaction (src/engine/packages.ts).
+   */
+  private async batchFrom(anchor: Task, packages: HostPackages): Promise<void> {
+    const window = batchWindow(packages.steps, packages.steps.findIndex((st) => st.task === anchor));
+    window.forEach((st) => packages.covered.add(st.task));
+    if (window.length < 2) return;
+    const become = window.some((st) => st.become);
+    await this.s.gather(windowFacts(window), become);
+    const batch = planPackageBatch(window, this.s.view());
+    if (!batch) return;
+    this.s.assume(...batch.union);
+    await this.runTask({ ...batch.task, become: batch.become }, { instances: [{ args: batch.task.args }] }, false);
+    if (!this.opts.check) return; // apply: the install invalidated every fact; they are probed again
+    // Check mode: the host's apt tasks plan as they would once the batch had run.
+    for (const st of packages.steps) {
+      if (st.task.module !== 'apt' || !st.prepared || !('instances' in st.prepared)) continue;
+      for (const i of st.prepared.instances) {
+        const f = pkgFact(asList((i.args as { name?: string | string[] }).name));
+        const v = this.s.peek(f);
+        if (v) this.s.assume(f, afterBatch(v, batch));
+      }
+    }
+    if (batch.refreshes && this.s.peek(aptCacheFact()) !== undefined) this.s.assume(aptCacheFact(), 0);
   }
 
   /** Run notified handlers in declaration order. Returns after clearing their pending marks. */

@@ -10,10 +10,9 @@ import type { Playbook, Play, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { PlayRunner, readsVariable } from './play.js';
+import { PlayRunner, readsVariable, type HostPackages } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
-import { planPackageBatch, type PackageBatch } from './packages.js';
 import { hasTemplate, interpolateString } from '../playbook/expr.js';
 
 export interface RunOptions {
@@ -194,6 +193,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
 
   const selected = tagFilter(opts.tags, opts.skipTags);
   const prefetched = new Set<string>();
+  const packagesOf = new Map<string, HostPackages>();
   try {
     for (const play of book.plays) {
       const hosts = playHosts(inv, play, opts.limit).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
@@ -213,16 +213,14 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
               selected,
             });
           try {
-            let packages: PackageBatch | undefined;
             if (!prefetched.has(name)) {
-              // Before a host's first play: the facts of all its plays, in one exec, and
-              // the packages of all its apt tasks, in one transaction.
+              // Before a host's first play: the facts of all its plays, in one exec.
               prefetched.add(name);
               const upfront = book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(name)).map((pl) => runnerFor(pl).upfrontFacts());
               await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
-              packages = planPackageBatch(upfront.flatMap((u) => u.steps), s.view());
+              packagesOf.set(name, { steps: upfront.flatMap((u) => u.steps), covered: new Set() });
             }
-            await runnerFor(play).run(packages);
+            await runnerFor(play).run(packagesOf.get(name));
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;

@@ -89,6 +89,11 @@ export class HostSession {
     this.stale.delete(fact.key);
   }
 
+  /** A fact's cached value, or undefined when it was never gathered. */
+  peek<T>(fact: Fact<T>): T | undefined {
+    return this.facts.get(fact.key) as T | undefined;
+  }
+
   view(): FactResults {
     return {
       get: <T>(fact: Fact<T>): T => {

@@ -17,7 +17,7 @@ export interface AptArgs {
   /** state: absent also removes configuration files. */
   purge?: boolean;
   install_recommends?: boolean;
-  /** false: install in this task's own transaction, at its place, not in the host's one batch (src/engine/packages.ts). */
+  /** true: its packages may install earlier, in one transaction with the host's other batch tasks (src/engine/packages.ts). */
   batch?: boolean;
 }
 
