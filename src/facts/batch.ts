@@ -53,33 +53,66 @@ export function slots(facts: readonly Fact<unknown>[]): Slot[] {
   return out;
 }
 
-/** One script that runs each slot's probe in a subshell and frames its stdout and exit code. */
+/** Rough cost of a slot on the host: probes that wait on a daemon (MariaDB, systemd) cost most. */
+function weight(s: Slot, facts: readonly Fact<unknown>[]): number {
+  const kind = s.merger?.kind ?? facts[s.members[0]!]!.key.split(':')[0];
+  return kind === 'mysql' || kind === 'svc' ? 3 : kind === 'file' ? 2 : 1;
+}
+
+/** Up to `n` groups of slot indexes, the heaviest slots first, each to the lightest group. */
+export function groupSlots(weights: readonly number[], n: number): number[][] {
+  const groups = Array.from({ length: Math.min(n, weights.length) }, () => ({ load: 0, members: [] as number[] }));
+  const order = weights.map((w, i) => [w, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [w, i] of order) {
+    const g = groups.reduce((a, b) => (b.load < a.load ? b : a));
+    g.load += w;
+    g.members.push(i);
+  }
+  return groups.map((g) => g.members.sort((a, b) => a - b)).filter((g) => g.length);
+}
+
+/** Probes of one batch run in this many concurrent groups: most of their time is spent waiting on daemons. */
+export const GROUPS = 3;
+
+/**
+ * One script that runs each slot's probe in a subshell and frames its stdout and exit code.
+ * The slots run in up to GROUPS concurrent groups joined by pipes, with no temp file:
+ *   { A; } | { { B; } | { C; cat; }; cat; }
+ * C writes to the exec's stdout while A and B write into pipes that are copied out only
+ * after it, so frames never interleave (they may come out of order: each has its index).
+ */
 export function buildBatch(facts: readonly Fact<unknown>[], nonce: string): Shell {
-  return script(
-    ...slots(facts).map((s, i) =>
-      script(
-        sh`printf '%s\n' ${`@@plumb:${nonce}:${i}:begin`}`,
-        raw(`( ${s.probe.text}\n) </dev/null 2>/dev/null`),
-        sh`printf '\n%s%d\n' ${`@@plumb:${nonce}:${i}:end:`} "$?"`,
-      ),
-    ),
-  );
+  const ss = slots(facts);
+  const frame = (i: number): Shell =>
+    script(
+      sh`printf '%s\n' ${`@@plumb:${nonce}:${i}:begin`}`,
+      raw(`( ${ss[i]!.probe.text}\n) </dev/null 2>/dev/null`),
+      sh`printf '\n%s%d\n' ${`@@plumb:${nonce}:${i}:end:`} "$?"`,
+    );
+  const groups = groupSlots(ss.map((s) => weight(s, facts)), GROUPS).map((g) => script(...g.map(frame)));
+  if (groups.length < 2) return groups[0] ?? script();
+  // Nest from the last group inwards: the last one writes to stdout directly.
+  let inner = raw(`{\n${groups[groups.length - 1]!.text}\ncat; }`);
+  for (let k = groups.length - 2; k >= 0; k--) {
+    inner = raw(`{\n${groups[k]!.text}\n} | ${inner.text}`);
+    if (k > 0) inner = raw(`{ ${inner.text}\ncat; }`);
+  }
+  return inner;
 }
 
 /** The framed outputs, one per slot. */
 export function parseFrames(stdout: string, count: number, nonce: string): RawFact[] {
   const results: RawFact[] = [];
-  let at = 0;
   for (let i = 0; i < count; i++) {
+    // Frames come out in group order, not index order; the nonce makes each marker unique.
     const begin = `@@plumb:${nonce}:${i}:begin\n`;
     const end = `\n@@plumb:${nonce}:${i}:end:`;
-    const b = stdout.indexOf(begin, at);
+    const b = stdout.indexOf(begin);
     const e = b < 0 ? -1 : stdout.indexOf(end, b + begin.length);
     if (b < 0 || e < 0) throw new InternalError(`fact batch output is missing probe ${i} of ${count}`);
     const nl = stdout.indexOf('\n', e + end.length);
     const code = Number(stdout.slice(e + end.length, nl < 0 ? undefined : nl));
     results.push({ out: stdout.slice(b + begin.length, e), code });
-    at = nl < 0 ? stdout.length : nl + 1;
   }
   return results;
 }

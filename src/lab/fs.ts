@@ -30,8 +30,11 @@ export async function removeTree(dir: string): Promise<void> {
   await run(['rm', '-rf', '--one-file-system', '--', dir]);
 }
 
+let writes = 0;
+
+/** Temp file + rename; the temp name is unique per call, so concurrent writers never share one. */
 export async function writeFileAtomic(file: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = `${file}.tmp-${process.pid}-${++writes}`;
   await fsp.writeFile(tmp, data, { mode });
   await fsp.rename(tmp, file);
 }

@@ -255,6 +255,10 @@ export async function resetHosts(spec: SetSpec, names: string[], onProgress: Pro
   const clientPub = await ensureClientKey();
   const procs = new Map(state.hosts.map((h) => [h.name, h.proc]));
   const targets = spec.hosts.filter((h) => names.includes(h.name));
+  // Hosts reset in parallel; their state saves run one after another, each with every
+  // process started so far, so the last save written is the complete one.
+  let saving = Promise.resolve();
+  const save = (): Promise<void> => (saving = saving.then(() => saveState(spec.net, { ...state, hosts: hostStates(spec, procs) })));
   await mapLimit(targets, 8, async (h) => {
     onProgress(`resetting ${h.name}`);
     await stopHost(spec.net, h, procs.get(h.name), spec.full);
@@ -262,7 +266,7 @@ export async function resetHosts(spec: SetSpec, names: string[], onProgress: Pro
     await prepareHost(spec, h, clientPub, true);
     const p = startHost(spec, h);
     procs.set(h.name, p);
-    await saveState(spec.net, { ...state, hosts: hostStates(spec, procs) });
+    await save();
     await waitReady(spec, h, p, onProgress);
     onProgress(`${h.name} is fresh`);
   });

@@ -6,8 +6,8 @@
 import type { HostRecap } from '../../src/report/events.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureLab, resetHosts } from './lab-fixture.js';
 import { sshArgs } from '../../src/lab/index.js';
@@ -365,5 +365,48 @@ describe('the foobar stack on the lab (issue 4)', function () {
     const again = plumb('apply', '--json');
     expect(again.code, failures(again)).to.equal(0);
     expect(changedTasks(again), changedDetail(again)).to.deep.equal([]);
+  });
+
+  it("9. an operator's certificate replaces the self-signed one; one whose key does not match is refused and the live one stays", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plumb-cert-'));
+    try {
+      const make = (name: string): { cert: string; key: string; fingerprint: string } => {
+        const crt = join(dir, `${name}.crt`);
+        const key = join(dir, `${name}.key`);
+        const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '30', '-subj', `/CN=${DOMAIN}`, '-addext', `subjectAltName=DNS:${DOMAIN}`, '-keyout', key, '-out', crt], { encoding: 'utf8' });
+        expect(r.status, r.stderr).to.equal(0);
+        const fp = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', crt], { encoding: 'utf8' }).stdout.trim();
+        return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8'), fingerprint: fp };
+      };
+      /** The certificate lb-01 serves on 443, as its SHA-256 fingerprint line. */
+      const served = (): string =>
+        spawnSync('sh', ['-c', `openssl s_client -connect ${addr('lb-01')}:443 -servername ${DOMAIN} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`], { encoding: 'utf8', timeout: 15_000 }).stdout.trim();
+      const onDisk = (): string => onHost('lb-01', 'sha256sum /etc/haproxy/certs/site.pem').out.split(' ')[0]!;
+      const withPem = (pem: string): string[] => ['-e', JSON.stringify({ haproxy_tls_operator_cert: true, haproxy_tls_pem_secret: pem })];
+      const a = make('a');
+      const b = make('b');
+      expect(served(), 'the self-signed certificate is served before').to.not.equal(a.fingerprint);
+
+      const good = plumb('apply', '--json', '--limit', 'lb-01', ...withPem(a.cert + a.key));
+      expect(good.code, failures(good)).to.equal(0);
+      expect(changedTasks(good)).to.deep.equal(["lb-01: Operator's certificate"]);
+      expect(good.stdout.includes(a.key.split('\n')[1]!), 'the key never reaches the output').to.equal(false);
+      expect(served()).to.equal(a.fingerprint);
+      const live = onDisk();
+
+      // a's certificate with b's key: validated on the host before the rename, refused.
+      const bad = plumb('apply', '--json', '--limit', 'lb-01', ...withPem(a.cert + b.key));
+      expect(bad.code).to.equal(1);
+      expect(failures(bad)).to.include("Operator's certificate");
+      expect(onDisk(), 'the live PEM is untouched').to.equal(live);
+      expect(onHost('lb-01', 'ls -a /etc/haproxy/certs').out.split('\n').filter((f) => f.startsWith('.')).filter((f) => f !== '.' && f !== '..'), 'no temp file left behind').to.deep.equal([]);
+      expect(served()).to.equal(a.fingerprint);
+
+      const again = plumb('apply', '--json', '--limit', 'lb-01', ...withPem(a.cert + a.key));
+      expect(again.code, failures(again)).to.equal(0);
+      expect(changedTasks(again)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildBatch, parseFrames } from '../../../src/facts/batch.js';
+import { buildBatch, groupSlots, GROUPS, parseFrames } from '../../../src/facts/batch.js';
 import type { Fact } from '../../../src/facts/types.js';
 import { invalidates } from '../../../src/facts/types.js';
 import { raw, sh } from '../../../src/sh.js';
@@ -51,6 +51,35 @@ describe('facts/batch', function () {
       else expect(parseFrames(c.stdout, c.count, 'n')).to.deep.equal(c.expected);
     });
   }
+
+  it('probes run in concurrent groups: three that each sleep 0.4 s take well under 1.2 s together', () => {
+    expect(GROUPS).to.be.at.least(3);
+    const t0 = Date.now();
+    const got = runBatchLocally([probe('a', 'sleep 0.4; echo a'), probe('b', 'sleep 0.4; echo b'), probe('c', 'sleep 0.4; echo c')]);
+    expect(got.map((g) => g.out)).to.deep.equal(['a\n', 'b\n', 'c\n']);
+    expect(Date.now() - t0).to.be.below(1100);
+  });
+
+  it('a group that writes more than a pipe holds (256 KiB, NUL bytes included) neither blocks nor mixes with the others', () => {
+    const big = "head -c 262144 /dev/zero | tr '\\0' x; printf 'end\\0tail'";
+    const facts = [probe('big', big), probe('x', 'echo x'), probe('y', 'printf "y"; exit 4'), probe('z', 'echo z')];
+    const got = runBatchLocally(facts);
+    expect(got[0]!.out).to.have.length(262144 + 8);
+    expect(got[0]!.out.endsWith('end\0tail')).to.equal(true);
+    expect(got.slice(1)).to.deep.equal([{ out: 'x\n', code: 0 }, { out: 'y', code: 4 }, { out: 'z\n', code: 0 }]);
+  });
+
+  it('groupSlots: heaviest first, each to the lightest group, members in index order', () => {
+    // 3s to two groups, the 2 to the third, then the 1s each to the lightest so far
+    expect(groupSlots([1, 3, 1, 3, 2, 1], 3)).to.deep.equal([[1, 2], [3, 5], [0, 4]]);
+    expect(groupSlots([1], 3)).to.deep.equal([[0]]);
+    expect(groupSlots([], 3)).to.deep.equal([]);
+  });
+
+  it('parseFrames: frames out of index order (concurrent groups)', () => {
+    const out = '@@plumb:n:1:begin\nB\n@@plumb:n:1:end:0\n@@plumb:n:0:begin\nA\n@@plumb:n:0:end:7\n';
+    expect(parseFrames(out, 2, 'n')).to.deep.equal([{ out: 'A', code: 7 }, { out: 'B', code: 0 }]);
+  });
 
   it('builds one script with every probe framed by the nonce', () => {
     const s = buildBatch([probe('a', 'echo a'), probe('b', 'echo b')], 'NONCE').text;
