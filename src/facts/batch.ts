@@ -71,7 +71,7 @@ export function groupSlots(weights: readonly number[], n: number): number[][] {
   return groups.map((g) => g.members.sort((a, b) => a - b)).filter((g) => g.length);
 }
 
-/** Probes of one batch run in this many concurrent groups: most of their time is spent waiting on daemons. */
+/** Probes of one batch run in at most this many concurrent groups: one, plus one per probe that waits on a daemon. */
 export const GROUPS = 3;
 
 /**
@@ -89,7 +89,11 @@ export function buildBatch(facts: readonly Fact<unknown>[], nonce: string): Shel
       raw(`( ${ss[i]!.probe.text}\n) </dev/null 2>/dev/null`),
       sh`printf '\n%s%d\n' ${`@@plumb:${nonce}:${i}:end:`} "$?"`,
     );
-  const groups = groupSlots(ss.map((s) => weight(s, facts)), GROUPS).map((g) => script(...g.map(frame)));
+  // Concurrency pays for the probes that wait on a daemon; each extra group costs two forks,
+  // which a host that is short of CPU (or 100 lab hosts on 2 cores) feels.
+  const weights = ss.map((s) => weight(s, facts));
+  const n = Math.min(GROUPS, 1 + weights.filter((w) => w >= 3).length);
+  const groups = groupSlots(weights, n).map((g) => script(...g.map(frame)));
   if (groups.length < 2) return groups[0] ?? script();
   // Nest from the last group inwards: the last one writes to stdout directly.
   let inner = raw(`{\n${groups[groups.length - 1]!.text}\ncat; }`);

@@ -55,7 +55,8 @@ describe('facts/batch', function () {
   it('probes run in concurrent groups: three that each sleep 0.4 s take well under 1.2 s together', () => {
     expect(GROUPS).to.be.at.least(3);
     const t0 = Date.now();
-    const got = runBatchLocally([probe('a', 'sleep 0.4; echo a'), probe('b', 'sleep 0.4; echo b'), probe('c', 'sleep 0.4; echo c')]);
+    // svc and mysql probes wait on daemons: each gets a group of its own
+    const got = runBatchLocally([probe('svc:a', 'sleep 0.4; echo a'), probe('mysql:b', 'sleep 0.4; echo b'), probe('c', 'sleep 0.4; echo c')]);
     expect(got.map((g) => g.out)).to.deep.equal(['a\n', 'b\n', 'c\n']);
     expect(Date.now() - t0).to.be.below(1100);
   });
@@ -79,6 +80,12 @@ describe('facts/batch', function () {
   it('parseFrames: frames out of index order (concurrent groups)', () => {
     const out = '@@plumb:n:1:begin\nB\n@@plumb:n:1:end:0\n@@plumb:n:0:begin\nA\n@@plumb:n:0:end:7\n';
     expect(parseFrames(out, 2, 'n')).to.deep.equal([{ out: 'A', code: 7 }, { out: 'B', code: 0 }]);
+  });
+
+  it('probes that wait on no daemon stay in one group: no pipes, no extra processes', () => {
+    const s = buildBatch([probe('file:/a', 'echo a'), probe('pkg:b', 'echo b'), probe('user:c', 'echo c')], 'N').text;
+    expect(s).to.not.include('| {');
+    expect(buildBatch([probe('svc:a', 'echo a'), probe('pkg:b', 'echo b')], 'N').text.match(/\| \{/g)).to.have.length(1);
   });
 
   it('builds one script with every probe framed by the nonce', () => {
