@@ -138,3 +138,22 @@ export async function ansibleVersion(): Promise<string> {
   const r = await runTimed(['ansible-playbook', '--version']);
   return r.stdout.split('\n')[0]?.trim() ?? 'unknown';
 }
+
+/** Where ansible.cfg keeps its ControlPersist sockets (control_path_dir). */
+const CONTROL_DIR = '/tmp/plumb-bench-ansible-cp';
+
+/**
+ * Ask every ControlPersist master Ansible left behind to exit (`ssh -O exit`). Between
+ * Ansible's own runs they stay (that is its fastest configuration); before a measurement
+ * that Ansible is not part of, 100 idle masters and their host sessions are only noise.
+ */
+export async function closeAnsibleConnections(): Promise<number> {
+  let socks: string[];
+  try {
+    socks = await fsp.readdir(CONTROL_DIR);
+  } catch {
+    return 0;
+  }
+  await Promise.all(socks.map((s) => runTimed(['ssh', '-O', 'exit', '-o', `ControlPath=${path.join(CONTROL_DIR, s)}`, 'plumb-bench'], { timeoutMs: 10_000 })));
+  return socks.length;
+}

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { labDown, labFleetStatus, labUp } from '../../src/lab/index.js';
 import { runPlumb } from '../lib/plumb.js';
-import { runAnsible, writeAnsibleInventory } from '../lib/ansible.js';
+import { closeAnsibleConnections, runAnsible, writeAnsibleInventory } from '../lib/ansible.js';
 import { alternate, expectEach, finish, newScenario, toolResult } from '../lib/measure.js';
 import { tail } from '../lib/proc.js';
 import { growthExponent } from '../lib/stats.js';
@@ -90,5 +90,9 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
       s.notes.push(`ansible not run at ${n} hosts (--scale-ansible-hosts ${ctx.opts.scaleAnsibleHosts.join(',')}): about 13 s of this machine per host per run`);
     }
     await ctx.add(finish(s));
+  }
+  if (useAnsible) {
+    const closed = await closeAnsibleConnections();
+    if (closed) ctx.progress(`  closed ${closed} ControlPersist connection(s) Ansible kept, before the next fleet size`);
   }
 }
