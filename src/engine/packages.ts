@@ -18,6 +18,7 @@ import { aptCacheFact, pkgFact, type PkgStates } from '../facts/pkg.js';
 import type { Task } from '../playbook/load.js';
 import type { Prepared } from './task.js';
 import { readsVariable } from './play.js';
+import { asList } from '../modules/common/schema.js';
 
 /** One task of the host's run, in order, as evaluated up front (prepared is absent when it could not be). */
 export interface Step {
@@ -27,9 +28,8 @@ export interface Step {
 }
 
 export interface PackageBatch {
-  /** A synthetic apt task: its plan is the one transaction. */
+  /** A synthetic apt task (become when any batched task becomes): its plan is the one transaction. */
   task: Task;
-  become: boolean;
   /** The batched tasks (the anchor first). */
   tasks: Task[];
   /** The union's package states, derived from the facts already gathered (no extra probe). */
@@ -43,12 +43,15 @@ export interface PackageBatch {
 const APT_WORDS = /\b(apt|apt-get|aptitude|apt-key|add-apt-repository|dpkg|dpkg-reconfigure|debconf|debconf-set-selections)\b/;
 const APT_DIR = /\/etc\/apt\b/;
 
-function names(a: AptArgs): string[] {
-  return a.name === undefined ? [] : Array.isArray(a.name) ? a.name : [a.name];
-}
+const names = (a: AptArgs): string[] => asList(a.name);
 
 function instances(st: Step): AptArgs[] {
   return st.prepared && 'instances' in st.prepared ? st.prepared.instances.map((i) => i.args as AptArgs) : [];
+}
+
+/** The package facts of every apt task among `steps` (what check mode re-reads after a batch). */
+export function pkgFactsOf(steps: readonly Step[]): Fact<PkgStates>[] {
+  return steps.filter((st) => st.task.module === 'apt').flatMap((st) => instances(st).map((a) => pkgFact(names(a))));
 }
 
 function batchable(st: Step): boolean {
@@ -89,7 +92,7 @@ export function batchWindow(steps: readonly Step[], from: number): Step[] {
 
 /** The facts a window's plan reads. */
 export function windowFacts(window: readonly Step[]): Fact<unknown>[] {
-  const fs: Fact<unknown>[] = window.flatMap((st) => instances(st).map((a) => pkgFact(names(a))));
+  const fs: Fact<unknown>[] = pkgFactsOf(window);
   if (window.some((st) => instances(st).some((a) => a.update_cache && a.cache_valid_time !== undefined))) fs.push(aptCacheFact());
   return fs;
 }
@@ -131,11 +134,11 @@ export function planPackageBatch(window: readonly Step[], facts: FactResults): P
     // A failed batch is not the end: each task then installs at its own place, and the one
     // that owns a bad package fails with its own file:line.
     ignoreErrors: true,
+    become: window.some((st) => tasks.includes(st.task) && st.become),
     loc: anchor.loc,
   };
   return {
     task,
-    become: window.some((st) => tasks.includes(st.task) && st.become),
     tasks,
     union: [pkgFact(pkgs), union],
     packages: pkgs,

@@ -9,19 +9,18 @@ import type { Status } from '../report/events.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import type { HostSession } from './session.js';
 import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
-import { afterBatch, batchWindow, planPackageBatch, windowFacts, type Step } from './packages.js';
-import { aptCacheFact, pkgFact } from '../facts/pkg.js';
-import { asList } from '../modules/common/schema.js';
+import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, windowFacts, type Step } from './packages.js';
+import { aptCacheFact } from '../facts/pkg.js';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { interpolate, UndefinedName } from '../playbook/expr.js';
+import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 
 /** A host's tasks in run order (all its plays), and the apt tasks a batch already took in. */
 export interface HostPackages {
   steps: Step[];
   covered: Set<Task>;
 }
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { interpolate, UndefinedName } from '../playbook/expr.js';
-import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 
 export interface PlayOptions {
   check: boolean;
@@ -121,7 +120,6 @@ export class PlayRunner {
         facts.push(...this.factsOf(slot));
       } catch {
         // evaluated, and reported, when the task is reached
-        slot.prepared = undefined;
       }
       steps.push({ task, prepared: slot.prepared, become: this.become(task) });
     }
@@ -188,16 +186,12 @@ export class PlayRunner {
     const batch = planPackageBatch(window, this.s.view());
     if (!batch) return;
     this.s.assume(...batch.union);
-    await this.runTask({ ...batch.task, become: batch.become }, { instances: [{ args: batch.task.args }] }, false);
+    await this.runTask(batch.task, { instances: [{ args: batch.task.args }] }, false);
     if (!this.opts.check) return; // apply: the install invalidated every fact; they are probed again
     // Check mode: the host's apt tasks plan as they would once the batch had run.
-    for (const st of packages.steps) {
-      if (st.task.module !== 'apt' || !st.prepared || !('instances' in st.prepared)) continue;
-      for (const i of st.prepared.instances) {
-        const f = pkgFact(asList((i.args as { name?: string | string[] }).name));
-        const v = this.s.peek(f);
-        if (v) this.s.assume(f, afterBatch(v, batch));
-      }
+    for (const f of pkgFactsOf(packages.steps)) {
+      const v = this.s.peek(f);
+      if (v) this.s.assume(f, afterBatch(v, batch));
     }
     if (batch.refreshes && this.s.peek(aptCacheFact()) !== undefined) this.s.assume(aptCacheFact(), 0);
   }

@@ -143,8 +143,8 @@ describe('engine/packages: planning the one apt transaction', () => {
   it('become: when any batched task becomes root', () => {
     const dir = project(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }'));
     const steps = stepsOf(dir).map((st, i) => ({ ...st, become: i === 1 }));
-    expect(planPackageBatch(batchWindow(steps, 0), facts([]))!.become).to.equal(true);
-    expect(planPackageBatch(batchWindow(steps.map((st) => ({ ...st, become: false })), 0), facts([]))!.become).to.equal(false);
+    expect(planPackageBatch(batchWindow(steps, 0), facts([]))!.task.become).to.equal(true);
+    expect(planPackageBatch(batchWindow(steps.map((st) => ({ ...st, become: false })), 0), facts([]))!.task.become).to.equal(false);
   });
 });
 
