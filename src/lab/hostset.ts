@@ -4,7 +4,7 @@
 // its namespace is configured and it answers ssh; anything else is cleaned and started again.
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { HostSpec, Network } from './paths.js';
+import { hostSpec, NETNS_PREFIX, type HostSpec, type Network } from './paths.js';
 import { layout } from './layout.js';
 import { cgroupParents, hostCgroups, pidsIn, removeCgroupTree } from './cgroup.js';
 import { removeTree, unmountUnder, readIfExists } from './fs.js';
@@ -218,7 +218,7 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
 }
 
 function specLike(net: Network, hs: HostState): HostSpec {
-  return { name: hs.name, group: hs.group, address: hs.address, netns: `plumb-${hs.name}`, veth: `pl-${hs.name}`, dir: path.join(net.dir, 'hosts', hs.name) };
+  return hostSpec(net, hs.name, hs.group, hs.address);
 }
 
 function summarize(names: string[]): string {
@@ -283,7 +283,7 @@ export async function downSet(net: Network, full: boolean, onProgress: Progress,
   // Namespaces named like this set's hosts, even if the state file is gone.
   const pattern = net.kind === 'fleet' ? /^h\d{3}$/ : /^(lb|web)-\d\d$/;
   for (const ns of await listOurNetns((n) => pattern.test(n))) {
-    const name = ns.slice('plumb-'.length);
+    const name = ns.slice(NETNS_PREFIX.length);
     if (!known.some((h) => h.name === name)) known.push(specLike(net, { name, group: '', address: '' }));
   }
   if (known.length > 0) onProgress(`stopping ${known.length} ${net.kind} host(s)`);

@@ -3,7 +3,7 @@
 // NAT, no DNS: hosts reach each other and the machine, nothing else. If the machine's
 // FORWARD policy is not ACCEPT, one comment-tagged rule lets bridge traffic pass.
 import { existsSync } from 'node:fs';
-import type { HostSpec, Network } from './paths.js';
+import { NETNS_PREFIX, type HostSpec, type Network } from './paths.js';
 import { run, ok, out, mapLimit } from './run.js';
 
 export function netnsExists(ns: string): boolean {
@@ -86,13 +86,13 @@ export async function createHostNets(net: Network, hosts: readonly HostSpec[]): 
   );
 }
 
-/** Namespaces on the machine that look like ours (plumb-<host>). */
+/** Namespaces on the machine that look like this lab's (plumb-<host>, or plumbN-<host> in slot N). */
 export async function listOurNetns(match: (host: string) => boolean): Promise<string[]> {
   const text = await out(['ip', 'netns', 'list']);
   return text
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n.startsWith('plumb-') && match(n.slice('plumb-'.length)));
+    .filter((n) => n.startsWith(NETNS_PREFIX) && match(n.slice(NETNS_PREFIX.length)));
 }
 
 const COMMENT = 'plumb-lab';

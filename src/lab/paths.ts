@@ -3,10 +3,31 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
+/**
+ * Several labs can run side by side on one machine (parallel development): PLUMB_LAB_SLOT
+ * 1..5 gives a lab its own state folder, bridges, subnets, namespace and veth prefixes,
+ * proxy ports and cgroups. Slot 0 (the default) is the lab as documented. All share the
+ * read-only rootfs cache.
+ */
+export const SLOT = labSlot(process.env.PLUMB_LAB_SLOT);
+
+export function labSlot(v: string | undefined): number {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 5) throw new Error(`PLUMB_LAB_SLOT must be an integer from 0 to 5, not '${v}'`);
+  return n;
+}
+
+const suffix = SLOT === 0 ? '' : String(SLOT);
+
 /** Built rootfs images, one directory per recipe hash. */
 export const CACHE_DIR = process.env.PLUMB_LAB_CACHE ?? '/var/cache/plumb-lab';
 /** Lab state: keys, per-host upper layers, PID files, state.json. */
-export const STATE_DIR = process.env.PLUMB_LAB_STATE ?? '/var/lib/plumb-lab';
+export const STATE_DIR = process.env.PLUMB_LAB_STATE ?? `/var/lib/plumb-lab${SLOT === 0 ? '' : `-${SLOT}`}`;
+
+/** Prefix of this lab's network namespaces (`plumb-web-01`; slot 2: `plumb2-web-01`). */
+export const NETNS_PREFIX = `plumb${suffix}-`;
+const VETH_PREFIX = `pl${suffix}-`;
 
 /** The repository root (this file is dist/src/lab/paths.js once compiled). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -31,24 +52,24 @@ export interface Network {
 
 export const LAB_NET: Network = {
   kind: 'lab',
-  bridge: 'plumb0',
-  prefix: '10.231.7',
+  bridge: `plumb${SLOT}`,
+  prefix: `10.231.${7 + 10 * SLOT}`,
   dir: path.join(STATE_DIR, 'lab'),
   inventory: path.join(REPO_ROOT, 'inventory', 'lab.yml'),
   knownHosts: path.join(STATE_DIR, 'lab', 'known_hosts'),
-  proxyBase: 22000,
-  cgroup: 'plumb-lab',
+  proxyBase: 22000 + 2000 * SLOT,
+  cgroup: `plumb-lab${suffix}`,
 };
 
 export const FLEET_NET: Network = {
   kind: 'fleet',
-  bridge: 'plumbf0',
-  prefix: '10.231.8',
+  bridge: `plumbf${SLOT}`,
+  prefix: `10.231.${8 + 10 * SLOT}`,
   dir: path.join(STATE_DIR, 'fleet'),
   inventory: path.join(REPO_ROOT, 'inventory', 'lab-fleet.yml'),
   knownHosts: path.join(STATE_DIR, 'fleet', 'known_hosts'),
-  proxyBase: 23000,
-  cgroup: 'plumb-fleet',
+  proxyBase: 23000 + 2000 * SLOT,
+  cgroup: `plumb-fleet${suffix}`,
 };
 
 export interface HostSpec {
@@ -62,15 +83,13 @@ export interface HostSpec {
   dir: string;
 }
 
+/** A host of a set, by name; `address` is empty when only its leftovers are known. */
+export function hostSpec(net: Network, name: string, group: string, address: string): HostSpec {
+  return { name, group, address, netns: `${NETNS_PREFIX}${name}`, veth: `${VETH_PREFIX}${name}`, dir: path.join(net.dir, 'hosts', name) };
+}
+
 function spec(net: Network, name: string, group: string, octet: number): HostSpec {
-  return {
-    name,
-    group,
-    address: `${net.prefix}.${octet}`,
-    netns: `plumb-${name}`,
-    veth: `pl-${name}`,
-    dir: path.join(net.dir, 'hosts', name),
-  };
+  return hostSpec(net, name, group, `${net.prefix}.${octet}`);
 }
 
 export const LAB_HOSTS: readonly HostSpec[] = [

@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureLab } from './lab-fixture.js';
+import { LAB_NET } from '../../src/lab/paths.js';
 import { labExecCount, sshArgs, type LabHost, type LabStatus } from '../../src/lab/index.js';
 
 // The CLI compiled next to this test (dist/ normally), run as a child process like an operator would.
@@ -149,8 +150,8 @@ describe('engine on real sshd hosts (lab)', function () {
     {
       module: 'ufw',
       undo: 'if command -v ufw >/dev/null; then ufw --force reset >/dev/null; fi',
-      tasks: `- name: install ufw\n  apt: { name: ufw }\n- name: allow ssh\n  ufw: { rule: allow, port: "22", proto: tcp }\n- name: allow web from the bridge\n  ufw: { rule: allow, port: "8080", proto: tcp, from: 10.231.7.0/24 }\n- name: enable\n  ufw: { state: enabled, default_incoming: deny }`,
-      drift: 'ufw --force delete allow from 10.231.7.0/24 to any port 8080 proto tcp >/dev/null',
+      tasks: `- name: install ufw\n  apt: { name: ufw }\n- name: allow ssh\n  ufw: { rule: allow, port: "22", proto: tcp }\n- name: allow web from the bridge\n  ufw: { rule: allow, port: "8080", proto: tcp, from: ${LAB_NET.prefix}.0/24 }\n- name: enable\n  ufw: { state: enabled, default_incoming: deny }`,
+      drift: `ufw --force delete allow from ${LAB_NET.prefix}.0/24 to any port 8080 proto tcp >/dev/null`,
       state: 'cat /etc/ufw/user.rules | grep -v "^#" | sha256sum',
       diff: /8080/,
     },

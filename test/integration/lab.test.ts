@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { parse } from 'yaml';
 import ssh2 from 'ssh2';
 import { ensureLab, resetHosts } from './lab-fixture.js';
+import { LAB_NET, FLEET_NET, NETNS_PREFIX, STATE_DIR } from '../../src/lab/paths.js';
 import {
   labUp, labDown, labStatus, labFleetStatus, labExecCount, sshArgs, STACK_PACKAGES, type LabStatus, type LabHost,
 } from '../../src/lab/index.js';
@@ -153,10 +154,10 @@ describe('lab', function () {
     }
     const facts = [lb, w1, w2].map((h) => must(lab, h, "hostname; ip -4 -o addr show dev eth0 | awk '{print $4}'; cat /etc/machine-id").trim().split('\n'));
     expect(facts.map((f) => f[0])).to.deep.equal(['lb-01', 'web-01', 'web-02']);
-    expect(facts.map((f) => f[1])).to.deep.equal(['10.231.7.11/24', '10.231.7.21/24', '10.231.7.22/24']);
+    expect(facts.map((f) => f[1])).to.deep.equal([11, 21, 22].map((o) => `${LAB_NET.prefix}.${o}/24`));
     expect(new Set(facts.map((f) => f[2])).size).to.equal(3);
     // They can reach each other by name, but nothing beyond the lab.
-    expect(must(lab, w1, 'getent hosts lb-01').trim()).to.match(/^10\.231\.7\.11\s+lb-01$/);
+    expect(must(lab, w1, 'getent hosts lb-01').trim()).to.match(new RegExp(`^${LAB_NET.prefix.replace(/\./g, '\\.')}\\.11\\s+lb-01$`));
     expect(onHost(lab, w1, 'curl -sS -m 3 http://deb.debian.org/ >/dev/null').code).to.not.equal(0);
     must(lab, lb, `pkill -x -f 'sleep 300' || true; rm -f ${mark}`);
   });
@@ -241,10 +242,10 @@ describe('lab', function () {
   });
 
   describe('down', () => {
-    const netns = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('plumb-'));
+    const netns = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(NETNS_PREFIX));
     const mounts = (): string[] =>
       spawnSync('findmnt', ['-rn', '-o', 'TARGET,FSTYPE'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /plumb-lab|overlay/.test(l));
-    const links = (): string[] => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /: (plumb0|plumbf0|pl-[^:]+)[:@]/.test(l));
+    const links = (): string[] => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => new RegExp(`: (${LAB_NET.bridge}|${FLEET_NET.bridge}|${NETNS_PREFIX.replace('plumb', 'pl')}[^:]+)[:@]`).test(l));
     const alive = (pids: number[]): number[] => pids.filter((p) => existsSync(`/proc/${p}`) && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${p}/stat`, 'utf8')));
     const labProcs = (): string[] =>
       spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /systemd-nspawn|sshd -D -e|src\/lab\/proxy\.js/.test(l));
@@ -252,7 +253,7 @@ describe('lab', function () {
       const ids: number[] = [];
       for (const set of ['lab', 'fleet']) {
         try {
-          const s = JSON.parse(readFileSync(`/var/lib/plumb-lab/${set}/state.json`, 'utf8')) as { hosts: { proc?: { pid: number } }[]; proxy?: { pid: number } };
+          const s = JSON.parse(readFileSync(`${STATE_DIR}/${set}/state.json`, 'utf8')) as { hosts: { proc?: { pid: number } }[]; proxy?: { pid: number } };
           for (const h of s.hosts) if (h.proc) ids.push(h.proc.pid);
           if (s.proxy) ids.push(s.proxy.pid);
         } catch {
