@@ -19,6 +19,8 @@ if need_ansible; then
 fi
 [ -x /usr/bin/time ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -q time >&2
 
-[ -d node_modules ] || { echo "bench: npm ci" >&2; npm ci >&2; }
+# shellcheck source=scripts/prereqs.sh
+. scripts/prereqs.sh
+ensure_prereqs lab
 npm run --silent build >&2 || echo "bench: the build reported errors (someone else's work in progress?); running what was emitted" >&2
 exec node dist/bench/run.js "$@"

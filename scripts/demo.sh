@@ -3,6 +3,7 @@
 # running on three local lab hosts. Installs the apt tools the lab needs if missing, runs
 # `npm ci` if node_modules is missing, builds, brings the lab up (first time: builds the
 # cached rootfs), applies playbooks/site.yml, and prints how to reach the site.
+# The apt tools come from scripts/prereqs.txt (shared with test.sh and src/lab/run.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,22 +15,10 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# command -> Debian package providing it
-missing=()
-for pair in debootstrap:debootstrap systemd-nspawn:systemd-container ip:iproute2 iptables:iptables \
-            ssh:openssh-client ssh-keygen:openssh-client dpkg-scanpackages:dpkg-dev curl:curl; do
-  command -v "${pair%%:*}" > /dev/null || missing+=("${pair#*:}")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  step "installing ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(printf '%s\n' "${missing[@]}" | sort -u)
-fi
-
-if [ ! -d node_modules ]; then
-  step "npm ci"
-  npm ci
-fi
+# shellcheck source=scripts/prereqs.sh
+. scripts/prereqs.sh
+step "prerequisites"
+ensure_prereqs lab
 
 step "build"
 npm run build

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# `npm test`: the whole suite. Build, unit tests, then the integration tests on the lab.
+# `npm test`: the whole suite. Prerequisites, build, unit tests, then the integration tests on the lab.
 # The lab is brought up if it is not running (cold: builds the rootfs cache first), and
 # taken down again at the end, even on failure, if this script brought it up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# On a fresh clone this is the first thing that runs: the apt tools the lab and the tests
+# need (scripts/prereqs.txt) and `npm ci`, each only when missing.
+# shellcheck source=scripts/prereqs.sh
+. scripts/prereqs.sh
+if [ "$(id -u)" -eq 0 ]; then ensure_prereqs lab test; else ensure_prereqs; fi
 
 npm run build
 

@@ -1,9 +1,10 @@
 // Running machine-side commands for the lab. Arguments are always argv arrays (no shell)
 // unless a script is built with sh`` from src/sh.ts. Nothing here prints.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PlumbError } from '../errors.js';
+import { REPO_ROOT } from './paths.js';
 
 export interface RunResult {
   code: number;
@@ -15,11 +16,23 @@ export class LabError extends PlumbError {
   override name = 'LabError';
 }
 
-/** Commands the lab runs on this machine, and the Debian package that provides each. */
-const TOOLS: ReadonlyArray<readonly [string, string]> = [
-  ['debootstrap', 'debootstrap'], ['systemd-nspawn', 'systemd-container'], ['ip', 'iproute2'],
-  ['iptables', 'iptables'], ['ssh-keygen', 'openssh-client'], ['dpkg-scanpackages', 'dpkg-dev'], ['unshare', 'util-linux'],
-];
+/**
+ * Commands the lab runs on this machine, and the Debian package that provides each: the
+ * `lab` lines of scripts/prereqs.txt, the list the demo and test scripts install from.
+ */
+function labTools(): [string, string][] {
+  let text: string;
+  try {
+    text = readFileSync(path.join(REPO_ROOT, 'scripts', 'prereqs.txt'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f): f is [string, string, string] => f.length === 3 && !f[0]!.startsWith('#') && f[2] === 'lab')
+    .map(([cmd, pkg]) => [cmd, pkg]);
+}
 
 /** True when `cmd` is an executable file on PATH (a file check: nothing is spawned). */
 function onPath(cmd: string): boolean {
@@ -37,7 +50,7 @@ function onPath(cmd: string): boolean {
 
 /** Fails with the apt-get line to run when a command the lab needs is missing. */
 export function checkTools(): void {
-  const missing = TOOLS.filter(([cmd]) => !onPath(cmd));
+  const missing = labTools().filter(([cmd]) => !onPath(cmd));
   if (!missing.length) return;
   const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
   throw new LabError(
