@@ -159,7 +159,7 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
   if (flags.json) emit = (await import('../report/json.js')).jsonReporter(write, !!flags.verbose);
   else if (process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !flags.verbose && !process.env.CI) {
     const { listrReporter } = await import('../report/listr.js');
-    const r = listrReporter(write);
+    const r = listrReporter(write, { rows: process.stdout.rows ?? 24 });
     emit = r.emit;
     finish = r.finished;
   } else emit = (await import('../report/lines.js')).linesReporter(write, { verbose: !!flags.verbose, showOk: false });

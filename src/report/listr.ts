@@ -1,5 +1,13 @@
-// The live TTY view: one listr2 task per host whose title shows the task it is on, and
-// whose output keeps the changes and failures. The recap and diffs print after it ends.
+// The live TTY view, on listr2's own renderers: one listr2 task per host, whose title is
+// the host, the task it is on and its counts, and whose output bar shows only its latest
+// result while it runs. Nothing in the live region repeats: each result, failure and diff
+// is printed once, after the live region is cleared, and the recap comes last.
+//
+// listr2's default renderer redraws its region in place, which works only while the region
+// fits the terminal; with more hosts than rows, listr2's own fallback (its simple renderer:
+// one line per event) is chosen through `fallbackRendererCondition`. Output that is not a
+// TTY never loads listr2 at all (src/cli picks the plain lines reporter): listr2 costs about
+// 20 ms of startup, which a no-op run cannot spare.
 import { Listr, type ListrTaskWrapper } from 'listr2';
 import type { PlumbEvent } from './events.js';
 import { unified } from './diff.js';
@@ -10,38 +18,69 @@ interface HostView {
   done: () => void;
   fail: (e: Error) => void;
   counts: { ok: number; changed: number; failed: number; skipped: number };
-  lines: string[];
-  title: string;
+  current: string;
 }
 
-export function listrReporter(write: (s: string) => void): { emit: (e: PlumbEvent) => void; finished: () => Promise<void> } {
+export interface Screen {
+  rows: number;
+}
+
+/** Rows the default renderer's region needs: a title and an output bar per host, and a margin. */
+export function fitsScreen(hosts: number, screen: Screen): boolean {
+  return hosts * 2 + 2 <= screen.rows;
+}
+
+/** The title of a host's line: its name, what it is doing, and its counts so far. */
+export function hostTitle(host: string, width: number, current: string, c: HostView['counts']): string {
+  const counts = `[ok ${c.ok}, changed ${c.changed}${c.failed ? `, failed ${c.failed}` : ''}${c.skipped ? `, skipped ${c.skipped}` : ''}]`;
+  return `${host.padEnd(width)}  ${counts}  ${current}`;
+}
+
+/** One line per changed, failed or unreachable result, as it is printed after the live view. */
+export function resultLine(e: Extract<PlumbEvent, { type: 'task' }>, width: number): string | undefined {
+  if (e.status !== 'changed' && e.status !== 'failed' && e.status !== 'unreachable') return undefined;
+  const mark = e.status === 'changed' ? '~' : '✖';
+  const what = `${e.handler ? 'handler: ' : ''}${e.task}${e.item !== undefined ? ` (item=${e.item})` : ''}`;
+  const msg = e.message ? `: ${e.status === 'changed' ? e.message.split('\n')[0] : e.message.split('\n').join('\n    ')}` : '';
+  return `${mark} ${e.host.padEnd(width)}  ${e.status === 'changed' ? '' : `${e.status.toUpperCase()} `}${what}${msg}`;
+}
+
+export function listrReporter(write: (s: string) => void, screen: Screen): { emit: (e: PlumbEvent) => void; finished: () => Promise<void> } {
   const views = new Map<string, HostView>();
-  const after: string[] = [];
+  const log: string[] = [];
+  let width = 0;
+  let live = true;
   let running: Promise<unknown> = Promise.resolve();
 
   const refresh = (host: string): void => {
     const v = views.get(host);
-    if (!v?.task) return;
-    const c = v.counts;
-    v.task.title = `${host}  ${v.title}  [ok ${c.ok}, changed ${c.changed}${c.failed ? `, failed ${c.failed}` : ''}${c.skipped ? `, skipped ${c.skipped}` : ''}]`;
-    v.task.output = v.lines.slice(-6).join('\n');
+    if (v?.task) v.task.title = hostTitle(host, width, v.current, v.counts);
   };
 
   const emit = (e: PlumbEvent): void => {
     switch (e.type) {
       case 'run': {
+        width = Math.max(0, ...e.hosts.map((h) => h.length));
+        live = fitsScreen(e.hosts.length, screen);
         const list = new Listr(
           e.hosts.map((h) => ({
             title: h,
             task: (_ctx: unknown, task: ListrTaskWrapper<unknown, never, never>) =>
               new Promise<void>((done, fail) => {
-                const v: HostView = { task, done, fail, counts: { ok: 0, changed: 0, failed: 0, skipped: 0 }, lines: [], title: 'connecting' };
-                views.set(h, v);
+                views.set(h, { task, done, fail, counts: { ok: 0, changed: 0, failed: 0, skipped: 0 }, current: 'connecting' });
                 refresh(h);
               }),
-            rendererOptions: { persistentOutput: true, outputBar: 6 },
+            rendererOptions: { outputBar: 1, persistentOutput: false },
           })),
-          { concurrent: true, exitOnError: false, renderer: 'default', rendererOptions: { collapseErrors: false } },
+          {
+            concurrent: true,
+            exitOnError: false,
+            renderer: 'default',
+            // Cleared at the end: the results, then the recap, are printed once below.
+            rendererOptions: { collapseErrors: true, clearOutput: true, formatOutput: 'truncate' },
+            fallbackRenderer: 'simple',
+            fallbackRendererCondition: !live,
+          },
         );
         running = list.run().catch(() => undefined);
         break;
@@ -49,35 +88,39 @@ export function listrReporter(write: (s: string) => void): { emit: (e: PlumbEven
       case 'task_start': {
         const v = views.get(e.host);
         if (v) {
-          v.title = `${e.handler ? 'handler: ' : ''}${e.task}`;
+          v.current = `${e.handler ? 'handler: ' : ''}${e.task}`;
           refresh(e.host);
         }
         break;
       }
       case 'task': {
         const v = views.get(e.host);
+        if (v && e.status !== 'unreachable') v.counts[e.status]++;
+        // Live: the host's output bar shows its latest result, and the result is printed in
+        // full once the region is gone. Fallback: the simple renderer prints each output once.
+        const show = (text: string): void => {
+          if (live) log.push(text);
+          if (v?.task) v.task.output = live ? text.split('\n')[0]! : text;
+        };
+        const line = resultLine(e, width);
+        if (line) show(line);
+        for (const d of e.diff ?? []) show(`--- ${e.host}: ${e.task}\n${unified(d).trimEnd()}`);
         if (v) {
-          if (e.status !== 'unreachable') v.counts[e.status]++;
-          if (e.status === 'changed' || e.status === 'failed' || e.status === 'unreachable') {
-            v.lines.push(`${e.status === 'changed' ? '~' : '✖'} ${e.task}${e.message ? `: ${e.message.split('\n')[0]}` : ''}`);
-          }
           refresh(e.host);
-          if (e.status === 'unreachable') v.fail(new Error(e.message ?? 'unreachable'));
+          if (e.status === 'unreachable') v.fail(new Error(`${e.host}: unreachable: ${e.message ?? ''}`));
         }
-        if (e.status === 'failed' || e.status === 'unreachable') after.push(`${e.status.toUpperCase()} ${e.host} ${e.task}: ${e.message ?? ''}`);
-        for (const d of e.diff ?? []) after.push(`--- ${e.host}: ${e.task}\n${unified(d)}`);
         break;
       }
       case 'recap':
         for (const [h, r] of Object.entries(e.hosts)) {
           const v = views.get(h);
           if (!v) continue;
-          v.title = r.failed || r.unreachable ? 'failed' : 'done';
+          v.current = r.failed || r.unreachable ? 'failed' : 'done';
           refresh(h);
           if (r.failed || r.unreachable) v.fail(new Error(`${h}: ${r.failed} failed${r.unreachable ? ', unreachable' : ''}`));
           else v.done();
         }
-        after.push(formatRecap(e.hosts, e.durationMs));
+        log.push(formatRecap(e.hosts, e.durationMs));
         break;
       default:
         break;
@@ -88,7 +131,7 @@ export function listrReporter(write: (s: string) => void): { emit: (e: PlumbEven
     emit,
     finished: async () => {
       await running;
-      if (after.length) write(after.join('\n') + '\n');
+      if (log.length) write(log.join('\n') + '\n');
     },
   };
 }
