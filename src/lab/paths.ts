@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /**
  * Several labs can run side by side on one machine (parallel development): PLUMB_LAB_SLOT
- * 1..5 gives a lab its own state folder, bridges, subnets, namespace and veth prefixes,
+ * 1..9 gives a lab its own state folder, bridges, subnets, namespace and veth prefixes,
  * proxy ports and cgroups. Slot 0 (the default) is the lab as documented. All share the
  * read-only rootfs cache.
  */
@@ -14,7 +14,7 @@ export const SLOT = labSlot(process.env.PLUMB_LAB_SLOT);
 export function labSlot(v: string | undefined): number {
   if (v === undefined || v === '') return 0;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 5) throw new Error(`PLUMB_LAB_SLOT must be an integer from 0 to 5, not '${v}'`);
+  if (!Number.isInteger(n) || n < 0 || n > 9) throw new Error(`PLUMB_LAB_SLOT must be an integer from 0 to 9, not '${v}'`);
   return n;
 }
 
