@@ -1,7 +1,8 @@
 // What the commands do: load and check the input, run a playbook, show the inventory.
 // main.ts imports this only when a command runs, so `plumb --help` and option errors load
 // commander alone; and validate never loads the reporters or the SSH transport.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { InputError, UndefinedVariableError, formatPos, type InputProblem } from '../errors.js';
 import { loadYaml, posOf } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
@@ -23,11 +24,17 @@ export interface RunFlags {
   forks?: string;
   diff?: boolean;
   json?: boolean;
+  junit?: string;
   extraVars: string[];
   verbose?: boolean;
   acceptNewHostKeys?: boolean;
   forceHandlers?: boolean;
   connectTimeout?: string;
+  startAtTask?: string;
+  listHosts?: boolean;
+  listTasks?: boolean;
+  listTags?: boolean;
+  step?: boolean;
 }
 
 export function parseExtraVars(items: string[]): Vars {
@@ -144,11 +151,31 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
   if (problems.length) throw new InputError(problems);
 }
 
+/** A report file is whole or absent: written beside its final name, then renamed. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw InputError.one(`cannot write ${file}: ${(e as Error).message}`, undefined, 'check that the report folder exists and is writable');
+  }
+}
+
 const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
 export async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
   const { inv, book, extra } = load(flags, playbook);
   const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
+  if (flags.step) {
+    throw InputError.one('--step is not supported', undefined, 'plumb runs each host through its tasks independently, so there is no one next task to confirm; use --start-at-task, --tags or --limit, or `plumb check --diff` to see every change first');
+  }
+  if (flags.listHosts || flags.listTasks || flags.listTags) {
+    const { listing } = await import('./list.js');
+    process.stdout.write(listing(inv, book, flags, { ...refs, relPath: relative(process.cwd(), book.file) || book.file }));
+    return 0;
+  }
+  const skipTasks = flags.startAtTask ? (await import('./list.js')).tasksBefore(book, flags.startAtTask) : undefined;
   checkReferences(inv, book, refs);
   checkTemplates(inv, book, refs);
   // Reporters and the transport are imported here, not at the top: listr2, diff and ssh2 are
@@ -163,19 +190,29 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
     emit = r.emit;
     finish = r.finished;
   } else emit = (await import('../report/lines.js')).linesReporter(write, { verbose: !!flags.verbose, showOk: false });
+  // --junit needs every diff for its failures; the terminal shows them only with --diff.
+  const junit = flags.junit ? (await import('../report/junit.js')).junitReporter() : undefined;
+  if (junit) {
+    const show = emit;
+    emit = (e) => {
+      junit.emit(e);
+      show(e.type === 'task' && e.diff && !flags.diff ? { ...e, diff: undefined } : e);
+    };
+  }
   const forks = flags.forks ? Number(flags.forks) : Math.min(Math.max(inv.hosts.size, 1), 50);
   if (!Number.isInteger(forks) || forks < 1) throw InputError.one(`--forks must be a positive integer, got ${flags.forks}`);
   const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
   const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000) };
   const opts: RunOptions = {
     mode,
-    diff: !!flags.diff,
+    diff: !!flags.diff || !!junit,
     limit: flags.limit,
     tags: list(flags.tags),
     skipTags: list(flags.skipTags),
     forks,
     extraVars: extra,
     forceHandlers: !!flags.forceHandlers,
+    skipTasks,
     emit,
     connect: (name) => {
       const h = inv.hosts.get(name)!;
@@ -184,6 +221,7 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
   };
   const result = await runPlaybook(inv, book, opts);
   await finish();
+  if (junit && flags.junit) writeAtomically(flags.junit, junit.xml() ?? '');
   return result.exitCode;
 }
 

@@ -33,10 +33,16 @@ function addRunOptions(cmd: Command): Command {
     .option('-f, --forks <n>', 'hosts in parallel (default: all, up to 50)')
     .option('--diff', 'show unified diffs of what changes (or would change)')
     .option('--json', 'NDJSON events on stdout (one per task result, then the recap)')
+    .option('--junit <file>', 'also write a JUnit XML report (in check, a task that would change is a failure)')
     .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
     .option('-v, --verbose', 'show every exec and ok results')
     .option('--accept-new-host-keys', 'record unknown host keys (changed keys are always refused)')
     .option('--force-handlers', 'run notified handlers even after a failure')
+    .option('--start-at-task <name>', 'start at the first task with this name (role tasks: "role : name"; * and ? are wildcards)')
+    .option('--list-hosts', 'list the hosts each play would run on, and exit without connecting')
+    .option('--list-tasks', 'list the tasks each play would run, and exit without connecting')
+    .option('--list-tags', 'list the tags of the tasks each play would run, and exit without connecting')
+    .addOption(new Option('--step', 'not supported: hosts run their tasks independently in plumb; see docs/from-ansible.md').hideHelp())
     .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000');
 }
 

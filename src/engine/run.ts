@@ -24,6 +24,8 @@ export interface RunOptions {
   forks: number;
   extraVars: Vars;
   forceHandlers: boolean;
+  /** Tasks left out of the run whatever their tags (--start-at-task: the ones before it). */
+  skipTasks?: ReadonlySet<Task>;
   emit: Emit;
   connect: (hostName: string) => Promise<Transport>;
 }
@@ -191,7 +193,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
     return p;
   };
 
-  const selected = tagFilter(opts.tags, opts.skipTags);
+  const byTags = tagFilter(opts.tags, opts.skipTags);
+  const selected = (t: Task): boolean => byTags(t) && !opts.skipTasks?.has(t);
   const prefetched = new Set<string>();
   const packagesOf = new Map<string, HostPackages>();
   try {
