@@ -68,7 +68,11 @@ export function parseExtraVars(items: string[]): Vars {
   return out;
 }
 
-function load(flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>, playbook: string): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
+/** `playbook`: a file, or one plumb made itself (`plumb run`). */
+function load(
+  flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>,
+  playbook: string | { file: string; text: string; root: string },
+): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
   // Collect problems from both files before failing, so one run reports everything.
   const problems: InputError['problems'] = [];
   let inv: Inventory | undefined;
@@ -80,7 +84,7 @@ function load(flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>, playbo
     else throw e;
   }
   try {
-    book = loadPlaybook(playbook);
+    book = typeof playbook === 'string' ? loadPlaybook(playbook) : loadPlaybook(playbook.file, playbook);
   } catch (e) {
     if (e instanceof InputError) problems.push(...e.problems);
     else throw e;
@@ -164,8 +168,29 @@ function writeAtomically(file: string, text: string): void {
 
 const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 
+type Loaded = ReturnType<typeof load>;
+
 export async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
-  const { inv, book, extra } = load(flags, playbook);
+  return execute(mode, load(flags, playbook), flags);
+}
+
+export interface AdhocFlags extends RunFlags {
+  moduleName: string;
+  args?: string;
+  check?: boolean;
+  become?: boolean;
+}
+
+/** `plumb run PATTERN -m MODULE -a ARGS`: one task as a one-play playbook, through the same engine. */
+export async function adhoc(pattern: string, flags: AdhocFlags): Promise<number> {
+  const { parseModuleArgs, adhocPlaybook } = await import('./adhoc.js');
+  const args = parseModuleArgs(flags.moduleName, flags.args);
+  const text = adhocPlaybook(pattern, flags.moduleName, args, !!flags.become, flags.args);
+  const loaded = load(flags, { file: `plumb run ${pattern} -m ${flags.moduleName}`, text, root: process.cwd() });
+  return execute(flags.check ? 'check' : 'apply', loaded, flags, 'adhoc');
+}
+
+async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, flags: RunFlags, output: 'playbook' | 'adhoc' = 'playbook'): Promise<number> {
   const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
   if (flags.step) {
     throw InputError.one('--step is not supported', undefined, 'plumb runs each host through its tasks independently, so there is no one next task to confirm; use --start-at-task, --tags or --limit, or `plumb check --diff` to see every change first');
@@ -184,6 +209,7 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
   let emit: Emit;
   let finish = async (): Promise<void> => {};
   if (flags.json) emit = (await import('../report/json.js')).jsonReporter(write, !!flags.verbose);
+  else if (output === 'adhoc') emit = (await import('../report/adhoc.js')).adhocReporter(write);
   else if (process.stdout.isTTY && (process.stdout.columns ?? 0) > 0 && !flags.verbose && !process.env.CI) {
     const { listrReporter } = await import('../report/listr.js');
     const r = listrReporter(write, { rows: process.stdout.rows ?? 24 });

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { InputError, PlumbError, formatProblem } from '../errors.js';
-import type { RunFlags } from './commands.js';
+import type { AdhocFlags, RunFlags } from './commands.js';
 import { registerLab } from './lab.js';
 
 // Imported when a command runs: its input loading, checks and engine are most of plumb's
@@ -71,6 +71,18 @@ export function program(): Command {
   };
   addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('apply', pb, f)).catch(report)));
   addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('check', pb, f)).catch(report)));
+  addRunOptions(
+    p
+      .command('run')
+      .argument('<pattern>', 'hosts or groups, as --limit takes them')
+      .description("ad-hoc: run one module on the matching hosts (Ansible's `ansible` command)")
+      .option('-m, --module-name <module>', 'the module to run', 'command')
+      .option('-a, --args <args>', "its arguments: key=value pairs, YAML/JSON, or a command line for command and shell")
+      .option('-C, --check', 'plan only, change nothing; exit 2 if it would change')
+      .option('-b, --become', 'run as root (sudo -n)'),
+  )
+    .addHelpText('after', EXIT_CODES)
+    .action(async (pattern: string, f: AdhocFlags) => exit(await commands().then((c) => c.adhoc(pattern, f)).catch(report)));
   p.command('validate')
     .argument('<playbook>')
     .description('schema and reference checks, no connection')

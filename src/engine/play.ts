@@ -248,6 +248,7 @@ export class PlayRunner {
         message: out.message === undefined ? undefined : t.noLog ? (out.status === 'failed' ? `failed; output hidden by no_log${out.result.rc !== undefined ? ` (exit ${String(out.result.rc)})` : ''}` : '<hidden by no_log>') : red.redact(out.message),
         item: inst.item === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(typeof inst.item === 'string' ? inst.item : JSON.stringify(inst.item)),
         diff,
+        output: t.noLog || !moduleOf(t).reportsOutput || typeof out.result.rc !== 'number' ? undefined : { rc: out.result.rc, stdout: red.redact(String(out.result.stdout ?? '')), stderr: red.redact(String(out.result.stderr ?? '')) },
         durationMs: Date.now() - started,
       });
       if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;

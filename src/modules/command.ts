@@ -66,6 +66,7 @@ export function splitCommand(line: string): string[] {
 export default defineModule<CommandArgs>({
   name: 'command',
   freeForm: 'cmd',
+  reportsOutput: true,
   schema: {
     type: 'object',
     properties: {

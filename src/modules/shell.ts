@@ -12,6 +12,7 @@ export interface ShellArgs extends GuardArgs {
 export default defineModule<ShellArgs>({
   name: 'shell',
   freeForm: 'cmd',
+  reportsOutput: true,
   schema: {
     type: 'object',
     properties: {

@@ -72,6 +72,8 @@ export interface Module<A = Vars> {
   secretArgs?: readonly string[];
   /** Argument shorthand: `command: "ls /"` -> { cmd: "ls /" }. */
   freeForm?: string;
+  /** What the task's command printed is its result (command, shell): reported with it, not only registered. */
+  reportsOutput?: boolean;
   facts(args: A, ctx: ModuleContext): Fact<unknown>[];
   plan(args: A, facts: FactResults, ctx: ModuleContext): Plan;
 }

@@ -153,12 +153,13 @@ function loadList(file: string, problems: InputProblem[]): { src: YamlSource; it
   }
 }
 
-export function loadPlaybook(file: string): Playbook {
-  const path = resolve(file);
-  const src = loadYaml(path);
+/** `inline`: a playbook made by plumb itself (`plumb run`), with the project root it resolves files against. */
+export function loadPlaybook(file: string, inline?: { text: string; root: string }): Playbook {
+  const path = inline ? file : resolve(file);
+  const src = loadYaml(path, inline?.text);
   const problems: InputProblem[] = [];
-  const pbDir = dirname(path);
-  const root = dirname(pbDir);
+  const pbDir = inline ? join(inline.root, 'playbooks') : dirname(path);
+  const root = inline ? inline.root : dirname(pbDir);
   const templatesDir = join(root, 'templates');
   problems.push(...validate(playbookSchema, src.value ?? null, src));
   if (problems.length) throw new InputError(problems);

@@ -31,6 +31,8 @@ export type PlumbEvent =
       message?: string;
       item?: string;
       diff?: Diff[];
+      /** What a command printed (command, shell and other modules that run one), redacted; absent under no_log. */
+      output?: { rc: number; stdout: string; stderr: string };
       durationMs: number;
     }
   | { type: 'exec'; host: string; command: string; code: number; durationMs: number; purpose: 'facts' | 'change' | 'handlers' | 'connect' }
