@@ -25,6 +25,7 @@ function printStatus(title: string, s: LabStatus): void {
     for (const h of shown) {
       lines.push(h ? `  ${h.name.padEnd(8)} ${h.address.padEnd(13)} ssh ${h.sshHost}:${h.port}` : `  ... (${s.hosts.length} hosts)`);
     }
+    if (s.release) lines.push(`  release:     Debian ${s.release}`);
     if (s.latencyMs > 0) lines.push(`  latency: +${s.latencyMs} ms round trip (through the proxy on 127.0.0.1)`);
     lines.push(`  inventory:   ${s.inventory}`, `  key:         ${s.keyFile}`, `  known_hosts: ${s.knownHosts}`);
   }
@@ -38,16 +39,17 @@ async function timed(what: string, fn: () => Promise<void>): Promise<void> {
 }
 
 export function registerLab(program: Command): void {
-  const cmd = program.command('lab').description('local lab: real Debian 12 hosts in namespaces on this machine (root)');
+  const cmd = program.command('lab').description('local lab: real Debian 12 or 13 hosts in namespaces on this machine (root)');
 
   cmd
     .command('up')
     .description('start lb-01, web-01, web-02 (or --hosts N lightweight hosts) and write the inventory')
     .option('--hosts <n>', 'start N lightweight sshd-only hosts (1..100) instead; inventory/lab-fleet.yml', int('--hosts'))
     .option('--latency <ms>', 'add this round-trip delay to every SSH connection (userspace proxy)', int('--latency'))
-    .action(async (o: { hosts?: number; latency?: number }) => {
+    .option('--release <n>', 'Debian release of the hosts: 12 (bookworm) or 13 (trixie); default $PLUMB_LAB_RELEASE, else 12')
+    .action(async (o: { hosts?: number; latency?: number; release?: string }) => {
       await timed('up', async () => {
-        const s = await (await lab()).labUp({ hosts: o.hosts, latencyMs: o.latency }, progress);
+        const s = await (await lab()).labUp({ hosts: o.hosts, latencyMs: o.latency, release: o.release }, progress);
         printStatus(o.hosts ? 'fleet' : 'lab', s);
       });
     });

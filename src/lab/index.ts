@@ -1,4 +1,4 @@
-// The lab: real Debian 12 hosts on this machine, for the demo, the integration tests and
+// The lab: real Debian 12 (or, with --release 13, Debian 13) hosts on this machine, for the demo, the integration tests and
 // the benchmarks. plumb has no lab-specific branch: to it these are ordinary SSH hosts.
 //
 // - Image (rootfs.ts): debootstrap minbase + BASE_PACKAGES, built once into
@@ -26,7 +26,7 @@
 // Nothing here prints: progress goes to onProgress; only src/cli prints.
 import path from 'node:path';
 import { LAB_NET, FLEET_NET, LAB_HOSTS, fleetHosts, MAX_FLEET, CLIENT_KEY, type Network, type HostSpec } from './paths.js';
-import { ensureRootfs, recipeHash } from './rootfs.js';
+import { ensureRootfs, imageOf, RELEASES, defaultRelease, type Release } from './rootfs.js';
 import { upSet, downSet, resetHosts, endpoint, type SetSpec, type Progress } from './hostset.js';
 import { loadState, type SetState } from './state.js';
 import { withLabLock } from './lock.js';
@@ -34,7 +34,7 @@ import { isRunning } from './proc.js';
 import { countExecs } from './execlog.js';
 import { layout } from './layout.js';
 import { checkTools, LabError } from './run.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 export { STACK_PACKAGES } from './packages.js';
 export { sshArgs } from './ssh.js';
@@ -45,6 +45,8 @@ export interface LabOptions {
   hosts?: number;
   /** Added round-trip time in ms, through a userspace proxy (no netem on this kernel). */
   latencyMs?: number;
+  /** Debian release of the hosts: 12 (bookworm) or 13 (trixie); default PLUMB_LAB_RELEASE, else 12. Hosts of another release are recreated. */
+  release?: string;
 }
 
 export interface LabHost {
@@ -64,12 +66,23 @@ export interface LabStatus {
   keyFile: string;
   knownHosts: string;
   latencyMs: number;
+  /** Debian release of the running image (from its /etc/debian_version), when known. */
+  release?: string;
+}
+
+function releaseOf(rootfs: string | undefined): string | undefined {
+  if (!rootfs) return undefined;
+  try {
+    return readFileSync(path.join(rootfs, 'etc', 'debian_version'), 'utf8').trim().split('.')[0];
+  } catch {
+    return undefined;
+  }
 }
 
 const quiet: Progress = () => {};
 
 function specFor(net: Network, hosts: HostSpec[], latencyMs: number, rootfs: string): SetSpec {
-  return { net, hosts, full: net.kind === 'lab', latencyMs, rootfs, image: recipeHash() };
+  return { net, hosts, full: net.kind === 'lab', latencyMs, rootfs, image: imageOf(rootfs) };
 }
 
 function toStatus(net: Network, state: SetState | undefined): LabStatus {
@@ -86,6 +99,7 @@ function toStatus(net: Network, state: SetState | undefined): LabStatus {
     keyFile: CLIENT_KEY,
     knownHosts: net.knownHosts,
     latencyMs: state?.latencyMs ?? 0,
+    release: releaseOf(state?.rootfs),
   };
 }
 
@@ -104,10 +118,12 @@ export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet)
     net = FLEET_NET;
     hosts = fleetHosts(opts.hosts);
   }
+  const release = opts.release ?? defaultRelease();
+  if (!(release in RELEASES)) throw new LabError(`--release must be one of ${Object.keys(RELEASES).join(', ')}, not '${release}'`);
   if (process.getuid?.() !== 0) throw new LabError('the lab needs root (namespaces, mounts, nspawn)');
   checkTools();
   return withLabLock(async () => {
-    const rootfs = await ensureRootfs(onProgress);
+    const rootfs = await ensureRootfs(onProgress, release as Release);
     const state = await upSet(specFor(net, hosts, latencyMs, rootfs), onProgress);
     return toStatus(net, state);
   }, onProgress);

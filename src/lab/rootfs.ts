@@ -1,4 +1,4 @@
-// The lab image: a Debian 12 rootfs built once with debootstrap and cached outside the
+// The lab image: a Debian 12 (or 13) rootfs built once with debootstrap and cached outside the
 // repository under CACHE_DIR/rootfs-<hash>, where <hash> covers the whole build recipe
 // (suite, mirrors, package lists, this file's image script). A build happens in a temp
 // directory and is renamed into place only when complete, so a killed build never leaves a
@@ -18,16 +18,33 @@ import { BASE_PACKAGES, STACK_PACKAGES } from './packages.js';
 import { CACHE_DIR } from './paths.js';
 import { removeTree } from './fs.js';
 import { run, LabError } from './run.js';
+import { isAlive } from './proc.js';
 import { sh, script, raw, type Shell } from '../sh.js';
 
-const SUITE = 'bookworm';
+/** Debian releases the lab can run, by number, and their suite names. */
+export const RELEASES = { '12': 'bookworm', '13': 'trixie' } as const;
+export type Release = keyof typeof RELEASES;
+
+/** The release `lab up` builds when none is asked for: PLUMB_LAB_RELEASE, else 12. */
+export function defaultRelease(): Release {
+  const v = process.env.PLUMB_LAB_RELEASE ?? '12';
+  if (!(v in RELEASES)) throw new LabError(`PLUMB_LAB_RELEASE must be one of ${Object.keys(RELEASES).join(', ')}, not '${v}'`);
+  return v as Release;
+}
+
+/** Packages one release needs beyond STACK_PACKAGES (names that moved between releases). */
+const RELEASE_PACKAGES: Record<Release, readonly string[]> = { '12': [], '13': [] };
+
+const stackPackages = (release: Release): string[] => [...STACK_PACKAGES, ...RELEASE_PACKAGES[release]];
+
 const MIRROR = process.env.PLUMB_LAB_MIRROR ?? 'http://deb.debian.org/debian';
 const SECURITY_MIRROR = process.env.PLUMB_LAB_SECURITY_MIRROR ?? 'http://deb.debian.org/debian-security';
 export const LOCAL_REPO = '/var/local/plumb-debs';
 const RECIPE_VERSION = 1;
 
 /** Inside the chroot, online: bring the base up to date and download the stack's packages. */
-function onlineScript(): Shell {
+function onlineScript(release: Release): Shell {
+  const SUITE = RELEASES[release];
   return script(
     raw('set -eu'),
     raw('export DEBIAN_FRONTEND=noninteractive LC_ALL=C'),
@@ -37,12 +54,12 @@ function onlineScript(): Shell {
     raw('apt-get -q update'),
     raw('apt-get -q -y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold dist-upgrade'),
     raw('apt-get clean'),
-    sh`apt-get -q -y install --download-only ${[...STACK_PACKAGES]}`,
+    sh`apt-get -q -y install --download-only ${stackPackages(release)}`,
   );
 }
 
 /** Inside the chroot, offline: switch apt to the local repository and make the image generic. */
-function offlineScript(): Shell {
+function offlineScript(release: Release): Shell {
   return script(
     raw('set -eu'),
     raw('export DEBIAN_FRONTEND=noninteractive LC_ALL=C'),
@@ -53,7 +70,7 @@ function offlineScript(): Shell {
     raw('rm -rf /var/lib/apt/lists/*'),
     raw('apt-get -q update'),
     // Fail the build now, not on a host later, if the repository misses anything.
-    sh`apt-get -q -s install ${[...STACK_PACKAGES]} > /dev/null`,
+    sh`apt-get -q -s install ${stackPackages(release)} > /dev/null`,
     raw('apt-get clean'),
     // Each host gets its own identity (written per host by the lab before first boot).
     raw('rm -f /etc/ssh/ssh_host_* /var/lib/dbus/machine-id'),
@@ -63,23 +80,29 @@ function offlineScript(): Shell {
   );
 }
 
-export function recipeHash(): string {
+export function recipeHash(release: Release = defaultRelease()): string {
   const recipe = JSON.stringify({
     v: RECIPE_VERSION,
-    SUITE,
+    // Debian 12's images keep the hash they had before the lab knew other releases.
+    SUITE: RELEASES[release],
     MIRROR,
     SECURITY_MIRROR,
     BASE_PACKAGES,
-    STACK_PACKAGES,
+    STACK_PACKAGES: stackPackages(release),
     LOCAL_REPO,
-    online: onlineScript().text,
-    offline: offlineScript().text,
+    online: onlineScript(release).text,
+    offline: offlineScript(release).text,
   });
   return createHash('sha256').update(recipe).digest('hex').slice(0, 16);
 }
 
 export function rootfsPath(hash = recipeHash()): string {
   return path.join(CACHE_DIR, `rootfs-${hash}`);
+}
+
+/** The image hash of a rootfs path (what hosts record as the image they were made from). */
+export function imageOf(rootfs: string): string {
+  return path.basename(rootfs).replace(/^rootfs-/, '');
 }
 
 /** Run a script chrooted into root, with /proc and /dev mounted in a private mount namespace. */
@@ -98,15 +121,18 @@ async function inChroot(root: string, body: Shell, onLine?: (l: string) => void)
  * Return the cached rootfs for the current recipe, building it if needed. The caller holds
  * the lab lock, so no two builds race.
  */
-export async function ensureRootfs(onProgress: (msg: string) => void = () => {}): Promise<string> {
-  const hash = recipeHash();
+export async function ensureRootfs(onProgress: (msg: string) => void = () => {}, release: Release = defaultRelease()): Promise<string> {
+  const hash = recipeHash(release);
+  const SUITE = RELEASES[release];
   const final = rootfsPath(hash);
   if (existsSync(path.join(final, 'etc', 'plumb-lab-image'))) return final;
 
   await fsp.mkdir(CACHE_DIR, { recursive: true });
-  // A killed earlier build leaves a temp dir (never a final one): remove it.
+  // A killed earlier build leaves a temp dir (never a final one): remove it. Labs in other
+  // slots may be building another image right now: their builder is alive, so theirs stays.
   for (const entry of await fsp.readdir(CACHE_DIR)) {
-    if (entry.startsWith('.build-')) await removeTree(path.join(CACHE_DIR, entry));
+    const m = /^\.build-[0-9a-f]+-(\d+)$/.exec(entry);
+    if (entry.startsWith('.build-') && !(m && isAlive(Number(m[1])))) await removeTree(path.join(CACHE_DIR, entry));
   }
   if (existsSync(final)) await removeTree(final); // no completion marker: not ours to trust
 
@@ -121,7 +147,7 @@ export async function ensureRootfs(onProgress: (msg: string) => void = () => {})
       onProgress(`  ${l.trim().slice(0, 100)}`);
     }
   };
-  onProgress(`building lab rootfs ${hash} (cold build, about 1-2 min) in ${tmp}`);
+  onProgress(`building lab rootfs ${hash} (Debian ${release}, cold build, about 1-2 min) in ${tmp}`);
   try {
     await run(
       [
@@ -131,9 +157,9 @@ export async function ensureRootfs(onProgress: (msg: string) => void = () => {})
       ],
       { onLine: tick },
     );
-    onProgress(`debootstrap done (${secs()}); updating and downloading ${STACK_PACKAGES.length} stack packages`);
+    onProgress(`debootstrap done (${secs()}); updating and downloading ${stackPackages(release).length} stack packages`);
     await fsp.copyFile('/etc/resolv.conf', path.join(tmp, 'etc', 'resolv.conf')).catch(() => {});
-    await inChroot(tmp, onlineScript(), tick);
+    await inChroot(tmp, onlineScript(release), tick);
 
     const repo = path.join(tmp, LOCAL_REPO);
     await fsp.mkdir(repo, { recursive: true });
@@ -150,10 +176,10 @@ export async function ensureRootfs(onProgress: (msg: string) => void = () => {})
     await fsp.writeFile(path.join(repo, 'Packages'), idx.stdout);
     await run(['sh', '-c', 'gzip -9c "$1/Packages" > "$1/Packages.gz"', 'sh', repo]);
 
-    await inChroot(tmp, offlineScript(), tick);
+    await inChroot(tmp, offlineScript(release), tick);
     await fsp.writeFile(
       path.join(tmp, 'etc', 'plumb-lab-image'),
-      `plumb lab image ${hash}\nbuilt ${new Date().toISOString()}\n`,
+      `plumb lab image ${hash}\nDebian ${release} (${SUITE})\nbuilt ${new Date().toISOString()}\n`,
     );
     await fsp.rename(tmp, final);
   } catch (e) {

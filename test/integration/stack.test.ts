@@ -38,7 +38,7 @@ type Recap = HostRecap;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('the foobar stack on the lab (issue 4)', function () {
+describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_RELEASE ?? '12'} hosts`, function () {
   this.timeout(900_000);
   // Each step builds on the previous one: after a failure the rest are skipped. (Mocha's own
   // this.bail() would also skip this whole suite when any EARLIER file had a failure.)
