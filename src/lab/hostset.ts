@@ -167,6 +167,7 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
 
   await ensureBridge(net);
   const forwardRule = await ensureForwardRule(net);
+  if (spec.full && toStart.length) await ensureInotifyInstances(onProgress);
 
   // Known hosts first: readiness checks use strict host-key checking too.
   const tk = Date.now();
@@ -215,6 +216,21 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
     net.kind === 'lab' ? 'plumb lab: lb-01, web-01, web-02' : `plumb lab fleet: ${state.hosts.length} lightweight hosts`,
   );
   return state;
+}
+
+/**
+ * Every booted host's systemd takes inotify instances from the machine's per-user limit,
+ * which is 128 on Debian: a dozen hosts (several labs side by side) exhaust it, and the next
+ * systemd exits at boot with "Failed to allocate manager object: Too many open files".
+ */
+const INOTIFY_INSTANCES = '/proc/sys/fs/inotify/max_user_instances';
+const WANTED_INSTANCES = 2048;
+
+async function ensureInotifyInstances(onProgress: Progress): Promise<void> {
+  const now = Number((await readIfExists(INOTIFY_INSTANCES))?.trim() ?? NaN);
+  if (!(now < WANTED_INSTANCES)) return;
+  await fsp.writeFile(INOTIFY_INSTANCES, `${WANTED_INSTANCES}\n`);
+  onProgress(`raised fs.inotify.max_user_instances from ${now} to ${WANTED_INSTANCES} (each host's systemd needs some)`);
 }
 
 function specLike(net: Network, hs: HostState): HostSpec {
