@@ -9,7 +9,7 @@
 // they are, whatever text they hold: a host that prints "{{ ... }}" gets it written back
 // literally, never evaluated on the controller.
 import type { Vars } from '../modules/types.js';
-import { BUILTINS, helper, refuseGlobal, run, type Names } from './interpret.js';
+import { BUILTINS, compile, ExpressionError, helper, refuseGlobal, run, type Names } from './interpret.js';
 
 export { ExpressionError, compile } from './interpret.js';
 
@@ -96,6 +96,27 @@ function names(vars: Vars, depth: number): Names {
   };
 }
 
+const SYNTAX_HINT = 'expressions are JavaScript, e.g. {{ port + 1 }} or when: mysql_role == "replica"';
+
+/** An expression's own fault (bad syntax, a refused construct) as a problem in `where`; else undefined. */
+export function describeExpressionError(e: unknown, where: string): { message: string; hint?: string } | undefined {
+  if (e instanceof ExpressionError) return { message: `${e.message}, in ${where}`, hint: e.hint };
+  if (e instanceof SyntaxError) return { message: `invalid expression in ${where}: ${e.message}`, hint: SYNTAX_HINT };
+  return undefined;
+}
+
+/** What is wrong with an expression as written, found without evaluating it; undefined if nothing. */
+export function expressionProblem(expr: string, where: string): { message: string; hint?: string } | undefined {
+  try {
+    compile(expr);
+    return undefined;
+  } catch (e) {
+    const p = describeExpressionError(e, where);
+    if (!p) throw e;
+    return p;
+  }
+}
+
 /** Evaluate one expression. Throws UndefinedName, ExpressionError, or SyntaxError for bad syntax. */
 export function evaluate(expr: string, vars: Vars, depth = 0): unknown {
   return run(expr, names(vars, depth));
@@ -110,7 +131,7 @@ const HARMLESS = new Set(['undefined', 'NaN', 'Infinity']);
  * plumb's helpers; an unknown name throws UndefinedName, a controller global (process,
  * require, globalThis, Function, ...) is refused instead of falling through to the real one.
  */
-export function strictScope(vars: Vars, helpers: Vars = {}): object {
+export function strictScope(vars: Vars, helpers: Vars = {}, where = 'expressions'): object {
   // Variables win over helpers. No copy of `vars`: this runs for every template, and a
   // host's variables (with groups and hostvars) are large.
   // An assignment in a template lands here, never in the variables.
@@ -139,7 +160,7 @@ export function strictScope(vars: Vars, helpers: Vars = {}): object {
     get(_target, key) {
       if (typeof key !== 'string') return undefined; // Symbol.unscopables and friends
       const from = owner(key);
-      if (!from) throw refuseGlobal(key) ?? new UndefinedName(key);
+      if (!from) throw refuseGlobal(key, where) ?? new UndefinedName(key);
       return from === vars ? resolveVar(vars, key) : from[key];
     },
   };

@@ -91,8 +91,11 @@ function own<F extends (...args: never[]) => unknown>(fn: F): F {
 }
 
 /** A frozen, prototype-less object of wrapped functions (and plain constants). */
-function namespace(fns: Record<string, unknown>): Readonly<Record<string, unknown>> {
+const namespaces = new WeakMap<object, string>();
+
+function namespace(name: string, fns: Record<string, unknown>): Readonly<Record<string, unknown>> {
   const out = Object.create(null) as Record<string, unknown>;
+  namespaces.set(out, name);
   for (const [k, f] of Object.entries(fns)) out[k] = typeof f === 'function' ? own(f as (...a: never[]) => unknown) : f;
   return Object.freeze(out);
 }
@@ -110,26 +113,26 @@ function fromEntries(entries: Iterable<readonly [PropertyKey, unknown]>): Record
 
 /** Safe stand-ins for the globals data work needs; never the real objects. */
 const NAMESPACES: Readonly<Record<string, unknown>> = Object.freeze({
-  JSON: namespace({
+  JSON: namespace('JSON', {
     stringify: (v: unknown, replacer?: unknown, space?: string | number) => JSON.stringify(v, typeof replacer === 'function' && callable.has(replacer) ? (replacer as never) : Array.isArray(replacer) ? (replacer as string[]) : null, space),
     parse: (s: string) => JSON.parse(String(s), (k, v: unknown) => {
       checkKey(k);
       return v;
     }) as unknown,
   }),
-  Math: namespace({
+  Math: namespace('Math', {
     ...Object.fromEntries(['abs', 'ceil', 'floor', 'round', 'trunc', 'sign', 'max', 'min', 'pow', 'sqrt', 'cbrt', 'log', 'log2', 'log10', 'exp', 'hypot'].map((k) => [k, (...a: number[]) => (Math[k as 'max'] as (...x: number[]) => number)(...a)])),
     PI: Math.PI,
     E: Math.E,
   }),
-  Object: namespace({
+  Object: namespace('Object', {
     keys: (o: object) => Object.keys(readable(o, 'Object.keys')),
     values: (o: object) => Object.values(readable(o, 'Object.values')),
     entries: (o: object) => Object.entries(readable(o, 'Object.entries')),
     fromEntries: (e: Iterable<readonly [PropertyKey, unknown]>) => fromEntries(e),
   }),
-  Array: namespace({ isArray: (v: unknown) => Array.isArray(v) }),
-  Number: namespace({ isInteger: (v: unknown) => Number.isInteger(v), isFinite: (v: unknown) => Number.isFinite(v), isNaN: (v: unknown) => Number.isNaN(v) }),
+  Array: namespace('Array', { isArray: (v: unknown) => Array.isArray(v) }),
+  Number: namespace('Number', { isInteger: (v: unknown) => Number.isInteger(v), isFinite: (v: unknown) => Number.isFinite(v), isNaN: (v: unknown) => Number.isNaN(v) }),
 });
 // Number, String and Boolean are also conversions: Number('8080').
 const CONVERSIONS: Readonly<Record<string, unknown>> = Object.freeze({
@@ -246,6 +249,9 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   if (typeof obj === 'number') return call(NUMBER_METHODS, 'number');
   if (obj instanceof RegExp) return call(REGEXP_METHODS, 'regular expression');
   if (obj === undefined || obj === null) throw new ExpressionError(`cannot call '${k}' of ${String(obj)}`, 'use ?. to call through a missing value');
+  if (typeof obj === 'function') throw new ExpressionError(`functions have no properties ('${k}')`);
+  const ns = namespaces.get(obj as object);
+  if (ns) throw new ExpressionError(`'${ns}.${k}' is not available in expressions`, `${ns} has: ${Object.keys(obj as object).join(', ')}`);
   throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
 }
 
@@ -263,7 +269,7 @@ export function compile(src: string): Expression {
   let ast = parsed.get(src);
   if (ast) return ast;
   try {
-    ast = parseExpressionAt(src, 0, { ecmaVersion: 'latest', sourceType: 'script' });
+    ast = parseExpressionAt(src, 0, { ecmaVersion: 'latest', sourceType: 'script', preserveParens: true });
   } catch (e) {
     const jinja = /\|\s*([A-Za-z_]\w*)/.exec(src);
     if (jinja && JINJA[jinja[1]!]) throw jinjaFilter(jinja[1]!);
@@ -384,9 +390,9 @@ class Locals implements Names {
 }
 
 /** A controller global that is not one of the safe helpers: refused by name. */
-export function refuseGlobal(name: string): ExpressionError | undefined {
+export function refuseGlobal(name: string, where = 'expressions'): ExpressionError | undefined {
   if (!CONTROLLER_GLOBALS.has(name) && !FORBIDDEN_NAMES.has(name)) return undefined;
-  return new ExpressionError(`'${name}' is not available in expressions`, `expressions see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined); ${DOCS}`);
+  return new ExpressionError(`'${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined); ${DOCS}`);
 }
 
 /** Evaluate a parsed expression against `names`. */
