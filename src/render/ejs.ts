@@ -79,16 +79,16 @@ function compileError(file: string, text: string, e: Error): InputError {
         const opener = pairs[label];
         if (!opener) continue;
         const top = open.pop();
-        if (!top) return InputError.one(`template ${file}: this line closes a block that is not open`, { file, line: tag.line, col: 1 }, 'remove the extra <% } %>, or open the block above it');
+        if (!top) return InputError.one(`this line closes a block that is not open`, { file, line: tag.line, col: 1 }, 'remove the extra <% } %>, or open the block above it');
         if (top.char !== opener) {
-          return InputError.one(`template ${file}: the '${top.char}' opened on line ${top.line} is not closed before the '${label}' on line ${tag.line}`, { file, line: top.line, col: 1 }, `close it with '${CLOSE[top.char]!}' (e.g. <% }) %> ends a forEach(function (x) { ... block)`);
+          return InputError.one(`the '${top.char}' opened on line ${top.line} is not closed before the '${label}' on line ${tag.line}`, { file, line: top.line, col: 1 }, `close it with '${CLOSE[top.char]!}' (e.g. <% }) %> ends a forEach(function (x) { ... block)`);
         }
       }
       if (tag.kind === '=' || tag.kind === '-') {
         try {
           compileExpression(tag.code);
         } catch (x) {
-          if (x instanceof SyntaxError) return InputError.one(`template ${file}: <%${tag.kind} %> does not hold an expression: ${x.message}`, { file, line: tag.line, col: 1 }, 'fix the expression on that line');
+          if (x instanceof SyntaxError) return InputError.one(`<%${tag.kind} %> does not hold an expression: ${x.message}`, { file, line: tag.line, col: 1 }, 'fix the expression on that line');
         }
       }
     }
@@ -97,7 +97,7 @@ function compileError(file: string, text: string, e: Error): InputError {
   }
   const last = open[open.length - 1];
   if (last) {
-    return InputError.one(`template ${file}: the ${last.char === '{' ? 'block' : `'${last.char}'`} opened on line ${last.line} is not closed`, { file, line: last.line, col: 1 }, 'close it with <% } %> (or <% }) %> for a forEach callback)');
+    return InputError.one(`the ${last.char === '{' ? 'block' : `'${last.char}'`} opened on line ${last.line} is not closed`, { file, line: last.line, col: 1 }, 'close it with <% } %> (or <% }) %> for a forEach callback)');
   }
   const first = e.message.split('\n').find((l) => l.trim() && !l.startsWith('Or, if you meant')) ?? String(e);
   return InputError.one(`template ${file} does not compile: ${first}`, undefined, 'check <% %> tags are balanced');

@@ -124,7 +124,7 @@ describe('render/ejs', () => {
   });
 
   it('a template that does not compile is an InputError naming the file and line', () => {
-    expect(() => renderFile(t('bad-syntax.ejs'), vars)).to.throw(InputError, /bad-syntax\.ejs:1:1: .*bad-syntax\.ejs/);
+    expect(() => renderFile(t('bad-syntax.ejs'), vars)).to.throw(InputError, /bad-syntax\.ejs:1:1: /);
   });
 
   // Regression: an unclosed <% if (...) { %> gave EJS's "Or, if you meant to create an async function, pass async: true".
