@@ -85,12 +85,11 @@ export function helpersFor(vars: Vars): Vars {
 }
 
 function names(vars: Vars, depth: number): Names {
-  let helpers: Vars | undefined;
   return {
     lookup(name) {
       if (Object.prototype.hasOwnProperty.call(vars, name)) return resolveVar(vars, name, depth);
-      helpers ??= helpersFor(vars);
-      if (Object.prototype.hasOwnProperty.call(helpers, name)) return helpers[name];
+      if (Object.prototype.hasOwnProperty.call(BUILTINS, name)) return BUILTINS[name];
+      if (name === 'defined') return helpersFor(vars).defined;
       throw refuseGlobal(name) ?? new UndefinedName(name);
     },
   };

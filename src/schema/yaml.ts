@@ -48,15 +48,20 @@ export function loadYaml(file: string, text?: string): YamlSource {
       hint: e.code === 'DUPLICATE_KEY' ? 'remove or rename the duplicated key' : 'check indentation, quoting and colons on this line',
     };
   });
-  visit(doc, {
-    Pair(_key, pair) {
-      if (!isScalar(pair.key) || !RESERVED_KEYS.has(String(pair.key.value))) return;
-      const p = lines.linePos(pair.key.range?.[0] ?? 0);
-      problems.push({ pos: { file, line: p.line, col: p.col }, message: reservedKeyMessage(String(pair.key.value)), hint: RESERVED_HINT });
-    },
-  });
   if (problems.length) throw new InputError(problems);
-  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }), text: body };
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  // The walk over plain values is cheap; the positions are looked up only when needed.
+  if (reservedKeyPaths(value).length) {
+    visit(doc, {
+      Pair(_key, pair) {
+        if (!isScalar(pair.key) || !RESERVED_KEYS.has(String(pair.key.value))) return;
+        const p = lines.linePos(pair.key.range?.[0] ?? 0);
+        problems.push({ pos: { file, line: p.line, col: p.col }, message: reservedKeyMessage(String(pair.key.value)), hint: RESERVED_HINT });
+      },
+    });
+    throw new InputError(problems);
+  }
+  return { file, doc, lines, value, text: body };
 }
 
 /**
