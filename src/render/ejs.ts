@@ -9,7 +9,7 @@ import { tokenizer } from 'acorn';
 import { compile as compileExpression, ExpressionError, helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
 import type { Vars } from '../modules/types.js';
 
-const cache = new Map<string, ejs.TemplateFunction>();
+const cache = new Map<string, ejs.ClientFunction>();
 
 /** `<%= %>` and `<%- %>` both write the value as is (null and undefined as nothing, as EJS does). */
 function rawText(v: unknown): string {
@@ -24,7 +24,7 @@ export function templatePath(templatesDir: string, src: string): string {
   return p;
 }
 
-function compile(file: string): ejs.TemplateFunction {
+function compile(file: string): ejs.ClientFunction {
   let fn = cache.get(file);
   if (fn) return fn;
   let text: string;
@@ -35,7 +35,8 @@ function compile(file: string): ejs.TemplateFunction {
   }
   try {
     // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
-    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText });
+    // client: EJS hands back the bare function, so `include` is ours (see run()).
+    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText, client: true });
   } catch (e) {
     throw compileError(file, text, e as Error);
   }
@@ -103,11 +104,20 @@ function compileError(file: string, text: string, e: Error): InputError {
   return InputError.one(`template ${file} does not compile: ${first}`, undefined, 'check <% %> tags are balanced');
 }
 
+/**
+ * One template with its strict scope. An `include()`d template gets the same scope rules
+ * (variables, helpers, the controller's globals refused) instead of EJS's plain copy.
+ */
+function run(file: string, vars: Vars): string {
+  const include = (path: string, data?: Vars): string => run(ejs.resolveInclude(path, file, false), data ? { ...vars, ...data } : vars);
+  return compile(file)(strictScope(vars, helpersFor(vars), 'templates') as ejs.Data, rawText, include as ejs.IncludeCallback);
+}
+
 /** Render `file` with `vars`. Undefined names become UndefinedVariableError at file:line. */
 export function renderFile(file: string, vars: Vars): string {
   const fn = compile(file);
   try {
-    return fn(strictScope(vars, helpersFor(vars), 'templates') as ejs.Data);
+    return run(file, vars);
   } catch (e) {
     // EJS's rethrow prefixes "file:line\n<context>\n\n", once per include level; the last
     // such header is where the fault is (inside an included template, not at the include).

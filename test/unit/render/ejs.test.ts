@@ -34,6 +34,8 @@ describe('render/ejs', () => {
       'templates/require.ejs': '<% const fs = require("fs") %>x\n',
       'templates/globalthis.ejs': '<%= globalThis.process.version %>\n',
       'templates/function.ejs': '<%= Function("return 1")() %>\n',
+      'templates/outer-proc.ejs': 'a\n<%- include("inner-proc.ejs", { extra: out }) %>\n',
+      'templates/inner-proc.ejs': 'extra=<%= extra %>\n<%= process.pid %>\n',
       'templates/harmless.ejs': '<%= typeof port === "number" && port !== undefined ? "n" : "x" %> <%= isNaN(NaN) %> <%= quote("a b") %>\n',
     });
   });
@@ -166,6 +168,18 @@ describe('render/ejs', () => {
       expect(() => renderFile(t(file), vars)).to.throw(InputError, new RegExp(`'${name}' is not available in templates`));
     });
   }
+
+  it('an included template gets the same rules: data stays data, the controller is refused at its line', () => {
+    let err: unknown;
+    try {
+      renderFile(t('outer-proc.ejs'), { ...vars, out: '{{ port }}' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).problems[0]!.message).to.match(/'process' is not available in templates/);
+    expect((err as InputError).problems[0]!.pos).to.deep.equal({ file: t('inner-proc.ejs'), line: 2, col: 1 });
+  });
 
   it('undefined, NaN, typeof and the helpers (quote, isNaN) still work in templates', () => {
     expect(renderFile(t('harmless.ejs'), vars)).to.equal("n true 'a b'\n");
