@@ -65,7 +65,7 @@ function holdsTemplate(v: unknown): boolean {
 function fromOperator(vars: Layered, key: string, v: unknown): boolean {
   const layers = vars[TEMPLATES];
   if (!layers) return false;
-  for (const l of layers) if (Object.prototype.hasOwnProperty.call(l, key) && l[key] === v) return true;
+  for (const l of layers) if (Object.hasOwn(l, key) && l[key] === v) return true;
   return false;
 }
 
@@ -80,15 +80,15 @@ export function helpersFor(vars: Vars): Vars {
   return {
     ...BUILTINS,
     /** defined('name'): whether a variable exists, since `typeof x` is strict here too. */
-    defined: helper((name: string) => Object.prototype.hasOwnProperty.call(vars, name)),
+    defined: helper((name: string) => Object.hasOwn(vars, name)),
   };
 }
 
 function names(vars: Vars, depth: number): Names {
   return {
     lookup(name) {
-      if (Object.prototype.hasOwnProperty.call(vars, name)) return resolveVar(vars, name, depth);
-      if (Object.prototype.hasOwnProperty.call(BUILTINS, name)) return BUILTINS[name];
+      if (Object.hasOwn(vars, name)) return resolveVar(vars, name, depth);
+      if (Object.hasOwn(BUILTINS, name)) return BUILTINS[name];
       if (name === 'defined') return helpersFor(vars).defined;
       throw refuseGlobal(name) ?? new UndefinedName(name);
     },
@@ -135,7 +135,7 @@ export function strictScope(vars: Vars, helpers: Vars = {}, where = 'expressions
   // host's variables (with groups and hostvars) are large.
   // An assignment in a template lands here, never in the variables.
   const local: Vars = Object.create(null) as Vars;
-  const owner = (key: string): Vars | undefined => (key in local ? local : Object.prototype.hasOwnProperty.call(vars, key) ? vars : key in helpers ? helpers : undefined);
+  const owner = (key: string): Vars | undefined => (key in local ? local : Object.hasOwn(vars, key) ? vars : key in helpers ? helpers : undefined);
   const scope: ProxyHandler<Vars> = {
     // Enumerable like the plain object it stands for (EJS copies it into an include's data).
     ownKeys: () => [...new Set([...Object.keys(helpers), ...Object.keys(vars), ...Object.keys(local)])],

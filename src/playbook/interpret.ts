@@ -232,9 +232,9 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   const k = typeof key === 'number' ? String(key) : key;
   if (typeof k !== 'string') throw new ExpressionError('a method name must be a string');
   checkKey(k);
-  if (obj !== null && typeof obj === 'object' && !(obj instanceof RegExp) && Object.prototype.hasOwnProperty.call(obj, k)) return callValue(readMember(obj, k, false), args, k);
+  if (obj !== null && typeof obj === 'object' && !(obj instanceof RegExp) && Object.hasOwn(obj, k)) return callValue(readMember(obj, k, false), args, k);
   // A helper that is also a namespace: Number('8') and Number.isInteger(8).
-  if (typeof obj === 'function' && callable.has(obj) && Object.prototype.hasOwnProperty.call(obj, k)) return callValue((obj as unknown as Record<string, unknown>)[k], args, k);
+  if (typeof obj === 'function' && callable.has(obj) && Object.hasOwn(obj, k)) return callValue((obj as unknown as Record<string, unknown>)[k], args, k);
   const call = (methods: Set<string>, kind: string): unknown => {
     if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, `allowed: ${[...methods].join(', ')}`);
     const fn = (obj as Record<string, (...a: unknown[]) => unknown>)[k]!;
@@ -527,10 +527,10 @@ function binary(op: string, l: never, r: never): unknown {
     case '**':
       return (l as number) ** (r as number);
     case '==':
-      // eslint-disable-next-line eqeqeq -- the expression's own operator
+      // biome-ignore lint/suspicious/noDoubleEquals: the expression's own operator
       return l == r;
     case '!=':
-      // eslint-disable-next-line eqeqeq
+      // biome-ignore lint/suspicious/noDoubleEquals: the expression's own operator
       return l != r;
     case '===':
       return l === r;
@@ -560,7 +560,7 @@ function binary(op: string, l: never, r: never): unknown {
       const o = r as unknown;
       if (o === null || typeof o !== 'object' || (!Array.isArray(o) && !isPlain(o))) throw new ExpressionError(`'in' needs a mapping or a list on its right, got ${typeName(o)}`);
       const k = propertyKey(l as unknown);
-      return Object.prototype.hasOwnProperty.call(o, k); // own keys only: 'constructor' in {} is false
+      return Object.hasOwn(o, k); // own keys only: 'constructor' in {} is false
     }
     default:
       throw refused(`'${op}'`);
@@ -584,7 +584,7 @@ function chain(n: AnyNode, env: Names): unknown {
       if (callee.optional && (obj === null || obj === undefined)) return SHORT_CIRCUIT;
       const key = memberKey(callee, env);
       if (n.optional) {
-        const has = obj !== null && typeof obj === 'object' && Object.prototype.hasOwnProperty.call(obj, String(key));
+        const has = obj !== null && typeof obj === 'object' && Object.hasOwn(obj, String(key));
         if (!has && !(typeof obj === 'string' || Array.isArray(obj) || typeof obj === 'number')) return SHORT_CIRCUIT;
       }
       return callMember(obj, key, args(n.arguments as AnyNode[], env), false);

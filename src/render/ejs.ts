@@ -115,7 +115,7 @@ function run(file: string, vars: Vars): string {
 
 /** Render `file` with `vars`. Undefined names become UndefinedVariableError at file:line. */
 export function renderFile(file: string, vars: Vars): string {
-  const fn = compile(file);
+  compile(file); // a compile error is reported as it is, not mapped like a render error below
   try {
     return run(file, vars);
   } catch (e) {

@@ -397,7 +397,7 @@ describe('playbook/expr: the expression language', () => {
 
   it('nothing in the corpus touched the prototypes of the controller', () => {
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
-    expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'x')).to.equal(false);
+    expect(Object.hasOwn(Object.prototype, 'x')).to.equal(false);
   });
 
   it('a variable named like a global is the variable (variables win)', () => {
