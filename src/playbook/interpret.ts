@@ -61,7 +61,7 @@ const JINJA: Record<string, string> = {
   rejectattr: "x.filter(v => v.key !== 'value')",
   difference: 'x.filter(v => !y.includes(v))',
   intersect: 'x.filter(v => y.includes(v))',
-  union: '[...new Set([...x, ...y])] is not available; x.concat(y.filter(v => !x.includes(v)))',
+  union: 'x.concat(y.filter(v => !x.includes(v)))',
   unique: 'x.filter((v, i) => x.indexOf(v) === i)',
   sort: 'x.toSorted()',
   reverse: 'x.toReversed()',

@@ -626,6 +626,11 @@ describe('cli/main: parseExtraVars and help', function () {
     ['=x', /expected key=value/],
     ['{bad json', /invalid JSON/],
     ['@/nonexistent/plumb.yml', /cannot read extra vars file/],
+    // prototype pollution through -e
+    ['{"__proto__": {"polluted": true}}', /the key '__proto__' is not allowed/],
+    ['{"a": {"constructor": {"prototype": {"polluted": true}}}}', /the key 'constructor' is not allowed \(at a\.constructor\)/],
+    ['{"l": [{"__proto__": 1}]}', /the key '__proto__' is not allowed \(at l\.0\.__proto__\)/],
+    ['__proto__=x', /the key '__proto__' is not allowed/],
   ];
   for (const [item, message] of bad) {
     it(`-e ${item} is an input error`, async () => {
@@ -633,6 +638,10 @@ describe('cli/main: parseExtraVars and help', function () {
       expect(() => parseExtraVars([item])).to.throw(message);
     });
   }
+
+  it('-e never pollutes a prototype', () => {
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
 
   it('-e @file that is not a mapping', async () => {
     const { parseExtraVars } = await import('../../../src/cli/commands.js');
