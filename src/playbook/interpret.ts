@@ -273,6 +273,7 @@ export function compile(src: string): Expression {
   } catch (e) {
     const jinja = /\|\s*([A-Za-z_]\w*)/.exec(src);
     if (jinja && JINJA[jinja[1]!]) throw jinjaFilter(jinja[1]!);
+    if (src.includes('{{')) throw new ExpressionError('{{ }} inside an expression', 'when: (and what is inside {{ }}) is already an expression: write when: x > 1, not when: "{{ x > 1 }}"');
     throw e;
   }
   const rest = src.slice(ast.end);
@@ -392,7 +393,7 @@ class Locals implements Names {
 /** A controller global that is not one of the safe helpers: refused by name. */
 export function refuseGlobal(name: string, where = 'expressions'): ExpressionError | undefined {
   if (!CONTROLLER_GLOBALS.has(name) && !FORBIDDEN_NAMES.has(name)) return undefined;
-  return new ExpressionError(`'${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined); ${DOCS}`);
+  return new ExpressionError(`no variable '${name}', and the controller's '${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined); ${DOCS}`);
 }
 
 /** Evaluate a parsed expression against `names`. */

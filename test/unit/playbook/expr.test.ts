@@ -424,6 +424,10 @@ describe('playbook/expr: the expression language', () => {
     });
   }
 
+  it('when: "{{ x }}" says that when: is already an expression', () => {
+    expect(() => evaluate('{{ n > 1 }}', vars)).to.throw(ExpressionError, /\{\{ \}\} inside an expression/);
+  });
+
   it('quote() refuses lists and mappings (one word is a string or a number)', () => {
     expect(() => evaluate('quote(list)', vars)).to.throw(ExpressionError, /quote\(\) takes a string or a number/);
   });
