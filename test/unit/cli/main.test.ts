@@ -392,7 +392,7 @@ const cases: Case[] = [
     name: 'an -e value reaching for the controller is refused where a task uses it',
     playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', 'port={{ evil }}'),
     args: ['-e', 'evil={{ process.getBuiltinModule("child_process").execSync("touch plumb-pwned") }}'],
-    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /'process' is not available in expressions, in task 'config'/, hint: /variables and plumb's helpers only/ }],
+    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /no variable 'process', and the controller's 'process' is not available in expressions, in task 'config'/, hint: /variables and plumb's helpers only/ }],
   },
   {
     name: 'a refused construct is found by validate even in a task that reads a registered result',
@@ -440,7 +440,7 @@ const cases: Case[] = [
     name: 'a template reaching for the controller is refused at its line',
     playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
     files: { 'templates/app.conf.ejs': '# app\nlisten <%= http_port %>\nhome <%= process.env.HOME %>\n' },
-    expect: [{ file: 'templates/app.conf.ejs', line: 3, col: 1, message: /'process' is not available in templates/ }],
+    expect: [{ file: 'templates/app.conf.ejs', line: 3, col: 1, message: /no variable 'process', and the controller's 'process' is not available in templates/ }],
   },
 ];
 
