@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { InputError, UndefinedVariableError, formatPos, type InputProblem } from '../errors.js';
-import { loadYaml, posOf } from '../schema/yaml.js';
+import { loadYaml, posOf, RESERVED_KEYS, reservedKeyMessage, reservedKeyPaths } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
 import { REDACTED, isSecretName } from '../inventory/secrets.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -52,15 +52,20 @@ export function parseExtraVars(items: string[]): Vars {
       if (!v || typeof v !== 'object' || Array.isArray(v)) throw InputError.one(`extra vars file ${file} must hold a mapping`, { file, line: 1, col: 1 });
       Object.assign(out, v);
     } else if (item.trim().startsWith('{')) {
+      let v: unknown;
       try {
-        Object.assign(out, JSON.parse(item));
+        v = JSON.parse(item);
       } catch (e) {
         throw InputError.one(`-e ${item}: invalid JSON: ${(e as Error).message}`);
       }
+      const bad = reservedKeyPaths(v)[0];
+      if (bad) throw InputError.one(`-e: ${reservedKeyMessage(bad[bad.length - 1]!)} (at ${bad.join('.')})`, undefined, 'rename the key; __proto__, constructor and prototype are reserved');
+      Object.assign(out, v);
     } else {
       for (const pair of item.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*=)/)) {
         const eq = pair.indexOf('=');
         if (eq < 1) throw InputError.one(`-e ${pair}: expected key=value, @file.yml or a JSON object`);
+        if (RESERVED_KEYS.has(pair.slice(0, eq))) throw InputError.one(`-e: ${reservedKeyMessage(pair.slice(0, eq))}`, undefined, 'rename the key; __proto__, constructor and prototype are reserved');
         out[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
     }

@@ -13,7 +13,7 @@ import type { Transport } from '../ssh/transport.js';
 import { PlayRunner, readsVariable, type HostPackages } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
-import { hasTemplate, interpolateString } from '../playbook/expr.js';
+import { resolveVar, withTemplates } from '../playbook/expr.js';
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -48,18 +48,22 @@ export function tagFilter(tags: string[], skip: string[]): (t: Task) => boolean 
 export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, registered: Vars = {}, task?: Task): Vars {
   const h = inv.hosts.get(host)!;
   const { groups, hostvars } = inventoryViews(inv);
-  return {
-    ...play.roleDefaults,
-    ...h.vars,
-    ...play.vars,
-    ...registered,
-    ...task?.roleVars,
-    ...extra,
-    inventory_hostname: host,
-    group_names: h.groups.filter((g) => g !== 'all'),
-    groups,
-    hostvars,
-  };
+  // Only the operator-written layers hold templates; registered results are data (src/playbook/expr.ts).
+  return withTemplates(
+    {
+      ...play.roleDefaults,
+      ...h.vars,
+      ...play.vars,
+      ...registered,
+      ...task?.roleVars,
+      ...extra,
+      inventory_hostname: host,
+      group_names: h.groups.filter((g) => g !== 'all'),
+      groups,
+      hostvars,
+    },
+    [extra, task?.roleVars, play.vars, h.vars, play.roleDefaults],
+  );
 }
 
 const views = new WeakMap<Inventory, { groups: Record<string, string[]>; hostvars: Record<string, Vars> }>();
@@ -72,14 +76,10 @@ function inventoryViews(inv: Inventory): { groups: Record<string, string[]>; hos
     for (const g of inv.groups.values()) groups[g.name] = g.hosts;
     const hostvars: Record<string, Vars> = {};
     for (const [n, x] of inv.hosts) {
-      const own: Vars = { ...x.vars, inventory_hostname: n };
-      // hostvars['web-01'].x resolves a {{ }} in x against web-01's own variables, lazily.
-      hostvars[n] = new Proxy(own, {
-        get: (t, k) => {
-          const val = typeof k === 'string' ? t[k] : undefined;
-          return typeof val === 'string' && hasTemplate(val) ? interpolateString(val, t) : typeof k === 'string' ? val : undefined;
-        },
-      });
+      const own: Vars = withTemplates({ ...x.vars, inventory_hostname: n }, [x.vars]);
+      // hostvars['web-01'].x resolves a {{ }} in x against web-01's own variables, lazily
+      // (inventory values only: they are the operator's; what they yield is data).
+      hostvars[n] = new Proxy(own, { get: (t, k) => (typeof k === 'string' ? resolveVar(t, k) : undefined) });
     }
     v = { groups, hostvars };
     views.set(inv, v);

@@ -4,7 +4,7 @@ import { InputError, UndefinedVariableError } from '../errors.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
 import { checkArgs } from '../playbook/load.js';
-import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
+import { describeExpressionError, evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Task } from '../playbook/load.js';
 import { posOf, type YamlPath } from '../schema/yaml.js';
 
@@ -18,7 +18,8 @@ export type Prepared = { skip: string } | { instances: Instance[] };
 function located(task: Task, sub: YamlPath, e: unknown): never {
   const pos = posOf(task.loc.src, [...task.loc.path, ...sub]);
   if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, `task '${task.name}'`);
-  if (e instanceof SyntaxError) throw InputError.one(`invalid expression in task '${task.name}': ${e.message}`, pos, 'expressions are JavaScript, e.g. {{ port + 1 }} or when: mysql_role == "replica"');
+  const bad = describeExpressionError(e, `task '${task.name}'`);
+  if (bad) throw InputError.one(bad.message, pos, bad.hint);
   if (e instanceof InputError) throw e;
   throw InputError.one(`cannot evaluate in task '${task.name}': ${(e as Error).message}`, pos);
 }

@@ -1,7 +1,17 @@
-// Strict expressions: `{{ expr }}` in task arguments, and `when:` conditions. They are
-// JavaScript evaluated against the host's variables; a name that is neither a variable nor
-// a JavaScript global is an error naming the variable. Never rendered as empty.
+// Strict expressions: `{{ expr }}` in task arguments, and `when:` conditions. They are a
+// safe subset of JavaScript (src/playbook/interpret.ts) evaluated against the host's
+// variables; a name that is neither a variable nor one of plumb's helpers is an error naming
+// the variable. Never rendered as empty.
+//
+// Data is data: only strings the operator wrote (playbooks, roles, role defaults,
+// inventories, group/host vars, -e) are templates, resolved lazily when a variable is read.
+// Registered results, loop items and every value an evaluation produced are returned as
+// they are, whatever text they hold: a host that prints "{{ ... }}" gets it written back
+// literally, never evaluated on the controller.
 import type { Vars } from '../modules/types.js';
+import { BUILTINS, compile, ExpressionError, helper, refuseGlobal, run, type Names } from './interpret.js';
+
+export { ExpressionError, compile } from './interpret.js';
 
 export class UndefinedName extends Error {
   constructor(readonly variable: string) {
@@ -16,18 +26,119 @@ export class EmptyValue extends Error {
   }
 }
 
-const EJS_INTERNALS = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
+/**
+ * The operator-written layers a variables object was merged from (`hostVars` sets it). A
+ * variable whose value is one of theirs may hold templates; any other value (a registered
+ * result, a loop item) is data. An enumerable symbol key, so `{ ...vars, item }` keeps it
+ * while Object.keys, JSON and EJS never see it.
+ */
+export const TEMPLATES: unique symbol = Symbol('plumb.templates');
 
-/** A `with` scope that throws on unknown names instead of yielding undefined. */
-export function strictScope(vars: Vars, helpers: Vars = {}, depth = 0): object {
-  // Variables win over helpers. No copy of `vars`: this runs for every expression, and a
+type Layered = Vars & { [TEMPLATES]?: readonly Vars[] };
+
+/** Mark `vars` as merged from `layers`, the operator-written sources whose strings are templates. */
+export function withTemplates<V extends Vars>(vars: V, layers: readonly (Vars | undefined)[]): V {
+  (vars as Layered)[TEMPLATES] = layers.filter((l): l is Vars => !!l);
+  return vars;
+}
+
+/** Operator-written vars only (tests, -e, inventory views): every string in them is a template. */
+export function operatorVars<V extends Vars>(vars: V): V {
+  return withTemplates(vars, [vars]);
+}
+
+const MAX_DEPTH = 8;
+
+/** Whether a value holds a {{ anywhere; cached for objects (operator data does not change). */
+const templated = new WeakMap<object, boolean>();
+function holdsTemplate(v: unknown): boolean {
+  if (typeof v === 'string') return hasTemplate(v);
+  if (!v || typeof v !== 'object') return false;
+  let t = templated.get(v);
+  if (t === undefined) {
+    t = Array.isArray(v) ? v.some(holdsTemplate) : Object.values(v).some(holdsTemplate);
+    templated.set(v, t);
+  }
+  return t;
+}
+
+function fromOperator(vars: Layered, key: string, v: unknown): boolean {
+  const layers = vars[TEMPLATES];
+  if (!layers) return false;
+  for (const l of layers) if (Object.hasOwn(l, key) && l[key] === v) return true;
+  return false;
+}
+
+/** A variable's value: an operator-written one with templates is resolved (deeply), once. */
+export function resolveVar(vars: Vars, key: string, depth = 0): unknown {
+  const v = vars[key];
+  if (depth >= MAX_DEPTH || !fromOperator(vars as Layered, key, v) || !holdsTemplate(v)) return v;
+  return interpolate(v, vars, [], undefined, depth + 1);
+}
+
+export function helpersFor(vars: Vars): Vars {
+  return {
+    ...BUILTINS,
+    /** defined('name'): whether a variable exists, since `typeof x` is strict here too. */
+    defined: helper((name: string) => Object.hasOwn(vars, name)),
+  };
+}
+
+function names(vars: Vars, depth: number): Names {
+  return {
+    lookup(name) {
+      if (Object.hasOwn(vars, name)) return resolveVar(vars, name, depth);
+      if (Object.hasOwn(BUILTINS, name)) return BUILTINS[name];
+      if (name === 'defined') return helpersFor(vars).defined;
+      throw refuseGlobal(name) ?? new UndefinedName(name);
+    },
+  };
+}
+
+const SYNTAX_HINT = 'expressions are JavaScript, e.g. {{ port + 1 }} or when: mysql_role == "replica"';
+
+/** An expression's own fault (bad syntax, a refused construct) as a problem in `where`; else undefined. */
+export function describeExpressionError(e: unknown, where: string): { message: string; hint?: string } | undefined {
+  if (e instanceof ExpressionError) return { message: `${e.message}, in ${where}`, hint: e.hint };
+  if (e instanceof SyntaxError) return { message: `invalid expression in ${where}: ${e.message}`, hint: SYNTAX_HINT };
+  return undefined;
+}
+
+/** What is wrong with an expression as written, found without evaluating it; undefined if nothing. */
+export function expressionProblem(expr: string, where: string): { message: string; hint?: string } | undefined {
+  try {
+    compile(expr);
+    return undefined;
+  } catch (e) {
+    const p = describeExpressionError(e, where);
+    if (!p) throw e;
+    return p;
+  }
+}
+
+/** Evaluate one expression. Throws UndefinedName, ExpressionError, or SyntaxError for bad syntax. */
+export function evaluate(expr: string, vars: Vars, depth = 0): unknown {
+  return run(expr, names(vars, depth));
+}
+
+const EJS_INTERNALS = new Set(['escapeFn', 'include', 'rethrow', 'locals']);
+/** Value globals a template may use as is. */
+const HARMLESS = new Set(['undefined', 'NaN', 'Infinity']);
+
+/**
+ * The `with` scope of an EJS template: variables (resolved like in expressions), then
+ * plumb's helpers; an unknown name throws UndefinedName, a controller global (process,
+ * require, globalThis, Function, ...) is refused instead of falling through to the real one.
+ */
+export function strictScope(vars: Vars, helpers: Vars = {}, where = 'expressions'): object {
+  // Variables win over helpers. No copy of `vars`: this runs for every template, and a
   // host's variables (with groups and hostvars) are large.
-  // An assignment in an expression lands here, never in the variables.
+  // An assignment in a template lands here, never in the variables.
   const local: Vars = Object.create(null) as Vars;
-  const owner = (key: string): Vars | undefined => (key in local ? local : key in vars ? vars : key in helpers ? helpers : undefined);
+  const owner = (key: string): Vars | undefined => (key in local ? local : Object.hasOwn(vars, key) ? vars : key in helpers ? helpers : undefined);
   const scope: ProxyHandler<Vars> = {
     // Enumerable like the plain object it stands for (EJS copies it into an include's data).
-    ownKeys: () => [...new Set([...Reflect.ownKeys(helpers), ...Reflect.ownKeys(vars), ...Reflect.ownKeys(local)])],
+    ownKeys: () => [...new Set([...Object.keys(helpers), ...Object.keys(vars), ...Object.keys(local)])],
     set(_target, key, value) {
       if (typeof key === 'string') local[key] = value;
       return true;
@@ -41,54 +152,31 @@ export function strictScope(vars: Vars, helpers: Vars = {}, depth = 0): object {
     has(_target, key) {
       if (typeof key !== 'string') return false;
       if (owner(key)) return true;
-      if (key.startsWith('__') || EJS_INTERNALS.has(key) || key in globalThis) return false;
-      return true; // claim it, so `get` can report it as undefined
+      // EJS's own locals (__append, __line, escapeFn, ...) live in its function, outside the scope.
+      if (key.startsWith('__') || EJS_INTERNALS.has(key) || HARMLESS.has(key)) return false;
+      return true; // claim it, so `get` can report it as undefined or refused
     },
     get(_target, key) {
       if (typeof key !== 'string') return undefined; // Symbol.unscopables and friends
       const from = owner(key);
-      if (!from) throw new UndefinedName(key);
-      const v = from[key];
-      // Variables may refer to other variables ("{{ ansible_host }}:80"); resolve lazily, like Ansible.
-      if (typeof v === 'string' && hasTemplate(v) && depth < 8) return interpolateString(v, vars, depth + 1);
-      return v;
+      if (!from) throw refuseGlobal(key, where) ?? new UndefinedName(key);
+      return from === vars ? resolveVar(vars, key) : from[key];
     },
   };
   return new Proxy(Object.create(null) as Vars, scope);
 }
 
-const compiled = new Map<string, (scope: object) => unknown>();
-
-function compile(expr: string): (scope: object) => unknown {
-  let fn = compiled.get(expr);
-  if (!fn) {
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- playbooks are code, like Ansible's Jinja
-    fn = new Function('__scope', `with (__scope) { return (${expr}\n); }`) as (scope: object) => unknown;
-    compiled.set(expr, fn);
-  }
-  return fn;
-}
-
-export function helpersFor(vars: Vars): Vars {
-  return {
-    /** defined('name'): whether a variable exists, since `typeof x` is strict here too. */
-    defined: (name: string) => Object.prototype.hasOwnProperty.call(vars, name),
-  };
-}
-
-/** Evaluate one expression. Throws UndefinedName, or SyntaxError for bad JavaScript. */
-export function evaluate(expr: string, vars: Vars, depth = 0): unknown {
-  return compile(expr)(strictScope(vars, helpersFor(vars), depth));
-}
-
 const MUSTACHE = /\{\{([\s\S]*?)\}\}/g;
-const WHOLE = /^\s*\{\{([\s\S]*?)\}\}\s*$/;
+const WHOLE = /^\{\{([\s\S]*?)\}\}$/;
 
 export function hasTemplate(s: string): boolean {
   return s.includes('{{');
 }
 
-/** Interpolate one string. A string that is exactly one {{ expr }} keeps the value's type. */
+/**
+ * Interpolate one string. A string that is exactly one {{ expr }} keeps the value's type;
+ * anything else is text, surrounding text and whitespace included ("{{ v }}\n" keeps its newline).
+ */
 export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   if (!hasTemplate(s)) return s;
   const whole = WHOLE.exec(s);
@@ -105,18 +193,27 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   });
 }
 
+/** Every {{ }} expression in a value as written (for static checks at load time). */
+export function expressionsIn(value: unknown, path: (string | number)[] = [], out: { path: (string | number)[]; expr: string }[] = []): { path: (string | number)[]; expr: string }[] {
+  if (typeof value === 'string') {
+    if (hasTemplate(value)) for (const m of value.matchAll(MUSTACHE)) out.push({ path, expr: m[1]!.trim() });
+  } else if (Array.isArray(value)) value.forEach((v, i) => expressionsIn(v, [...path, i], out));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) expressionsIn(v, [...path, k], out);
+  return out;
+}
+
 /** Deep interpolation over lists and mappings; `onPath` reports where a failure happened. */
-export function interpolate(value: unknown, vars: Vars, path: (string | number)[] = [], onError?: (path: (string | number)[], e: unknown) => never): unknown {
+export function interpolate(value: unknown, vars: Vars, path: (string | number)[] = [], onError?: (path: (string | number)[], e: unknown) => never, depth = 0): unknown {
   try {
-    if (typeof value === 'string') return interpolateString(value, vars);
+    if (typeof value === 'string') return interpolateString(value, vars, depth);
   } catch (e) {
     if (onError) onError(path, e);
     throw e;
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError, depth));
   if (value && typeof value === 'object') {
     const out: Vars = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, [...path, k], onError);
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, [...path, k], onError, depth);
     return out;
   }
   return value;

@@ -9,7 +9,7 @@ import { loadYaml, posOf, type Located, type YamlPath, type YamlSource } from '.
 import { validate } from '../schema/validate.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
-import { hasTemplate } from './expr.js';
+import { expressionProblem, expressionsIn, hasTemplate } from './expr.js';
 import { playbookSchema, playSchema, roleDefaultsSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
 
 export interface Task {
@@ -80,6 +80,21 @@ export function checkArgs(module: string, args: unknown, src: YamlSource, path: 
   return problems.filter((p) => !skip.some((s) => p.pos && posOf(src, [...path, ...s.split('/').slice(1)]).line === p.pos.line && posOf(src, [...path, ...s.split('/').slice(1)]).col === p.pos.col));
 }
 
+/** Every expression of a task parses and uses only what expressions may (before any host is known). */
+function checkExpressions(t: Vars, module: string, src: YamlSource, path: YamlPath): InputProblem[] {
+  const found = [
+    ...expressionsIn(t[module], [module]),
+    ...expressionsIn(t.loop, ['loop']),
+    ...(typeof t.when === 'string' ? [{ path: ['when'], expr: t.when }] : Array.isArray(t.when) ? t.when.flatMap((w, i) => (typeof w === 'string' ? [{ path: ['when', i], expr: w }] : [])) : []),
+  ];
+  const problems: InputProblem[] = [];
+  for (const { path: sub, expr } of found) {
+    const p = expressionProblem(expr, `task '${typeof t.name === 'string' ? t.name : module}'`);
+    if (p) problems.push({ pos: posOf(src, [...path, ...sub]), ...p });
+  }
+  return problems;
+}
+
 function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: InputProblem[], role?: string, handler = false): Task[] {
   const tasks: Task[] = [];
   items.forEach((raw, i) => {
@@ -113,6 +128,7 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       if (args !== 'flush_handlers') problems.push({ pos: posOf(src, [...path, 'meta']), message: `unknown meta action ${JSON.stringify(args)}`, hint: 'the only meta action is flush_handlers' });
     } else {
       problems.push(...checkArgs(module, args, src, [...path, module]));
+      problems.push(...checkExpressions(t, module, src, path));
     }
     const name = typeof t.name === 'string' ? t.name : `${module}${typeof args === 'object' && args ? ` ${Object.values(args as Vars).filter((v) => typeof v === 'string').slice(0, 1).join('')}` : ''}`;
     tasks.push({

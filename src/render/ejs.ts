@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, normalize, relative } from 'node:path';
 import ejs from 'ejs';
 import { InputError, UndefinedVariableError } from '../errors.js';
-import { helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
+import { tokenizer } from 'acorn';
+import { compile as compileExpression, ExpressionError, helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
 import type { Vars } from '../modules/types.js';
 
-const cache = new Map<string, ejs.TemplateFunction>();
+const cache = new Map<string, ejs.ClientFunction>();
 
 /** `<%= %>` and `<%- %>` both write the value as is (null and undefined as nothing, as EJS does). */
 function rawText(v: unknown): string {
@@ -23,7 +24,7 @@ export function templatePath(templatesDir: string, src: string): string {
   return p;
 }
 
-function compile(file: string): ejs.TemplateFunction {
+function compile(file: string): ejs.ClientFunction {
   let fn = cache.get(file);
   if (fn) return fn;
   let text: string;
@@ -34,19 +35,89 @@ function compile(file: string): ejs.TemplateFunction {
   }
   try {
     // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
-    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText });
+    // client: EJS hands back the bare function, so `include` is ours (see run()).
+    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText, client: true });
   } catch (e) {
-    throw InputError.one(`template ${file} does not compile: ${(e as Error).message.split('\n').slice(-1)[0]}`, undefined, 'check <% %> tags are balanced');
+    throw compileError(file, text, e as Error);
   }
   cache.set(file, fn);
   return fn;
 }
 
+const CLOSE: Record<string, string> = { '{': '}', '(': ')', '[': ']' };
+
+interface Tag {
+  kind: string;
+  code: string;
+  line: number;
+}
+
+/** The `<% %>` tags of a template, with the line each starts on (`<%%` is literal text). */
+function tagsOf(text: string): Tag[] {
+  const tags: Tag[] = [];
+  for (const m of text.matchAll(/<%([%_=#-]?)([\s\S]*?)[-_]?%>/g)) {
+    if (m[1] === '%' || m[1] === '#') continue;
+    tags.push({ kind: m[1]!, code: m[2]!, line: text.slice(0, m.index).split('\n').length });
+  }
+  return tags;
+}
+
+/**
+ * EJS compiles a template into one JavaScript function, so a bad tag surfaces as a
+ * SyntaxError about that function ("...pass async: true"). Find the tag at fault instead:
+ * a `{` opened in one tag and never closed, a `}` that closes nothing, an output tag that
+ * is not an expression.
+ */
+function compileError(file: string, text: string, e: Error): InputError {
+  const tags = tagsOf(text);
+  const open: { char: string; line: number }[] = [];
+  const pairs: Record<string, string> = { '}': '{', ')': '(', ']': '[' };
+  try {
+    for (const tag of tags) {
+      for (const tok of tokenizer(tag.code, { ecmaVersion: 'latest' })) {
+        const label = tok.type.label === '${' ? '{' : tok.type.label;
+        if (label === '{' || label === '(' || label === '[') open.push({ char: label, line: tag.line });
+        const opener = pairs[label];
+        if (!opener) continue;
+        const top = open.pop();
+        if (!top) return InputError.one(`this line closes a block that is not open`, { file, line: tag.line, col: 1 }, 'remove the extra <% } %>, or open the block above it');
+        if (top.char !== opener) {
+          return InputError.one(`the '${top.char}' opened on line ${top.line} is not closed before the '${label}' on line ${tag.line}`, { file, line: top.line, col: 1 }, `close it with '${CLOSE[top.char]!}' (e.g. <% }) %> ends a forEach(function (x) { ... block)`);
+        }
+      }
+      if (tag.kind === '=' || tag.kind === '-') {
+        try {
+          compileExpression(tag.code);
+        } catch (x) {
+          if (x instanceof SyntaxError) return InputError.one(`<%${tag.kind} %> does not hold an expression: ${x.message}`, { file, line: tag.line, col: 1 }, 'fix the expression on that line');
+        }
+      }
+    }
+  } catch {
+    // a tag that does not even tokenize: fall through to EJS's own message
+  }
+  const last = open[open.length - 1];
+  if (last) {
+    return InputError.one(`the ${last.char === '{' ? 'block' : `'${last.char}'`} opened on line ${last.line} is not closed`, { file, line: last.line, col: 1 }, 'close it with <% } %> (or <% }) %> for a forEach callback)');
+  }
+  const first = e.message.split('\n').find((l) => l.trim() && !l.startsWith('Or, if you meant')) ?? String(e);
+  return InputError.one(`template ${file} does not compile: ${first}`, undefined, 'check <% %> tags are balanced');
+}
+
+/**
+ * One template with its strict scope. An `include()`d template gets the same scope rules
+ * (variables, helpers, the controller's globals refused) instead of EJS's plain copy.
+ */
+function run(file: string, vars: Vars): string {
+  const include = (path: string, data?: Vars): string => run(ejs.resolveInclude(path, file, false), data ? { ...vars, ...data } : vars);
+  return compile(file)(strictScope(vars, helpersFor(vars), 'templates') as ejs.Data, rawText, include as ejs.IncludeCallback);
+}
+
 /** Render `file` with `vars`. Undefined names become UndefinedVariableError at file:line. */
 export function renderFile(file: string, vars: Vars): string {
-  const fn = compile(file);
+  compile(file); // a compile error is reported as it is, not mapped like a render error below
   try {
-    return fn(strictScope(vars, helpersFor(vars)) as ejs.Data);
+    return run(file, vars);
   } catch (e) {
     // EJS's rethrow prefixes "file:line\n<context>\n\n", once per include level; the last
     // such header is where the fault is (inside an included template, not at the include).
@@ -56,6 +127,7 @@ export function renderFile(file: string, vars: Vars): string {
     const pos = { file: m?.[1] ?? file, line: m ? Number(m[2]) : 1, col: 1 };
     if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template');
     const last = (e as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? String(e);
+    if (e instanceof ExpressionError) throw InputError.one(last, pos, e.hint); // not "template error:": validate reports it
     // An included template is rendered by EJS with a plain scope: an unknown name there is a
     // ReferenceError, which is the same mistake.
     const ref = e instanceof ReferenceError ? /^([A-Za-z_$][\w$]*) is not defined$/.exec(last) : null;

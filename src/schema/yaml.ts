@@ -49,7 +49,42 @@ export function loadYaml(file: string, text?: string): YamlSource {
     };
   });
   if (problems.length) throw new InputError(problems);
-  return { file, doc, lines, value: doc.toJS({ maxAliasCount: 1000 }), text: body };
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  // The walk over plain values is cheap; the positions are looked up only when needed.
+  if (reservedKeyPaths(value).length) {
+    visit(doc, {
+      Pair(_key, pair) {
+        if (!isScalar(pair.key) || !RESERVED_KEYS.has(String(pair.key.value))) return;
+        const p = lines.linePos(pair.key.range?.[0] ?? 0);
+        problems.push({ pos: { file, line: p.line, col: p.col }, message: reservedKeyMessage(String(pair.key.value)), hint: RESERVED_HINT });
+      },
+    });
+    throw new InputError(problems);
+  }
+  return { file, doc, lines, value, text: body };
+}
+
+/**
+ * Mapping keys no input may use: merged into other mappings they could change prototypes
+ * (prototype pollution), and expressions refuse to read them anyway.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+const RESERVED_HINT = 'rename the key; __proto__, constructor and prototype are reserved';
+
+export function reservedKeyMessage(key: string): string {
+  return `the key '${key}' is not allowed`;
+}
+
+/** Paths of reserved keys in a parsed value (JSON from -e), e.g. ["a", "__proto__"]. */
+export function reservedKeyPaths(v: unknown, path: string[] = [], out: string[][] = []): string[][] {
+  if (Array.isArray(v)) v.forEach((x, i) => reservedKeyPaths(x, [...path, String(i)], out));
+  else if (v && typeof v === 'object') {
+    for (const k of Object.keys(v)) {
+      if (RESERVED_KEYS.has(k)) out.push([...path, k]);
+      else reservedKeyPaths((v as Record<string, unknown>)[k], [...path, k], out);
+    }
+  }
+  return out;
 }
 
 const CLOSER: Record<string, string> = { '{': '}', '[': ']', '"': '"', "'": "'" };

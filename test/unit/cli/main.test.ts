@@ -387,6 +387,60 @@ const cases: Case[] = [
       { file: 'playbooks/site.yml', line: 10, col: 15, message: /notify 'nothing' names no handler/ },
       { file: 'inventory.yml', line: 6, col: 5, message: /web1, web2: become must be true or false, got "no"/, hint: /write true or false/ },
     ],
+  },  // Expressions are a safe subset of JavaScript: the controller is out of reach (issue 10).
+  {
+    name: 'an -e value reaching for the controller is refused where a task uses it',
+    playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', 'port={{ evil }}'),
+    args: ['-e', 'evil={{ process.getBuiltinModule("child_process").execSync("touch plumb-pwned") }}'],
+    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /no variable 'process', and the controller's 'process' is not available in expressions, in task 'config'/, hint: /variables and plumb's helpers only/ }],
+  },
+  {
+    name: 'a refused construct is found by validate even in a task that reads a registered result',
+    playbook: yaml`
+      - hosts: web
+        tasks:
+          - name: probe
+            command: uname -r
+            register: out
+          - name: use it
+            copy: {dest: /tmp/x, content: "{{ out.stdout.constructor.constructor('return process')() }}"}
+          - name: when with this
+            command: "true"
+            when: this.out
+    `,
+    expect: [
+      { file: 'playbooks/site.yml', line: 7, col: 37, message: /'constructor' is not allowed in expressions, in task 'use it'/ },
+      { file: 'playbooks/site.yml', line: 10, col: 13, message: /'this' is not allowed in expressions, in task 'when with this'/ },
+    ],
+  },
+  {
+    name: 'a Jinja filter is a clear error showing the JavaScript to write',
+    playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', "port={{ http_port | default(80) }}"),
+    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /'\| default' is a Jinja filter; expressions are JavaScript, in task 'config'/, hint: /write x \?\? 'fallback'/ }],
+  },
+  {
+    name: 'a __proto__ key in the inventory is refused (prototype pollution)',
+    playbook: GOOD_PLAYBOOK,
+    inventory: INVENTORY.replace('ansible_user: nobody', 'ansible_user: nobody\n    app:\n      __proto__: {polluted: true}'),
+    expect: [{ file: 'inventory.yml', line: 7, col: 7, message: /the key '__proto__' is not allowed/, hint: /reserved/ }],
+  },
+  {
+    name: '-e JSON with __proto__ is refused (prototype pollution)',
+    playbook: GOOD_PLAYBOOK,
+    args: ['-e', '{"__proto__": {"http_port": 1}}'],
+    expect: [{ file: null, message: /-e: the key '__proto__' is not allowed/ }],
+  },
+  {
+    name: 'an unclosed <% if { %> block: the template line, not EJS\'s async hint',
+    playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
+    files: { 'templates/app.conf.ejs': '# app\n<% if (http_port > 1) { -%>\nlisten <%= http_port %>\n' },
+    expect: [{ file: 'templates/app.conf.ejs', line: 2, col: 1, message: /the block opened on line 2 is not closed/, hint: /close it with <% } %>/ }],
+  },
+  {
+    name: 'a template reaching for the controller is refused at its line',
+    playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
+    files: { 'templates/app.conf.ejs': '# app\nlisten <%= http_port %>\nhome <%= process.env.HOME %>\n' },
+    expect: [{ file: 'templates/app.conf.ejs', line: 3, col: 1, message: /no variable 'process', and the controller's 'process' is not available in templates/ }],
   },
 ];
 
@@ -572,6 +626,11 @@ describe('cli/main: parseExtraVars and help', function () {
     ['=x', /expected key=value/],
     ['{bad json', /invalid JSON/],
     ['@/nonexistent/plumb.yml', /cannot read extra vars file/],
+    // prototype pollution through -e
+    ['{"__proto__": {"polluted": true}}', /the key '__proto__' is not allowed/],
+    ['{"a": {"constructor": {"prototype": {"polluted": true}}}}', /the key 'constructor' is not allowed \(at a\.constructor\)/],
+    ['{"l": [{"__proto__": 1}]}', /the key '__proto__' is not allowed \(at l\.0\.__proto__\)/],
+    ['__proto__=x', /the key '__proto__' is not allowed/],
   ];
   for (const [item, message] of bad) {
     it(`-e ${item} is an input error`, async () => {
@@ -579,6 +638,10 @@ describe('cli/main: parseExtraVars and help', function () {
       expect(() => parseExtraVars([item])).to.throw(message);
     });
   }
+
+  it('-e never pollutes a prototype', () => {
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+  });
 
   it('-e @file that is not a mapping', async () => {
     const { parseExtraVars } = await import('../../../src/cli/commands.js');

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EmptyValue, evaluate, interpolate, interpolateString, UndefinedName } from '../../../src/playbook/expr.js';
+import { EmptyValue, evaluate, ExpressionError, interpolate, interpolateString, operatorVars, UndefinedName } from '../../../src/playbook/expr.js';
 import type { Vars } from '../../../src/modules/types.js';
 
 function undefinedName(fn: () => unknown): string {
@@ -13,7 +13,8 @@ function undefinedName(fn: () => unknown): string {
 }
 
 describe('playbook/expr', () => {
-  const vars: Vars = {
+  // Operator-written (as from a playbook or inventory): its strings are templates.
+  const vars: Vars = operatorVars({
     port: 8080,
     name: 'web',
     on: true,
@@ -27,13 +28,21 @@ describe('playbook/expr', () => {
     base: '/srv/{{ name }}',
     nested: '{{ base }}/current',
     loopy: '{{ loopy }}x',
-  };
+    hosts: ['{{ host }}', 'static'],
+    conf: { url: '{{ url }}', n: 1 },
+  });
 
   describe('interpolateString', () => {
     const cases: Array<[string, unknown]> = [
       ['plain text', 'plain text'],
       ['{{ port }}', 8080],
-      ['  {{ port }}  ', 8080],
+      // Only a string that is exactly {{ expr }} keeps the type; the rest is text, whitespace included.
+      ['  {{ port }}  ', '  8080  '],
+      ['{{ port }}\n', '8080\n'],
+      ['{{ name }}\n', 'web\n'],
+      ['\n{{ name }}', '\nweb'],
+      ['{{ hosts }}', ['10.0.0.5', 'static']],
+      ['{{ conf.url }}', 'http://10.0.0.5:8080/'],
       ['{{ on }}', true],
       ['{{ list }}', [1, 2, 3]],
       ['{{ map }}', { a: 1, b: 'two' }],
@@ -96,7 +105,7 @@ describe('playbook/expr', () => {
     });
 
     it('an undefined name inside a referenced variable names the inner variable', () => {
-      expect(undefinedName(() => interpolateString('{{ outer }}', { outer: 'a-{{ inner }}' }))).to.equal('inner');
+      expect(undefinedName(() => interpolateString('{{ outer }}', operatorVars({ outer: 'a-{{ inner }}' })))).to.equal('inner');
     });
 
     it('a self-referencing variable stops instead of recursing forever', () => {
@@ -107,8 +116,16 @@ describe('playbook/expr', () => {
       expect(interpolateString('{{ base }}', { ...vars, name: 'db' })).to.equal('/srv/db');
     });
 
+    it('a variable from an unmarked object (not operator-written) is data, never templated', () => {
+      expect(interpolateString('{{ base }}', { base: '/srv/{{ name }}', name: 'x' })).to.equal('/srv/{{ name }}');
+    });
+
     it('bad syntax is a SyntaxError', () => {
       expect(() => interpolateString('{{ port + }}', vars)).to.throw(SyntaxError);
+    });
+
+    it('text after the expression is a SyntaxError, not ignored', () => {
+      expect(() => interpolateString('{{ port port }}', vars)).to.throw(SyntaxError, /after the expression/);
     });
   });
 
@@ -155,6 +172,291 @@ describe('playbook/expr', () => {
         }),
       ).to.throw(UndefinedName);
       expect(where).to.deep.equal(['a', 1, 'b']);
+    });
+  });
+});
+
+describe('playbook/expr: the expression language', () => {
+  const vars: Vars = operatorVars({
+    n: 5,
+    s: ' Web-01 ',
+    list: [3, 1, 2],
+    words: ['b', 'a', 'c'],
+    users: [{ name: 'ann', uid: 1, admin: true }, { name: 'bob', uid: 2, admin: false }],
+    map: { a: 1, b: 'two', nested: { deep: [10, 20] } },
+    nothing: null,
+    text: 'it\'s a "test"; rm -rf /',
+    csv: 'a,b,,c',
+    json: '{"k": [1, 2]}',
+  });
+
+  // [expression, value]: every construct the language has.
+  const works: Array<[string, unknown]> = [
+    // literals
+    ['42', 42],
+    ['"str"', 'str'],
+    ["'single'", 'single'],
+    ['true', true],
+    ['null', null],
+    ['undefined', undefined],
+    ['[1, "a", [2]]', [1, 'a', [2]]],
+    ['({ a: 1, "b c": 2, [`k${n}`]: 3 })', { a: 1, 'b c': 2, k5: 3 }],
+    ['({ n, list })', { n: 5, list: [3, 1, 2] }],
+    ['[...list, ...words]', [3, 1, 2, 'b', 'a', 'c']],
+    ['({ ...map.nested, x: 1 })', { deep: [10, 20], x: 1 }],
+    ['`n=${n} next=${n + 1}`', 'n=5 next=6'],
+    ['/^we/i.test(s.trim())', true],
+    // member access, optional chaining
+    ['map.a', 1],
+    ['map["b"]', 'two'],
+    ['map.nested.deep[1]', 20],
+    ['map.missing', undefined],
+    ['map.missing?.deeper', undefined],
+    ['nothing?.x', undefined],
+    ['nothing?.x.y.z', undefined],
+    ['nothing?.f()', undefined],
+    ['users[0].name', 'ann'],
+    ['list.length', 3],
+    ['s.length', 8],
+    ['s[1]', 'W'],
+    // operators
+    ['n + 1', 6],
+    ['n * 2 - 1', 9],
+    ['n % 2', 1],
+    ['2 ** 3', 8],
+    ['-n', -5],
+    ['!n', false],
+    ['n == "5"', true],
+    ['n === "5"', false],
+    ['n != 4 && n !== 6', true],
+    ['n > 1 ? "big" : "small"', 'big'],
+    ['nothing ?? "fallback"', 'fallback'],
+    ['nothing || "or"', 'or'],
+    ['0 && nope', 0],
+    ['typeof n', 'number'],
+    ['typeof users', 'object'],
+    ['"a" in map', true],
+    ['"constructor" in map', false],
+    ['1 in list', true],
+    ['n & 4', 4],
+    ['void 0', undefined],
+    // helpers and safe namespaces
+    ['defined("n")', true],
+    ['JSON.stringify(map.nested)', '{"deep":[10,20]}'],
+    ['JSON.stringify({ a: [1] }, null, 1)', '{\n "a": [\n  1\n ]\n}'],
+    ['JSON.parse(json).k[1]', 2],
+    ['Math.max(...list)', 3],
+    ['Math.round(2.5) + Math.floor(Math.PI)', 6],
+    ['Object.keys(map)', ['a', 'b', 'nested']],
+    ['Object.values({ x: 1, y: 2 })', [1, 2]],
+    ['Object.entries({ x: 1 })', [['x', 1]]],
+    ['Object.fromEntries(users.map(u => [u.name, u.uid]))', { ann: 1, bob: 2 }],
+    ['Number("8080") + 1', 8081],
+    ['Number.isInteger(n)', true],
+    ['String(n).padStart(3, "0")', '005'],
+    ['Boolean("")', false],
+    ['parseInt("42px")', 42],
+    ['parseFloat("1.5")', 1.5],
+    ['Array.isArray(list)', true],
+    ['quote(text)', `'it'\\''s a "test"; rm -rf /'`],
+    ['quote("plain-word")', 'plain-word'],
+    ['quote(8080)', '8080'],
+    ['list.map(quote).join(" ")', '3 1 2'],
+    // arrow functions and methods
+    ['list.map(x => x * 2)', [6, 2, 4]],
+    ['list.filter(x => x > 1)', [3, 2]],
+    ['users.find(u => u.admin).name', 'ann'],
+    ['users.some(u => u.uid > 1)', true],
+    ['users.every(u => u.uid > 1)', false],
+    ['list.reduce((a, b) => a + b, 0)', 6],
+    ['users.map(({ name }) => name)', ['ann', 'bob']],
+    ['Object.entries(map).filter(([k, v]) => typeof v === "number").map(([k]) => k)', ['a']],
+    ['list.map((x, i) => x * i)', [0, 1, 4]],
+    ['((a, b = 2, ...rest) => [a, b, rest])(1)', [1, 2, []]],
+    ['list.includes(2)', true],
+    ['words.join("-")', 'b-a-c'],
+    ['words.sort()', ['a', 'b', 'c']],
+    ['words.reverse()', ['c', 'a', 'b']],
+    ['words', ['b', 'a', 'c']], // sort and reverse worked on copies
+    ['list.toSorted((a, b) => b - a)', [3, 2, 1]],
+    ['list.slice(1)', [1, 2]],
+    ['list.indexOf(2)', 2],
+    ['[[1], [2, [3]]].flat(Infinity)', [1, 2, 3]],
+    ['list.at(-1)', 2],
+    ['csv.split(",").filter(x => x)', ['a', 'b', 'c']],
+    ['s.trim().toUpperCase()', 'WEB-01'],
+    ['s.trim().toLowerCase().startsWith("web")', true],
+    ['s.replace("-", "_")', ' Web_01 '],
+    ['s.replaceAll(/[^a-z]/gi, "")', 'Web'],
+    ['s.trim().endsWith("01")', true],
+    ['s.includes("eb")', true],
+    ['(12.345).toFixed(1)', '12.3'],
+    ['n.toString(2)', '101'],
+    ['csv.split(",").length', 4],
+  ];
+  for (const [expr, want] of works) {
+    it(`${expr} -> ${JSON.stringify(want)}`, () => expect(evaluate(expr, vars)).to.deep.equal(want));
+  }
+
+  // The escape corpus: each refused with a clear error, nothing reached.
+  const refused: Array<[string, RegExp]> = [
+    ['"".constructor.constructor("return process")()', /'constructor' is not allowed/],
+    ['[].map.constructor', /'constructor' is not allowed/],
+    ['(() => 1).constructor', /'constructor' is not allowed/],
+    ['s["constructor"]', /'constructor' is not allowed/],
+    ['s["con" + "structor"]', /'constructor' is not allowed/],
+    ['list.map["con" + "structor"]("return process")()', /is a method|constructor/],
+    ['this', /'this' is not allowed/],
+    ['globalThis', /'globalThis' is not available/],
+    ['globalThis.process', /'globalThis' is not available/],
+    ['process', /'process' is not available/],
+    ['process.getBuiltinModule("child_process").execSync("touch /tmp/plumb-pwned")', /'process' is not available/],
+    ['require("fs")', /'require' is not available/],
+    ['import("fs")', /'import\(\)' is not allowed/],
+    ['import.meta', /is not allowed|SyntaxError|import/],
+    ['Function("return process")()', /'Function' is not available/],
+    ['eval("process")', /'eval' is not available/],
+    ['new Function("return 1")', /'new' is not allowed/],
+    ['new Array(3)', /'new' is not allowed/],
+    ['({ get x() { return 1; } })', /a getter is not allowed/],
+    ['({ set x(v) {} })', /a setter is not allowed/],
+    ['({ f() { return 1; } })', /a method in an object literal is not allowed/],
+    ['map.__proto__', /'__proto__' is not allowed/],
+    ['map["__proto__"]', /'__proto__' is not allowed/],
+    ["map['__pro' + 'to__']", /'__proto__' is not allowed/],
+    ['({ __proto__: { polluted: 1 } })', /'__proto__' is not allowed/],
+    ['({ ["__pro" + "to__"]: 1 })', /'__proto__' is not allowed/],
+    ['Object.fromEntries([["__proto__", 1]])', /'__proto__' is not allowed/],
+    ['JSON.parse(\'{"__proto__": {"x": 1}}\')', /'__proto__' is not allowed/],
+    ['map.prototype', /'prototype' is not allowed/],
+    ['map.__defineGetter__("x", () => 1)', /'__defineGetter__' is not allowed/],
+    ['map.__lookupGetter__', /'__lookupGetter__' is not allowed/],
+    ['({ toString: () => 1 }) + ""', /may not define 'toString'/],
+    ['({ valueOf: () => 1 }) + 1', /may not define 'valueOf'/],
+    ['Object.fromEntries([["toString", () => "x"]]) + ""', /may not define 'toString'/],
+    ['({ toJSON: () => 1 })', /may not define 'toJSON'/],
+    ['map.toString()', /has no method 'toString'/],
+    ['map.hasOwnProperty("a")', /has no method 'hasOwnProperty'/],
+    ['s.trim', /a string has no property 'trim'/],
+    ['list.map', /'map' is a method: call it/],
+    ['(x => x).call(null, 1)', /functions have no properties/],
+    ['((x) => x).bind', /functions have no properties/],
+    ['quote.name', /functions have no properties/],
+    ['JSON.stringify.apply(null, [1])', /functions have no properties/],
+    ['Symbol.iterator', /'Symbol' is not available/],
+    ['Reflect.ownKeys(map)', /'Reflect' is not available/],
+    ['Proxy', /'Proxy' is not available/],
+    ['setTimeout(() => 1, 0)', /'setTimeout' is not available/],
+    ['setInterval', /'setInterval' is not available/],
+    ['queueMicrotask', /'queueMicrotask' is not available/],
+    ['Buffer.from("x")', /'Buffer' is not available/],
+    ['arguments', /'arguments' is not allowed/],
+    ['(() => arguments)()', /'arguments' is not allowed/],
+    ['function () { return 1; }', /'function' is not allowed|SyntaxError/],
+    ['(function () { return process; })()', /'function' is not allowed/],
+    ['(() => { return 1; })()', /\{ block \} body is not allowed/],
+    ['(async () => 1)()', /async function is not allowed/],
+    ['n = 1', /assignment is not allowed/],
+    ['n += 1', /assignment is not allowed/],
+    ['n++', /'\+\+' is not allowed/],
+    ['delete map.a', /'delete' is not allowed/],
+    ['String.raw`x`', /tagged template is not allowed/],
+    ['class {}', /class is not allowed|SyntaxError/],
+    ['map instanceof Object', /'instanceof' is not allowed/],
+    ['n.constructor', /'constructor' is not allowed/],
+    ['n.toFixed.call', /a number has no property 'toFixed'/],
+    ['s.big()', /'big' is not an allowed method of a string/],
+    ['list.push(4)', /'push' is not an allowed method of a list/],
+    ['list.fill(0)', /'fill' is not an allowed method/],
+    ['(/x/).exec("x")', /'exec' is not an allowed method/],
+    ['(/x/).source', /cannot read 'source' of a regular expression/],
+    ['map.nested.deep.constructor', /'constructor' is not allowed/],
+    ['n(1)', /'n' is not a function expressions may call/],
+    ['map.b()', /'b' is not a function expressions may call/],
+    ['Object.assign({}, map)', /'assign' is not a function|Object\.assign/],
+    ['Object.getPrototypeOf(map)', /getPrototypeOf/],
+    ['Object.defineProperty(map, "a", {})', /defineProperty/],
+    ['JSON.constructor', /'constructor' is not allowed/],
+    ['Math.constructor', /'constructor' is not allowed/],
+    ['caller', /'caller' is not allowed/],
+    ['nope.caller', /'caller' is not allowed/],
+  ];
+  for (const [expr, message] of refused) {
+    it(`refused: ${expr}`, () => {
+      let err: unknown;
+      try {
+        evaluate(expr, vars);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, 'expected an error').to.be.instanceOf(Error);
+      expect(err instanceof ExpressionError || err instanceof SyntaxError, String(err)).to.equal(true);
+      expect((err as Error).message).to.match(message);
+    });
+  }
+
+  it('nothing in the corpus touched the prototypes of the controller', () => {
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+    expect(Object.hasOwn(Object.prototype, 'x')).to.equal(false);
+  });
+
+  it('a variable named like a global is the variable (variables win)', () => {
+    expect(evaluate('process', { process: 'mine' })).to.equal('mine');
+  });
+
+  const jinja: Array<[string, RegExp]> = [
+    ["{{ x | default('y') }}", /'\| default' is a Jinja filter.*/],
+    ['{{ list | length }}', /'\| length' is a Jinja filter/],
+    ["{{ words | join(',') }}", /'\| join' is a Jinja filter/],
+    ['{{ s | quote }}', /'\| quote' is a Jinja filter/],
+  ];
+  for (const [input, message] of jinja) {
+    it(`a Jinja filter is a clear error, never a bitwise OR: ${input}`, () => {
+      let err: unknown;
+      try {
+        interpolateString(input, { ...vars, x: 1 });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(ExpressionError);
+      expect((err as Error).message).to.match(message);
+      expect((err as ExpressionError).hint).to.match(/^write /);
+    });
+  }
+
+  it('when: "{{ x }}" says that when: is already an expression', () => {
+    expect(() => evaluate('{{ n > 1 }}', vars)).to.throw(ExpressionError, /\{\{ \}\} inside an expression/);
+  });
+
+  it('quote() refuses lists and mappings (one word is a string or a number)', () => {
+    expect(() => evaluate('quote(list)', vars)).to.throw(ExpressionError, /quote\(\) takes a string or a number/);
+  });
+
+  describe('data is data', () => {
+    const hostile = '{{ process.getBuiltinModule("child_process").execSync("touch /tmp/plumb-pwned") }}';
+    const base = operatorVars({ root: '/srv', tpl: '{{ root }}/x' });
+
+    it('a registered result holding {{ }} is returned literally', () => {
+      const v = { ...base, out: { stdout: hostile, stdout_lines: [hostile] } };
+      expect(interpolateString('{{ out.stdout }}', v)).to.equal(hostile);
+      expect(interpolateString('got {{ out.stdout_lines[0] }}', v)).to.equal(`got ${hostile}`);
+      expect(evaluate('out.stdout.includes("{{")', v)).to.equal(true);
+    });
+
+    it('a loop item holding {{ }} is returned literally (and operator vars still resolve)', () => {
+      const v = { ...base, item: hostile };
+      expect(interpolateString('{{ item }}', v)).to.equal(hostile);
+      expect(interpolateString('{{ tpl }}: {{ item }}', v)).to.equal(`/srv/x: ${hostile}`);
+    });
+
+    it('a value an evaluation produced is not evaluated again', () => {
+      const v = { ...operatorVars({ via: '{{ out.stdout }}' }), out: { stdout: hostile } };
+      expect(interpolateString('{{ via }}', v)).to.equal(hostile);
+    });
+
+    it('a registered result shadowing an operator var is data', () => {
+      const layer = operatorVars({ x: '{{ root }}', root: '/srv' });
+      expect(interpolateString('{{ x }}', { ...layer, x: '{{ root }}!' })).to.equal('{{ root }}!');
     });
   });
 });

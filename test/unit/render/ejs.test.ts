@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { InputError, UndefinedVariableError } from '../../../src/errors.js';
+import { operatorVars } from '../../../src/playbook/expr.js';
 import { renderFile, templatePath } from '../../../src/render/ejs.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 
@@ -24,11 +25,23 @@ describe('render/ejs', () => {
       'templates/inner.ejs': 'x\ny\nz <%= port %> <%= nope_inner %>\n',
       'templates/outer-ok.ejs': 'before\n<%- include("inner-ok.ejs") %>after\n',
       'templates/inner-ok.ejs': 'port <%= port %>\n',
+      'templates/item.ejs': 'item=<%= item %>\nout=<%= out.stdout %>\n<% out.stdout_lines.forEach(function (l) { -%>\nline=<%- l %>\n<% }); -%>\n',
+      'templates/unclosed.ejs': 'a\nb\n<% if (port > 1) { -%>\nlisten <%= port %>\n',
+      'templates/unclosed-loop.ejs': '# x\n<% list.forEach(function (v) { -%>\n<%= v %>\n<% } -%>\n',
+      'templates/extra-close.ejs': 'a\n<%= port %>\n<% } %>\n',
+      'templates/bad-output.ejs': 'a\nb <%= port + %>\n',
+      'templates/process.ejs': 'a\n<%= process.env.HOME %>\n',
+      'templates/require.ejs': '<% const fs = require("fs") %>x\n',
+      'templates/globalthis.ejs': '<%= globalThis.process.version %>\n',
+      'templates/function.ejs': '<%= Function("return 1")() %>\n',
+      'templates/outer-proc.ejs': 'a\n<%- include("inner-proc.ejs", { extra: out }) %>\n',
+      'templates/inner-proc.ejs': 'extra=<%= extra %>\n<%= process.pid %>\n',
+      'templates/harmless.ejs': '<%= typeof port === "number" && port !== undefined ? "n" : "x" %> <%= isNaN(NaN) %> <%= quote("a b") %>\n',
     });
   });
   after(() => removeTree(dir));
   const t = (name: string): string => join(dir, 'templates', name);
-  const vars = { port: 80, name: 'web', map: { a: 1, b: 2 }, list: [3, 9, 4], upstreams: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], host: 'h', url: 'http://{{ host }}:{{ port }}', html: '<b>' };
+  const vars = operatorVars({ port: 80, name: 'web', map: { a: 1, b: 2 }, list: [3, 9, 4], upstreams: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], host: 'h', url: 'http://{{ host }}:{{ port }}', html: '<b>' });
 
   it('renders variables', () => {
     expect(renderFile(t('ok.conf.ejs'), vars)).to.equal('port 80\nname WEB\n');
@@ -112,8 +125,64 @@ describe('render/ejs', () => {
     expect((err as InputError).message).to.match(/template error: .*deeper/);
   });
 
-  it('a template that does not compile is an InputError naming the file', () => {
-    expect(() => renderFile(t('bad-syntax.ejs'), vars)).to.throw(InputError, /bad-syntax\.ejs does not compile/);
+  it('a template that does not compile is an InputError naming the file and line', () => {
+    expect(() => renderFile(t('bad-syntax.ejs'), vars)).to.throw(InputError, /bad-syntax\.ejs:1:1: /);
+  });
+
+  // Regression: an unclosed <% if (...) { %> gave EJS's "Or, if you meant to create an async function, pass async: true".
+  const compileCases: Array<[string, number, RegExp]> = [
+    ['unclosed.ejs', 3, /the block opened on line 3 is not closed/],
+    ['unclosed-loop.ejs', 2, /the '\(' opened on line 2 is not closed/],
+    ['extra-close.ejs', 3, /closes a block that is not open/],
+    ['bad-output.ejs', 2, /<%= %> does not hold an expression/],
+  ];
+  for (const [file, line, message] of compileCases) {
+    it(`${file}: a clear compile error at ${file}:${line}`, () => {
+      let err: unknown;
+      try {
+        renderFile(t(file), vars);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InputError);
+      const p = (err as InputError).problems[0]!;
+      expect(p.message).to.match(message).and.not.match(/async/);
+      expect(p.pos).to.deep.equal({ file: t(file), line, col: 1 });
+    });
+  }
+
+  it('a registered result or loop item holding {{ }} is written literally (data is data)', () => {
+    const hostile = '{{ process.getBuiltinModule("child_process").execSync("touch /tmp/plumb-pwned") }}';
+    const out = renderFile(t('item.ejs'), { ...vars, item: hostile, out: { stdout: hostile, stdout_lines: [hostile, 'two'] } });
+    expect(out).to.equal(`item=${hostile}\nout=${hostile}\nline=${hostile}\nline=two\n`);
+  });
+
+  const refusedGlobals: Array<[string, string]> = [
+    ['process.ejs', 'process'],
+    ['require.ejs', 'require'],
+    ['globalthis.ejs', 'globalThis'],
+    ['function.ejs', 'Function'],
+  ];
+  for (const [file, name] of refusedGlobals) {
+    it(`${file}: the controller's '${name}' is refused in templates`, () => {
+      expect(() => renderFile(t(file), vars)).to.throw(InputError, new RegExp(`'${name}' is not available in templates`));
+    });
+  }
+
+  it('an included template gets the same rules: data stays data, the controller is refused at its line', () => {
+    let err: unknown;
+    try {
+      renderFile(t('outer-proc.ejs'), { ...vars, out: '{{ port }}' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).to.be.instanceOf(InputError);
+    expect((err as InputError).problems[0]!.message).to.match(/'process' is not available in templates/);
+    expect((err as InputError).problems[0]!.pos).to.deep.equal({ file: t('inner-proc.ejs'), line: 2, col: 1 });
+  });
+
+  it('undefined, NaN, typeof and the helpers (quote, isNaN) still work in templates', () => {
+    expect(renderFile(t('harmless.ejs'), vars)).to.equal("n true 'a b'\n");
   });
 
   it('a missing template is an InputError', () => {

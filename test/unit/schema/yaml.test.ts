@@ -67,6 +67,28 @@ describe('schema/yaml', () => {
     });
   });
 
+  describe('reserved keys (prototype pollution) are refused at their position', () => {
+    const cases: Array<[string, string, number, number]> = [
+      ['__proto__: {polluted: true}\n', '__proto__', 1, 1],
+      ['a: 1\nb:\n  __proto__:\n    polluted: true\n', '__proto__', 3, 3],
+      ['list:\n  - {constructor: {prototype: {x: 1}}}\n', 'constructor', 2, 6],
+      ['app:\n  prototype: 1\n', 'prototype', 2, 3],
+      ['base: &b {__proto__: {x: 1}}\nuse: *b\n', '__proto__', 1, 11],
+    ];
+    for (const [text, key, line, col] of cases) {
+      it(`${JSON.stringify(text)} -> '${key}' at ${line}:${col}`, () => {
+        const [p] = problemsOf(text);
+        expect(p!.message).to.equal(`the key '${key}' is not allowed`);
+        expect(p!.pos).to.deep.equal({ file: '/virtual/f.yml', line, col });
+        expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
+      });
+    }
+
+    it('the same words as values are fine', () => {
+      expect(loadYaml('/virtual/f.yml', 'a: __proto__\nb: [constructor, prototype]\n').value).to.deep.equal({ a: '__proto__', b: ['constructor', 'prototype'] });
+    });
+  });
+
   describe('posOf', () => {
     const src = loadYaml('/v.yml', '- name: one\n  tasks:\n    - copy:\n        dest: /x\n        mode: 644\n');
     const cases: Array<{ path: (string | number)[]; key?: boolean; line: number; col: number }> = [
