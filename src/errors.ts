@@ -93,6 +93,17 @@ export class TaskError extends PlumbError {
   }
 }
 
+/** A command ran past its time limit (the task's `timeout`, or the run's default). The task fails; the host goes on. */
+export class CommandTimeout extends TaskError {
+  override name = 'CommandTimeout';
+  constructor(readonly seconds: number, stopped: boolean) {
+    super(
+      `timed out after ${seconds} s${stopped ? ' (the command was stopped on the host)' : ' (no answer from the host; the command may still be running there)'}`,
+      "raise the task's `timeout:` (seconds, 0 for none), or the default with --command-timeout or plumb_command_timeout",
+    );
+  }
+}
+
 /** A bug in plumb itself. */
 export class InternalError extends PlumbError {
   override name = 'InternalError';
