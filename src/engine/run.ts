@@ -236,7 +236,10 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
         owner,
         waitS: opts.lock.waitS,
         session,
-        first: (_name, s) => prefetch(s as HostSession),
+        first: async (_name, s) => {
+          const t0 = Date.now();
+          await prefetch(s as HostSession).finally(() => ((s as HostSession).recap.durationMs += Date.now() - t0));
+        },
         become: (_name, s) => upfrontOf(s as HostSession).some((u) => u.become),
         pool: (items, fn) => pool(items, opts.forks, fn),
       });
