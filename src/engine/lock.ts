@@ -265,10 +265,15 @@ export async function lockHosts(p: LockPhase): Promise<{ held: HostLocked[]; que
   await Promise.all([...held].filter(([, e]) => holderGone(e.holder, p.owner)).map(([name, e]) => attempt(name, sessions.get(name)!, e.holder.run)));
   if (!held.size || p.waitS <= 0) return { held: [...held.values()], queued: false };
 
-  await Promise.all([...sessions.values()].filter((s) => s.locked).map(async (s) => {
-    await s.run(releaseLock(p.owner), s.locked!.become, 'facts');
-    s.locked = undefined;
-  }));
+  await Promise.all(
+    [...sessions.values()]
+      .filter((s) => s.locked)
+      .map(async (s) => {
+        // A host that fails here fails again, and is reported, when the run reaches it.
+        await s.run(releaseLock(p.owner), s.locked!.become, 'facts').catch(() => {});
+        s.locked = undefined;
+      }),
+  );
   for (const s of sessions.values()) s.invalidate(['*']);
   for (const name of [...sessions.keys()].sort()) {
     const s = sessions.get(name)!;

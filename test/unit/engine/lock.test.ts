@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { HostLocked, holderGone, lockHosts, lockOwner, parseLock, releaseLock, takeLock, type LockOwner, type LockSession } from '../../../src/engine/lock.js';
 import { commandLine } from '../../../src/engine/session.js';
 import { raw, script, type Shell } from '../../../src/sh.js';
-import { LocalTransport, loadProject, runLocal, STATE_DIR } from '../../fixtures/local-transport.js';
+import { LocalTransport, loadProject, runLocal, STATE_DIR, taskEvents } from '../../fixtures/local-transport.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 
 const LOCK = join(STATE_DIR, 'apply.lock');
@@ -241,6 +241,21 @@ describe('engine/lock', function () {
       expect(c.result.exitCode).to.equal(0);
       expect(existsSync(LOCK)).to.equal(false);
       expect(c.transports.get('h1')!.commands.join('\n')).not.to.include('apply.lock');
+    });
+
+    it('hosts held by a live run: the run stops before any change, every host reported, the recap out, exit 1', async () => {
+      const pid = await liveHolder();
+      writeFileSync(LOCK, recordOf(pid, startOf(pid), other)); // both local "hosts" share this state folder
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book, { lock: { waitS: 0 } });
+      expect(r.result.exitCode).to.equal(1);
+      const ev = taskEvents(r.events);
+      expect(ev.map((e) => `${e.host} ${e.task} ${e.status}`).sort()).to.deep.equal(['h1 lock failed', 'h2 lock failed']);
+      expect(ev[0]!.message).to.match(/is locked by another apply: run feedf00d of alice@ci-runner, pid 4242, started 2026-12-01T10:00:00Z$/);
+      expect(r.result.hosts.h1).to.include({ failed: 1, changed: 0 });
+      expect(r.events.filter((e) => e.type === 'play')).to.deep.equal([]);
+      expect(r.events.at(-1)?.type).to.equal('recap');
+      for (const t of r.transports.values()) expect(t.execCount).to.equal(1);
     });
   });
 });
