@@ -83,7 +83,8 @@ export function program(): Command {
       .option('-m, --module-name <module>', 'the module to run', 'command')
       .option('-a, --args <args>', "its arguments: key=value pairs, YAML/JSON, or a command line for command and shell")
       .option('-C, --check', 'plan only, change nothing; exit 2 if it would change')
-      .option('-b, --become', 'run as root (sudo -n)'),
+      .option('-b, --become', 'run as root (sudo -n)')
+      .option('--lock-timeout <s>', 'without --check: wait up to this many seconds for hosts an apply holds (0: stop at once)', '10'),
   )
     .addHelpText('after', EXIT_CODES)
     .action(async (pattern: string, f: AdhocFlags) => exit(await commands().then((c) => c.adhoc(pattern, f)).catch(report)));
