@@ -44,7 +44,9 @@ export class HostLocked extends PlumbError {
     readonly holder: LockHolder,
     waitedS: number,
   ) {
-    super(`${host} is locked by another apply: ${describeHolder(holder)}${waitedS ? ` (waited ${waitedS} s)` : ''}`);
+    super(
+      `${host} is locked by another apply: ${describeHolder(holder)}${waitedS ? ` (waited ${waitedS} s)` : ''}\n  hint: let it finish, or wait longer with --lock-timeout; a run that lost its link keeps the lock until sshd on the host drops its session (sshd_config ClientAliveInterval bounds that)`,
+    );
   }
 }
 

@@ -160,6 +160,7 @@ describe('faults on the lab (issue 10)', function () {
       const ev = r.events[i]!;
       expect(String(ev.message)).to.match(/connection lost: the host stopped answering \(3 keepalives 1 s apart went unanswered\)/);
       const detectedMs = r.at[i]! - cutAt;
+      process.stderr.write(`      faults timings: ${JSON.stringify({ unreachableAfterCutMs: detectedMs, runEndAfterCutMs: r.ended - cutAt })}\n`);
       expect(detectedMs, 'detected after').to.be.within(2_000, 12_000);
       expect(r.ended - cutAt, 'the run ends soon after').to.be.below(20_000);
 
