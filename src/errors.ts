@@ -55,6 +55,8 @@ export class UndefinedVariableError extends InputError {
 /** The host could not be reached or authenticated (includes host key refusals). */
 export class UnreachableError extends PlumbError {
   override name = 'UnreachableError';
+  /** Already shown as a task's UNREACHABLE result: the run does not report it again. */
+  reported = false;
   constructor(readonly host: string, message: string, readonly hint?: string, options?: { cause?: unknown }) {
     super(`${host}: ${message}${hint ? `\n  hint: ${hint}` : ''}`, options);
   }

@@ -254,7 +254,7 @@ export class PlayRunner {
       if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;
       else if (out.status === 'changed' && worst !== 'failed') worst = 'changed';
       else if (out.status === 'skipped' && worst === 'ok' && prepared.instances.length === 1) worst = 'skipped';
-      if (out.status === 'unreachable') throw new UnreachableError(host, out.message ?? 'connection lost');
+      if (out.status === 'unreachable') throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
       if (out.status === 'failed' && !t.ignoreErrors) break;
     }
     const counted: Status = worst === 'failed' && t.ignoreErrors ? 'ok' : worst;

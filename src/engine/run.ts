@@ -273,7 +273,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;
               s.failed = true;
-              opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
+              if (!e.reported) opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
             } else if (e instanceof PlumbError) {
               s.failed = true;
               s.recap.failed++;

@@ -5,10 +5,12 @@ import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLine } from '../../../src/engine/session.js';
-import { InputError } from '../../../src/errors.js';
+import { runPlaybook } from '../../../src/engine/run.js';
+import { InputError, UnreachableError } from '../../../src/errors.js';
+import type { PlumbEvent } from '../../../src/report/events.js';
 import { loadPlaybook } from '../../../src/playbook/load.js';
 import { raw } from '../../../src/sh.js';
-import { loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
+import { LocalTransport, loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
 import { removeTree, tree, yaml } from '../../fixtures/tree.js';
 
 const dirs: string[] = [];
@@ -101,5 +103,58 @@ describe('engine/session: command time limits', function () {
     );
     expect(r).to.be.instanceOf(InputError);
     expect((r as Error).message).to.include('plumb_command_timeout of h1 must be whole seconds');
+  });
+});
+
+describe('engine/run: a connection lost mid-run', function () {
+  this.timeout(60_000);
+
+  /** A local "host" whose connection drops at the first command that mentions `drop-here`. */
+  class Dropping extends LocalTransport {
+    override exec(command: string, stdin?: string | Buffer) {
+      if (command.includes('drop-here')) {
+        this.execCount++;
+        return Promise.reject(new UnreachableError(this.host, 'connection lost: the host stopped answering (fake)'));
+      }
+      return super.exec(command, stdin);
+    }
+  }
+
+  it('that host is UNREACHABLE once, the others run every play; the recap covers every host; exit 1', async () => {
+    const dir = project({
+      'inventory.yml': 'all:\n  hosts:\n    h1:\n    h2:\n',
+      'playbooks/site.yml': yaml`
+        - hosts: all
+          tasks:
+            - name: long
+              shell: echo drop-here
+              when: inventory_hostname == 'h1'
+        - hosts: all
+          tasks:
+            - name: later
+              command: "true"
+      `,
+    });
+    const { inv, book } = loadProject(dir);
+    const events: PlumbEvent[] = [];
+    const r = await runPlaybook(inv, book, {
+      mode: 'apply',
+      diff: false,
+      tags: [],
+      skipTags: [],
+      forks: 5,
+      extraVars: {},
+      forceHandlers: false,
+      emit: (e) => events.push(e),
+      connect: async (name) => (name === 'h1' ? new Dropping(name) : new LocalTransport(name)),
+    });
+    expect(r.exitCode).to.equal(1);
+    const unreachable = taskEvents(events).filter((e) => e.status === 'unreachable');
+    expect(unreachable.map((e) => `${e.host} ${e.task}`)).to.deep.equal(['h1 long']);
+    expect(unreachable[0]!.message).to.equal('h1: connection lost: the host stopped answering (fake)');
+    expect(taskEvents(events).filter((e) => e.host === 'h2').map((e) => `${e.task} ${e.status}`)).to.deep.equal(['long skipped', 'later changed']);
+    expect(r.hosts.h1).to.include({ unreachable: true });
+    expect(r.hosts.h2).to.include({ unreachable: false, failed: 0, changed: 1 });
+    expect(events.at(-1)?.type).to.equal('recap');
   });
 });
