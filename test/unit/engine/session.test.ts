@@ -20,6 +20,8 @@ function project(files: Record<string, string>): string {
   dirs.push(dir);
   return dir;
 }
+/** A project of two local hosts, h1 and h2, and this playbook. */
+const twoHosts = (playbook: string): string => project({ 'inventory.yml': 'all:\n  hosts:\n    h1:\n    h2:\n', 'playbooks/site.yml': playbook });
 
 describe('engine/session: command time limits', function () {
   this.timeout(60_000);
@@ -31,9 +33,7 @@ describe('engine/session: command time limits', function () {
   });
 
   it("a task's timeout stops its command on the host and fails that host's task clearly; the other host carries on", async () => {
-    const dir = project({
-      'inventory.yml': 'all:\n  hosts:\n    h1:\n    h2:\n',
-      'playbooks/site.yml': yaml`
+    const dir = twoHosts(yaml`
         - hosts: all
           tasks:
             - name: long
@@ -42,8 +42,7 @@ describe('engine/session: command time limits', function () {
               timeout: 1
             - name: after
               command: "true"
-      `,
-    });
+      `);
     const pidfile = join(dir, 'pid');
     const { inv, book } = loadProject(dir);
     const t0 = Date.now();
@@ -121,9 +120,7 @@ describe('engine/run: a connection lost mid-run', function () {
   }
 
   it('that host is UNREACHABLE once, the others run every play; the recap covers every host; exit 1', async () => {
-    const dir = project({
-      'inventory.yml': 'all:\n  hosts:\n    h1:\n    h2:\n',
-      'playbooks/site.yml': yaml`
+    const dir = twoHosts(yaml`
         - hosts: all
           tasks:
             - name: long
@@ -133,8 +130,7 @@ describe('engine/run: a connection lost mid-run', function () {
           tasks:
             - name: later
               command: "true"
-      `,
-    });
+      `);
     const { inv, book } = loadProject(dir);
     const events: PlumbEvent[] = [];
     const r = await runPlaybook(inv, book, {
