@@ -147,12 +147,17 @@ describe('faults on the lab (issue 10)', function () {
       for (const h of HOSTS) onHost(h, `rm -rf ${DIR}`);
       const keepalive = 1; // bound: (3 + 1) keepalives = 4 s
       let cutAt = 0;
-      const running = plumb(['apply', join(project, 'playbooks/faults.yml'), '-i', lab.inventory, '--keepalive', String(keepalive), '-e', '{"nap": 60, "cap": true}']);
-      await until(`sleep 60 on ${CUT}`, () => onHost(CUT, "ps -C sleep -o args= | grep -qx 'sleep 60'", true).code === 0, 60_000);
+      // A length of its own, so an earlier run's sleep (orphaned on the host by its cut) is not taken for this one's.
+      const nap = 60 + (Date.now() % 1000);
+      const running = plumb(['apply', join(project, 'playbooks/faults.yml'), '-i', lab.inventory, '--keepalive', String(keepalive), '-e', JSON.stringify({ nap, cap: true })]);
+      await until(`sleep ${nap} on ${CUT}`, () => onHost(CUT, `ps -C sleep -o args= | grep -qx 'sleep ${nap}'`, true).code === 0, 60_000);
       link('down');
       cutAt = Date.now();
       const r = await running;
       link('up');
+      // The cut left that command running on the host (as a cut link does): end it, by PID, once reachable.
+      await until(`${CUT} answers ssh again`, () => onHost(CUT, 'true', true).code === 0, 60_000);
+      onHost(CUT, `ps -C sleep -o pid=,args= | awk '$3 == "${nap}" { print $1 }' | xargs -r kill`);
 
       expect(r.code, problems(r)).to.equal(1);
       const i = r.events.findIndex((e) => e.type === 'task' && e.host === CUT && e.status === 'unreachable');
@@ -182,7 +187,6 @@ describe('faults on the lab (issue 10)', function () {
     });
 
     it('with the link back, a re-run converges (the cut run\'s lock is no obstacle) and check is clean', async () => {
-      await until(`${CUT} answers ssh again`, () => onHost(CUT, 'true', true).code === 0, 60_000);
       const again = await plumb(['apply', join(project, 'playbooks/faults.yml'), '-i', lab.inventory, '--lock-timeout', '0', '-e', '{"nap": 1, "cap": false}']);
       expect(again.code, problems(again)).to.equal(0);
       expect(changed(again).sort()).to.deep.equal([`${CUT}: long command`, `${CUT}: marker`]);
@@ -253,7 +257,8 @@ describe('faults on the lab (issue 10)', function () {
     it('a lock left by a kill -9\'d run does not block the next run', async () => {
       let holdPid = 0;
       let child: ChildProcess | undefined;
-      const holding = plumb(['apply', join(project, 'playbooks/hold.yml'), '-i', lab.inventory, '-e', 'hold=20'], (c) => {
+      const hold = 20 + (Date.now() % 1000);
+      const holding = plumb(['apply', join(project, 'playbooks/hold.yml'), '-i', lab.inventory, '-e', `hold=${hold}`], (c) => {
         child = c;
         holdPid = c.pid ?? 0;
       });
@@ -266,6 +271,8 @@ describe('faults on the lab (issue 10)', function () {
       expect(lockFailures(next)).to.deep.equal([]);
       expect(next.ended - next.started).to.be.below(15_000);
       await check();
+      // The killed run's command is still running on the hosts (nothing stops it): end it, by PID.
+      for (const h of HOSTS) onHost(h, `ps -C sleep -o pid=,args= | awk '$3 == "${hold}" { print $1 }' | xargs -r kill`);
     });
   });
 });
