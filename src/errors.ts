@@ -55,6 +55,8 @@ export class UndefinedVariableError extends InputError {
 /** The host could not be reached or authenticated (includes host key refusals). */
 export class UnreachableError extends PlumbError {
   override name = 'UnreachableError';
+  /** Already shown as a task's UNREACHABLE result: the run does not report it again. */
+  reported = false;
   constructor(readonly host: string, message: string, readonly hint?: string, options?: { cause?: unknown }) {
     super(`${host}: ${message}${hint ? `\n  hint: ${hint}` : ''}`, options);
   }
@@ -90,6 +92,17 @@ export class TaskError extends PlumbError {
   override name = 'TaskError';
   constructor(message: string, readonly hint?: string) {
     super(hint ? `${message}\n  hint: ${hint}` : message);
+  }
+}
+
+/** A command ran past its time limit (the task's `timeout`, or the run's default). The task fails; the host goes on. */
+export class CommandTimeout extends TaskError {
+  override name = 'CommandTimeout';
+  constructor(readonly seconds: number, stopped: boolean) {
+    super(
+      `timed out after ${seconds} s${stopped ? ' (the command was stopped on the host)' : ' (no answer from the host; the command may still be running there)'}`,
+      "raise the task's `timeout:` (seconds, 0 for none), or the default with --command-timeout or plumb_command_timeout",
+    );
   }
 }
 

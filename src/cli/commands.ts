@@ -35,6 +35,17 @@ export interface RunFlags {
   listTasks?: boolean;
   listTags?: boolean;
   step?: boolean;
+  commandTimeout?: string;
+  keepalive?: string;
+  lockTimeout?: string;
+}
+
+/** A whole number of seconds from an option, or a clear input error. */
+function seconds(flag: string, v: string | undefined, fallback: number, min = 0): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw InputError.one(`${flag} must be a whole number of seconds${min ? ` (at least ${min})` : ''}, got ${v}`);
+  return n;
 }
 
 export function parseExtraVars(items: string[]): Vars {
@@ -232,8 +243,11 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
   }
   const forks = flags.forks ? Number(flags.forks) : Math.min(Math.max(inv.hosts.size, 1), 50);
   if (!Number.isInteger(forks) || forks < 1) throw InputError.one(`--forks must be a positive integer, got ${flags.forks}`);
+  const commandTimeoutS = seconds('--command-timeout', flags.commandTimeout, 3600);
+  const keepaliveS = seconds('--keepalive', flags.keepalive, 5, 1);
+  const lockWaitS = seconds('--lock-timeout', flags.lockTimeout, 10);
   const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
-  const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000) };
+  const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000), keepaliveIntervalMs: keepaliveS * 1000 };
   const opts: RunOptions = {
     mode,
     diff: !!flags.diff || !!junit,
@@ -245,6 +259,8 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     forceHandlers: !!flags.forceHandlers,
     skipTasks,
     emit,
+    commandTimeoutS,
+    lock: mode === 'apply' ? { waitS: lockWaitS } : undefined,
     connect: (name) => {
       const h = inv.hosts.get(name)!;
       return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);

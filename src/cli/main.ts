@@ -43,7 +43,9 @@ function addRunOptions(cmd: Command): Command {
     .option('--list-tasks', 'list the tasks each play would run, and exit without connecting')
     .option('--list-tags', 'list the tags of the tasks each play would run, and exit without connecting')
     .addOption(new Option('--step', 'not supported: hosts run their tasks independently in plumb; see docs/from-ansible.md').hideHelp())
-    .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000');
+    .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000')
+    .option('--command-timeout <s>', "time limit of every command on a host, in seconds (0: none); a task's timeout: overrides it", '3600')
+    .option('--keepalive <s>', 'SSH keepalive interval in seconds: a host that answers none of 3 in a row is unreachable', '5');
 }
 
 function report(e: unknown): number {
@@ -69,7 +71,9 @@ export function program(): Command {
   const exit = (code: number) => {
     process.exitCode = code;
   };
-  addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('apply', pb, f)).catch(report)));
+  addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook'))
+    .option('--lock-timeout <s>', 'wait up to this many seconds for hosts another apply holds (0: stop at once)', '10')
+    .addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('apply', pb, f)).catch(report)));
   addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('check', pb, f)).catch(report)));
   addRunOptions(
     p
@@ -79,7 +83,8 @@ export function program(): Command {
       .option('-m, --module-name <module>', 'the module to run', 'command')
       .option('-a, --args <args>', "its arguments: key=value pairs, YAML/JSON, or a command line for command and shell")
       .option('-C, --check', 'plan only, change nothing; exit 2 if it would change')
-      .option('-b, --become', 'run as root (sudo -n)'),
+      .option('-b, --become', 'run as root (sudo -n)')
+      .option('--lock-timeout <s>', 'without --check: wait up to this many seconds for hosts an apply holds (0: stop at once)', '10'),
   )
     .addHelpText('after', EXIT_CODES)
     .action(async (pattern: string, f: AdhocFlags) => exit(await commands().then((c) => c.adhoc(pattern, f)).catch(report)));

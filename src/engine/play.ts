@@ -254,7 +254,7 @@ export class PlayRunner {
       if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;
       else if (out.status === 'changed' && worst !== 'failed') worst = 'changed';
       else if (out.status === 'skipped' && worst === 'ok' && prepared.instances.length === 1) worst = 'skipped';
-      if (out.status === 'unreachable') throw new UnreachableError(host, out.message ?? 'connection lost');
+      if (out.status === 'unreachable') throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
       if (out.status === 'failed' && !t.ignoreErrors) break;
     }
     const counted: Status = worst === 'failed' && t.ignoreErrors ? 'ok' : worst;
@@ -302,7 +302,7 @@ export class PlayRunner {
     for (const [n, c] of plan.changes.entries()) {
       const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script) : ch.script);
       try {
-        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog);
+        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? this.s.commandTimeoutS);
       } catch (e) {
         if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
         if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };

@@ -14,6 +14,16 @@ import { PlayRunner, readsVariable, type HostPackages } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
 import { resolveVar, withTemplates } from '../playbook/expr.js';
+import { describeHolder, lockHosts, lockOwner, type LockOwner } from './lock.js';
+
+/** A host's default command time limit: plumb_command_timeout, else the run's. */
+function commandTimeoutOf(inv: Inventory, host: string, fallback: number): number {
+  const v = inv.hosts.get(host)?.vars.plumb_command_timeout;
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw InputError.one(`plumb_command_timeout of ${host} must be whole seconds (0: no limit), not ${JSON.stringify(v)}`);
+  return n;
+}
 
 export interface RunOptions {
   mode: 'apply' | 'check';
@@ -28,6 +38,10 @@ export interface RunOptions {
   skipTasks?: ReadonlySet<Task>;
   emit: Emit;
   connect: (hostName: string) => Promise<Transport>;
+  /** Default time limit of every command, in seconds (0 or unset: none); hosts may set plumb_command_timeout. */
+  commandTimeoutS?: number;
+  /** apply: lock every host before any change (src/engine/lock.ts), waiting up to waitS for another run. */
+  lock?: { waitS: number; owner?: LockOwner };
 }
 
 export interface RunResult {
@@ -168,6 +182,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const dead = new Map<string, HostRecap>(); // unreachable hosts
   const connecting = new Map<string, Promise<HostSession | null>>();
   const allHosts = [...new Set(book.plays.flatMap((p) => playHosts(inv, p, opts.limit)))];
+  const timeouts = new Map(allHosts.map((h) => [h, commandTimeoutOf(inv, h, opts.commandTimeoutS ?? 0)]));
   opts.emit({ type: 'run', mode: opts.mode, playbook: book.file, hosts: allHosts });
 
   const session = (name: string): Promise<HostSession | null> => {
@@ -178,7 +193,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
         try {
           const transport = await opts.connect(name);
           const h = inv.hosts.get(name)!;
-          const s = new HostSession(h, transport, h.conn.user ?? defaultUser(), redactor, opts.emit);
+          const s = new HostSession(h, transport, h.conn.user ?? defaultUser(), redactor, opts.emit, timeouts.get(name));
           sessions.set(name, s);
           return s;
         } catch (e) {
@@ -197,8 +212,51 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const selected = (t: Task): boolean => byTags(t) && !opts.skipTasks?.has(t);
   const prefetched = new Set<string>();
   const packagesOf = new Map<string, HostPackages>();
+  const runnerFor = (s: HostSession, pl: Play) =>
+    new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, s.host.name, opts.extraVars, s.registered, t), {
+      check: opts.mode === 'check',
+      diff: opts.diff,
+      forceHandlers: opts.forceHandlers,
+      selected,
+    });
+  const upfrontOf = (s: HostSession) => book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
+  /** Before a host's first play: the facts of all its plays, in one exec (with the lock step, if requested). */
+  const prefetch = async (s: HostSession): Promise<void> => {
+    const upfront = upfrontOf(s);
+    await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
+    prefetched.add(s.host.name);
+    packagesOf.set(s.host.name, { steps: upfront.flatMap((u) => u.steps), covered: new Set() });
+  };
+  let stopped = false;
   try {
-    for (const play of book.plays) {
+    if (opts.lock) {
+      const owner = opts.lock.owner ?? lockOwner();
+      const { held } = await lockHosts({
+        hosts: allHosts,
+        owner,
+        waitS: opts.lock.waitS,
+        session,
+        first: async (_name, s) => {
+          const t0 = Date.now();
+          await prefetch(s as HostSession).finally(() => ((s as HostSession).recap.durationMs += Date.now() - t0));
+        },
+        become: (_name, s) => upfrontOf(s as HostSession).some((u) => u.become),
+        pool: (items, fn) => pool(items, opts.forks, fn),
+      });
+      if (held.length) {
+        // Nothing was changed: the run stops on every host, naming who holds what.
+        stopped = true;
+        const who = held.map((e) => `${e.host} (${describeHolder(e.holder)})`).join(', ');
+        for (const s of sessions.values()) {
+          const e = held.find((x) => x.host === s.host.name);
+          s.failed = true;
+          if (e) s.recap.failed++;
+          else s.recap.skipped++;
+          opts.emit({ type: 'task', host: s.host.name, play: '', task: 'lock', handler: false, status: e ? 'failed' : 'skipped', message: e ? e.message : `not run: another apply holds ${who}`, durationMs: 0 });
+        }
+      }
+    }
+    for (const play of stopped ? [] : book.plays) {
       const hosts = playHosts(inv, play, opts.limit).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
       opts.emit({ type: 'play', play: play.name, hosts });
       let aborted = false;
@@ -208,27 +266,14 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
           const s = await session(name);
           if (!s) return;
           const t0 = Date.now();
-          const runnerFor = (pl: Play) =>
-            new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, name, opts.extraVars, s.registered, t), {
-              check: opts.mode === 'check',
-              diff: opts.diff,
-              forceHandlers: opts.forceHandlers,
-              selected,
-            });
           try {
-            if (!prefetched.has(name)) {
-              // Before a host's first play: the facts of all its plays, in one exec.
-              prefetched.add(name);
-              const upfront = book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(name)).map((pl) => runnerFor(pl).upfrontFacts());
-              await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
-              packagesOf.set(name, { steps: upfront.flatMap((u) => u.steps), covered: new Set() });
-            }
-            await runnerFor(play).run(packagesOf.get(name));
+            if (!prefetched.has(name)) await prefetch(s);
+            await runnerFor(s, play).run(packagesOf.get(name));
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;
               s.failed = true;
-              opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
+              if (!e.reported) opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
             } else if (e instanceof PlumbError) {
               s.failed = true;
               s.recap.failed++;

@@ -1,19 +1,36 @@
 // One host's session for the whole run: its connection, its variables and registered
 // results, its fact cache, and the one place a script becomes a remote command line.
-import { CommandError, InternalError, TaskError } from '../errors.js';
+import { CommandError, CommandTimeout, InternalError, TaskError } from '../errors.js';
 import { buildBatch, newNonce, parseBatch } from '../facts/batch.js';
 import { invalidates, type Fact, type FactResults } from '../facts/types.js';
 import type { Host } from '../inventory/load.js';
 import type { Vars } from '../modules/types.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import type { Redactor } from '../report/redact.js';
-import { quote, type Shell } from '../sh.js';
+import { quote, script, type Shell } from '../sh.js';
 import type { ExecResult, Transport } from '../ssh/transport.js';
+import { HostLocked, parseLock, stripLock, takeLock, type LockOwner } from './lock.js';
 
-/** The remote command line for a script: never holds secrets (the guard below enforces it). */
-export function commandLine(script: Shell, become: boolean, user: string): string {
+/**
+ * The remote command line for a script: never holds secrets (the guard below enforces it).
+ * With a time limit, coreutils' timeout(1) stops the script's whole process group on the
+ * host: SIGTERM at `timeoutS`, SIGKILL 10 s later.
+ */
+export function commandLine(script: Shell, become: boolean, user: string, timeoutS = 0): string {
   const body = quote(`LC_ALL=C; export LC_ALL\n${script.text}`);
-  return become && user !== 'root' ? `sudo -n -- /bin/sh -c ${body}` : `/bin/sh -c ${body}`;
+  const run = timeoutS > 0 ? `timeout -k 10 ${timeoutS} /bin/sh -c ${body}` : `/bin/sh -c ${body}`;
+  return become && user !== 'root' ? `sudo -n -- ${run}` : run;
+}
+
+/** Exit codes of timeout(1) when it stopped the command (TERM, then KILL). */
+const TIMED_OUT = new Set([124, 137]);
+
+/** apply's lock on this host, taken by the next facts exec (src/engine/lock.ts). */
+export interface LockRequest {
+  owner: LockOwner;
+  waitS: number;
+  /** A run id the controller saw is dead: its lock may be taken over. */
+  steal?: string;
 }
 
 export class HostSession {
@@ -24,6 +41,10 @@ export class HostSession {
   private readonly stale = new Set<string>();
   /** Check mode: invalidations of changes that were planned but not applied. */
   private readonly unapplied: string[] = [];
+  /** Set by the run in apply mode: the next gather takes the host's lock first, in the same exec. */
+  lock?: LockRequest;
+  /** Whether this run holds the host's lock, and as whom (root or not: where the record lives). */
+  locked?: { become: boolean };
 
   constructor(
     readonly host: Host,
@@ -31,10 +52,12 @@ export class HostSession {
     readonly user: string,
     readonly redactor: Redactor,
     readonly emit: Emit,
+    /** Default time limit of every exec, in seconds (0: none); a task's `timeout` overrides it. */
+    readonly commandTimeoutS = 0,
   ) {}
 
-  async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer, noLog = false): Promise<ExecResult> {
-    const command = commandLine(script, become, this.user);
+  async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer, noLog = false, timeoutS = this.commandTimeoutS): Promise<ExecResult> {
+    const command = commandLine(script, become, this.user, timeoutS);
     if (this.redactor.has(command)) {
       // Secrets travel on stdin, never argv: argv is visible in `ps` on the host.
       throw new TaskError(
@@ -43,8 +66,12 @@ export class HostSession {
       );
     }
     const started = Date.now();
-    const result = await this.transport.exec(command, stdin);
-    this.recap.execs = this.transport.execCount;
+    let result: ExecResult;
+    try {
+      result = await this.transport.exec(command, stdin, timeoutS > 0 ? { timeoutS } : undefined);
+    } finally {
+      this.recap.execs = this.transport.execCount;
+    }
     this.emit({
       type: 'exec',
       host: this.host.name,
@@ -53,6 +80,7 @@ export class HostSession {
       code: result.code,
       durationMs: Date.now() - started,
     });
+    if (timeoutS > 0 && TIMED_OUT.has(result.code) && Date.now() - started >= timeoutS * 1000 - 50) throw new CommandTimeout(timeoutS, true);
     return result;
   }
 
@@ -66,12 +94,27 @@ export class HostSession {
     });
   }
 
-  /** Gather facts in ONE exec (no exec at all when nothing is missing). */
+  /**
+   * Gather facts in ONE exec (no exec at all when nothing is missing). A pending lock request
+   * is the opening part of that exec; when the lock stays held, nothing is gathered and this
+   * throws HostLocked.
+   */
   async gather(facts: readonly Fact<unknown>[], become: boolean): Promise<void> {
     const need = this.missing(facts);
-    if (!need.length) return;
+    const lock = this.lock;
+    if (!need.length && !lock) return;
     const nonce = newNonce();
-    const res = await this.run(buildBatch(need, nonce), become, 'facts');
+    const batch = need.length ? buildBatch(need, nonce) : null;
+    let res = await this.run(lock ? script(takeLock(lock.owner, nonce, lock.waitS, lock.steal), batch) : batch!, become, 'facts');
+    if (lock) {
+      const got = parseLock(res.stdout, nonce);
+      if (got?.status === 'held') throw new HostLocked(this.host.name, got.holder, got.waitedS);
+      if (!got) throw new CommandError({ command: 'take the apply lock', code: res.code, stdout: res.stdout, stderr: res.stderr }, become ? 'taking the apply lock failed (is passwordless sudo allowed?)' : 'taking the apply lock failed');
+      this.lock = undefined;
+      this.locked = { become };
+      res = { ...res, stdout: stripLock(res.stdout, nonce) };
+    }
+    if (!need.length) return;
     if (res.code !== 0 && !res.stdout.includes(`@@plumb:${nonce}:`)) {
       throw new CommandError({ command: 'gather facts', code: res.code, stdout: res.stdout, stderr: res.stderr }, become ? 'fact gathering failed (is passwordless sudo allowed?)' : 'fact gathering failed');
     }

@@ -27,6 +27,8 @@ export interface Task {
   become?: boolean;
   noLog: boolean;
   ignoreErrors: boolean;
+  /** Seconds each of its commands may run (Ansible's `timeout`); 0: no limit; unset: the run's default. */
+  timeout?: number;
   role?: string;
   /** `- {role: x, vars: {...}}`: above play vars, below extra vars, for this role's tasks only. */
   roleVars?: Vars;
@@ -145,6 +147,7 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       become: typeof t.become === 'boolean' ? t.become : undefined,
       noLog: t.no_log === true,
       ignoreErrors: t.ignore_errors === true,
+      timeout: typeof t.timeout === 'number' ? t.timeout : undefined,
       role,
       loc: { src, path },
     });

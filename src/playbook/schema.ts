@@ -3,7 +3,7 @@
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
 
 /** Keys a task may have besides its one module key. */
-export const TASK_KEYWORDS = ['name', 'when', 'notify', 'tags', 'loop', 'loop_var', 'register', 'become', 'no_log', 'ignore_errors', 'listen'] as const;
+export const TASK_KEYWORDS = ['name', 'when', 'notify', 'tags', 'loop', 'loop_var', 'register', 'become', 'no_log', 'ignore_errors', 'listen', 'timeout'] as const;
 
 export const taskKeywordSchema = {
   type: 'object',
@@ -19,6 +19,7 @@ export const taskKeywordSchema = {
     become: { type: 'boolean' },
     no_log: { type: 'boolean' },
     ignore_errors: { type: 'boolean' },
+    timeout: { type: 'integer', minimum: 0, errorMessage: "'timeout' is whole seconds (0: no limit), e.g. timeout: 300" },
   },
 } as const;
 

@@ -1,16 +1,20 @@
 // The real transport: one node-ssh connection per host for the whole run, host keys
 // verified, ~/.ssh/config honoured, bounded retries, every exec counted. stdout/stderr are
 // collected as bytes (node-ssh trims text by default, which breaks hashes and diffs).
+// A lost connection is the host's UNREACHABLE result, never a crash: node-ssh listens for
+// the client's 'error' only until a channel opens, so this file listens for the whole
+// connection, and keepalives bound how long a cut link goes unnoticed.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SSHConfig from 'ssh-config';
-import { UnreachableError } from '../errors.js';
+import type { ClientChannel } from 'ssh2';
+import { CommandTimeout, UnreachableError } from '../errors.js';
 import type { Connection } from '../inventory/load.js';
 import { fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey, type Verdict } from './known-hosts.js';
-import type { ExecResult, Transport } from './transport.js';
+import type { ExecOptions, ExecResult, Transport } from './transport.js';
 
 export interface SshOptions {
   acceptNewHostKeys: boolean;
@@ -18,10 +22,19 @@ export interface SshOptions {
   /** Attempts for network-level failures (refused, timeout). Auth and host key failures never retry. */
   attempts: number;
   sshConfigFile?: string;
+  /**
+   * A keepalive every this many ms; after keepaliveCountMax unanswered ones in a row the
+   * connection is dropped: a cut link is UNREACHABLE within (keepaliveCountMax + 1) intervals.
+   */
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
   onExec?: (host: string, command: string, result: ExecResult, ms: number) => void;
 }
 
-export const defaultSshOptions: SshOptions = { acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 3 };
+export const defaultSshOptions: SshOptions = { acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 3, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3 };
+
+/** How long past a command's own timeout (enforced on the host) the controller still waits for its answer. */
+export const DEADLINE_GRACE_S = 15;
 
 interface Resolved {
   address: string;
@@ -68,11 +81,36 @@ const RETRYABLE = /ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ECONNRESET|Ti
 
 export class SshTransport implements Transport {
   execCount = 0;
+  /** Why the connection is gone, once it is: every exec then fails at once. */
+  private lost?: Error;
+  /** Execs in flight, failed together when the connection goes. */
+  private readonly inFlight = new Set<(e: Error) => void>();
+
   private constructor(
     readonly host: string,
     private readonly ssh: NodeSSH,
     private readonly opts: SshOptions,
-  ) {}
+  ) {
+    const client = ssh.connection;
+    if (!client) throw new UnreachableError(host, 'connection closed during the handshake');
+    const lose = (e: Error) => {
+      if (this.lost) return;
+      this.lost = e;
+      for (const fail of this.inFlight) fail(e);
+      this.inFlight.clear();
+    };
+    client.on('error', lose);
+    client.on('end', () => lose(new Error('connection closed by the host')));
+    client.on('close', () => lose(new Error('connection closed')));
+  }
+
+  private unreachable(e: unknown): UnreachableError {
+    const msg = String((e as Error)?.message ?? e);
+    const why = /Keepalive timeout/.test(msg)
+      ? `the host stopped answering (${this.opts.keepaliveCountMax} keepalives ${this.opts.keepaliveIntervalMs / 1000} s apart went unanswered)`
+      : msg;
+    return new UnreachableError(this.host, `connection lost: ${why}`, undefined, { cause: e });
+  }
 
   static async connect(host: string, conn: Connection, defaultUser: string, opts: SshOptions = defaultSshOptions): Promise<SshTransport> {
     const r = resolveConnection(conn, defaultUser, opts.sshConfigFile);
@@ -98,7 +136,8 @@ export class SshTransport implements Transport {
             // Key auth only, and no "none" probe first: one round trip fewer per connection.
             authHandler: [...(keyFile ? ['publickey'] : []), ...(process.env.SSH_AUTH_SOCK ? ['agent'] : [])] as never,
             readyTimeout: opts.connectTimeoutMs,
-            keepaliveInterval: 15_000,
+            keepaliveInterval: opts.keepaliveIntervalMs,
+            keepaliveCountMax: opts.keepaliveCountMax,
             // Prefer key types we already know for this host, as OpenSSH does, so a host with
             // several keys does not look "changed" just because another type was negotiated.
             algorithms: preferred.length ? { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] as never } : undefined,
@@ -133,22 +172,45 @@ export class SshTransport implements Transport {
     throw new UnreachableError(host, `cannot connect to ${r.user}@${token}: ${msg}`, `is sshd running and reachable? (tried ${opts.attempts} times, ${opts.connectTimeoutMs} ms timeout)`, { cause: lastError });
   }
 
-  async exec(command: string, stdin?: string | Buffer): Promise<ExecResult> {
+  async exec(command: string, stdin?: string | Buffer, opts: ExecOptions = {}): Promise<ExecResult> {
     this.execCount++;
+    if (this.lost) throw this.unreachable(this.lost);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const started = Date.now();
+    let channel: ClientChannel | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let fail!: (e: Error) => void;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    this.inFlight.add(fail);
     let r;
     try {
-      r = await this.ssh.execCommand(command, {
+      const running = this.ssh.execCommand(command, {
         stdin: stdin === undefined ? undefined : Readable.from([typeof stdin === 'string' ? Buffer.from(stdin) : stdin]),
         noTrim: true,
+        onChannel: (ch) => (channel = ch),
         onStdout: (c) => out.push(c),
         onStderr: (c) => err.push(c),
       });
+      running.catch(() => {}); // it may settle after the race below is lost: not unhandled
+      if (opts.timeoutS) {
+        const limit = opts.timeoutS;
+        // The host stops the command itself at `limit`; this only covers a host that does not answer.
+        timer = setTimeout(() => {
+          channel?.close();
+          fail(new CommandTimeout(limit, false));
+        }, (limit + DEADLINE_GRACE_S) * 1000);
+      }
+      r = await Promise.race([running, failed]);
     } catch (e) {
-      throw new UnreachableError(this.host, `connection lost: ${(e as Error).message}`, undefined, { cause: e });
+      if (e instanceof CommandTimeout) throw e;
+      throw this.unreachable(e);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(fail);
     }
+    // A channel closed because its connection went down ends without an exit status.
+    if (this.lost && r.code === null) throw this.unreachable(this.lost);
     const result: ExecResult = {
       code: r.code ?? (r.signal ? 128 : 255),
       stdout: Buffer.concat(out).toString('utf8'),

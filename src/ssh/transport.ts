@@ -7,10 +7,21 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ExecOptions {
+  /**
+   * The command's own time limit, enforced on the host (see commandLine in engine/session.ts).
+   * A transport gives up on the exec a grace period after it, should the host not answer.
+   */
+  timeoutS?: number;
+}
+
 export interface Transport {
   readonly host: string;
-  /** Run one command line on the host. Resolves with the exit code; rejects only on connection loss. */
-  exec(command: string, stdin?: string | Buffer): Promise<ExecResult>;
+  /**
+   * Run one command line on the host. Resolves with the exit code; rejects with
+   * UnreachableError on connection loss (at any time), CommandTimeout past the deadline.
+   */
+  exec(command: string, stdin?: string | Buffer, opts?: ExecOptions): Promise<ExecResult>;
   /** How many execs this transport has made (facts, changes, handlers). */
   readonly execCount: number;
   close(): Promise<void>;

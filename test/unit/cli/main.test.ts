@@ -238,6 +238,13 @@ const cases: Case[] = [
     expect: [{ file: null, message: /--limit web3: host pattern 'web3' matches no host or group/, hint: /known groups and hosts: .*web1/ }],
   },
   {
+    name: '--command-timeout that is not whole seconds',
+    playbook: GOOD_PLAYBOOK,
+    args: ['--command-timeout', 'soon'],
+    validate: false,
+    expect: [{ file: null, message: /--command-timeout must be a whole number of seconds, got soon/ }],
+  },
+  {
     name: 'notify naming no handler',
     playbook: yaml`
       - hosts: web
