@@ -299,7 +299,7 @@ export class PlayRunner {
     let last = { code: 0, stdout: '', stderr: '' };
     const notify = !handler && t.notify.length ? t.notify : [];
     for (const [n, c] of plan.changes.entries()) {
-      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script) : ch.script);
+      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
       try {
         last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog);
       } catch (e) {

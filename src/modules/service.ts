@@ -2,7 +2,7 @@
 // it starts at boot. restarted/reloaded always change: they are what handlers are for.
 import { sh } from '../sh.js';
 import { steps } from './common/steps.js';
-import { PROBES } from './common/put-file.js';
+import { reloadScript, restartScript } from './common/reload.js';
 import { TaskError } from '../errors.js';
 import { serviceFact, type ServiceState } from '../facts/svc.js';
 import { defineModule, definePlan, type Plan } from './types.js';
@@ -83,13 +83,13 @@ export default defineModule<ServiceArgs>({
         break;
       case 'restarted':
         runAfter = 'restarted';
-        cmds.push(sh`systemctl restart -- ${unit}`);
+        cmds.push(restartScript(unit));
         what.push('restart');
         break;
       case 'reloaded':
         // A stopped service has nothing to reload: start it with the new configuration.
         runAfter = 'reloaded';
-        cmds.push(before.run === 'started' ? sh`systemctl reload -- ${unit}` : sh`systemctl start -- ${unit}`);
+        cmds.push(before.run === 'started' ? reloadScript(unit) : sh`systemctl start -- ${unit}`);
         what.push(before.run === 'started' ? 'reload' : 'start');
         break;
       case undefined:

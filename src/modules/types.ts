@@ -24,6 +24,11 @@ export interface Change {
   stdin?: string | Buffer;
   /** Fact keys this change can alter ('*' for all, 'pkg:*' for a kind). */
   invalidates: readonly string[];
+  /**
+   * The exit code with which this change says it refused before altering anything (a failed
+   * `validate`): the handlers its task notifies are then not left pending.
+   */
+  refusedExit?: number;
   /** Run even in check mode: only for read-only commands a later plan needs. Rare. */
   readOnly?: boolean;
 }

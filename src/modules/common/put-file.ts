@@ -107,7 +107,19 @@ export function writeScript(args: PutFileArgs, mode: string, chown: string | nul
     exists ? sh`chown --reference=${args.dest} "$tmp"` : null,
     chown !== null ? sh`chown ${chown} "$tmp"` : null,
     sh`chmod ${mode} "$tmp"`,
-    validate && script(raw('if ! ('), validate, sh`) </dev/null >&2; then echo ${`validation failed: ${args.validate ?? ''}`} >&2; exit 3; fi`),
+    // The validator's own words are the error: a line naming it, its last four lines, its
+    // exit code (the engine shows six). REFUSED tells the engine nothing changed.
+    validate &&
+      script(
+        raw('if out=$( ('),
+        validate,
+        raw(') </dev/null 2>&1); then :; else rc=$?'),
+        sh`  echo ${`validate refused the new ${args.dest}: ${args.validate ?? ''}`} >&2`,
+        raw(`  printf '%s\n' "$out" | tail -n 4 >&2`),
+        raw(`  echo "(exit $rc; the candidate was $tmp)" >&2`),
+        raw(`  exit ${REFUSED}`),
+        raw('fi'),
+      ),
     args.backup && exists ? sh`cp -p ${args.dest} ${args.dest}.$(date +%Y%m%d%H%M%S)~` : null,
     raw('sync "$tmp"'),
     sh`mv -f "$tmp" ${args.dest}`,
@@ -115,6 +127,9 @@ export function writeScript(args: PutFileArgs, mode: string, chown: string | nul
     sh`sync ${dir} 2>/dev/null || true`,
   );
 }
+
+/** writeScript's exit code when `validate` refused the content: nothing was changed. */
+export const REFUSED = 3;
 
 /** Plan for "this path must hold exactly `content` with these attributes". */
 export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResults, ctx: ModuleContext): Plan {
@@ -152,6 +167,7 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
           script: writeScript(args, mode, chown, exists),
           stdin: content,
           invalidates,
+          refusedExit: args.validate ? REFUSED : undefined,
         },
       ]
     : [

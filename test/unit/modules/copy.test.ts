@@ -78,7 +78,7 @@ const copyCases: Case<CopyArgs>[] = [
     name: 'validate runs on the temp file before the rename',
     args: { dest: '/etc/sudoers.d/app', content: 'x\n', validate: 'visudo -cf %s' },
     facts: { 'file:/etc/sudoers.d/app': { kind: 'absent' } },
-    expect: { status: 'changed', scriptMatches: [/visudo -cf "\$tmp"[\s\S]*mv -f/, /validation failed: visudo -cf %s/] },
+    expect: { status: 'changed', scriptMatches: [/visudo -cf "\$tmp"[\s\S]*mv -f/, /validate refused the new \/etc\/sudoers.d\/\S+: visudo -cf %s/] },
   },
   {
     name: 'backup copies the old file when it exists',

@@ -53,7 +53,7 @@ describe('put-file: the atomic write script, run for real', function () {
     const p = planFor(dest, 'new\n', { validate: 'grep -q valid %s' });
     const r = apply(p.changes[0]!);
     expect(r.code).to.equal(3);
-    expect(r.stderr).to.match(/validation failed: grep -q valid %s/);
+    expect(r.stderr).to.match(/validate refused the new .*app\.conf: grep -q valid %s/);
     expect(readFileSync(dest, 'utf8')).to.equal('old\n');
     expect(mode(dest)).to.equal('0600');
     expect(leftovers(dir)).to.deep.equal([]);

@@ -31,8 +31,18 @@ const cases: Case<ServiceArgs>[] = [
     expect: { status: 'changed', scriptMatches: [/systemctl stop -- nginx/, /systemctl disable -- nginx/], diff: [{ label: 'service nginx', before: 'state=started\nenabled=true\n', after: 'state=stopped\nenabled=false\n' }] },
   },
   { name: 'enabled only: already enabled -> ok (state untouched)', args: { name: 'nginx', enabled: true }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'ok' } },
-  { name: 'restarted always changes', args: { name: 'nginx', state: 'restarted' }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl restart -- nginx/] } },
-  { name: 'reloaded reloads a running service', args: { name: 'nginx', state: 'reloaded' }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl reload -- nginx/] } },
+  {
+    name: 'restarted always changes: bind pre-check, restart, then the unit must reach active',
+    args: { name: 'nginx', state: 'restarted' },
+    facts: { [K]: unit('active', 'enabled') },
+    expect: { status: 'changed', scriptMatches: [/^u=nginx$/m, /ss -Hltnp/, /systemctl restart -- "\$u"/, /after the restart/] },
+  },
+  {
+    name: 'reloaded reloads a running service: bind pre-check, reload, then new workers must appear',
+    args: { name: 'nginx', state: 'reloaded' },
+    facts: { [K]: unit('active', 'enabled') },
+    expect: { status: 'changed', scriptMatches: [/^u=nginx$/m, /exit 4/, /systemctl reload -- "\$u"/, /did not take/, /exit 5/] },
+  },
   { name: 'reloaded starts a stopped service', args: { name: 'nginx', state: 'reloaded' }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl start -- nginx/], scriptNotMatches: [/reload/] } },
   { name: 'unit not found -> error', args: { name: 'nginx', state: 'started' }, facts: { [K]: notFound }, expect: { status: 'error', error: /unit nginx not found/ } },
   {
