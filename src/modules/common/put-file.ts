@@ -2,7 +2,7 @@
 // and the file fact. Writes go to a temp file in the same directory, are validated there,
 // fsynced, and only then renamed over the live file. A crash never leaves half a config.
 import { createHash } from 'node:crypto';
-import { raw, sh, script } from '../../sh.js';
+import { raw, sh, script, type Shell } from '../../sh.js';
 import { TaskError } from '../../errors.js';
 import { fileFact, MAX_DIFF_BYTES, normalizeMode, type FileState } from '../../facts/file.js';
 import type { Fact, FactResults } from '../../facts/types.js';
@@ -67,6 +67,20 @@ export function ownerSpec(owner: string | undefined, group: string | undefined):
   if (owner !== undefined) return owner;
   if (group !== undefined) return `:${group}`;
   return null;
+}
+
+/**
+ * chown/chmod of an object that must not be a symlink: a link swapped in after the facts were
+ * read would carry the change to its target, outside the managed path. `chown -h` never
+ * follows one; chmod cannot be told not to, so the object is checked just before it, in the
+ * same command (what remains is the instant between that test and the chmod).
+ */
+export function setAttrsNoFollow(path: string, chown: string | null, mode: string | undefined): Shell[] {
+  return [
+    sh`if [ -L ${path} ]; then echo ${`${path} is now a symbolic link: not changing attributes through it`} >&2; exit 1; fi`,
+    ...(chown !== null ? [sh`chown -h ${chown} ${path}`] : []),
+    ...(mode !== undefined ? [sh`chmod ${normalizeMode(mode)} ${path}`] : []),
+  ];
 }
 
 /** Does the fact's owner/group satisfy the wanted one? Numeric ids are not resolved: use names. */
@@ -173,7 +187,7 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
     : [
         {
           description: `set attributes of ${args.dest}`,
-          script: steps(chown !== null ? sh`chown ${chown} ${args.dest}` : null, sh`chmod ${mode} ${args.dest}`),
+          script: steps(...setAttrsNoFollow(args.dest, chown, mode)),
           invalidates,
         },
       ];
