@@ -61,7 +61,10 @@ const WANTED = raw(
 
 // Prints "ADDR:PORT is in use by NAME (pid N)" for every wanted address a process outside
 // the service listens on. Linux refuses such a bind: any overlap of the same port, where
-// 0.0.0.0 / [::] cover their family and a dual-stack "*" covers both.
+// 0.0.0.0 / [::] cover their family and a dual-stack "*" covers both. And "ADDR:PORT is not
+// an address of this host" for a specific address no interface has, unless the kernel allows
+// non-local binds (ip_nonlocal_bind, as a keepalived pair sets for its floating address).
+// Input lines: P own-pids..., A local-address (ip -o addr), N family 0|1, W wanted, L ss line.
 export const CONFLICTS_AWK = String.raw`
 function fam(h) { return (h ~ /^\[/) ? 6 : 4 }
 function wild(h) { return h == "0.0.0.0" || h == "[::]" }
@@ -75,8 +78,12 @@ $1 == "W" {
   if (P !~ /^[0-9]+$/) next
   if (H == "" || H == "*") H = "0.0.0.0"
   if (H ~ /:/ && H !~ /^\[/) H = "[" H "]"
-  n++; wh[n] = H; wp[n] = P; next
+  n++; wh[n] = H; wp[n] = P
+  if (H != "0.0.0.0" && H != "[::]" && H !~ /^127\./ && H != "[::1]" && nlocal > 0 && !(H in local) && !nonlocal[fam(H)]) print "  " H ":" P " is not an address of this host"
+  next
 }
+$1 == "A" { a = $2; sub(/\/.*/, "", a); if (a ~ /:/) a = "[" a "]"; local[a] = 1; nlocal++; next }
+$1 == "N" { nonlocal[$2] = ($3 == 1); next }
 $1 == "L" {
   split_addr($5); rest = $0; mine = 0; pid = ""; name = "?"
   if (match(rest, /\("[^"]*"/)) name = substr(rest, RSTART + 2, RLENGTH - 3)
@@ -88,10 +95,10 @@ $1 == "L" {
 const PRECHECK = script(
   WANTED,
   raw(`if [ -n "$comm" ] && command -v ss >/dev/null 2>&1; then case $comm in haproxy|nginx)`),
-  sh`  busy=$({ echo "P $main $(kids "$main")"; wanted | sed 's/^/W /'; ss -Hltnp 2>/dev/null | sed 's/^/L /'; } | awk ${CONFLICTS_AWK})`,
+  sh`  busy=$({ echo "P $main $(kids "$main")"; ip -o addr show 2>/dev/null | awk '{ print "A", $4 }'; for v in 4 6; do echo "N $v $(cat /proc/sys/net/ipv$v/ip_nonlocal_bind 2>/dev/null)"; done; wanted | sed 's/^/W /'; ss -Hltnp 2>/dev/null | sed 's/^/L /'; } | awk ${CONFLICTS_AWK})`,
   raw('  if [ -n "$busy" ]; then'),
   raw(`    printf '%s\\n' "$busy" >&2`),
-  raw(`    echo "not reloading $u: its configuration listens on an address another process holds, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`),
+  raw(`    echo "not reloading $u: its configuration listens on an address it cannot bind, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`),
   raw('    exit 4'),
   raw('  fi ;;'),
   raw('esac; fi'),

@@ -20,6 +20,9 @@ interface Case {
   /** PIDs of the service itself: its sockets are no conflict. */
   own?: string[];
   conflicts: string[];
+  /** `ip -o addr` addresses (none: the address check is skipped). */
+  local?: string[];
+  nonlocal?: Record<string, number>;
 }
 
 const cases: Case[] = [
@@ -33,13 +36,16 @@ const cases: Case[] = [
   { name: 'different specific addresses do not overlap', wanted: ['10.0.0.1:8080'], listeners: [LOCAL], conflicts: [] },
   { name: 'other ports do not matter', wanted: ['127.0.0.1:8404', ':80'], listeners: [SSHD, EXPORTER], conflicts: [] },
   { name: 'unix sockets, ranges, variables and abstract names are skipped', wanted: ['/run/x.sock', 'unix@/run/y', 'abns@z', ':22-23', '"${PORT}"', 'unix:/run/n.sock', 'fd@3'], listeners: [SSHD], conflicts: [] },
+  { name: 'a specific address the host does not have', wanted: ['10.99.99.99:8404', '10.0.0.5:80', '127.0.0.2:1', '[::1]:2'], listeners: [], local: ['10.0.0.5/24', '127.0.0.1/8', '::1/128'], conflicts: ['10.99.99.99:8404 is not an address of this host'] },
+  { name: 'an IPv6 address the host does not have', wanted: ['[fd00::9]:443', '[fd00::1]:443'], listeners: [], local: ['fd00::1/64'], conflicts: ['[fd00::9]:443 is not an address of this host'] },
+  { name: 'non-local binds allowed (a keepalived floating address)', wanted: ['10.99.99.99:8404'], listeners: [], local: ['10.0.0.5/24'], nonlocal: { 4: 1, 6: 0 }, conflicts: [] },
   { name: 'a listener whose process ss cannot show is not judged', wanted: [':25'], listeners: [NOPID], conflicts: [] },
 ];
 
 describe('modules/common/reload: bind conflicts before a reload', () => {
   for (const c of cases) {
     it(c.name, () => {
-      const input = [`P 1 ${(c.own ?? []).join(' ')}`, ...c.wanted.map((w) => `W ${w}`), ...c.listeners.map((l) => `L ${l}`)].join('\n') + '\n';
+      const input = [`P 1 ${(c.own ?? []).join(' ')}`, ...(c.local ?? []).map((a) => `A ${a}`), ...Object.entries(c.nonlocal ?? {}).map(([f, v]) => `N ${f} ${v}`), ...c.wanted.map((w) => `W ${w}`), ...c.listeners.map((l) => `L ${l}`)].join('\n') + '\n';
       const r = spawnSync('awk', [CONFLICTS_AWK], { input, encoding: 'utf8' });
       expect(r.status, r.stderr).to.equal(0);
       expect(r.stdout.split('\n').filter(Boolean).map((l) => l.trim())).to.deep.equal(c.conflicts);
