@@ -15,19 +15,19 @@ describe('facts/svc', function () {
       name: 'running and enabled',
       stdout: 'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nNeedDaemonReload=no\n',
       code: 0,
-      expected: { kind: 'unit', load: 'loaded', active: 'active', sub: 'running', unitFile: 'enabled', needReload: false },
+      expected: { kind: 'unit', load: 'loaded', active: 'active', sub: 'running', unitFile: 'enabled', needReload: false, mainPid: 0 },
     },
     {
       name: 'properties in systemd order, unit file changed on disk',
       stdout: 'NeedDaemonReload=yes\nUnitFileState=disabled\nSubState=dead\nActiveState=inactive\nLoadState=loaded\n',
       code: 0,
-      expected: { kind: 'unit', load: 'loaded', active: 'inactive', sub: 'dead', unitFile: 'disabled', needReload: true },
+      expected: { kind: 'unit', load: 'loaded', active: 'inactive', sub: 'dead', unitFile: 'disabled', needReload: true, mainPid: 0 },
     },
     {
       name: 'not found (systemctl show still exits 0)',
       stdout: 'LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nNeedDaemonReload=no\n',
       code: 0,
-      expected: { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false },
+      expected: { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false, mainPid: 0 },
     },
     {
       name: 'no systemd',
@@ -75,8 +75,8 @@ exit $rc
       delete process.env.PLUMB_NO_SYSTEMD;
       rmSync(dir, { recursive: true, force: true });
     });
-    const nginx = { kind: 'unit', load: 'loaded', active: 'active', sub: 'running', unitFile: 'enabled', needReload: false };
-    const missing = { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false };
+    const nginx = { kind: 'unit', load: 'loaded', active: 'active', sub: 'running', unitFile: 'enabled', needReload: false, mainPid: 0 };
+    const missing = { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false, mainPid: 0 };
 
     it('one probe; each unit gets its own block', () => {
       const facts = [serviceFact('nginx'), serviceFact('nope'), serviceFact('nginx')];
