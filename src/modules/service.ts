@@ -3,6 +3,7 @@
 import { sh } from '../sh.js';
 import { steps } from './common/steps.js';
 import { reloadScript, restartScript } from './common/reload.js';
+import { PROBES } from './common/put-file.js';
 import { TaskError } from '../errors.js';
 import { configLoadedAt, mtimeFact, processTableFact, serviceFact, type ServiceState } from '../facts/svc.js';
 import type { FactResults } from '../facts/types.js';
@@ -28,6 +29,9 @@ function runState(active: string): string {
 function stateText(run?: string, enabled?: boolean | string): string {
   return (run !== undefined ? `state=${run}\n` : '') + (enabled !== undefined ? `enabled=${String(enabled)}\n` : '');
 }
+
+/** What a restart or reload of a running daemon can alter: its unit, processes, live server state, probes. */
+const LIVE = ['svc:*', 'proc:*', 'mysql:*', 'ufw:*', PROBES] as const;
 
 interface Older {
   why: string;
@@ -160,7 +164,9 @@ export default defineModule<ServiceArgs>({
           script: steps(reload ? sh`systemctl daemon-reload` : null, ...cmds),
           // Starting or stopping a daemon changes what probes of that daemon see (a MariaDB
           // that now answers queries), so every fact is probed again before it is planned on.
-          invalidates: ['*'],
+          // Restarting one that runs on changes only the daemon's live state: in check mode a
+          // later `file: state=absent` must not read it as "may create that file".
+          invalidates: older && cmds.length === 1 ? [...LIVE] : ['*'],
         },
       ],
       diffs: [
