@@ -5,7 +5,8 @@
 // request loop: 0 failures), the old workers keep running, the handler stays pending on the
 // host and `check` exits 2. Once the conflict is gone, `apply` runs the owed reload, the new
 // configuration is live (seen on the host) and `check` exits 0. Each case then puts the
-// stack's own value back.
+// stack's own value back. And a configuration `haproxy -c` refuses is never written: the
+// task fails with HAProxy's own alert and no reload is owed.
 import { expect } from 'chai';
 import { ensureLab } from './lab-fixture.js';
 import { changed, failures, SiteRun, sleep, tasks } from './site-run.js';
@@ -92,6 +93,19 @@ describe('a reload that did not take fails and stays owed (issue 10, part 4)', f
     for (const c of conflicts) if (c.squat) squat(c, false);
     // Whatever happened, the stack's own values again.
     site.plumb('apply');
+  });
+
+  it("a config haproxy -c refuses: the task fails with HAProxy's own alert, the live file stays, no handler is owed", () => {
+    const sum = site.onHost('lb-01', 'sha256sum /etc/haproxy/haproxy.cfg').out;
+    const r = site.plumb('apply', '--limit', 'lb-01', '-e', JSON.stringify({ haproxy_stats_bind: '127.0.0.1:notaport' }));
+    expect(r.code).to.equal(1);
+    const failed = tasks(r).filter((t) => t.status === 'failed');
+    expect(failed.map((t) => t.task)).to.deep.equal(['HAProxy config']);
+    expect(failed[0]!.message).to.include('validate refused the new /etc/haproxy/haproxy.cfg: haproxy -c -f %s');
+    expect(failed[0]!.message).to.match(/\[ALERT\].*notaport/);
+    expect(site.onHost('lb-01', 'sha256sum /etc/haproxy/haproxy.cfg').out, 'the live file is untouched').to.equal(sum);
+    expect(site.onHost('lb-01', `cat ${PENDING} 2>/dev/null || true`).out, 'no reload owed for a write that did not happen').to.equal('');
+    expect(site.plumb('check', '--limit', 'lb-01').code).to.equal(0);
   });
 
   for (const c of conflicts) {

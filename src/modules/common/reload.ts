@@ -106,14 +106,15 @@ const PRECHECK = script(
 
 const WAIT = raw(`i=0\nwhile [ $i -lt ${CONFIRM_TENTHS} ]; do`);
 
+/** A subshell that finds the unit's main process, refuses a configuration that cannot bind, then runs `body`. */
+function guarded(unit: string, ...body: Shell[]): Shell {
+  return script(raw('('), raw('set +e'), sh`u=${unit}`, PRELUDE, PRECHECK, ...body, raw(')'));
+}
+
 /** `systemctl reload`, refused when the new configuration cannot bind, then confirmed (see above). */
 export function reloadScript(unit: string): Shell {
-  return script(
-    raw('('),
-    raw('set +e'),
-    sh`u=${unit}`,
-    PRELUDE,
-    PRECHECK,
+  return guarded(
+    unit,
     raw('case $comm in haproxy|nginx) old=" $(kids "$main") ";; *) old=;; esac'),
     raw('systemctl reload -- "$u" || exit $?'),
     raw('case $comm in'),
@@ -134,7 +135,6 @@ export function reloadScript(unit: string): Shell {
     raw('esac'),
     raw('st=$(systemctl show -p ActiveState --value -- "$u")'),
     raw('if [ "$st" != active ]; then journal; echo "$u is $st after the reload" >&2; exit 5; fi'),
-    raw(')'),
   );
 }
 
@@ -144,12 +144,8 @@ export function reloadScript(unit: string): Shell {
  * units to be ready, but a simple unit is "started" at fork, so the unit must reach active.
  */
 export function restartScript(unit: string): Shell {
-  return script(
-    raw('('),
-    raw('set +e'),
-    sh`u=${unit}`,
-    PRELUDE,
-    PRECHECK,
+  return guarded(
+    unit,
     raw('systemctl restart -- "$u" || { journal; exit 1; }'),
     WAIT,
     raw('  st=$(systemctl show -p ActiveState --value -- "$u")'),
@@ -157,6 +153,5 @@ export function restartScript(unit: string): Shell {
     raw('  sleep 0.1; i=$((i + 1))'),
     raw('done'),
     raw(`[ "$st" = active ] || { journal; echo "$u did not become active within ${CONFIRM_TENTHS / 10} s of the restart" >&2; exit 5; }`),
-    raw(')'),
   );
 }
