@@ -7,8 +7,8 @@
 // retries (39 of 150 requests failed), so a bind conflict must be found BEFORE the signal.
 //
 // So, in the change's own exec: before, the listen addresses of the configuration about to
-// be loaded are compared with the sockets other processes listen on (`ss -ltnp`); after, new
-// worker processes under the same main PID must appear. Units that are neither HAProxy nor
+// be loaded are compared with the sockets other processes listen on (`ss -ltnp`) and with the
+// host's addresses; after, new worker processes under the same main PID must appear. Units that are neither HAProxy nor
 // Nginx are confirmed by systemd's own word: the job's result and the unit being active.
 import { raw, script, sh, type Shell } from '../../sh.js';
 
@@ -98,7 +98,7 @@ const PRECHECK = script(
   sh`  busy=$({ echo "P $main $(kids "$main")"; ip -o addr show 2>/dev/null | awk '{ print "A", $4 }'; for v in 4 6; do echo "N $v $(cat /proc/sys/net/ipv$v/ip_nonlocal_bind 2>/dev/null)"; done; wanted | sed 's/^/W /'; ss -Hltnp 2>/dev/null | sed 's/^/L /'; } | awk ${CONFLICTS_AWK})`,
   raw('  if [ -n "$busy" ]; then'),
   raw(`    printf '%s\\n' "$busy" >&2`),
-  raw(`    echo "not reloading $u: its configuration listens on an address it cannot bind, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`),
+  raw(`    echo "not $act $u: its configuration listens on an address it cannot bind, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`),
   raw('    exit 4'),
   raw('  fi ;;'),
   raw('esac; fi'),
@@ -107,14 +107,15 @@ const PRECHECK = script(
 const WAIT = raw(`i=0\nwhile [ $i -lt ${CONFIRM_TENTHS} ]; do`);
 
 /** A subshell that finds the unit's main process, refuses a configuration that cannot bind, then runs `body`. */
-function guarded(unit: string, ...body: Shell[]): Shell {
-  return script(raw('('), raw('set +e'), sh`u=${unit}`, PRELUDE, PRECHECK, ...body, raw(')'));
+function guarded(unit: string, act: 'reloading' | 'restarting', ...body: Shell[]): Shell {
+  return script(raw('('), raw('set +e'), sh`u=${unit}; act=${act}`, PRELUDE, PRECHECK, ...body, raw(')'));
 }
 
 /** `systemctl reload`, refused when the new configuration cannot bind, then confirmed (see above). */
 export function reloadScript(unit: string): Shell {
   return guarded(
     unit,
+    'reloading',
     raw('case $comm in haproxy|nginx) old=" $(kids "$main") ";; *) old=;; esac'),
     raw('systemctl reload -- "$u" || exit $?'),
     raw('case $comm in'),
@@ -146,6 +147,7 @@ export function reloadScript(unit: string): Shell {
 export function restartScript(unit: string): Shell {
   return guarded(
     unit,
+    'restarting',
     raw('systemctl restart -- "$u" || { journal; exit 1; }'),
     WAIT,
     raw('  st=$(systemctl show -p ActiveState --value -- "$u")'),
