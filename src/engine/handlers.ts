@@ -15,16 +15,27 @@ export const pendingFact: Fact<string[]> = {
   parse: (out) => [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))],
 };
 
-/** Prefix for a change script: record the notified names before the change is made. */
-export function recordPending(names: readonly string[], change: Shell): Shell {
+/**
+ * Prefix for a change script: record the notified names before the change is made. A change
+ * that exits with `refusedExit` altered nothing (its validate failed): the lines it added
+ * are cut off again, so no handler is owed for it (names pending from before stay).
+ */
+export function recordPending(names: readonly string[], change: Shell, refusedExit?: number): Shell {
   return script(
     DIR,
     raw('mkdir -p "$d"'),
+    refusedExit !== undefined && raw('size=$(stat -c %s "$d/pending-handlers" 2>/dev/null || echo 0)'),
     sh`printf '%s\n' ${names} >> "$d/pending-handlers"`,
     raw('sync "$d/pending-handlers" 2>/dev/null || true'),
     raw('('),
     change,
     raw(')'),
+    refusedExit !== undefined &&
+      script(
+        raw('rc=$?'),
+        sh`if [ "$rc" -eq ${refusedExit} ]; then truncate -s "$size" "$d/pending-handlers"; [ -s "$d/pending-handlers" ] || rm -f "$d/pending-handlers"; fi`,
+        raw('exit "$rc"'),
+      ),
   );
 }
 

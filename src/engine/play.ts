@@ -7,6 +7,7 @@ import type { Play, Playbook, Task } from '../playbook/load.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
+import { inputsOf, serviceInputMap } from './reads.js';
 import type { HostSession } from './session.js';
 import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, windowFacts, type Step } from './packages.js';
@@ -66,6 +67,7 @@ export class PlayRunner {
       user: this.s.user,
       vars,
       mayChange: (f) => this.s.mayChange(f),
+      serviceInputs: (unit) => inputsOf(this.inputs(), unit, this.notified),
       renderTemplate: (src) => renderFile(templatePath(this.book.templatesDir, src), vars),
       readLocal: (src) => {
         const p = isAbsolute(src) ? src : join(this.book.root, src);
@@ -76,6 +78,19 @@ export class PlayRunner {
         }
       },
     };
+  }
+
+  private inputMap?: ReturnType<typeof serviceInputMap>;
+  /** Which files each service reads, per the play's notify edges (src/engine/reads.ts). */
+  private inputs(): ReturnType<typeof serviceInputMap> {
+    this.inputMap ??= serviceInputMap(this.play, (t) => {
+      try {
+        return prepareTask(t, this.vars(t));
+      } catch {
+        return undefined; // reported where the task runs
+      }
+    });
+    return this.inputMap;
   }
 
   private prepare(slot: Slot): void {
@@ -300,7 +315,7 @@ export class PlayRunner {
     let last = { code: 0, stdout: '', stderr: '' };
     const notify = !handler && t.notify.length ? t.notify : [];
     for (const [n, c] of plan.changes.entries()) {
-      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script) : ch.script);
+      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
       try {
         last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? this.s.commandTimeoutS);
       } catch (e) {

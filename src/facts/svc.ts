@@ -16,9 +16,11 @@ export type ServiceState =
       unitFile: string;
       /** The unit file changed on disk since systemd last loaded it. */
       needReload: boolean;
+      /** The main process (0: none). */
+      mainPid: number;
     };
 
-const PROPS = 'LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload';
+const PROPS = 'LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload,MainPID';
 
 /** Key svc:<name> as written in the task (nginx and nginx.service are separate keys; both are invalidated by svc:*). */
 export function serviceFact(name: string): Fact<ServiceState> {
@@ -44,6 +46,7 @@ export function serviceFact(name: string): Fact<ServiceState> {
         sub: props.get('SubState') ?? '',
         unitFile: props.get('UnitFileState') ?? '',
         needReload: props.get('NeedDaemonReload') === 'yes',
+        mainPid: Number(props.get('MainPID') ?? 0) || 0,
       };
     },
   };
@@ -73,5 +76,67 @@ export const svcMerger: FactMerger = {
       const m = /^([\s\S]*)\n@code:(\d+)\n?$/.exec(parts[i] ?? '');
       return m ? { out: m[1]!, code: Number(m[2]) } : { out: 'no answer from systemctl', code: 1 };
     });
+  },
+};
+
+// ---------------------------------------------------------------------------------------
+// When did a service's processes start, and when were the files it reads last written? A
+// process that started before its configuration was written runs an older one.
+
+/** Every process of the host: parent and start time (epoch, hundredths of a second). */
+export type ProcessTable = Map<number, { ppid: number; start: number }>;
+
+/**
+ * One pass over /proc with the shell's own `read` (no process per entry). Start times are
+ * clock ticks since boot (USER_HZ, 100 on every Linux architecture Debian ships) plus btime.
+ */
+export const processTableFact: Fact<ProcessTable> = {
+  key: 'proc:starts',
+  probe: script(
+    raw('bt=; while read -r k v; do if [ "$k" = btime ]; then bt=$v; break; fi; done < /proc/stat'),
+    raw('for f in /proc/[0-9]*/stat; do { read -r l < "$f"; } 2>/dev/null || continue; r=${l##*) }; set -- $r; p=${f%/stat}; echo "${p#/proc/} $2 $((bt * 100 + ${20}))"; done'),
+  ),
+  parse(out: string): ProcessTable {
+    const t: ProcessTable = new Map();
+    for (const line of out.split('\n')) {
+      const [pid, ppid, start] = line.split(' ').map(Number);
+      if (pid && ppid !== undefined && start !== undefined && Number.isFinite(start)) t.set(pid, { ppid, start });
+    }
+    return t;
+  },
+};
+
+/** When the process holding a service's configuration started: the main one, or (`workers`) its youngest child. */
+export function configLoadedAt(table: ProcessTable, mainPid: number, workers: boolean): number | undefined {
+  const main = table.get(mainPid);
+  if (!main) return undefined;
+  if (!workers) return main.start;
+  let youngest: number | undefined;
+  for (const p of table.values()) if (p.ppid === mainPid && (youngest === undefined || p.start > youngest)) youngest = p.start;
+  return youngest ?? main.start;
+}
+
+/** A path's mtime (epoch, hundredths of a second; undefined when nothing is there). Merged: one `stat` for all. */
+export function mtimeFact(path: string): Fact<number | undefined> {
+  return {
+    key: `file:${path}#mtime`,
+    probe: sh`stat -c '%.2Y' -- ${path} 2>/dev/null || true`,
+    ...(path.startsWith('/') ? { merge: { merger: mtimeMerger, arg: path } } : {}),
+    parse: (out: string): number | undefined => {
+      const v = out.trim();
+      return /^\d+(\.\d+)?$/.test(v) ? Math.round(Number(v) * 100) : undefined;
+    },
+  };
+}
+
+export const mtimeMerger: FactMerger = {
+  kind: 'mtime',
+  // NUL after each name: any path survives; a missing one is simply absent from the output.
+  probe: (paths) => sh`stat --printf='%n\\0%.2Y\\0' -- ${paths} 2>/dev/null || true`,
+  split(out, _code, paths) {
+    const t = out.split('\0');
+    const m = new Map<string, string>();
+    for (let i = 0; i + 1 < t.length; i += 2) m.set(t[i]!, t[i + 1]!);
+    return paths.map((p) => ({ out: m.get(p) ?? '', code: 0 }));
   },
 };

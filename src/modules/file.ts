@@ -5,7 +5,7 @@ import { steps } from './common/steps.js';
 import { TaskError } from '../errors.js';
 import { fileFact, normalizeMode, type FileState } from '../facts/file.js';
 import { defineModule, definePlan, type Change, type Plan } from './types.js';
-import { attrsMatch, ownerSpec, parentDir, pathInvalidates } from './common/put-file.js';
+import { attrsMatch, ownerSpec, parentDir, pathInvalidates, setAttrsNoFollow } from './common/put-file.js';
 import { absPathSchema, fileAttrSchema, has } from './common/schema.js';
 
 export interface FileArgs {
@@ -69,13 +69,12 @@ function describeWanted(kind: string, args: FileArgs, st: FileState, extra = '')
   );
 }
 
-/** chown/chmod lines for attributes that were asked for. -h: a link's own owner, not its target's. */
+/** chown/chmod lines for attributes that were asked for, never through a symlink (-h: a link's own owner). */
 function setAttrs(args: FileArgs, link = false): (ReturnType<typeof sh> | null)[] {
   const chown = ownerSpec(args.owner, args.group);
-  return [
-    chown !== null ? (link ? sh`chown -h ${chown} ${args.path}` : sh`chown ${chown} ${args.path}`) : null,
-    args.mode !== undefined && !link ? sh`chmod ${normalizeMode(args.mode)} ${args.path}` : null,
-  ];
+  if (link) return [chown !== null ? sh`chown -h ${chown} ${args.path}` : null];
+  if (chown === null && args.mode === undefined) return [];
+  return setAttrsNoFollow(args.path, chown, args.mode);
 }
 
 function change(description: string, lines: (ReturnType<typeof sh> | null)[], invalidates: string[]): Change {

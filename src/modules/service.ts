@@ -2,10 +2,12 @@
 // it starts at boot. restarted/reloaded always change: they are what handlers are for.
 import { sh } from '../sh.js';
 import { steps } from './common/steps.js';
+import { reloadScript, restartScript } from './common/reload.js';
 import { PROBES } from './common/put-file.js';
 import { TaskError } from '../errors.js';
-import { serviceFact, type ServiceState } from '../facts/svc.js';
-import { defineModule, definePlan, type Plan } from './types.js';
+import { configLoadedAt, mtimeFact, processTableFact, serviceFact, type ServiceState } from '../facts/svc.js';
+import type { FactResults } from '../facts/types.js';
+import { defineModule, definePlan, type ModuleContext, type Plan } from './types.js';
 
 export interface ServiceArgs {
   name: string;
@@ -28,6 +30,39 @@ function stateText(run?: string, enabled?: boolean | string): string {
   return (run !== undefined ? `state=${run}\n` : '') + (enabled !== undefined ? `enabled=${String(enabled)}\n` : '');
 }
 
+/** What a restart or reload of a running daemon can alter: its unit, processes, live server state, probes. */
+const LIVE = ['svc:*', 'proc:*', 'mysql:*', 'ufw:*', PROBES] as const;
+
+interface Older {
+  why: string;
+  verb: 'restarted' | 'reloaded';
+}
+
+function when(centis: number): string {
+  return new Date(centis * 10).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * A running service whose unit file changed on disk without a daemon-reload, or that loaded
+ * its configuration before a file it reads was last written, runs an older configuration,
+ * unless the restart or reload that applies it is owed already (notified, or pending from an
+ * earlier run: the handler will do it). A unit file change needs a restart; a file, what its
+ * handler does.
+ */
+function olderConfig(args: ServiceArgs, st: Extract<ServiceState, { kind: 'unit' }>, facts: FactResults, ctx: ModuleContext): Older | undefined {
+  const inputs = ctx.serviceInputs?.(args.name);
+  if (inputs?.owed) return undefined;
+  if (st.needReload) return { why: 'unit file changed on disk, not loaded by systemd (NeedDaemonReload=yes)', verb: 'restarted' };
+  if (!inputs) return undefined;
+  const loaded = configLoadedAt(facts.get(processTableFact), st.mainPid, inputs.verb === 'reloaded');
+  if (loaded === undefined) return undefined;
+  // Whole seconds of slack: a file written in the same instant as the start is not newer.
+  const newer = inputs.files.map((f) => ({ f, m: facts.get(mtimeFact(f)) })).filter((x) => x.m !== undefined && x.m > loaded + 100);
+  if (!newer.length) return undefined;
+  const latest = newer.reduce((a, b) => (b.m! > a.m! ? b : a));
+  return { why: `${latest.f} written ${when(latest.m!)}, after the ${inputs.verb === 'reloaded' ? 'workers' : 'service'} started ${when(loaded)}`, verb: inputs.verb };
+}
+
 export default defineModule<ServiceArgs>({
   name: 'service',
   schema: {
@@ -44,7 +79,10 @@ export default defineModule<ServiceArgs>({
     minProperties: 2,
     errorMessage: 'service needs at least one of state, enabled or daemon_reload',
   },
-  facts: (args) => [serviceFact(args.name)],
+  facts: (args, ctx) => {
+    const inputs = args.state === 'started' ? ctx.serviceInputs?.(args.name) : undefined;
+    return [serviceFact(args.name), ...(inputs ? [processTableFact, ...inputs.files.map(mtimeFact)] : [])];
+  },
   plan(args, facts, ctx): Plan {
     const fact = serviceFact(args.name);
     const st: ServiceState = facts.get(fact);
@@ -66,12 +104,19 @@ export default defineModule<ServiceArgs>({
     const cmds: ReturnType<typeof sh>[] = [];
     const what: string[] = [];
     let runAfter: string | undefined;
+    let older: Older | undefined;
     switch (args.state) {
       case 'started':
         runAfter = 'started';
         if (before.run !== 'started') {
           cmds.push(sh`systemctl start -- ${unit}`);
           what.push('start');
+        } else {
+          older = olderConfig(args, st, facts, ctx);
+          if (older) {
+            cmds.push(older.verb === 'reloaded' ? reloadScript(unit) : restartScript(unit));
+            what.push(older.verb === 'reloaded' ? 'reload' : 'restart');
+          }
         }
         break;
       case 'stopped':
@@ -83,13 +128,13 @@ export default defineModule<ServiceArgs>({
         break;
       case 'restarted':
         runAfter = 'restarted';
-        cmds.push(sh`systemctl restart -- ${unit}`);
+        cmds.push(restartScript(unit));
         what.push('restart');
         break;
       case 'reloaded':
         // A stopped service has nothing to reload: start it with the new configuration.
         runAfter = 'reloaded';
-        cmds.push(before.run === 'started' ? sh`systemctl reload -- ${unit}` : sh`systemctl start -- ${unit}`);
+        cmds.push(before.run === 'started' ? reloadScript(unit) : sh`systemctl start -- ${unit}`);
         what.push(before.run === 'started' ? 'reload' : 'start');
         break;
       case undefined:
@@ -104,8 +149,10 @@ export default defineModule<ServiceArgs>({
         what.push(args.enabled ? 'enable' : 'disable');
       }
     }
-    // daemon-reload when asked and either something else happens or systemd has stale unit files.
-    const reload = args.daemon_reload === true && (cmds.length > 0 || notFound || (!notFound && st.needReload));
+    // daemon-reload when asked and either something else happens or systemd has stale unit
+    // files; and before acting on a unit whose file changed on disk, asked or not (else the
+    // start or restart would run the old definition).
+    const reload = (args.daemon_reload === true && (cmds.length > 0 || notFound || (!notFound && st.needReload))) || (!notFound && st.needReload && cmds.length > 0);
     if (reload) what.unshift('daemon-reload');
     if (what.length === 0) return definePlan({ summary: 'in sync' });
 
@@ -117,17 +164,19 @@ export default defineModule<ServiceArgs>({
           script: steps(reload ? sh`systemctl daemon-reload` : null, ...cmds),
           // Starting or stopping a daemon changes what probes of that daemon see (a MariaDB
           // that now answers queries), so every fact is probed again before it is planned on.
-          invalidates: ['*'],
+          // Restarting one that runs on changes only the daemon's live state: in check mode a
+          // later `file: state=absent` must not read it as "may create that file".
+          invalidates: older && cmds.length === 1 ? [...LIVE] : ['*'],
         },
       ],
       diffs: [
         {
           label: `service ${unit}`,
-          before: (notFound ? 'unit not loaded yet\n' : '') + stateText(args.state !== undefined ? before.run : undefined, args.enabled !== undefined ? before.enabled : undefined),
-          after: stateText(runAfter, enabledAfter),
+          before: (notFound ? 'unit not loaded yet\n' : '') + stateText(args.state !== undefined ? before.run : undefined, args.enabled !== undefined ? before.enabled : undefined) + (older ? `config=${older.why}\n` : ''),
+          after: stateText(runAfter, enabledAfter) + (older ? 'config=current\n' : ''),
         },
       ],
-      summary: description,
+      summary: older ? `${description}: running with an older configuration (${older.why})` : description,
     });
   },
 });

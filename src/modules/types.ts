@@ -24,6 +24,11 @@ export interface Change {
   stdin?: string | Buffer;
   /** Fact keys this change can alter ('*' for all, 'pkg:*' for a kind). */
   invalidates: readonly string[];
+  /**
+   * The exit code with which this change says it refused before altering anything (a failed
+   * `validate`): the handlers its task notifies are then not left pending.
+   */
+  refusedExit?: number;
   /** Run even in check mode: only for read-only commands a later plan needs. Rare. */
   readOnly?: boolean;
 }
@@ -55,10 +60,23 @@ export interface ModuleContext {
    * reports "would change" instead, so check mode does not lie about install-then-configure.
    */
   mayChange(fact: Fact<unknown>): boolean;
+  /**
+   * The files a service reads as far as the play knows (src/engine/reads.ts), undefined when
+   * it knows none. Absent outside a play (unit tests, ad-hoc runs).
+   */
+  serviceInputs?(unit: string): ServiceInputs | undefined;
   /** Render an EJS template (strict variables) from the templates search path. */
   renderTemplate(src: string): string;
   /** Read a controller-side file from the files/templates search path. */
   readLocal(src: string): Buffer;
+}
+
+/** What a service reads: written by tasks that notify its handler, which `verb`s the service. */
+export interface ServiceInputs {
+  files: string[];
+  verb: 'restarted' | 'reloaded';
+  /** That handler is notified in this run or pending from an earlier one: a restart is owed already. */
+  owed: boolean;
 }
 
 /** Argument JSON schema (ajv, draft-07). Unknown keys must be rejected: additionalProperties: false. */

@@ -2,7 +2,7 @@
 // and the file fact. Writes go to a temp file in the same directory, are validated there,
 // fsynced, and only then renamed over the live file. A crash never leaves half a config.
 import { createHash } from 'node:crypto';
-import { raw, sh, script } from '../../sh.js';
+import { raw, sh, script, type Shell } from '../../sh.js';
 import { TaskError } from '../../errors.js';
 import { fileFact, MAX_DIFF_BYTES, normalizeMode, type FileState } from '../../facts/file.js';
 import type { Fact, FactResults } from '../../facts/types.js';
@@ -69,6 +69,20 @@ export function ownerSpec(owner: string | undefined, group: string | undefined):
   return null;
 }
 
+/**
+ * chown/chmod of an object that must not be a symlink: a link swapped in after the facts were
+ * read would carry the change to its target, outside the managed path. `chown -h` never
+ * follows one; chmod cannot be told not to, so the object is checked just before it, in the
+ * same command (what remains is the instant between that test and the chmod).
+ */
+export function setAttrsNoFollow(path: string, chown: string | null, mode: string | undefined): Shell[] {
+  return [
+    sh`if [ -L ${path} ]; then echo ${`${path} is now a symbolic link: not changing attributes through it`} >&2; exit 1; fi`,
+    ...(chown !== null ? [sh`chown -h ${chown} ${path}`] : []),
+    ...(mode !== undefined ? [sh`chmod ${normalizeMode(mode)} ${path}`] : []),
+  ];
+}
+
 /** Does the fact's owner/group satisfy the wanted one? Numeric ids are not resolved: use names. */
 export function attrsMatch(
   st: { mode: string; owner: string; group: string },
@@ -107,7 +121,19 @@ export function writeScript(args: PutFileArgs, mode: string, chown: string | nul
     exists ? sh`chown --reference=${args.dest} "$tmp"` : null,
     chown !== null ? sh`chown ${chown} "$tmp"` : null,
     sh`chmod ${mode} "$tmp"`,
-    validate && script(raw('if ! ('), validate, sh`) </dev/null >&2; then echo ${`validation failed: ${args.validate ?? ''}`} >&2; exit 3; fi`),
+    // The validator's own words are the error: a line naming it, its last four lines, its
+    // exit code (the engine shows six). REFUSED tells the engine nothing changed.
+    validate &&
+      script(
+        raw('if out=$( ('),
+        validate,
+        raw(') </dev/null 2>&1); then :; else rc=$?'),
+        sh`  echo ${`validate refused the new ${args.dest}: ${args.validate ?? ''}`} >&2`,
+        raw(`  printf '%s\n' "$out" | tail -n 4 >&2`),
+        raw(`  echo "(exit $rc; the candidate was $tmp)" >&2`),
+        raw(`  exit ${REFUSED}`),
+        raw('fi'),
+      ),
     args.backup && exists ? sh`cp -p ${args.dest} ${args.dest}.$(date +%Y%m%d%H%M%S)~` : null,
     raw('sync "$tmp"'),
     sh`mv -f "$tmp" ${args.dest}`,
@@ -115,6 +141,9 @@ export function writeScript(args: PutFileArgs, mode: string, chown: string | nul
     sh`sync ${dir} 2>/dev/null || true`,
   );
 }
+
+/** writeScript's exit code when `validate` refused the content: nothing was changed. */
+export const REFUSED = 3;
 
 /** Plan for "this path must hold exactly `content` with these attributes". */
 export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResults, ctx: ModuleContext): Plan {
@@ -152,12 +181,13 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
           script: writeScript(args, mode, chown, exists),
           stdin: content,
           invalidates,
+          refusedExit: args.validate ? REFUSED : undefined,
         },
       ]
     : [
         {
           description: `set attributes of ${args.dest}`,
-          script: steps(chown !== null ? sh`chown ${chown} ${args.dest}` : null, sh`chmod ${mode} ${args.dest}`),
+          script: steps(...setAttrsNoFollow(args.dest, chown, mode)),
           invalidates,
         },
       ];

@@ -12,11 +12,21 @@ export const fileAttrSchema = {
   mode: modeSchema,
 } as const;
 
-/** An absolute path without "." or ".." segments: what plumb writes to is what the task says. */
+/**
+ * An absolute path without "." or ".." segments: what plumb writes to is what the task says.
+ * One check per rule, so each failure says which rule it broke.
+ */
 export const absPathSchema = {
   type: 'string',
-  pattern: '^(?!.*/\\.\\.?(/|$))/.*$',
-  errorMessage: 'must be an absolute path (starting with /) without . or .. segments',
+  allOf: [
+    { type: 'string', pattern: '^/', errorMessage: 'must be an absolute path (starting with /)' },
+    {
+      type: 'string',
+      not: { type: 'string', pattern: '[\\n\\r\\u0000]' },
+      errorMessage: 'must not contain a newline, carriage return or NUL (usually a variable that holds more than one line)',
+    },
+    { type: 'string', pattern: '^(?![^]*/\\.\\.?(/|$))', errorMessage: 'must not contain . or .. segments' },
+  ],
 } as const;
 
 /** dest/owner/group/mode/validate/backup: the arguments of copy and template. */

@@ -194,6 +194,32 @@ ${HANDLERS}`;
       expect(existsSync(PENDING)).to.equal(false);
     });
 
+    it('a write refused by its validate fails with the validator\'s words and owes no handler; marks from before stay', async () => {
+      write(`
+- hosts: all
+  tasks:
+    - name: dir
+      file: {path: ROOT, state: directory}
+    - name: config
+      copy: {dest: ROOT/app.conf, content: "v2", validate: "echo 'line 7: no such keyword' >&2; false %s"}
+      notify: first
+${HANDLERS}`);
+      mkdirSync(join(PENDING, '..'), { recursive: true });
+      writeFileSync(PENDING, 'restart something else\n');
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode).to.equal(1);
+      const failed = taskEvents(r.events).find((e) => e.status === 'failed');
+      expect(failed?.message).to.match(/validate refused the new .*app\.conf/);
+      expect(failed?.message).to.include('line 7: no such keyword');
+      expect(existsSync(join(root, 'app.conf')), 'not written').to.equal(false);
+      expect(readFileSync(PENDING, 'utf8'), 'nothing owed for a write that did not happen').to.equal('restart something else\n');
+      rmSync(PENDING);
+      const again = await runLocal(inv, book);
+      expect(again.result.exitCode).to.equal(1);
+      expect(existsSync(PENDING), 'no file when nothing was pending before').to.equal(false);
+    });
+
     it('a pending mark for a handler this play does not have is left alone', async () => {
       write(`
 - hosts: all

@@ -66,7 +66,7 @@ const copyCases: Case<CopyArgs>[] = [
     name: 'drifted owner only -> chown',
     args: { dest: D, content: 'a=1\n', owner: 'www-data' },
     facts: { [`file:${D}`]: file('a=1\n') },
-    expect: { status: 'changed', scriptMatches: [/chown www-data \/etc\/app\.conf/] },
+    expect: { status: 'changed', scriptMatches: [/chown -h www-data \/etc\/app\.conf/] },
   },
   {
     name: 'new file without owner/group: no chown (the writer owns it)',
@@ -78,7 +78,7 @@ const copyCases: Case<CopyArgs>[] = [
     name: 'validate runs on the temp file before the rename',
     args: { dest: '/etc/sudoers.d/app', content: 'x\n', validate: 'visudo -cf %s' },
     facts: { 'file:/etc/sudoers.d/app': { kind: 'absent' } },
-    expect: { status: 'changed', scriptMatches: [/visudo -cf "\$tmp"[\s\S]*mv -f/, /validation failed: visudo -cf %s/] },
+    expect: { status: 'changed', scriptMatches: [/visudo -cf "\$tmp"[\s\S]*mv -f/, /validate refused the new \/etc\/sudoers.d\/\S+: visudo -cf %s/] },
   },
   {
     name: 'backup copies the old file when it exists',
@@ -124,7 +124,10 @@ describe('modules/copy', () => {
     { name: 'both content and src', args: { dest: D, content: 'x', src: 'y' }, valid: false, message: /exactly one of content or src/ },
     { name: 'neither content nor src', args: { dest: D }, valid: false },
     { name: 'relative dest', args: { dest: 'etc/x', content: 'x' }, valid: false, message: /absolute path/ },
-    { name: 'dest with ..', args: { dest: '/etc/../root/x', content: 'x' }, valid: false, message: /absolute path/ },
+    { name: 'dest with ..', args: { dest: '/etc/../root/x', content: 'x' }, valid: false, message: /must not contain \. or \.\. segments/ },
+    { name: 'dest with a newline says so', args: { dest: '/etc/x\ny', content: 'x' }, valid: false, message: /must not contain a newline/ },
+    { name: 'dest with a carriage return', args: { dest: '/etc/x\r', content: 'x' }, valid: false, message: /must not contain a newline, carriage return/ },
+    { name: 'dest with a space is fine', args: { dest: '/etc/my app.conf', content: 'x' }, valid: true },
     { name: 'validate without %s', args: { dest: D, content: 'x', validate: 'nginx -t' }, valid: false, message: /%s/ },
   ]);
 });

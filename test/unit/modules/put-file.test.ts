@@ -1,7 +1,7 @@
 // The atomic write script, run for real by the local /bin/sh (as root when available),
 // and the file module's scripts on a temp tree: plan from real facts, apply, re-plan -> ok.
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, mkdirSync, existsSync } from 'node:fs';
+import { chownSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -53,7 +53,7 @@ describe('put-file: the atomic write script, run for real', function () {
     const p = planFor(dest, 'new\n', { validate: 'grep -q valid %s' });
     const r = apply(p.changes[0]!);
     expect(r.code).to.equal(3);
-    expect(r.stderr).to.match(/validation failed: grep -q valid %s/);
+    expect(r.stderr).to.match(/validate refused the new .*app\.conf: grep -q valid %s/);
     expect(readFileSync(dest, 'utf8')).to.equal('old\n');
     expect(mode(dest)).to.equal('0600');
     expect(leftovers(dir)).to.deep.equal([]);
@@ -167,6 +167,39 @@ describe('file module scripts, run for real', function () {
     converge({ path: p, mode: '0600' });
     expect(mode(p)).to.equal('0600');
   });
+  // A symlink swapped in between the facts and the change (issue 10): planned on a regular
+  // file or directory, applied after it became a link to a file outside the managed path.
+  const swaps: { name: string; kind: 'file' | 'directory'; args: (p: string) => FileArgs | 'copy' }[] = [
+    { name: 'file: a mode change', kind: 'file', args: (p) => ({ path: p, mode: '0600' }) },
+    { name: 'file: an owner and mode change', kind: 'file', args: (p) => ({ path: p, mode: '0600', ...(isRoot ? { owner: 'root', group: 'root' } : {}) }) },
+    { name: 'directory: a mode change', kind: 'directory', args: (p) => ({ path: p, state: 'directory', mode: '0700' }) },
+    { name: 'copy: an attribute-only change', kind: 'file', args: () => 'copy' },
+  ];
+  const isRoot = process.getuid?.() === 0;
+  for (const c of swaps) {
+    it(`${c.name} refuses to act through a symlink swapped in after planning; the outside target keeps its mode`, () => {
+      const p = join(dir, 'managed');
+      if (c.kind === 'file') writeFileSync(p, 'x\n', { mode: 0o644 });
+      else mkdirSync(p, { mode: 0o755 });
+      const f = fileFact(p);
+      const args = c.args(p);
+      const plan =
+        args === 'copy'
+          ? copy.plan({ dest: p, content: 'x\n', mode: '0600' }, fakeFacts({ [f.key]: gather(f) }), fakeContext())
+          : file.plan(args, fakeFacts({ [f.key]: gather(f) }), fakeContext());
+      expect(plan.changes).to.have.length(1);
+      const outside = join(dir, 'outside');
+      writeFileSync(outside, 'secret\n', { mode: 0o644 });
+      rmSync(p, { recursive: true });
+      symlinkSync(outside, p);
+      const r = apply(plan.changes[0]!);
+      expect(r.code).to.not.equal(0);
+      expect(r.stderr).to.match(/is now a symbolic link: not changing attributes through it/);
+      expect(mode(outside)).to.equal('0644');
+      expect(lstatSync(p).isSymbolicLink()).to.equal(true);
+    });
+  }
+
   it('absent removes a file and a directory tree', () => {
     const f = join(dir, 'f');
     writeFileSync(f, 'x');
