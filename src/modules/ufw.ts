@@ -1,6 +1,8 @@
-// ufw: the firewall's settings (enabled, default policies, logging) or one rule. Planned
-// from ufw's own files (facts/ufw.ts), so it costs nothing while ufw is inactive. Enabling
-// is refused unless the ports sshd listens on are allowed: plumb never locks itself out.
+// ufw: the firewall's settings (enabled, default policies, logging) or one rule. Rules are
+// planned from ufw's own files (facts/ufw.ts), so they are managed while ufw is inactive;
+// `state: enabled` also holds the kernel to them: a firewall that is configured on but not
+// running (or running without its rules) is drift. Enabling is refused unless the ports
+// sshd listens on are allowed: plumb never locks itself out.
 import { sh, type Shell } from '../sh.js';
 import { TaskError } from '../errors.js';
 import { ufwFact, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
@@ -134,9 +136,11 @@ function lockoutError(ports: number[]): TaskError {
   );
 }
 
-function settingsText(s: { enabled?: boolean; incoming?: string; outgoing?: string; routed?: string; logging?: string }): string {
+function settingsText(s: { enabled?: boolean; active?: boolean; loaded?: number; incoming?: string; outgoing?: string; routed?: string; logging?: string }): string {
   return (
     (s.enabled !== undefined ? `state=${s.enabled ? 'enabled' : 'disabled'}\n` : '') +
+    (s.active !== undefined ? `state=${s.active ? 'active' : 'inactive'}\n` : '') +
+    (s.loaded !== undefined ? `loaded_rules=${s.loaded}\n` : '') +
     (s.incoming !== undefined ? `default_incoming=${s.incoming}\n` : '') +
     (s.outgoing !== undefined ? `default_outgoing=${s.outgoing}\n` : '') +
     (s.routed !== undefined ? `default_routed=${s.routed}\n` : '') +
@@ -170,9 +174,12 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
       after.logging = want;
     }
   }
+  // What the kernel runs decides, not ENABLED=yes alone (null: tables unreadable, trust the file).
+  const live = st.live;
+  const running = st.enabled && (live?.active ?? true);
   const willBeEnabled = args.state === 'enabled' || (args.state !== 'disabled' && st.enabled);
   const incoming = args.default_incoming ?? st.defaultIncoming;
-  const closing = willBeEnabled && incoming !== 'allow' && (!st.enabled || st.defaultIncoming === 'allow');
+  const closing = willBeEnabled && incoming !== 'allow' && (!running || st.defaultIncoming === 'allow');
   if (closing && !pending) {
     const open = unguardedSshPorts(st.rules, st.sshPorts);
     if (open.length) throw lockoutError(open);
@@ -180,18 +187,33 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
   if (args.state === 'enabled' && !st.enabled) {
     cmds.push(sh`ufw --force enable`);
     what.push('enable ufw');
-  } else if (args.state === 'disabled' && st.enabled) {
+    before.enabled = false;
+    after.enabled = true;
+  } else if (args.state === 'enabled' && live && !live.active) {
+    // Configured on, not running (ufw removed and reinstalled, ufw-init stop, a flush).
+    cmds.push(sh`ufw --force enable`);
+    what.push('start ufw (enabled in ufw.conf, but no rules loaded)');
+    before.active = false;
+    after.active = true;
+  } else if (args.state === 'enabled' && live && live.loadedRules !== live.fileRules) {
+    // Running, but its chains hold other rules than its files (`ufw enable` would not reload them).
+    cmds.push(sh`ufw reload`);
+    what.push(`reload ufw (${live.loadedRules} of ${live.fileRules} rules loaded)`);
+    before.loaded = live.loadedRules;
+    after.loaded = live.fileRules;
+  } else if (args.state === 'disabled' && (st.enabled || live?.active === true)) {
     cmds.push(sh`ufw disable`);
     what.push('disable ufw');
+    if (st.enabled) {
+      before.enabled = true;
+      after.enabled = false;
+    } else {
+      before.active = true;
+      after.active = false;
+    }
   } else if (args.state === 'reloaded') {
     cmds.push(sh`ufw reload`);
     what.push('reload ufw');
-  }
-  if (args.state === 'enabled' || args.state === 'disabled') {
-    if (args.state === 'enabled' !== st.enabled) {
-      before.enabled = st.enabled;
-      after.enabled = args.state === 'enabled';
-    }
   }
   if (!cmds.length) return definePlan({ summary: 'in sync' });
   const description = what.join(', ');
@@ -210,7 +232,7 @@ function planRule(args: UfwArgs, st: Installed, pending: boolean): Plan {
   let diff: Diff;
   if (args.delete) {
     if (!exact) return definePlan({ summary: 'rule already absent' });
-    if (st.enabled && !pending) {
+    if (st.enabled && (st.live?.active ?? true) && !pending) {
       const rest = st.rules.filter((r) => r !== exact);
       const opened = unguardedSshPorts(rest, st.sshPorts).filter((p) => !unguardedSshPorts(st.rules, st.sshPorts).includes(p));
       const incomingClosed = st.defaultIncoming !== 'allow';
@@ -277,7 +299,7 @@ export default defineModule<UfwArgs>({
     const pending = ctx.mayChange(fact);
     if (!st.installed) {
       if (!pending) throw new TaskError('ufw is not installed', 'install it first: apt: { name: ufw }');
-      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22] };
+      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], live: { active: false, loadedRules: 0, fileRules: 0 } };
       return args.rule !== undefined ? planRule(args, empty, true) : planSettings(args, empty, true);
     }
     if (!st.readable) throw new TaskError('cannot read /etc/ufw/user.rules', 'ufw tasks need become: true');
