@@ -37,7 +37,11 @@ export type UfwState =
       logging: string; // off | low | medium | high | full
       ipv6: boolean;
       rules: UfwRule[];
-      /** Ports sshd listens on (sshd -T, else sshd_config, else 22). */
+      /**
+       * Ports sshd listens on: its config (sshd -T, else sshd_config, else 22), and the port
+       * this very connection came in on ($SSH_CONNECTION): sshd may not have been restarted
+       * since its config changed, and that live port is the one plumb must not lock out.
+       */
       sshPorts: number[];
       /** The running firewall; null when the kernel's tables cannot be read (no become). */
       live: UfwLive | null;
@@ -51,6 +55,8 @@ export interface UfwLive {
   loadedRules: number;
   /** Rules user.rules/user6.rules hold for those chains: what a (re)load puts there. */
   fileRules: number;
+  /** The IPv4 chain policies in force ('' when not printed), as ufw names them: ACCEPT is allow, DROP deny. */
+  policies: { incoming: string; outgoing: string; routed: string };
 }
 
 // $r is a root prefix: "" on hosts, a temp dir in tests.
@@ -65,11 +71,13 @@ done
 for v in 4 6; do
   t=iptables; p=ufw; [ $v = 6 ] && { t=ip6tables; p=ufw6; }
   echo "@live$v"
-  { "\${r:+$r/usr/sbin/}$t" -S 2>/dev/null || echo '!noaccess'; } | grep -E "^(!noaccess|-N $p-user-input|-A INPUT -j $p-before-logging-input|-A $p-user-)"
+  { "\${r:+$r/usr/sbin/}$t" -S 2>/dev/null || echo '!noaccess'; } | grep -E "^(!noaccess|-P [A-Z]+ |-N $p-user-input|-A INPUT -j $p-before-logging-input|-A $p-user-)"
 done
 echo @sshd
 { [ -z "$r" ] && { sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i '^port '; } ||
   grep -iE '^[[:space:]]*Port[[:space:]]+[0-9]+' "$r/etc/ssh/sshd_config" 2>/dev/null
+echo @conn
+[ -z "$r" ] && [ -n "\${SSH_CONNECTION:-}" ] && printf '%s\n' "\${SSH_CONNECTION##* }"
 :`;
 
 function kv(text: string): Map<string, string> {
@@ -165,10 +173,12 @@ export function parseUfw(out: string): UfwState {
     }
   }
   const ipv6 = (dflt.get('IPV6') ?? 'yes').toLowerCase() !== 'no';
-  const ports = (sections.get('sshd') ?? [])
+  const configured = (sections.get('sshd') ?? [])
     .map((l) => /^\s*port\s+(\d+)/i.exec(l)?.[1])
     .filter((p): p is string => p !== undefined)
     .map(Number);
+  const connected = (sections.get('conn') ?? []).filter((l) => /^\d+$/.test(l)).map(Number);
+  const ports = [...(configured.length ? configured : [22]), ...connected];
   const level = (conf.get('LOGLEVEL') ?? 'low').toLowerCase();
   return {
     installed: true,
@@ -180,7 +190,7 @@ export function parseUfw(out: string): UfwState {
     logging: level === 'on' ? 'low' : level,
     ipv6,
     rules,
-    sshPorts: ports.length ? [...new Set(ports)] : [22],
+    sshPorts: [...new Set(ports)],
     live: parseLive(sections, ipv6),
   };
 }
@@ -191,6 +201,10 @@ function parseLive(sections: ReadonlyMap<string, string[]>, ipv6: boolean): UfwL
   let active = true;
   let loadedRules = 0;
   let fileRules = 0;
+  const policy = (chain: string): string => {
+    const target = (sections.get('live4') ?? []).find((l) => l.startsWith(`-P ${chain} `))?.slice(`-P ${chain} `.length);
+    return target === 'ACCEPT' ? 'allow' : target === 'DROP' ? 'deny' : (target ?? '').toLowerCase();
+  };
   for (const v of families) {
     const lines = sections.get(`live${v}`);
     if (lines === undefined || lines.includes('!noaccess')) return null;
@@ -199,7 +213,7 @@ function parseLive(sections: ReadonlyMap<string, string[]>, ipv6: boolean): UfwL
     loadedRules += lines.filter((l) => l.startsWith(`-A ${p}-user-`)).length;
     fileRules += (sections.get(`rules${v}`) ?? []).filter((l) => /^-[AI] /.test(l)).length;
   }
-  return { active, loadedRules, fileRules };
+  return { active, loadedRules, fileRules, policies: { incoming: policy('INPUT'), outgoing: policy('OUTPUT'), routed: policy('FORWARD') } };
 }
 
 /** `root` only exists for tests, to read fixture files instead of /etc. */

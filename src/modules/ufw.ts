@@ -5,7 +5,7 @@
 // sshd listens on are allowed: plumb never locks itself out.
 import { sh, type Shell } from '../sh.js';
 import { TaskError } from '../errors.js';
-import { ufwFact, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { ufwFact, type UfwLive, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
 import { has } from './common/schema.js';
 import { defineModule, definePlan, type Change, type Diff, type Plan } from './types.js';
 import { steps } from './common/steps.js';
@@ -136,11 +136,25 @@ function lockoutError(ports: number[]): TaskError {
   );
 }
 
-function settingsText(s: { enabled?: boolean; active?: boolean; loaded?: number; incoming?: string; outgoing?: string; routed?: string; logging?: string }): string {
+interface SettingsText {
+  enabled?: boolean;
+  active?: boolean;
+  loaded?: number;
+  live_incoming?: string;
+  live_outgoing?: string;
+  live_routed?: string;
+  incoming?: string;
+  outgoing?: string;
+  routed?: string;
+  logging?: string;
+}
+
+function settingsText(s: SettingsText): string {
   return (
     (s.enabled !== undefined ? `state=${s.enabled ? 'enabled' : 'disabled'}\n` : '') +
     (s.active !== undefined ? `state=${s.active ? 'active' : 'inactive'}\n` : '') +
     (s.loaded !== undefined ? `loaded_rules=${s.loaded}\n` : '') +
+    (['incoming', 'outgoing', 'routed'] as const).map((d) => (s[`live_${d}`] !== undefined ? `policy_in_force_${d}=${s[`live_${d}`]}\n` : '')).join('') +
     (s.incoming !== undefined ? `default_incoming=${s.incoming}\n` : '') +
     (s.outgoing !== undefined ? `default_outgoing=${s.outgoing}\n` : '') +
     (s.routed !== undefined ? `default_routed=${s.routed}\n` : '') +
@@ -150,11 +164,19 @@ function settingsText(s: { enabled?: boolean; active?: boolean; loaded?: number;
 
 type Installed = Extract<UfwState, { installed: true }>;
 
+/** Chain policies in force that differ from ufw's files (a reject policy is DROP plus a REJECT rule). */
+function policyDrift(st: Installed, live: UfwLive): { dir: 'incoming' | 'outgoing' | 'routed'; live: string; want: string }[] {
+  const file = { incoming: st.defaultIncoming, outgoing: st.defaultOutgoing, routed: st.defaultRouted };
+  return (['incoming', 'outgoing', 'routed'] as const)
+    .map((dir) => ({ dir, live: live.policies[dir], want: file[dir] === 'reject' ? 'deny' : file[dir] }))
+    .filter((d) => d.live !== '' && d.live !== d.want);
+}
+
 function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
   const cmds: Shell[] = [];
   const what: string[] = [];
-  const before: Parameters<typeof settingsText>[0] = {};
-  const after: Parameters<typeof settingsText>[0] = {};
+  const before: SettingsText = {};
+  const after: SettingsText = {};
   const policy = (want: Policy | undefined, have: UfwPolicy, dir: 'incoming' | 'outgoing' | 'routed', key: 'incoming' | 'outgoing' | 'routed'): void => {
     if (want === undefined || want === have) return;
     cmds.push(sh`ufw default ${want} ${dir}`);
@@ -195,12 +217,19 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
     what.push('start ufw (enabled in ufw.conf, but no rules loaded)');
     before.active = false;
     after.active = true;
-  } else if (args.state === 'enabled' && live && live.loadedRules !== live.fileRules) {
-    // Running, but its chains hold other rules than its files (`ufw enable` would not reload them).
+  } else if (args.state === 'enabled' && live && (live.loadedRules !== live.fileRules || policyDrift(st, live).length)) {
+    // Running, but not what its files say (a flushed chain, `iptables -P INPUT ACCEPT`):
+    // `ufw enable` would not reload them, `ufw reload` does.
     cmds.push(sh`ufw reload`);
-    what.push(`reload ufw (${live.loadedRules} of ${live.fileRules} rules loaded)`);
-    before.loaded = live.loadedRules;
-    after.loaded = live.fileRules;
+    what.push('reload ufw (the running firewall is not what its files say)');
+    if (live.loadedRules !== live.fileRules) {
+      before.loaded = live.loadedRules;
+      after.loaded = live.fileRules;
+    }
+    for (const d of policyDrift(st, live)) {
+      before[`live_${d.dir}`] = d.live;
+      after[`live_${d.dir}`] = d.want;
+    }
   } else if (args.state === 'disabled' && (st.enabled || live?.active === true)) {
     cmds.push(sh`ufw disable`);
     what.push('disable ufw');
@@ -299,7 +328,7 @@ export default defineModule<UfwArgs>({
     const pending = ctx.mayChange(fact);
     if (!st.installed) {
       if (!pending) throw new TaskError('ufw is not installed', 'install it first: apt: { name: ufw }');
-      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], live: { active: false, loadedRules: 0, fileRules: 0 } };
+      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], live: { active: false, loadedRules: 0, fileRules: 0, policies: { incoming: '', outgoing: '', routed: '' } } };
       return args.rule !== undefined ? planRule(args, empty, true) : planSettings(args, empty, true);
     }
     if (!st.readable) throw new TaskError('cannot read /etc/ufw/user.rules', 'ufw tasks need become: true');
