@@ -206,14 +206,17 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
     const open = unguardedSshPorts(st.rules, st.sshPorts);
     if (open.length) throw lockoutError(open);
   }
+  // Starting goes through `ufw disable` first: it flushes whatever ufw chains the kernel
+  // still holds (a network namespace or a kernel outlives the disk: `ufw enable` alone
+  // loads the files on top of them, and the chains then hold rules twice).
   if (args.state === 'enabled' && !st.enabled) {
-    cmds.push(sh`ufw --force enable`);
+    cmds.push(sh`ufw --force disable >/dev/null`, sh`ufw --force enable`);
     what.push('enable ufw');
     before.enabled = false;
     after.enabled = true;
   } else if (args.state === 'enabled' && live && !live.active) {
     // Configured on, not running (ufw removed and reinstalled, ufw-init stop, a flush).
-    cmds.push(sh`ufw --force enable`);
+    cmds.push(sh`ufw --force disable >/dev/null`, sh`ufw --force enable`);
     what.push('start ufw (enabled in ufw.conf, but no rules loaded)');
     before.active = false;
     after.active = true;

@@ -76,7 +76,7 @@ const cases: Case<UfwArgs>[] = [
     name: 'enabled in ufw.conf but nothing loaded (ufw reinstalled, ufw-init stop) -> start it: state=inactive -> state=active',
     args: { state: 'enabled' },
     facts: { [K]: state({ enabled: true, rules: [ssh], live: live(false, 0, 3) }) },
-    expect: { status: 'changed', scriptMatches: [/^ufw --force enable$/m], diff: [{ label: 'ufw', before: 'state=inactive\n', after: 'state=active\n' }], invalidates: ['ufw:state'] },
+    expect: { status: 'changed', scriptMatches: [/^ufw --force disable >\/dev\/null\n(.*\n)*ufw --force enable$/m], diff: [{ label: 'ufw', before: 'state=inactive\n', after: 'state=active\n' }], invalidates: ['ufw:state'] },
   },
   { name: 'configured on, not running, no ssh rule -> refused (starting it would lock plumb out)', args: { state: 'enabled' }, facts: { [K]: state({ enabled: true, rules: [web], live: live(false, 0, 3) }) }, expect: { status: 'error', error: /refusing to enable ufw/ } },
   {
