@@ -192,6 +192,15 @@ describe('the audit reads the running system (issue 17)', function () {
     checkClean();
   });
 
+  it('a half-configured package (dpkg status iF) is not installed: apt completes it', () => {
+    sh('lb-01', "sed -i '/^Package: curl$/,/^$/s/^Status: install ok installed$/Status: install ok half-configured/' /var/lib/dpkg/status");
+    expect(sh('lb-01', "dpkg-query -W -f='${db:Status-Abbrev}' curl").trim()).to.equal('iF');
+    checkNames(['lb-01: Base packages'], [['lb-01', 'Base packages', /-curl: half-configured \(dpkg iF\)\n\+curl: present/]]);
+    applyFixes(['lb-01: Base packages']);
+    expect(sh('lb-01', "dpkg-query -W -f='${db:Status-Abbrev}' curl").trim()).to.equal('ii');
+    checkClean();
+  });
+
   it('the drift audit: fourteen kinds of drift at once on the three hosts, all named by check, all fixed by one apply', () => {
     const lb = addr('lb-01');
     // web-01 (primary): mode and owner, a removed link, a stopped service, the firewall not
