@@ -133,7 +133,7 @@ export function mysqlDatabaseFact(name: string, login: MysqlLogin = {}): Fact<Pr
   return {
     key: `mysql:db:${name}`,
     probe: probeScript(login, script(queryInto('rows', sql), raw(`printf '%s\\n' "$rows"`))),
-    merge: { merger: mysqlMerger(login), arg: JSON.stringify({ db: sql }) },
+    merge: { merger: mysqlMerger(login), arg: JSON.stringify({ rows: sql }) },
     parse: (out, code) =>
       parseProbe(out, code, (body) => {
         const st: DatabaseState = { exists: false, tables: [] };
@@ -245,13 +245,46 @@ export function nativePasswordHash(password: string): string {
 }
 
 // ---------------------------------------------------------------------------------------
+// Server variables: the value the running server uses, not the one its config file says
+// (a `SET GLOBAL read_only = 0` leaves the file as it was), and whether SET GLOBAL can
+// change it (READ_ONLY = 'YES': only a restart with the config does).
+
+export interface VariableState {
+  exists: boolean;
+  /** GLOBAL_VALUE as the server prints it: ON/OFF for booleans, digits for numbers. */
+  value: string;
+  /** SET GLOBAL can change it (information_schema.SYSTEM_VARIABLES.READ_ONLY = 'NO'). */
+  dynamic: boolean;
+  /** VARIABLE_TYPE: BOOLEAN, ENUM, SET, INT UNSIGNED, BIGINT UNSIGNED, VARCHAR, ... */
+  type: string;
+}
+
+export function mysqlVariableFact(name: string, login: MysqlLogin = {}): Fact<Probed<VariableState>> {
+  const sql = `SELECT VARIABLE_NAME, GLOBAL_VALUE, READ_ONLY, VARIABLE_TYPE FROM information_schema.SYSTEM_VARIABLES WHERE VARIABLE_NAME = ${sqlString(name.toUpperCase())}`;
+  return {
+    key: `mysql:variable:${name.toLowerCase()}`,
+    probe: probeScript(login, script(queryInto('rows', sql), raw(`printf '%s\\n' "$rows"`))),
+    merge: { merger: mysqlMerger(login), arg: JSON.stringify({ rows: sql }) },
+    parse: (out, code) => parseProbe(out, code, parseVariableBody),
+  };
+}
+
+export function parseVariableBody(body: string): VariableState {
+  const [row] = batchRows(body);
+  if (!row) return { exists: false, value: '', dynamic: false, type: '' };
+  const [, value = '', readOnly = '', type = ''] = row;
+  return { exists: true, value: value === 'NULL' ? '' : value, dynamic: readOnly.toUpperCase() === 'NO', type: type.toUpperCase() };
+}
+
+// ---------------------------------------------------------------------------------------
 // Merged probe: every database and account probe of a host in ONE client start (a client
 // start costs a process, a connection and an authentication; a stack's primary has several).
 // The statements go on stdin with --force, so an error (SHOW GRANTS for an account that does
 // not exist) does not stop the rest, and --unbuffered keeps each error in place between the
 // marker rows. Each fact then gets exactly what its own probe would have printed.
 
-type MergedQuery = { db: string } | { user: string; grants: string };
+/** rows: one SELECT whose rows a fact reads as they come (databases, server variables). */
+type MergedQuery = { rows: string } | { user: string; grants: string };
 
 const MARK = '@@plumb-mysql:';
 const ERROR_LINE = /^ERROR \d+ \(\w+\)/;
@@ -276,8 +309,8 @@ function makeMerger(login: MysqlLogin): FactMerger {
       const sql = args
         .map((a, i) => {
           const q = JSON.parse(a) as MergedQuery;
-          return 'db' in q
-            ? `SELECT '${MARK}${i}'; ${q.db};`
+          return 'rows' in q
+            ? `SELECT '${MARK}${i}'; ${q.rows};`
             : `SELECT '${MARK}${i}'; ${q.user}; SELECT '${MARK}${i}g'; ${q.grants};`;
         })
         .join('\n');
@@ -304,7 +337,7 @@ function makeMerger(login: MysqlLogin): FactMerger {
         const rows = (sections.get(String(i)) ?? []).filter((l) => l !== '');
         const failed = rows.find((l) => ERROR_LINE.test(l));
         if (failed) return { out: `ok\n${failed}\n`, code: 1 };
-        if ('db' in (JSON.parse(a) as MergedQuery)) return { out: `ok\n${rows.join('\n')}\n`, code: 0 };
+        if ('rows' in (JSON.parse(a) as MergedQuery)) return { out: `ok\n${rows.join('\n')}\n`, code: 0 };
         if (rows.length === 0) return { out: 'ok\nabsent\n', code: 0 };
         const grants = (sections.get(`${i}g`) ?? []).filter((l) => l !== '');
         const head = `ok\npresent\t${rows[0]!}\n`;

@@ -1,6 +1,8 @@
-// ufw:state — ufw's configuration read from its own files, not from `ufw status`: that is
-// slow (~2.5 s) and says nothing while ufw is inactive, whereas user.rules holds every rule
-// as a "### tuple ###" line whether or not the firewall is enabled.
+// ufw:state — ufw's configuration read from its own files (user.rules holds every rule as a
+// "### tuple ###" line whether or not the firewall is enabled, which `ufw status` does not
+// show), AND the firewall the kernel runs: `iptables -S` / `ip6tables -S` (3 ms each, where
+// `ufw status` costs a Python start). A config that says ENABLED=yes proves nothing: after
+// `apt-get remove ufw` or `ufw-init stop` the file stays and no rule is loaded.
 import { raw, script, sh } from '../sh.js';
 import type { Fact } from './types.js';
 
@@ -35,9 +37,27 @@ export type UfwState =
       logging: string; // off | low | medium | high | full
       ipv6: boolean;
       rules: UfwRule[];
-      /** Ports sshd listens on (sshd -T, else sshd_config, else 22). */
+      /**
+       * Ports sshd listens on: its config (sshd -T, else sshd_config, else 22), and the port
+       * this very connection came in on ($SSH_CONNECTION): sshd may not have been restarted
+       * since its config changed, and that live port is the one plumb must not lock out.
+       */
       sshPorts: number[];
+      /** The running firewall; null when the kernel's tables cannot be read (no become). */
+      live: UfwLive | null;
     };
+
+/** What the kernel runs, read the way `ufw status` decides "active" (its ufw-user-input chain). */
+export interface UfwLive {
+  /** ufw's chains exist and INPUT jumps to them (IPv4, and IPv6 when IPV6=yes). */
+  active: boolean;
+  /** Rules loaded in ufw's user chains (ufw-user-*, ufw6-user-*). */
+  loadedRules: number;
+  /** Rules user.rules/user6.rules hold for those chains: what a (re)load puts there. */
+  fileRules: number;
+  /** The IPv4 chain policies in force ('' when not printed), as ufw names them: ACCEPT is allow, DROP deny. */
+  policies: { incoming: string; outgoing: string; routed: string };
+}
 
 // $r is a root prefix: "" on hosts, a temp dir in tests.
 const PROBE = `if ! command -v ufw >/dev/null 2>&1 && [ ! -x "$r/usr/sbin/ufw" ]; then echo @missing; exit 0; fi
@@ -46,11 +66,18 @@ echo @default; cat "$r/etc/default/ufw" 2>/dev/null
 for v in 4 6; do
   f="$r/etc/ufw/user.rules"; [ $v = 6 ] && f="$r/etc/ufw/user6.rules"
   echo "@rules$v"
-  if [ ! -e "$f" ]; then :; elif [ -r "$f" ]; then grep '^### tuple ###' "$f"; else echo @unreadable; fi
+  if [ ! -e "$f" ]; then :; elif [ -r "$f" ]; then grep -E '^(### tuple ###|-[AI] ufw6?-user-)' "$f"; else echo @unreadable; fi
+done
+for v in 4 6; do
+  t=iptables; p=ufw; [ $v = 6 ] && { t=ip6tables; p=ufw6; }
+  echo "@live$v"
+  { "\${r:+$r/usr/sbin/}$t" -S 2>/dev/null || echo '!noaccess'; } | grep -E "^(!noaccess|-P [A-Z]+ |-N $p-user-input|-A INPUT -j $p-before-logging-input|-A $p-user-)"
 done
 echo @sshd
 { [ -z "$r" ] && { sshd -T 2>/dev/null || /usr/sbin/sshd -T 2>/dev/null; } | grep -i '^port '; } ||
   grep -iE '^[[:space:]]*Port[[:space:]]+[0-9]+' "$r/etc/ssh/sshd_config" 2>/dev/null
+echo @conn
+[ -z "$r" ] && [ -n "\${SSH_CONNECTION:-}" ] && printf '%s\n' "\${SSH_CONNECTION##* }"
 :`;
 
 function kv(text: string): Map<string, string> {
@@ -145,10 +172,13 @@ export function parseUfw(out: string): UfwState {
       if (r) rules.push(r);
     }
   }
-  const ports = (sections.get('sshd') ?? [])
+  const ipv6 = (dflt.get('IPV6') ?? 'yes').toLowerCase() !== 'no';
+  const configured = (sections.get('sshd') ?? [])
     .map((l) => /^\s*port\s+(\d+)/i.exec(l)?.[1])
     .filter((p): p is string => p !== undefined)
     .map(Number);
+  const connected = (sections.get('conn') ?? []).filter((l) => /^\d+$/.test(l)).map(Number);
+  const ports = [...(configured.length ? configured : [22]), ...connected];
   const level = (conf.get('LOGLEVEL') ?? 'low').toLowerCase();
   return {
     installed: true,
@@ -158,10 +188,32 @@ export function parseUfw(out: string): UfwState {
     defaultOutgoing: policy(dflt.get('DEFAULT_OUTPUT_POLICY'), 'allow'),
     defaultRouted: policy(dflt.get('DEFAULT_FORWARD_POLICY'), 'deny'),
     logging: level === 'on' ? 'low' : level,
-    ipv6: (dflt.get('IPV6') ?? 'yes').toLowerCase() !== 'no',
+    ipv6,
     rules,
-    sshPorts: ports.length ? [...new Set(ports)] : [22],
+    sshPorts: [...new Set(ports)],
+    live: parseLive(sections, ipv6),
   };
+}
+
+/** The @live4/@live6 sections (filtered `iptables -S`) against the rule files' chain lines. */
+function parseLive(sections: ReadonlyMap<string, string[]>, ipv6: boolean): UfwLive | null {
+  const families = ipv6 ? (['4', '6'] as const) : (['4'] as const);
+  let active = true;
+  let loadedRules = 0;
+  let fileRules = 0;
+  const policy = (chain: string): string => {
+    const target = (sections.get('live4') ?? []).find((l) => l.startsWith(`-P ${chain} `))?.slice(`-P ${chain} `.length);
+    return target === 'ACCEPT' ? 'allow' : target === 'DROP' ? 'deny' : (target ?? '').toLowerCase();
+  };
+  for (const v of families) {
+    const lines = sections.get(`live${v}`);
+    if (lines === undefined || lines.includes('!noaccess')) return null;
+    const p = v === '4' ? 'ufw' : 'ufw6';
+    active &&= lines.includes(`-N ${p}-user-input`) && lines.includes(`-A INPUT -j ${p}-before-logging-input`);
+    loadedRules += lines.filter((l) => l.startsWith(`-A ${p}-user-`)).length;
+    fileRules += (sections.get(`rules${v}`) ?? []).filter((l) => /^-[AI] /.test(l)).length;
+  }
+  return { active, loadedRules, fileRules, policies: { incoming: policy('INPUT'), outgoing: policy('OUTPUT'), routed: policy('FORWARD') } };
 }
 
 /** `root` only exists for tests, to read fixture files instead of /etc. */

@@ -51,6 +51,15 @@ function line(n: string, v: string): string {
   return `${n}: ${v}\n`;
 }
 
+// dpkg's status letter (the second of db:Status-Abbrev) of a package that is known but not
+// installed: a half-configured package is not "absent", and the diff says what it is.
+const BROKEN: Record<string, string> = { c: 'config files only', H: 'half-installed', U: 'unpacked, not configured', F: 'half-configured' };
+
+function notInstalled(status: string): string {
+  const why = BROKEN[status.charAt(1)];
+  return why ? `${why} (dpkg ${status})` : 'absent';
+}
+
 export default defineModule<AptArgs>({
   name: 'apt',
   schema: {
@@ -119,7 +128,7 @@ export default defineModule<AptArgs>({
     } else {
       todo = ns.filter((n) => !pk[n]?.installed);
       for (const n of todo) {
-        before.push(line(n, 'absent'));
+        before.push(line(n, notInstalled(pk[n]?.status ?? '')));
         after.push(line(n, 'present'));
       }
     }

@@ -8,6 +8,7 @@ import group from './group.js';
 import mysql_db from './mysql_db.js';
 import mysql_replication from './mysql_replication.js';
 import mysql_user from './mysql_user.js';
+import mysql_variables from './mysql_variables.js';
 import service from './service.js';
 import shell from './shell.js';
 import template from './template.js';
@@ -24,6 +25,7 @@ export const modules: Record<string, Module<any>> = {
   mysql_db,
   mysql_replication,
   mysql_user,
+  mysql_variables,
   service,
   shell,
   template,

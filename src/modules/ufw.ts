@@ -1,9 +1,11 @@
-// ufw: the firewall's settings (enabled, default policies, logging) or one rule. Planned
-// from ufw's own files (facts/ufw.ts), so it costs nothing while ufw is inactive. Enabling
-// is refused unless the ports sshd listens on are allowed: plumb never locks itself out.
+// ufw: the firewall's settings (enabled, default policies, logging) or one rule. Rules are
+// planned from ufw's own files (facts/ufw.ts), so they are managed while ufw is inactive;
+// `state: enabled` also holds the kernel to them: a firewall that is configured on but not
+// running (or running without its rules) is drift. Enabling is refused unless the ports
+// sshd listens on are allowed: plumb never locks itself out.
 import { sh, type Shell } from '../sh.js';
 import { TaskError } from '../errors.js';
-import { ufwFact, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
+import { ufwFact, type UfwLive, type UfwPolicy, type UfwRule, type UfwState } from '../facts/ufw.js';
 import { has } from './common/schema.js';
 import { defineModule, definePlan, type Change, type Diff, type Plan } from './types.js';
 import { steps } from './common/steps.js';
@@ -134,9 +136,25 @@ function lockoutError(ports: number[]): TaskError {
   );
 }
 
-function settingsText(s: { enabled?: boolean; incoming?: string; outgoing?: string; routed?: string; logging?: string }): string {
+interface SettingsText {
+  enabled?: boolean;
+  active?: boolean;
+  loaded?: number;
+  live_incoming?: string;
+  live_outgoing?: string;
+  live_routed?: string;
+  incoming?: string;
+  outgoing?: string;
+  routed?: string;
+  logging?: string;
+}
+
+function settingsText(s: SettingsText): string {
   return (
     (s.enabled !== undefined ? `state=${s.enabled ? 'enabled' : 'disabled'}\n` : '') +
+    (s.active !== undefined ? `state=${s.active ? 'active' : 'inactive'}\n` : '') +
+    (s.loaded !== undefined ? `loaded_rules=${s.loaded}\n` : '') +
+    (['incoming', 'outgoing', 'routed'] as const).map((d) => (s[`live_${d}`] !== undefined ? `policy_in_force_${d}=${s[`live_${d}`]}\n` : '')).join('') +
     (s.incoming !== undefined ? `default_incoming=${s.incoming}\n` : '') +
     (s.outgoing !== undefined ? `default_outgoing=${s.outgoing}\n` : '') +
     (s.routed !== undefined ? `default_routed=${s.routed}\n` : '') +
@@ -146,11 +164,19 @@ function settingsText(s: { enabled?: boolean; incoming?: string; outgoing?: stri
 
 type Installed = Extract<UfwState, { installed: true }>;
 
+/** Chain policies in force that differ from ufw's files (a reject policy is DROP plus a REJECT rule). */
+function policyDrift(st: Installed, live: UfwLive): { dir: 'incoming' | 'outgoing' | 'routed'; live: string; want: string }[] {
+  const file = { incoming: st.defaultIncoming, outgoing: st.defaultOutgoing, routed: st.defaultRouted };
+  return (['incoming', 'outgoing', 'routed'] as const)
+    .map((dir) => ({ dir, live: live.policies[dir], want: file[dir] === 'reject' ? 'deny' : file[dir] }))
+    .filter((d) => d.live !== '' && d.live !== d.want);
+}
+
 function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
   const cmds: Shell[] = [];
   const what: string[] = [];
-  const before: Parameters<typeof settingsText>[0] = {};
-  const after: Parameters<typeof settingsText>[0] = {};
+  const before: SettingsText = {};
+  const after: SettingsText = {};
   const policy = (want: Policy | undefined, have: UfwPolicy, dir: 'incoming' | 'outgoing' | 'routed', key: 'incoming' | 'outgoing' | 'routed'): void => {
     if (want === undefined || want === have) return;
     cmds.push(sh`ufw default ${want} ${dir}`);
@@ -170,28 +196,56 @@ function planSettings(args: UfwArgs, st: Installed, pending: boolean): Plan {
       after.logging = want;
     }
   }
+  // What the kernel runs decides, not ENABLED=yes alone (null: tables unreadable, trust the file).
+  const live = st.live;
+  const running = st.enabled && (live?.active ?? true);
   const willBeEnabled = args.state === 'enabled' || (args.state !== 'disabled' && st.enabled);
   const incoming = args.default_incoming ?? st.defaultIncoming;
-  const closing = willBeEnabled && incoming !== 'allow' && (!st.enabled || st.defaultIncoming === 'allow');
+  const closing = willBeEnabled && incoming !== 'allow' && (!running || st.defaultIncoming === 'allow');
   if (closing && !pending) {
     const open = unguardedSshPorts(st.rules, st.sshPorts);
     if (open.length) throw lockoutError(open);
   }
+  // Starting goes through `ufw disable` first: it flushes whatever ufw chains the kernel
+  // still holds (a network namespace or a kernel outlives the disk: `ufw enable` alone
+  // loads the files on top of them, and the chains then hold rules twice).
   if (args.state === 'enabled' && !st.enabled) {
-    cmds.push(sh`ufw --force enable`);
+    cmds.push(sh`ufw --force disable >/dev/null`, sh`ufw --force enable`);
     what.push('enable ufw');
-  } else if (args.state === 'disabled' && st.enabled) {
+    before.enabled = false;
+    after.enabled = true;
+  } else if (args.state === 'enabled' && live && !live.active) {
+    // Configured on, not running (ufw removed and reinstalled, ufw-init stop, a flush).
+    cmds.push(sh`ufw --force disable >/dev/null`, sh`ufw --force enable`);
+    what.push('start ufw (enabled in ufw.conf, but no rules loaded)');
+    before.active = false;
+    after.active = true;
+  } else if (args.state === 'enabled' && live && (live.loadedRules !== live.fileRules || policyDrift(st, live).length)) {
+    // Running, but not what its files say (a flushed chain, `iptables -P INPUT ACCEPT`):
+    // `ufw enable` would not reload them, `ufw reload` does.
+    cmds.push(sh`ufw reload`);
+    what.push('reload ufw (the running firewall is not what its files say)');
+    if (live.loadedRules !== live.fileRules) {
+      before.loaded = live.loadedRules;
+      after.loaded = live.fileRules;
+    }
+    for (const d of policyDrift(st, live)) {
+      before[`live_${d.dir}`] = d.live;
+      after[`live_${d.dir}`] = d.want;
+    }
+  } else if (args.state === 'disabled' && (st.enabled || live?.active === true)) {
     cmds.push(sh`ufw disable`);
     what.push('disable ufw');
+    if (st.enabled) {
+      before.enabled = true;
+      after.enabled = false;
+    } else {
+      before.active = true;
+      after.active = false;
+    }
   } else if (args.state === 'reloaded') {
     cmds.push(sh`ufw reload`);
     what.push('reload ufw');
-  }
-  if (args.state === 'enabled' || args.state === 'disabled') {
-    if (args.state === 'enabled' !== st.enabled) {
-      before.enabled = st.enabled;
-      after.enabled = args.state === 'enabled';
-    }
   }
   if (!cmds.length) return definePlan({ summary: 'in sync' });
   const description = what.join(', ');
@@ -210,7 +264,7 @@ function planRule(args: UfwArgs, st: Installed, pending: boolean): Plan {
   let diff: Diff;
   if (args.delete) {
     if (!exact) return definePlan({ summary: 'rule already absent' });
-    if (st.enabled && !pending) {
+    if (st.enabled && (st.live?.active ?? true) && !pending) {
       const rest = st.rules.filter((r) => r !== exact);
       const opened = unguardedSshPorts(rest, st.sshPorts).filter((p) => !unguardedSshPorts(st.rules, st.sshPorts).includes(p));
       const incomingClosed = st.defaultIncoming !== 'allow';
@@ -277,7 +331,7 @@ export default defineModule<UfwArgs>({
     const pending = ctx.mayChange(fact);
     if (!st.installed) {
       if (!pending) throw new TaskError('ufw is not installed', 'install it first: apt: { name: ufw }');
-      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22] };
+      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], live: { active: false, loadedRules: 0, fileRules: 0, policies: { incoming: '', outgoing: '', routed: '' } } };
       return args.rule !== undefined ? planRule(args, empty, true) : planSettings(args, empty, true);
     }
     if (!st.readable) throw new TaskError('cannot read /etc/ufw/user.rules', 'ufw tasks need become: true');

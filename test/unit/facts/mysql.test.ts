@@ -4,6 +4,7 @@ import {
   canonicalTarget,
   mysqlDatabaseFact,
   mysqlUserFact,
+  mysqlVariableFact,
   nativePasswordHash,
   parseGrants,
   sqlAccount,
@@ -50,6 +51,11 @@ describe('facts/mysql', () => {
           value: { exists: true, plugin: 'mysql_native_password', authString: '*ABC', privs: { '*.*': ['BINLOG MONITOR', 'RELOAD', 'REPLICATION SLAVE'], 'foobar.*': ['LOCK TABLES', 'SELECT'] } },
         },
       },
+      // Server variables: the running server's value (issue 17), and whether SET GLOBAL can change it.
+      { name: 'variable, dynamic', fact: mysqlVariableFact('read_only'), out: 'ok\nREAD_ONLY\tOFF\tNO\tBOOLEAN\n', want: { available: true, value: { exists: true, value: 'OFF', dynamic: true, type: 'BOOLEAN' } } },
+      { name: 'variable read only at start', fact: mysqlVariableFact('log_bin'), out: 'ok\nLOG_BIN\tON\tYES\tBOOLEAN\n', want: { available: true, value: { exists: true, value: 'ON', dynamic: false, type: 'BOOLEAN' } } },
+      { name: 'variable with a NULL global value', fact: mysqlVariableFact('init_connect'), out: 'ok\nINIT_CONNECT\tNULL\tNO\tVARCHAR\n', want: { available: true, value: { exists: true, value: '', dynamic: true, type: 'VARCHAR' } } },
+      { name: 'variable this server does not have (super_read_only on MariaDB)', fact: mysqlVariableFact('super_read_only'), out: 'ok\n\n', want: { available: true, value: { exists: false, value: '', dynamic: false, type: '' } } },
     ];
     for (const c of cases) it(c.name, () => expect(c.fact.parse(c.out, c.code ?? 0)).to.deep.equal(c.want));
   });
@@ -119,7 +125,7 @@ describe('facts/mysql', () => {
   });
 
   describe('merged: every database and account probe in one client start', () => {
-    const facts = [mysqlDatabaseFact('foobar'), mysqlUserFact('foobar', 'localhost'), mysqlUserFact('nosuch', 'x')] as Fact<unknown>[];
+    const facts = [mysqlDatabaseFact('foobar'), mysqlUserFact('foobar', 'localhost'), mysqlUserFact('nosuch', 'x'), mysqlVariableFact('read_only')] as Fact<unknown>[];
     // What the client printed on a stack primary (recorded on the lab), framed as the batch frames it.
     const frame = (body: string): string => `@@plumb:n:0:begin\n${body}\n@@plumb:n:0:end:0\n`;
     const parse = (body: string): unknown[] => parseBatch(frame(body), facts, 'n').map((r, i) => facts[i]!.parse(r.out, r.code));
@@ -145,12 +151,15 @@ describe('facts/mysql', () => {
         '@@plumb-mysql:2',
         '@@plumb-mysql:2g',
         "ERROR 1141 (42000) at line 1: There is no such grant defined for user 'nosuch' on host 'x'",
+        '@@plumb-mysql:3',
+        'READ_ONLY\tON\tNO\tBOOLEAN',
         '@@plumb-mysql:end',
       ].join('\n');
       expect(parse(body)).to.deep.equal([
         { available: true, value: { exists: true, charset: 'utf8mb4', collation: 'utf8mb4_unicode_ci', tables: ['items'] } },
         { available: true, value: { exists: true, plugin: 'mysql_native_password', authString: '*FC03', privs: { 'foobar.*': ['INSERT', 'SELECT'] } } },
         { available: true, value: { exists: false } },
+        { available: true, value: { exists: true, value: 'ON', dynamic: true, type: 'BOOLEAN' } },
       ]);
     });
     it('no server: every probe is unavailable with the client\'s reason', () => {

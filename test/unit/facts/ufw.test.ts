@@ -58,6 +58,38 @@ describe('facts/ufw', function () {
     },
     { name: 'unreadable rules (no become)', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@unreadable\n@rules6\n@unreadable\n@sshd\n`, code: 0, expected: { readable: false } },
     { name: 'logging on means low; policies ACCEPT/REJECT', stdout: '@conf\nENABLED=yes\nLOGLEVEL=on\n@default\nDEFAULT_INPUT_POLICY="REJECT"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nIPV6=no\n@rules4\n@rules6\n@sshd\n', code: 0, expected: { logging: 'low', defaultIncoming: 'reject', ipv6: false } },
+    {
+      name: 'live: chains loaded and hooked, rule counts from the files and the kernel',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n### tuple ### limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ufw-user-limit\n-A ufw-user-limit -j REJECT\n@rules6\n-A ufw6-user-limit -j REJECT\n@live4\n-N ufw-user-input\n-A INPUT -j ufw-before-logging-input\n-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit\n-A ufw-user-limit -j REJECT --reject-with icmp-port-unreachable\n@live6\n-N ufw6-user-input\n-A INPUT -j ufw6-before-logging-input\n-A ufw6-user-limit -j REJECT\n@sshd\n`,
+      code: 0,
+      expected: { enabled: true, live: { active: true, loadedRules: 3, fileRules: 3, policies: { incoming: '', outgoing: '', routed: '' } } },
+    },
+    {
+      name: 'live: ENABLED=yes but no ufw chain in the kernel (reinstalled, ufw-init stop)',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n-A ufw-user-input -p tcp --dport 22 -j ACCEPT\n@rules6\n@live4\n@live6\n@sshd\n`,
+      code: 0,
+      expected: { enabled: true, live: { active: false, loadedRules: 0, fileRules: 1, policies: { incoming: '', outgoing: '', routed: '' } } },
+    },
+    {
+      name: 'live: chains exist but INPUT no longer jumps to them (iptables -F INPUT)',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@live4\n-N ufw-user-input\n@live6\n-N ufw6-user-input\n-A INPUT -j ufw6-before-logging-input\n@sshd\n`,
+      code: 0,
+      expected: { live: { active: false, loadedRules: 0, fileRules: 0, policies: { incoming: '', outgoing: '', routed: '' } } },
+    },
+    {
+      name: 'live: IPV6=no, ip6tables is not consulted',
+      stdout: `@conf\n${CONF}@default\nIPV6=no\n@rules4\n@rules6\n-A ufw6-user-input -j ACCEPT\n@live4\n-P INPUT DROP\n-P FORWARD DROP\n-P OUTPUT ACCEPT\n-N ufw-user-input\n-A INPUT -j ufw-before-logging-input\n@live6\n!noaccess\n@sshd\n`,
+      code: 0,
+      expected: { ipv6: false, live: { active: true, loadedRules: 0, fileRules: 0, policies: { incoming: 'deny', outgoing: 'allow', routed: 'deny' } } },
+    },
+    {
+      name: 'sshd config says 2222 but this connection came in on 22 (sshd not restarted): both ports count',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@sshd\nport 2222\n@conn\n22\n`,
+      code: 0,
+      expected: { sshPorts: [2222, 22] },
+    },
+    { name: 'no sshd config port, connected on 2200: 22 (the default) and 2200', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@sshd\n@conn\n2200\n`, code: 0, expected: { sshPorts: [22, 2200] } },
+    { name: 'live: iptables cannot be read (no become) -> null', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@live4\n!noaccess\n@live6\n!noaccess\n@sshd\n`, code: 0, expected: { live: null } },
   ];
   for (const c of states) it(`parse: ${c.name}`, () => expect(parseUfw(c.stdout)).to.deep.include(c.expected));
 
@@ -68,6 +100,11 @@ describe('facts/ufw', function () {
       for (const d of ['usr/sbin', 'etc/ufw', 'etc/default', 'etc/ssh']) mkdirSync(join(root, d), { recursive: true });
       writeFileSync(join(root, 'usr/sbin/ufw'), '#!/bin/sh\nexit 0\n');
       chmodSync(join(root, 'usr/sbin/ufw'), 0o755);
+      // The kernel's view: IPv4 loaded with one user rule, IPv6 not loaded.
+      writeFileSync(join(root, 'usr/sbin/iptables'), "#!/bin/sh\nprintf '%s\\n' '-P INPUT DROP' '-N ufw-user-input' '-A INPUT -j ufw-before-logging-input' '-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit'\n");
+      writeFileSync(join(root, 'usr/sbin/ip6tables'), "#!/bin/sh\nprintf '%s\\n' '-P INPUT ACCEPT'\n");
+      chmodSync(join(root, 'usr/sbin/iptables'), 0o755);
+      chmodSync(join(root, 'usr/sbin/ip6tables'), 0o755);
       writeFileSync(join(root, 'etc/ufw/ufw.conf'), CONF);
       writeFileSync(join(root, 'etc/default/ufw'), DEFAULT);
       writeFileSync(join(root, 'etc/ufw/user.rules'), RULES4);
@@ -79,6 +116,8 @@ describe('facts/ufw', function () {
     it('reads settings, v4 and v6 tuples and the sshd port from files, without calling ufw', () => {
       const st = gather(ufwFact(root));
       expect(st).to.deep.include({ installed: true, readable: true, enabled: true, defaultIncoming: 'deny', logging: 'low', sshPorts: [2222] });
+      // RULES4 has two chain lines; v6 is not loaded, so the firewall is not fully active.
+      expect(st).to.deep.include({ live: { active: false, loadedRules: 1, fileRules: 2, policies: { incoming: 'deny', outgoing: '', routed: '' } } });
       if (!st.installed) throw new Error('unreachable');
       expect(st.rules.map((r) => `${r.v6 ? '6' : '4'} ${r.action} ${r.dport} ${r.direction}${r.comment ? ` ${r.comment}` : ''}`)).to.deep.equal([
         '4 limit 22 in',

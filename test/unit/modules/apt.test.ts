@@ -32,6 +32,10 @@ const cases: Case<AptArgs>[] = [
     expect: { status: 'changed', scriptMatches: [/apt-get remove -y -q .* apache2$/m], diff: [{ label: 'packages', before: 'apache2: 2.4\n', after: 'apache2: absent\n' }] },
   },
   { name: 'absent state: not installed -> ok', args: { name: 'apache2', state: 'absent' }, facts: { 'pkg:apache2': { apache2: none } }, expect: { status: 'ok' } },
+  // A package dpkg knows but has not fully installed is not "absent": the diff says what it is (issue 17).
+  { name: 'half-configured (iF) -> install completes it; the diff says half-configured', args: { name: 'curl' }, facts: { 'pkg:curl': { curl: { status: 'iF', installed: false } } }, expect: { status: 'changed', scriptMatches: [/apt-get install .* curl$/m], diff: [{ label: 'packages', before: 'curl: half-configured (dpkg iF)\n', after: 'curl: present\n' }] } },
+  { name: 'unpacked, not configured (iU) -> install', args: { name: 'curl' }, facts: { 'pkg:curl': { curl: { status: 'iU', installed: false } } }, expect: { status: 'changed', diff: [{ label: 'packages', before: 'curl: unpacked, not configured (dpkg iU)\n', after: 'curl: present\n' }] } },
+  { name: 'removed, config files left (rc) -> install; the diff says so', args: { name: 'apache2' }, facts: { 'pkg:apache2': { apache2: rc } }, expect: { status: 'changed', diff: [{ label: 'packages', before: 'apache2: config files only (dpkg rc)\n', after: 'apache2: present\n' }] } },
   { name: 'absent state: removed with config left -> ok without purge', args: { name: 'apache2', state: 'absent' }, facts: { 'pkg:apache2': { apache2: rc } }, expect: { status: 'ok' } },
   { name: 'purge: config files left -> purge', args: { name: 'apache2', state: 'absent', purge: true }, facts: { 'pkg:apache2': { apache2: rc } }, expect: { status: 'changed', scriptMatches: [/apt-get purge .* apache2$/m] } },
   {

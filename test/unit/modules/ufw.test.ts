@@ -1,11 +1,15 @@
 import { expect } from 'chai';
 import ufw, { normalizeAddr, type UfwArgs } from '../../../src/modules/ufw.js';
-import { parseTuple, type UfwState } from '../../../src/facts/ufw.js';
+import { parseTuple, type UfwLive, type UfwState } from '../../../src/facts/ufw.js';
 import { runSchemaTable, runTable, type Case } from './table.js';
 
 const rule = (line: string, v6 = false) => parseTuple(`### tuple ### ${line}`, v6)!;
+// The kernel runs what the files say unless a case says otherwise (live).
+const POLICIES = { incoming: 'deny', outgoing: 'allow', routed: 'deny' };
+const live = (active: boolean, loadedRules = 3, fileRules = 3, policies: Partial<typeof POLICIES> = {}): UfwLive => ({ active, loadedRules, fileRules, policies: { ...POLICIES, ...policies } });
 const state = (over: Partial<Extract<UfwState, { installed: true }>> = {}): UfwState => ({
-  installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], ...over,
+  installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22],
+  live: live(over.enabled ?? false), ...over,
 });
 const ssh = rule('limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in');
 const web = rule('allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 in comment=776562');
@@ -67,6 +71,31 @@ const cases: Case<UfwArgs>[] = [
   { name: 'default incoming allow: enabling cannot lock out', args: { state: 'enabled', default_incoming: 'allow' }, facts: { [K]: state() }, expect: { status: 'changed' } },
   { name: 'check mode: rules pending from earlier tasks -> would enable', args: { state: 'enabled' }, facts: { [K]: state() }, ctx: { check: true, mayChange: () => true }, expect: { status: 'changed', scriptMatches: [/ufw --force enable/] } },
   { name: 'disable', args: { state: 'disabled' }, facts: { [K]: state({ enabled: true }) }, expect: { status: 'changed', scriptMatches: [/^ufw disable$/m] } },
+  // the running firewall (issue 17): ENABLED=yes in ufw.conf is not a firewall
+  {
+    name: 'enabled in ufw.conf but nothing loaded (ufw reinstalled, ufw-init stop) -> start it: state=inactive -> state=active',
+    args: { state: 'enabled' },
+    facts: { [K]: state({ enabled: true, rules: [ssh], live: live(false, 0, 3) }) },
+    expect: { status: 'changed', scriptMatches: [/^ufw --force disable >\/dev\/null\n(.*\n)*ufw --force enable$/m], diff: [{ label: 'ufw', before: 'state=inactive\n', after: 'state=active\n' }], invalidates: ['ufw:state'] },
+  },
+  { name: 'configured on, not running, no ssh rule -> refused (starting it would lock plumb out)', args: { state: 'enabled' }, facts: { [K]: state({ enabled: true, rules: [web], live: live(false, 0, 3) }) }, expect: { status: 'error', error: /refusing to enable ufw/ } },
+  {
+    name: 'running with fewer rules than its files (a flushed chain) -> ufw reload (enable would not reload)',
+    args: { state: 'enabled' },
+    facts: { [K]: state({ enabled: true, rules: [ssh], live: live(true, 2, 5) }) },
+    expect: { status: 'changed', scriptMatches: [/^ufw reload$/m], diff: [{ label: 'ufw', before: 'loaded_rules=2\n', after: 'loaded_rules=5\n' }] },
+  },
+  {
+    name: 'running with INPUT accepting (iptables -P INPUT ACCEPT) while ufw says deny -> ufw reload',
+    args: { state: 'enabled' },
+    facts: { [K]: state({ enabled: true, rules: [ssh], live: live(true, 3, 3, { incoming: 'allow' }) }) },
+    expect: { status: 'changed', scriptMatches: [/^ufw reload$/m], diff: [{ label: 'ufw', before: 'policy_in_force_incoming=allow\n', after: 'policy_in_force_incoming=deny\n' }] },
+  },
+  { name: 'a reject policy is DROP in force (plus ufw\'s REJECT rule) -> ok', args: { state: 'enabled' }, facts: { [K]: state({ enabled: true, rules: [ssh], defaultIncoming: 'reject', live: live(true) }) }, expect: { status: 'ok' } },
+  { name: 'a settings task without state does not judge the running firewall', args: { default_incoming: 'deny' }, facts: { [K]: state({ enabled: true, rules: [ssh], live: live(false, 0, 3) }) }, expect: { status: 'ok' } },
+  { name: 'kernel tables unreadable (live null) -> ufw.conf decides, as before', args: { state: 'enabled' }, facts: { [K]: state({ enabled: true, rules: [ssh], live: null }) }, expect: { status: 'ok' } },
+  { name: 'disabled in ufw.conf but still loaded -> ufw disable: state=active -> state=inactive', args: { state: 'disabled' }, facts: { [K]: state({ enabled: false, live: live(true, 3, 3) }) }, expect: { status: 'changed', scriptMatches: [/^ufw disable$/m], diff: [{ label: 'ufw', before: 'state=active\n', after: 'state=inactive\n' }] } },
+  { name: 'disabled and not loaded -> ok', args: { state: 'disabled' }, facts: { [K]: state() }, expect: { status: 'ok' } },
   { name: 'logging drift', args: { logging: 'medium' }, facts: { [K]: state() }, expect: { status: 'changed', scriptMatches: [/ufw logging medium/], diff: [{ label: 'ufw', before: 'logging=low\n', after: 'logging=medium\n' }] } },
   { name: 'ufw not installed -> error', args: { state: 'enabled' }, facts: { [K]: { installed: false } }, expect: { status: 'error', error: /not installed/ } },
   { name: 'ufw not installed yet in check mode (apt pending) -> would change', args: { rule: 'allow', port: '22', proto: 'tcp' }, facts: { [K]: { installed: false } }, ctx: { check: true, mayChange: () => true }, expect: { status: 'changed' } },

@@ -1,0 +1,31 @@
+// The mariadb role checks the RUNNING server against mysql_server_variables (issue 17); the
+// config file it writes must say the same values, or the audit would compare against
+// something the file does not set. Rendered here for both roles from the role's own defaults.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
+import { renderFile } from '../../../src/render/ejs.js';
+import { evaluate } from '../../../src/playbook/expr.js';
+import type { Vars } from '../../../src/modules/types.js';
+
+const ROOT = resolve(import.meta.dirname, '../../../..');
+const defaults = parse(readFileSync(resolve(ROOT, 'playbooks/roles/mariadb/defaults.yml'), 'utf8')) as Vars;
+
+describe('templates/mariadb/60-foobar.cnf.ejs and mysql_server_variables', () => {
+  for (const [role, id] of [['primary', 1], ['replica', 2]] as const) {
+    it(`${role}: every live-checked variable is set in the config file to the same value`, () => {
+      const vars: Vars = { ...defaults, stack_domain: 'www.foobar.com', inventory_hostname: 'web', stack_addresses: { web: '10.0.0.5' }, mysql_port: 3306, mysql_role: role, mysql_server_id: id };
+      const text = renderFile(resolve(ROOT, 'templates/mariadb/60-foobar.cnf.ejs'), vars);
+      const cnf = new Map([...text.matchAll(/^([a-z_]+)\s*=\s*(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
+      const live = evaluate('mysql_server_variables', vars) as Record<string, unknown>;
+      expect(live.read_only).to.equal(role === 'replica' ? 'ON' : 'OFF');
+      for (const [k, v] of Object.entries(live)) {
+        // log_bin names the binary log's base in the file; the server reports ON.
+        if (k === 'log_bin') expect(cnf.get(k), k).to.be.a('string');
+        else expect(cnf.get(k), k).to.equal(String(v));
+      }
+      for (const k of evaluate('mysql_static_variables', vars) as string[]) expect(live, k).to.have.property(k);
+    });
+  }
+});
