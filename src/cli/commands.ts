@@ -6,6 +6,7 @@ import { InputError, UndefinedVariableError, formatPos, type InputProblem } from
 import { loadYaml, posOf } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
 import { REDACTED, isSecretName } from '../inventory/secrets.js';
+import { Vault, VaultError, vaultSources } from '../inventory/vault.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
 import { prepareTask } from '../engine/task.js';
@@ -15,8 +16,26 @@ import { Redactor } from '../report/redact.js';
 import type { Emit } from '../report/events.js';
 import type { Vars } from '../modules/types.js';
 
-export interface RunFlags {
-  inventory: string;
+/** -i (repeatable) and the vault password options. */
+export interface InventoryFlags {
+  inventory: string[];
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
+}
+
+export function loadInventoryFlags(flags: InventoryFlags): Inventory {
+  if (!flags.inventory.length) throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
+  let vault: Vault;
+  try {
+    vault = new Vault(vaultSources(flags.vaultId, flags.vaultPasswordFile));
+  } catch (e) {
+    if (e instanceof VaultError) throw InputError.one(e.message, undefined, e.hint);
+    throw e;
+  }
+  return loadInventory(flags.inventory, { vault });
+}
+
+export interface RunFlags extends InventoryFlags {
   limit?: string;
   tags?: string;
   skipTags?: string;
@@ -61,13 +80,13 @@ export function parseExtraVars(items: string[]): Vars {
   return out;
 }
 
-function load(flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>, playbook: string): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
+function load(flags: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>, playbook: string): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
   // Collect problems from both files before failing, so one run reports everything.
   const problems: InputError['problems'] = [];
   let inv: Inventory | undefined;
   let book: ReturnType<typeof loadPlaybook> | undefined;
   try {
-    inv = loadInventory(flags.inventory);
+    inv = loadInventoryFlags(flags);
   } catch (e) {
     if (e instanceof InputError) problems.push(...e.problems);
     else throw e;
@@ -188,7 +207,7 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
 }
 
 /** `plumb validate`: every check that needs no connection. */
-export function validate(playbook: string, flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>): number {
+export function validate(playbook: string, flags: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>): number {
   const { inv, book, extra } = load(flags, playbook);
   checkReferences(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
   checkTemplates(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
@@ -203,24 +222,27 @@ function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Va
   return out;
 }
 
-export function inventory(flags: { inventory: string; host?: string }): number {
-  const inv = loadInventory(flags.inventory);
+/** `plumb inventory`: ansible-inventory's --list / --host JSON, secrets masked. */
+export function inventory(flags: InventoryFlags & { host?: string }): number {
+  const inv = loadInventoryFlags(flags);
   const explicit = new Set<string>();
   // Secret-named variables are masked whole; any secret value anywhere else (nested under a
   // secret key, or copied into another variable) is masked where it appears.
   const redactor = new Redactor();
   for (const h of inv.hosts.values()) redactor.add(h.secretValues);
+  const shown = (h: NonNullable<ReturnType<typeof inv.hosts.get>>): Vars => redactor.redactDeep(masked(h.vars, h.secretNames, explicit));
   if (flags.host) {
     const h = inv.hosts.get(flags.host);
-    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.file}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
-    process.stdout.write(JSON.stringify(redactor.redactDeep(masked(h.vars, h.secretNames, explicit)), null, 2) + '\n');
+    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.sources.join(', ')}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
+    process.stdout.write(JSON.stringify(shown(h), null, 4) + '\n');
     return 0;
   }
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, redactor.redactDeep(masked(h.vars, h.secretNames, explicit))])) } };
+  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, shown(h)])) } };
+  // Ansible's shape: every group with its direct hosts and its children; empty keys and empty groups left out.
   for (const g of inv.groups.values()) {
-    const direct = g.hosts.filter((h) => !g.children.some((c) => inv.groups.get(c)?.hosts.includes(h)));
-    out[g.name] = { ...(g.children.length ? { children: g.children } : {}), ...(direct.length && g.name !== 'all' ? { hosts: direct } : {}) };
+    const entry = { ...(g.name !== 'all' && g.direct.length ? { hosts: g.direct } : {}), ...(g.children.length ? { children: g.children } : {}) };
+    if (Object.keys(entry).length || g.name === 'all') out[g.name] = entry;
   }
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
   return 0;
 }

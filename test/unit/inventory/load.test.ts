@@ -72,7 +72,7 @@ describe('inventory/load', () => {
         `,
       });
       expect(inv.groups.get('all')!.hosts).to.have.members(['web1', 'db1']);
-      expect(inv.groups.get('all')!.children).to.have.members(['web', 'db']);
+      expect(inv.groups.get('all')!.children).to.have.members(['ungrouped', 'web', 'db']);
       expect(inv.hosts.get('web1')!.groups).to.deep.equal(['all', 'web']);
       expect(inv.hosts.get('web1')!.vars.role).to.equal('web');
       expect(inv.hosts.get('db1')!.vars.role).to.equal(undefined);
@@ -102,7 +102,7 @@ describe('inventory/load', () => {
   });
 
   describe('group_vars/ and host_vars/', () => {
-    it('reads group_vars/<group>.yml, .yaml and directories; host_vars/<host>.yml and directories', () => {
+    it('reads group_vars/<group>.yml, .yaml and directories (the folder alone when both exist, as Ansible 2.14); host_vars/<host>.yml and directories', () => {
       const inv = load({
         'inventory.yml': yaml`
           all:
@@ -120,7 +120,8 @@ describe('inventory/load', () => {
         'host_vars/web1.yml': 'from_host_file: 5\n',
         'host_vars/web2/main.yml': 'from_host_dir: 6\n',
       });
-      expect(inv.hosts.get('web1')!.vars).to.include({ from_all_file: 1, from_web_yaml: 2, from_web_dir_a: 3, from_web_dir_b: 4, from_host_file: 5 });
+      expect(inv.hosts.get('web1')!.vars).to.include({ from_all_file: 1, from_web_dir_a: 3, from_web_dir_b: 4, from_host_file: 5 });
+      expect(inv.hosts.get('web1')!.vars).not.to.have.property('from_web_yaml');
       expect(inv.hosts.get('web1')!.vars).not.to.have.property('from_host_dir');
       expect(inv.hosts.get('web2')!.vars).to.include({ from_host_dir: 6 });
       expect(inv.hosts.get('web2')!.vars).not.to.have.property('from_host_file');
@@ -145,7 +146,7 @@ describe('inventory/load', () => {
     });
   });
 
-  describe('variable precedence: all < parent group < child group < host (inline < files per level)', () => {
+  describe('variable precedence: inline group vars < group_vars files < inline host vars < host_vars files', () => {
     const files = {
       'inventory.yml': yaml`
         all:
@@ -212,12 +213,12 @@ describe('inventory/load', () => {
       expect(inv.hosts.get('h1')!.vars.x).to.equal('leaf');
     });
 
-    it('group_vars/all.yml does not beat a child group inline var', () => {
+    it('group_vars/all.yml beats a child group inline var (every inline group var comes first, as in Ansible)', () => {
       const inv = load({
         'inventory.yml': 'all:\n  children:\n    web:\n      vars:\n        x: web\n      hosts:\n        h1:\n',
         'group_vars/all.yml': 'x: all-file\n',
       });
-      expect(inv.hosts.get('h1')!.vars.x).to.equal('web');
+      expect(inv.hosts.get('h1')!.vars.x).to.equal('all-file');
     });
   });
 
@@ -261,8 +262,8 @@ describe('inventory/load', () => {
       { name: 'port out of range', vars: 'ansible_port: 70000', message: /port must be an integer 1-65535, got 70000/, col: 7 },
       { name: 'port zero', vars: 'ansible_port: 0', message: /port must be an integer/, col: 7 },
       { name: 'port not a number', vars: 'ansible_port: ssh', message: /port must be an integer 1-65535, got "ssh"/, col: 7 },
-      { name: 'become as a yes string', vars: 'ansible_become: yes', message: /become must be true or false, got "yes"/, col: 7 },
-      { name: 'local connection', vars: 'ansible_connection: local', message: /ansible_connection=local is not supported/, col: 7 },
+      { name: 'become as a word that is no boolean', vars: 'ansible_become: maybe', message: /become must be a boolean, got "maybe"/, col: 7 },
+      { name: 'winrm connection', vars: 'ansible_connection: winrm', message: /ansible_connection=winrm is not supported/, col: 7 },
     ];
     for (const c of bad) {
       it(`rejects ${c.name} at the variable's line`, () => {
@@ -297,7 +298,7 @@ describe('inventory/load', () => {
     });
 
     it('reports several problems at once', () => {
-      const e = loadError({ 'inventory.yml': 'all:\n  hosts:\n    h1: {ansible_port: 99999}\n    h2: {ansible_become: "no"}\n' });
+      const e = loadError({ 'inventory.yml': 'all:\n  hosts:\n    h1: {ansible_port: 99999}\n    h2: {ansible_become: "maybe"}\n' });
       expect(e.problems.map((p) => p.pos!.line)).to.deep.equal([3, 4]);
     });
 
@@ -310,9 +311,9 @@ describe('inventory/load', () => {
 
     it('many hosts are summarised', () => {
       const hosts = Array.from({ length: 8 }, (_, i) => `    h${i}:\n`).join('');
-      const e = loadError({ 'inventory.yml': `all:\n  vars:\n    ansible_become: "yes"\n  hosts:\n${hosts}` });
+      const e = loadError({ 'inventory.yml': `all:\n  vars:\n    ansible_become: "perhaps"\n  hosts:\n${hosts}` });
       expect(e.problems).to.have.length(1);
-      expect(e.problems[0]!.message).to.equal('h0, h1, h2, h3, h4 and 3 more: become must be true or false, got "yes"');
+      expect(e.problems[0]!.message).to.equal('h0, h1, h2, h3, h4 and 3 more: become must be a boolean, got "perhaps"');
     });
 
     it('a group secret that cannot be resolved is reported once', () => {
