@@ -237,7 +237,9 @@ export function inventory(flags: InventoryFlags & { host?: string }): number {
     process.stdout.write(JSON.stringify(shown(h), null, 4) + '\n');
     return 0;
   }
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, shown(h)])) } };
+  // As ansible-inventory: a host without variables has no _meta.hostvars entry.
+  const withVars = [...inv.hosts].filter(([, h]) => Object.keys(h.vars).length);
+  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries(withVars.map(([n, h]) => [n, shown(h)])) } };
   // Ansible's shape: every group with its direct hosts and its children; empty keys and empty groups left out.
   for (const g of inv.groups.values()) {
     const entry = { ...(g.name !== 'all' && g.direct.length ? { hosts: g.direct } : {}), ...(g.children.length ? { children: g.children } : {}) };

@@ -67,8 +67,9 @@ export class RawInventory {
     if (!h) {
       h = { name, vars: varSet(), pos };
       this.hosts.set(name, h);
+      // As Ansible's add_host: a port is taken only where the host first appears.
       if (port !== undefined) this.setHostVar(h, 'ansible_port', port, () => pos);
-    } else if (port !== undefined) this.setHostVar(h, 'ansible_port', port, () => pos);
+    }
     if (group) this.groups.get(group)!.hosts.add(name);
     return h;
   }
