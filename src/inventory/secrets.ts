@@ -1,5 +1,5 @@
 // Secrets: which variables are secret, where their values come from, and redaction.
-// A secret is any variable whose name contains password/passwd/passphrase/secret/token or
+// A secret is any variable whose name contains password/passphrase/secret/token or
 // `pass` as a word (Ansible's ansible_become_pass, ansible_ssh_pass), any name listed in
 // `plumb_secret_vars`, any value given as { secret_env } or { secret_file }, and every value
 // decrypted from Ansible Vault.
