@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import type { InputProblem, SourcePos } from '../errors.js';
 
 export const REDACTED = '<redacted>';
-const SECRET_NAME = /password|passwd|passphrase|secret|token|(?:^|_)pass(?:_|$)/i;
+const SECRET_NAME = /password|passphrase|secret|token|(?:^|_)pass(?:_|$)/i;
 
 export function isSecretName(name: string, explicit: ReadonlySet<string>): boolean {
   // plumb_secret_vars holds variable NAMES, not secrets: masking them would garble output.
