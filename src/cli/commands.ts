@@ -196,8 +196,10 @@ export async function run(mode: 'apply' | 'check', playbook: string, flags: RunF
     extraVars: extra,
     forceHandlers: !!flags.forceHandlers,
     emit,
-    connect: (name) => {
+    connect: async (name) => {
       const h = inv.hosts.get(name)!;
+      // ansible_connection: local runs on this machine, no SSH.
+      if (h.conn.local) return new (await import('../ssh/local.js')).LocalTransport(name, sshOpts.onExec);
       return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
     },
   };

@@ -560,7 +560,8 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
   return {
     address: address === undefined ? name : String(address),
     port: typeof portNum === 'number' ? portNum : undefined,
-    user: user === undefined ? undefined : String(user),
+    // A local connection runs as the user running plumb, as Ansible's does (ansible_user is ignored).
+    user: user === undefined || conn === 'local' ? undefined : String(user),
     keyFile: keyFile === undefined ? undefined : expandPath(String(keyFile), dir),
     become: become === true,
     knownHosts: knownHosts === undefined ? undefined : expandPath(String(knownHosts), dir),

@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadInventory } from '../../src/inventory/load.js';
 import { REDACTED } from '../../src/inventory/secrets.js';
+import { ansibleEnv } from './ansible-core.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -38,10 +39,6 @@ interface Case {
 
 type Listing = Record<string, unknown> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
 
-export function ansibleEnv(home: string): NodeJS.ProcessEnv {
-  // No ansible.cfg from anywhere, no state in $HOME, no colour.
-  return { PATH: process.env.PATH, HOME: home, ANSIBLE_CONFIG: join(home, 'ansible.cfg'), ANSIBLE_HOME: home, ANSIBLE_LOCAL_TEMP: join(home, 'tmp'), ANSIBLE_NOCOLOR: '1', ANSIBLE_INVENTORY_UNPARSED_WARNING: 'False', LC_ALL: 'C.UTF-8' };
-}
 
 function ansible(cwd: string, args: string[], home: string): { code: number; out: string; err: string } {
   const r = spawnSync('ansible-inventory', args, { cwd, env: ansibleEnv(home), encoding: 'utf8', timeout: 120_000 });
