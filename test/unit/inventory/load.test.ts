@@ -495,6 +495,12 @@ describe('inventory/load', () => {
       });
     });
 
+    it('ansible_connection: local is this machine: no SSH, and ansible_user does not apply', () => {
+      const h = at({ 'h.yml': 'all:\n  vars: {ansible_user: admin}\n  hosts:\n    me: {ansible_connection: local}\n    them:\n' }, ['h.yml']).hosts;
+      expect(h.get('me')!.conn).to.deep.include({ local: true, user: undefined });
+      expect(h.get('them')!.conn).to.deep.include({ user: 'admin' }).and.not.have.property('local');
+    });
+
     describe('booleans where plumb expects one', () => {
       for (const [text, want] of [['yes', true], ['No', false], ['ON', true], ['off', false], ['"true"', true], ['False', false], ['1', true]] as const) {
         it(`ansible_become: ${text} -> ${want}`, () => expect(at({ 'h.yml': `all:\n  hosts:\n    h1: {ansible_become: ${text}}\n` }, ['h.yml']).hosts.get('h1')!.conn.become).to.equal(want));
