@@ -100,13 +100,6 @@ function unvault(v: unknown, vault: Vault | undefined, what: string, out: string
   return v;
 }
 
-function hasVaulted(v: unknown): boolean {
-  if (v instanceof Vaulted) return true;
-  if (Array.isArray(v)) return v.some(hasVaulted);
-  if (v && typeof v === 'object') return Object.values(v).some(hasVaulted);
-  return false;
-}
-
 function vaultProblem(e: unknown, pos: SourcePos | undefined): InputProblem {
   if (e instanceof VaultError) return { pos, message: e.message, hint: e.hint };
   throw e;
@@ -198,15 +191,20 @@ class Loader {
     if (YAML_EXTS.includes(ext)) return this.yamlInventory(path, r.text, r.secret, top);
     if (ext === '') {
       // Ansible tries YAML first for a file without an extension, then INI.
-      const looksYaml = (() => {
-        try {
-          const v = loadYaml(path, r.text, [vaultTag]).value;
-          return !!v && typeof v === 'object' && !Array.isArray(v);
-        } catch {
-          return false;
-        }
-      })();
-      if (looksYaml) return this.yamlInventory(path, r.text, r.secret, top);
+      let yamlProblems: InputProblem[] = [];
+      try {
+        const v = loadYaml(path, r.text, [vaultTag]).value;
+        if (v && typeof v === 'object' && !Array.isArray(v)) return this.yamlInventory(path, r.text, r.secret, top);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        yamlProblems = e.problems;
+      }
+      // A YAML inventory with a mistake in it would only confuse as INI: report the YAML error.
+      const firstLine = r.text.split(/\r?\n/).find((l) => l.trim() && !/^\s*[#;]/.test(l)) ?? '';
+      if (yamlProblems.length && /^(---|[\w.-]+:\s*(#.*)?$)/.test(firstLine.trim())) {
+        this.problems.push(...yamlProblems);
+        return;
+      }
     }
     parseIni(this.raw, path, r.text);
     if (r.secret) this.markAllSecret();
@@ -233,6 +231,7 @@ class Loader {
       this.problems.push({ pos: posOf(src, ['plugin'], true), message: 'this is an inventory plugin configuration; plumb reads only static YAML and INI inventories', hint: 'run `ansible-inventory -i FILE --list -y` once and keep its output as a static inventory' });
       return;
     }
+    sectionStrings(src.value as Record<string, unknown>);
     const ps = validate(inventorySchema, src.value, src);
     ps.push(...numericNames(src));
     if (ps.length) {
@@ -321,6 +320,16 @@ class Loader {
     }
     this.fileCache.set(key, layers);
     return layers;
+  }
+}
+
+/** As Ansible's YAML plugin: `hosts: web1` (or `children: web`) is `{web1: null}`. */
+function sectionStrings(groups: Record<string, unknown>): void {
+  for (const g of Object.values(groups)) {
+    if (!g || typeof g !== 'object' || Array.isArray(g)) continue;
+    const n = g as Record<string, unknown>;
+    for (const k of ['hosts', 'children', 'vars']) if (typeof n[k] === 'string') n[k] = { [n[k] as string]: null };
+    if (n.children && typeof n.children === 'object' && !Array.isArray(n.children)) sectionStrings(n.children as Record<string, unknown>);
   }
 }
 

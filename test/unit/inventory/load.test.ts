@@ -464,6 +464,15 @@ describe('inventory/load', () => {
         expect([...at({ hosts: 'i1\n[g]\ni2\n' }, ['hosts']).hosts.keys()]).to.deep.equal(['i1', 'i2']);
       });
 
+      it('a YAML file without an extension that has a YAML mistake reports the YAML error, not INI ones', () => {
+        const e = errorOf(() => at({ hosts: 'all:\n  hosts:\n    h1: {a: 1\n' }, ['hosts']));
+        expect(e.message).to.match(/invalid YAML/);
+      });
+
+      it('hosts: NAME (a string) is one host, as in Ansible', () => {
+        expect(at({ 'h.yml': 'web:\n  hosts: w1\n' }, ['h.yml']).groups.get('web')!.hosts).to.deep.equal(['w1']);
+      });
+
       it('refuses inventory scripts, plugin configs and missing sources with a reason', () => {
         expect(errorOf(() => at({ 'inv.py': '#!/usr/bin/env python3\n' }, ['inv.py'])).message).to.match(/does not run inventory scripts/);
         expect(errorOf(() => at({ 'aws_ec2.yml': 'plugin: amazon.aws.aws_ec2\n' }, ['aws_ec2.yml'])).message).to.match(/inventory plugin configuration/);
