@@ -158,9 +158,18 @@ class Loader {
     }
     if (statSync(path).isDirectory()) {
       if (top) this.addVarDir(path);
+      const before = this.raw.hosts.size;
+      const skippedIni: string[] = [];
       for (const f of readdirSync(path).sort(byCodePoint)) {
-        if (IGNORED_IN_DIR.test(f)) continue;
+        if (IGNORED_IN_DIR.test(f)) {
+          if (f.endsWith('.ini') && !f.startsWith('.')) skippedIni.push(f);
+          continue;
+        }
         this.source(join(path, f), false);
+      }
+      // Ansible skips *.ini inside a directory too, silently; say so when that left nothing.
+      if (top && this.raw.hosts.size === before && skippedIni.length) {
+        this.problems.push({ message: `-i ${source}: no hosts in this directory (${skippedIni.join(', ')} skipped: *.ini files inside a directory source are not read, as in Ansible)`, hint: `pass the file itself: -i ${join(source, skippedIni[0]!)}` });
       }
       return;
     }

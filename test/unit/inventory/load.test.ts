@@ -446,6 +446,12 @@ describe('inventory/load', () => {
         expect(inv.hosts.get('d1')!.vars.v).to.equal('d1');
       });
 
+      it('a directory holding only *.ini files is an error that says why (Ansible skips them silently)', () => {
+        const e = errorOf(() => at({ 'inv/hosts.ini': '[web]\nw1\n' }, ['inv']));
+        expect(e.message).to.match(/no hosts in this directory \(hosts\.ini skipped/);
+        expect(e.problems[0]!.hint).to.match(/-i .*inv\/hosts\.ini/);
+      });
+
       it('-i given several times merges the sources, each with the vars folders beside it', () => {
         const inv = at({ 'a/h.yml': 'web:\n  hosts:\n    w1:\n', 'a/group_vars/web.yml': 'x: a\n', 'b/h.ini': '[web]\nw2\n', 'b/group_vars/web.yml': 'x: b\ny: b\n' }, ['a/h.yml', 'b/h.ini']);
         expect(inv.groups.get('web')!.hosts).to.deep.equal(['w1', 'w2']);
