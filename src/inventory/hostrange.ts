@@ -96,3 +96,13 @@ export function hostsOfKey(key: string): { names: string[]; port?: number } {
   const { pattern, port } = splitHostPort(key);
   return { names: pattern.includes('[') ? expandHostRange(pattern) : [pattern], port };
 }
+
+/** hostsOfKey for a reader that collects problems: a bad range becomes its message. */
+export function readHostKey(key: string): { names: string[]; port?: number } | { error: string } {
+  try {
+    return hostsOfKey(key);
+  } catch (e) {
+    if (!(e instanceof HostRangeError)) throw e;
+    return { error: `host '${key}': ${e.message}` };
+  }
+}

@@ -4,7 +4,7 @@
 // literal), `[group:children]` lines, and `#` or `;` comments. A child named before its
 // group is declared is resolved when the group appears; one never declared is an error.
 import type { InputProblem, SourcePos } from '../errors.js';
-import { HostRangeError, hostsOfKey } from './hostrange.js';
+import { readHostKey } from './hostrange.js';
 import { iniValue } from './pyliteral.js';
 import type { RawInventory } from './build.js';
 
@@ -59,15 +59,12 @@ export function parseIni(inv: RawInventory, file: string, text: string): void {
       }
       if (!tokens.length) continue;
       const key = tokens[0]!;
-      let names: string[];
-      let port: number | undefined;
-      try {
-        ({ names, port } = hostsOfKey(key));
-      } catch (e) {
-        if (!(e instanceof HostRangeError)) throw e;
-        problems.push({ pos, message: `host '${key}': ${e.message}` });
+      const read = readHostKey(key);
+      if ('error' in read) {
+        problems.push({ pos, message: read.error });
         continue;
       }
+      const { names, port } = read;
       if (key.trim().endsWith(':') && port === undefined) {
         problems.push({ pos, message: `invalid host pattern '${key}': a trailing ':' is reserved for a port` });
         continue;

@@ -18,7 +18,7 @@ import { addSchema, validate } from '../schema/validate.js';
 import { CONNECTION_VARS, groupSchema, inventorySchema, varsFileSchema } from './schema.js';
 import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
 import { RawInventory, setVar, varSet, type RawGroup, type VarSet } from './build.js';
-import { HostRangeError, hostsOfKey, splitHostPort } from './hostrange.js';
+import { readHostKey, splitHostPort } from './hostrange.js';
 import { parseIni } from './ini.js';
 import { isVaultText, Vault, Vaulted, VaultError } from './vault.js';
 import type { Vars } from '../modules/types.js';
@@ -275,17 +275,13 @@ class Loader {
         } else if (key === 'hosts' && n.hosts) {
           for (const [hk, hv] of Object.entries(n.hosts)) {
             const hp = [...p, 'hosts', hk];
-            let names: string[];
-            let port: number | undefined;
-            try {
-              ({ names, port } = hostsOfKey(hk));
-            } catch (e) {
-              if (!(e instanceof HostRangeError)) throw e;
-              this.problems.push({ pos: posOf(src, hp, true), message: `host '${hk}': ${e.message}` });
+            const read = readHostKey(hk);
+            if ('error' in read) {
+              this.problems.push({ pos: posOf(src, hp, true), message: read.error });
               continue;
             }
-            for (const h of names) {
-              const host = raw.host(h, posOf(src, hp, true), name, port);
+            for (const h of read.names) {
+              const host = raw.host(h, posOf(src, hp, true), name, read.port);
               if (hv) setVars(hv, hp, (k, v, pos, s) => raw.setHostVar(host, k, v, pos, s));
             }
           }
