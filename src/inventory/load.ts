@@ -88,9 +88,8 @@ const YAML_EXTS = ['.yml', '.yaml', '.json'];
 const byCodePoint = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Replace every Vaulted leaf by its plaintext; collect the plaintexts. */
-function unvault(v: unknown, vault: Vault | undefined, what: string, out: string[]): unknown {
+function unvault(v: unknown, vault: Vault, what: string, out: string[]): unknown {
   if (v instanceof Vaulted) {
-    if (!vault) throw new VaultError(`${what} is vault-encrypted and no vault password was given`, 'pass --vault-password-file FILE or --vault-id [label@]FILE, or set ANSIBLE_VAULT_PASSWORD_FILE');
     const plain = vault.decrypt(v.text, what);
     out.push(...secretLeaves(plain));
     return plain;
@@ -109,11 +108,11 @@ class Loader {
   readonly raw: RawInventory;
   readonly varDirs: string[] = [];
   private readonly fileCache = new Map<string, Layer[]>();
-  constructor(
-    private readonly opts: LoadOptions,
-    first: SourcePos,
-  ) {
+  /** Without passwords, a vaulted value is an error saying how to give one. */
+  private readonly vault: Vault;
+  constructor(opts: LoadOptions, first: SourcePos) {
     this.raw = new RawInventory(first);
+    this.vault = opts.vault ?? new Vault([]);
   }
 
   get problems(): InputProblem[] {
@@ -131,8 +130,7 @@ class Loader {
     }
     if (!isVaultText(text)) return { text, secret: false };
     try {
-      if (!this.opts.vault) throw new VaultError(`${file} is vault-encrypted and no vault password was given`, 'pass --vault-password-file FILE or --vault-id [label@]FILE, or set ANSIBLE_VAULT_PASSWORD_FILE');
-      return { text: this.opts.vault.decrypt(text, file), secret: true };
+      return { text: this.vault.decrypt(text, file), secret: true };
     } catch (e) {
       this.problems.push(vaultProblem(e, { file, line: 1, col: 1 }));
       return null;
@@ -254,7 +252,7 @@ class Loader {
         const values: string[] = [];
         let value = v;
         try {
-          value = unvault(v, this.opts.vault, `variable '${k}'`, values);
+          value = unvault(v, this.vault, `variable '${k}'`, values);
         } catch (e) {
           this.problems.push(vaultProblem(e, pos()));
           continue;
@@ -314,7 +312,7 @@ class Loader {
         const pos = () => posOf(src, [k], true);
         const values: string[] = [];
         try {
-          const value = unvault(v, this.opts.vault, `variable '${k}'`, values);
+          const value = unvault(v, this.vault, `variable '${k}'`, values);
           if (r.secret) values.push(...secretLeaves(value));
           setVar(set, k, value, pos, { whole: r.secret || v instanceof Vaulted, values });
         } catch (e) {
