@@ -554,6 +554,13 @@ describe('inventory/load', () => {
         expect(h.secretValues).to.include.members(['inline-plain-1', 'whole-file-plain', 'nested-plain']);
       });
 
+      it('a whole inventory file encrypted (YAML or INI) loads, every value in it a secret', () => {
+        const inv = at({ 'a.yml': encryptVault('all:\n  hosts:\n    y1: {token_like: yaml-plain-1}\n', 'hunter2-long'), 'b': encryptVault('[g]\ni1 note=ini-plain-2\n', 'hunter2-long') }, ['a.yml', 'b'], { vault });
+        expect(inv.hosts.get('y1')!.vars.token_like).to.equal('yaml-plain-1');
+        expect([...inv.hosts.get('i1')!.secretNames]).to.deep.equal(['note']);
+        expect(inv.hosts.get('i1')!.secretValues).to.include('ini-plain-2');
+      });
+
       it('without a password: a clear error at the value, no ciphertext shown', () => {
         const e = errorOf(() => at({ 'h.yml': `all:\n  hosts:\n    h1:\n      x: ${vaultScalar('p', 'hunter2-long', '        ')}\n` }, ['h.yml']));
         expect(e.problems[0]!.message).to.equal("variable 'x' is vault-encrypted and no vault password was given");
