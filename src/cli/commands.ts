@@ -18,13 +18,13 @@ import type { Vars } from '../modules/types.js';
 
 /** -i (repeatable) and the vault password options. */
 export interface InventoryFlags {
-  inventory: string[];
+  inventory?: string[];
   vaultPasswordFile?: string[];
   vaultId?: string[];
 }
 
 export function loadInventoryFlags(flags: InventoryFlags): Inventory {
-  if (!flags.inventory.length) throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
+  if (!flags.inventory?.length) throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
   let vault: Vault;
   try {
     vault = new Vault(vaultSources(flags.vaultId, flags.vaultPasswordFile));

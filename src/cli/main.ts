@@ -26,12 +26,15 @@ function collect(v: string, prev: string[]): string[] {
 
 const INVENTORY_HELP = 'inventory: a YAML or INI file, a directory, or host1,host2, (repeatable)';
 
+/** A repeatable option with no default shown in --help. */
+const repeatable = (v: string, prev?: string[]): string[] => [...(prev ?? []), v];
+
 /** -i (repeatable) and the vault password options, on every command that loads an inventory. */
 function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .option('-i, --inventory <source>', INVENTORY_HELP, collect, [])
-    .option('--vault-password-file <file>', 'file holding the Ansible Vault password (repeatable; also ANSIBLE_VAULT_PASSWORD_FILE)', collect, [])
-    .option('--vault-id <id>', 'vault id as [label@]password-file (repeatable)', collect, []);
+    .option('-i, --inventory <source>', INVENTORY_HELP, repeatable)
+    .option('--vault-password-file <file>', 'file holding the Ansible Vault password (repeatable; also ANSIBLE_VAULT_PASSWORD_FILE)', repeatable)
+    .option('--vault-id <id>', 'vault id as [label@]password-file (repeatable)', repeatable);
 }
 
 function addRunOptions(cmd: Command): Command {
