@@ -156,6 +156,10 @@ describe('inventory: plumb loads what ansible-inventory loads (differential)', f
       if (first) {
         const ph = JSON.parse(plumb(dir, ['inventory', ...args, '--host', first]).out) as unknown;
         expect(ph, '--host H is that host\'s entry in --list').to.deep.equal(pl._meta.hostvars[first]);
+        const ah = JSON.parse(ansible(dir, [...args, '--host', first], home).out) as unknown;
+        const hout = { real: [] as string[], yaml: [] as string[] };
+        diff(vars[first], ah, `--host ${first}`, hout);
+        expect(hout.real, 'ansible-inventory --host against plumb').to.deep.equal([]);
       }
     });
   }
