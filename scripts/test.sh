@@ -24,6 +24,9 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# The differential inventory test compares plumb with Ansible's own loader (test only; plumb never calls Ansible).
+command -v ansible-inventory >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ansible-core
+
 plumb() { node dist/src/cli/main.js "$@"; }
 
 lab_running=$(node --input-type=module -e "

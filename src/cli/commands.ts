@@ -7,6 +7,7 @@ import { InputError, UndefinedVariableError, formatPos, type InputProblem } from
 import { loadYaml, posOf, RESERVED_KEYS, reservedKeyMessage, reservedKeyPaths } from '../schema/yaml.js';
 import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
 import { REDACTED, isSecretName } from '../inventory/secrets.js';
+import { Vault, VaultError, vaultSources } from '../inventory/vault.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
 import { prepareTask } from '../engine/task.js';
@@ -16,8 +17,26 @@ import { Redactor } from '../report/redact.js';
 import type { Emit } from '../report/events.js';
 import type { Vars } from '../modules/types.js';
 
-export interface RunFlags {
-  inventory: string;
+/** -i (repeatable) and the vault password options. */
+export interface InventoryFlags {
+  inventory?: string[];
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
+}
+
+export function loadInventoryFlags(flags: InventoryFlags): Inventory {
+  if (!flags.inventory?.length) throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
+  let vault: Vault;
+  try {
+    vault = new Vault(vaultSources(flags.vaultId, flags.vaultPasswordFile));
+  } catch (e) {
+    if (e instanceof VaultError) throw InputError.one(e.message, undefined, e.hint);
+    throw e;
+  }
+  return loadInventory(flags.inventory, { vault });
+}
+
+export interface RunFlags extends InventoryFlags {
   limit?: string;
   tags?: string;
   skipTags?: string;
@@ -86,7 +105,7 @@ export function parseExtraVars(items: string[]): Vars {
 
 /** `playbook`: a file, or one plumb made itself (`plumb run`). */
 function load(
-  flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>,
+  flags: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>,
   playbook: string | { file: string; text: string; root: string },
 ): { inv: Inventory; book: ReturnType<typeof loadPlaybook>; extra: Vars } {
   // Collect problems from both files before failing, so one run reports everything.
@@ -94,7 +113,7 @@ function load(
   let inv: Inventory | undefined;
   let book: ReturnType<typeof loadPlaybook> | undefined;
   try {
-    inv = loadInventory(flags.inventory);
+    inv = loadInventoryFlags(flags);
   } catch (e) {
     if (e instanceof InputError) problems.push(...e.problems);
     else throw e;
@@ -261,8 +280,10 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     emit,
     commandTimeoutS,
     lock: mode === 'apply' ? { waitS: lockWaitS } : undefined,
-    connect: (name) => {
+    connect: async (name) => {
       const h = inv.hosts.get(name)!;
+      // ansible_connection: local runs on this machine, no SSH.
+      if (h.conn.local) return new (await import('../ssh/local.js')).LocalTransport(name, sshOpts.onExec);
       return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
     },
   };
@@ -273,7 +294,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
 }
 
 /** `plumb validate`: every check that needs no connection. */
-export function validate(playbook: string, flags: Pick<RunFlags, 'inventory' | 'limit' | 'extraVars'>): number {
+export function validate(playbook: string, flags: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>): number {
   const { inv, book, extra } = load(flags, playbook);
   checkReferences(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
   checkTemplates(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
@@ -288,24 +309,29 @@ function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Va
   return out;
 }
 
-export function inventory(flags: { inventory: string; host?: string }): number {
-  const inv = loadInventory(flags.inventory);
+/** `plumb inventory`: ansible-inventory's --list / --host JSON, secrets masked. */
+export function inventory(flags: InventoryFlags & { host?: string }): number {
+  const inv = loadInventoryFlags(flags);
   const explicit = new Set<string>();
   // Secret-named variables are masked whole; any secret value anywhere else (nested under a
   // secret key, or copied into another variable) is masked where it appears.
   const redactor = new Redactor();
   for (const h of inv.hosts.values()) redactor.add(h.secretValues);
+  const shown = (h: NonNullable<ReturnType<typeof inv.hosts.get>>): Vars => redactor.redactDeep(masked(h.vars, h.secretNames, explicit));
   if (flags.host) {
     const h = inv.hosts.get(flags.host);
-    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.file}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
-    process.stdout.write(JSON.stringify(redactor.redactDeep(masked(h.vars, h.secretNames, explicit)), null, 2) + '\n');
+    if (!h) throw InputError.one(`no host '${flags.host}' in ${inv.sources.join(', ')}`, undefined, `hosts: ${[...inv.hosts.keys()].join(', ')}`);
+    process.stdout.write(JSON.stringify(shown(h), null, 4) + '\n');
     return 0;
   }
-  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries([...inv.hosts].map(([n, h]) => [n, redactor.redactDeep(masked(h.vars, h.secretNames, explicit))])) } };
+  // As ansible-inventory: a host without variables has no _meta.hostvars entry.
+  const withVars = [...inv.hosts].filter(([, h]) => Object.keys(h.vars).length);
+  const out: Record<string, unknown> = { _meta: { hostvars: Object.fromEntries(withVars.map(([n, h]) => [n, shown(h)])) } };
+  // Ansible's shape: every group with its direct hosts and its children; empty keys and empty groups left out.
   for (const g of inv.groups.values()) {
-    const direct = g.hosts.filter((h) => !g.children.some((c) => inv.groups.get(c)?.hosts.includes(h)));
-    out[g.name] = { ...(g.children.length ? { children: g.children } : {}), ...(direct.length && g.name !== 'all' ? { hosts: direct } : {}) };
+    const entry = { ...(g.name !== 'all' && g.direct.length ? { hosts: g.direct } : {}), ...(g.children.length ? { children: g.children } : {}) };
+    if (Object.keys(entry).length || g.name === 'all') out[g.name] = entry;
   }
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(out, null, 4) + '\n');
   return 0;
 }

@@ -7,7 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { InputError, PlumbError, formatProblem } from '../errors.js';
-import type { AdhocFlags, RunFlags } from './commands.js';
+import type { AdhocFlags, InventoryFlags, RunFlags } from './commands.js';
 import { registerLab } from './lab.js';
 
 // Imported when a command runs: its input loading, checks and engine are most of plumb's
@@ -24,9 +24,21 @@ function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
 }
 
-function addRunOptions(cmd: Command): Command {
+const INVENTORY_HELP = 'inventory: a YAML or INI file, a directory, or host1,host2, (repeatable)';
+
+/** A repeatable option with no default shown in --help. */
+const repeatable = (v: string, prev?: string[]): string[] => [...(prev ?? []), v];
+
+/** -i (repeatable) and the vault password options, on every command that loads an inventory. */
+function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file (Ansible layout)')
+    .option('-i, --inventory <source>', INVENTORY_HELP, repeatable)
+    .option('--vault-password-file <file>', 'file holding the Ansible Vault password (repeatable; also ANSIBLE_VAULT_PASSWORD_FILE)', repeatable)
+    .option('--vault-id <id>', 'vault id as [label@]password-file (repeatable)', repeatable);
+}
+
+function addRunOptions(cmd: Command): Command {
+  return addInventoryOptions(cmd)
     .option('-l, --limit <pattern>', 'only these hosts/groups (comma-separated, !x excludes)')
     .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with these tags')
@@ -88,20 +100,15 @@ export function program(): Command {
   )
     .addHelpText('after', EXIT_CODES)
     .action(async (pattern: string, f: AdhocFlags) => exit(await commands().then((c) => c.adhoc(pattern, f)).catch(report)));
-  p.command('validate')
-    .argument('<playbook>')
-    .description('schema and reference checks, no connection')
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+  addInventoryOptions(p.command('validate').argument('<playbook>').description('schema and reference checks, no connection'))
     .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
     .option('-l, --limit <pattern>', 'only these hosts/groups')
     .addHelpText('after', EXIT_CODES)
     .action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.validate(pb, f)).catch(report)));
-  p.command('inventory')
-    .description('show resolved hosts, groups and variables (secrets masked), like ansible-inventory --list')
-    .requiredOption('-i, --inventory <file>', 'inventory YAML file')
+  addInventoryOptions(p.command('inventory').description('show resolved hosts, groups and variables (secrets masked), in ansible-inventory --list / --host JSON'))
     .option('--host <name>', 'only this host\'s variables')
     .option('--list', 'all hosts and groups (default)')
-    .action(async (f: { inventory: string; host?: string }) => exit(await commands().then((c) => c.inventory(f)).catch(report)));
+    .action(async (f: InventoryFlags & { host?: string }) => exit(await commands().then((c) => c.inventory(f)).catch(report)));
   registerLab(p);
   p.addOption(new Option('--no-color', 'disable colors').hideHelp());
   return p;

@@ -1,6 +1,8 @@
 // Secrets: which variables are secret, where their values come from, and redaction.
-// A secret is any variable whose name contains password/secret/token, any name listed in
-// `plumb_secret_vars`, and any value given as { secret_env } or { secret_file }.
+// A secret is any variable whose name contains password/passphrase/secret/token or
+// `pass` as a word (Ansible's ansible_become_pass, ansible_ssh_pass), any name listed in
+// `plumb_secret_vars`, any value given as { secret_env } or { secret_file }, and every value
+// decrypted from Ansible Vault.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -8,7 +10,7 @@ import { homedir } from 'node:os';
 import type { InputProblem, SourcePos } from '../errors.js';
 
 export const REDACTED = '<redacted>';
-const SECRET_NAME = /password|secret|token/i;
+const SECRET_NAME = /password|passphrase|secret|token|(?:^|_)pass(?:_|$)/i;
 
 export function isSecretName(name: string, explicit: ReadonlySet<string>): boolean {
   // plumb_secret_vars holds variable NAMES, not secrets: masking them would garble output.

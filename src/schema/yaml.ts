@@ -1,7 +1,7 @@
 // YAML loading with source positions. Every value the operator wrote can be traced back to
 // file:line:col, so schema errors, undefined variables and bad patterns point at the line.
 import { readFileSync } from 'node:fs';
-import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type YAMLError } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type Tags, type YAMLError } from 'yaml';
 import { InputError, type InputProblem, type SourcePos } from '../errors.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -21,7 +21,7 @@ export interface Located {
   path: YamlPath;
 }
 
-export function loadYaml(file: string, text?: string): YamlSource {
+export function loadYaml(file: string, text?: string, customTags?: Tags): YamlSource {
   let body: string;
   try {
     body = text ?? readFileSync(file, 'utf8');
@@ -30,7 +30,7 @@ export function loadYaml(file: string, text?: string): YamlSource {
   }
   const lines = new LineCounter();
   // YAML 1.2 core schema: yes/no/on/off stay strings, 0644 is the integer 644 (caught by schemas).
-  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(body, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, merge: true, ...(customTags ? { customTags } : {}) });
   const problems: InputProblem[] = doc.errors.map((e) => {
     const open = unclosedAt(doc, body, e);
     if (open) {

@@ -385,14 +385,14 @@ const cases: Case[] = [
             copy: {dest: relative/path, content: x}
             notify: nothing
     `,
-    inventory: INVENTORY.replace('ansible_user: nobody', 'ansible_user: nobody\n    ansible_become: "no"'),
+    inventory: INVENTORY.replace('ansible_user: nobody', 'ansible_user: nobody\n    ansible_become: "maybe"'),
     expect: [
       { file: 'playbooks/site.yml', line: 2, col: 11, message: /'become' must be boolean/ },
       { file: 'playbooks/site.yml', line: 5, col: 46, message: /copy: mode must be a quoted octal string/ },
       { file: 'playbooks/site.yml', line: 7, col: 7, message: /unknown module or task key 'tempalte'/ },
       { file: 'playbooks/site.yml', line: 9, col: 20, message: /copy: must be an absolute path/ },
       { file: 'playbooks/site.yml', line: 10, col: 15, message: /notify 'nothing' names no handler/ },
-      { file: 'inventory.yml', line: 6, col: 5, message: /web1, web2: become must be true or false, got "no"/, hint: /write true or false/ },
+      { file: 'inventory.yml', line: 6, col: 5, message: /web1, web2: become must be a boolean, got "maybe"/, hint: /write true or false/ },
     ],
   },  // Expressions are a safe subset of JavaScript: the controller is out of reach (issue 10).
   {
