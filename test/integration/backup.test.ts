@@ -7,7 +7,7 @@
 // applied again without the test's variables at the end, and the restore's leftovers removed.
 import { expect } from 'chai';
 import { resolve } from 'node:path';
-import { changedTasks, failures, recapOf, ROOT, SITE, StackOps, waitFor } from './stack-ops.js';
+import { changedTasks, failures, recapOf, ROOT, SITE, StackOps, stepwise, waitFor } from './stack-ops.js';
 
 const RESTORE = resolve(ROOT, 'playbooks/restore.yml');
 const PRIMARY = 'web-01';
@@ -18,13 +18,7 @@ const DIR = '/var/backups/mariadb';
 
 describe('backups on the lab (issue 15: acceptance 6-7)', function () {
   this.timeout(900_000);
-  let broken = false;
-  beforeEach(function () {
-    if (broken) this.skip();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') broken = true;
-  });
+  stepwise();
 
   let s: StackOps;
   const timings: Record<string, number> = {};

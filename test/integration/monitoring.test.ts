@@ -7,7 +7,7 @@
 // The last step applies the stack without the test's variables, as the lab was.
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { changedTasks, failures, recapOf, SITE, StackOps, waitFor } from './stack-ops.js';
+import { changedTasks, failures, recapOf, SITE, StackOps, stepwise, waitFor } from './stack-ops.js';
 
 const MONITOR = 'lb-01';
 const WEBHOOK_PORT = 9799;
@@ -37,13 +37,7 @@ interface AmAlert {
 
 describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
   this.timeout(900_000);
-  let broken = false;
-  beforeEach(function () {
-    if (broken) this.skip();
-  });
-  afterEach(function () {
-    if (this.currentTest?.state === 'failed') broken = true;
-  });
+  stepwise();
 
   let s: StackOps;
   let webhookPid = 0;

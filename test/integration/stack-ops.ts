@@ -114,3 +114,18 @@ export async function waitFor<T>(what: string, limitMs: number, probe: () => T |
     await sleep(everyMs);
   }
 }
+
+/**
+ * Inside a describe(): each case builds on the previous one, so after a failure the rest
+ * are skipped. (Mocha's own this.bail() would also skip the suite after a failure in an
+ * EARLIER file.)
+ */
+export function stepwise(): void {
+  let broken = false;
+  beforeEach(function () {
+    if (broken) this.skip();
+  });
+  afterEach(function () {
+    if (this.currentTest?.state === 'failed') broken = true;
+  });
+}
