@@ -22,7 +22,16 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
 
   let s: StackOps;
   const timings: Record<string, number> = {};
-  const testVars = ['-e', JSON.stringify({ monitoring_scrape_interval: '2s', monitoring_evaluation_interval: '2s', alert_backup_failed_for: '0s', alertmanager_group_wait: '1s', alertmanager_group_interval: '2s' })];
+  const testVars = [
+    '-e',
+    JSON.stringify({
+      monitoring_scrape_interval: '2s',
+      monitoring_evaluation_interval: '2s',
+      alert_backup_failed_for: '0s',
+      alertmanager_group_wait: '1s',
+      alertmanager_group_interval: '2s',
+    }),
+  ];
   const mysql = (h: string, sql: string): string => s.on(h, `mysql --batch --skip-column-names -e ${JSON.stringify(sql)}`).out.trim();
   const count = (h: string, marker: string): number => Number(mysql(h, `SELECT COUNT(*) FROM foobar.items WHERE name LIKE '${marker}%'`));
   const marker = `backup-drill-${Date.now()}-`;
@@ -48,8 +57,14 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
     expect(again.code, failures(again)).to.equal(0);
     expect(changedTasks(again)).to.deep.equal([]);
     for (const [h, r] of Object.entries(recapOf(again))) expect(r, h).to.include({ changed: 0, execs: 1 });
-    expect(s.on(REPLICA, 'systemctl is-enabled foobar-backup.timer; systemctl is-active foobar-backup.timer').out.split('\n').slice(0, 2)).to.deep.equal(['enabled', 'active']);
-    expect(s.on(STORE, 'stat -c %U:%a /srv/backups /srv/backups/.ssh/authorized_keys').out.trim().split('\n')).to.deep.equal(['foobar-backup:700', 'foobar-backup:600']);
+    expect(s.on(REPLICA, 'systemctl is-enabled foobar-backup.timer; systemctl is-active foobar-backup.timer').out.split('\n').slice(0, 2)).to.deep.equal([
+      'enabled',
+      'active',
+    ]);
+    expect(s.on(STORE, 'stat -c %U:%a /srv/backups /srv/backups/.ssh/authorized_keys').out.trim().split('\n')).to.deep.equal([
+      'foobar-backup:700',
+      'foobar-backup:600',
+    ]);
   });
 
   it('6. drill: rows written, a backup with its off-host copy, a dropped table, restore.yml brings every row back and the replica is rebuilt and replicates', async () => {
@@ -65,11 +80,16 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
     expect(backup).to.match(/^\d{8}T\d{6}Z$/);
     const local = s.on(REPLICA, `cd ${DIR} && sha256sum --check ${backup}.tar.gz.sha256 && cat ${backup}.tar.gz.sha256`).out;
     // The off-host copy exists on the store, and its checksum matches the archive there and the local one.
-    const remote = s.on(STORE, `cd /srv/backups/${REPLICA} && sha256sum --check ${backup}.tar.gz.sha256 && cat ${backup}.tar.gz.sha256 && sha256sum ${backup}.tar.gz`).out;
+    const remote = s.on(
+      STORE,
+      `cd /srv/backups/${REPLICA} && sha256sum --check ${backup}.tar.gz.sha256 && cat ${backup}.tar.gz.sha256 && sha256sum ${backup}.tar.gz`,
+    ).out;
     const sum = local.trim().split('\n').pop()!.split(/\s+/)[0]!;
     expect(remote).to.include(`${backup}.tar.gz: OK`);
     expect(remote.trim().split('\n').pop()!.split(/\s+/)[0], 'the store holds the same bytes').to.equal(sum);
-    expect(s.on(REPLICA, 'grep -E "^foobar_backup_(last_success|offhost_copied) " /var/lib/prometheus/node-exporter/foobar_backup.prom').out.trim().split('\n')).to.deep.equal(['foobar_backup_last_success 1', 'foobar_backup_offhost_copied 1']);
+    expect(
+      s.on(REPLICA, 'grep -E "^foobar_backup_(last_success|offhost_copied) " /var/lib/prometheus/node-exporter/foobar_backup.prom').out.trim().split('\n'),
+    ).to.deep.equal(['foobar_backup_last_success 1', 'foobar_backup_offhost_copied 1']);
 
     // Written after the backup: gone after the restore (the backup is the point in time).
     mysql(PRIMARY, `INSERT INTO foobar.items (name, created_by) VALUES ('${marker}late', 'drill')`);
@@ -79,7 +99,11 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
     const r = s.plumb('apply', RESTORE, '-e', `backup=${backup}`);
     timings.restoreMs = r.ms;
     expect(r.code, failures(r)).to.equal(0);
-    expect(changedTasks(r)).to.include.members([`${PRIMARY}: Restore the chosen backup`, `${REPLICA}: Restore the chosen backup`, `${REPLICA}: Replicate from the primary`]);
+    expect(changedTasks(r)).to.include.members([
+      `${PRIMARY}: Restore the chosen backup`,
+      `${REPLICA}: Restore the chosen backup`,
+      `${REPLICA}: Replicate from the primary`,
+    ]);
     expect(count(PRIMARY, marker), 'every row written before the backup, on the primary').to.equal(50);
     expect(count(PRIMARY, `${marker}late`)).to.equal(0);
     expect(count(REPLICA, marker), 'and on the rebuilt replica').to.equal(50);
@@ -105,9 +129,13 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
   it('7. a backup into an unwritable directory fails, turns foobar_backup_last_success to 0 and fires BackupFailed; the next good one resolves it', async () => {
     type Alert = { labels: Record<string, string>; status: { state: string } };
     const backupFailed = (): Alert | undefined =>
-      (JSON.parse(s.on(MONITOR, "curl -sS --max-time 5 'http://127.0.0.1:9093/api/v2/alerts?active=true'").out) as Alert[]).find((a) => a.labels.alertname === 'BackupFailed' && a.labels.instance === REPLICA);
+      (JSON.parse(s.on(MONITOR, "curl -sS --max-time 5 'http://127.0.0.1:9093/api/v2/alerts?active=true'").out) as Alert[]).find(
+        (a) => a.labels.alertname === 'BackupFailed' && a.labels.instance === REPLICA,
+      );
     const metric = (): string | undefined => {
-      const q = JSON.parse(s.on(MONITOR, "curl -sS --max-time 5 'http://127.0.0.1:9090/api/v1/query?query=foobar_backup_last_success'").out) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      const q = JSON.parse(s.on(MONITOR, "curl -sS --max-time 5 'http://127.0.0.1:9090/api/v1/query?query=foobar_backup_last_success'").out) as {
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
       return q.data.result.find((x) => x.metric.instance === REPLICA)?.value[1];
     };
     expect(backupFailed()).to.equal(undefined);
@@ -115,7 +143,9 @@ describe('backups on the lab (issue 15: acceptance 6-7)', function () {
     try {
       const run = s.on(REPLICA, 'systemctl start foobar-backup.service', { allowFail: true });
       expect(run.code, 'the unit fails').not.to.equal(0);
-      expect(s.on(REPLICA, 'grep "^foobar_backup_last_success " /var/lib/prometheus/node-exporter/foobar_backup.prom').out.trim()).to.equal('foobar_backup_last_success 0');
+      expect(s.on(REPLICA, 'grep "^foobar_backup_last_success " /var/lib/prometheus/node-exporter/foobar_backup.prom').out.trim()).to.equal(
+        'foobar_backup_last_success 0',
+      );
       await waitFor('foobar_backup_last_success 0 in Prometheus', 30_000, () => (metric() === '0' ? true : undefined));
       const fired = await waitFor('BackupFailed in Alertmanager', 30_000, backupFailed);
       timings.backupFailedFireMs = fired.ms;

@@ -43,7 +43,19 @@ describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
   let webhookPid = 0;
   const timings: Record<string, number> = {};
   const forAll = Object.fromEntries(
-    ['target_down', 'backend_down', 'all_backends_down', 'mariadb_down', 'replication_stopped', 'replication_lag', 'nginx_down', 'site_probe', 'cert_expiry', 'disk', 'backup_failed'].map((k) => [`alert_${k}_for`, `${FOR_S}s`]),
+    [
+      'target_down',
+      'backend_down',
+      'all_backends_down',
+      'mariadb_down',
+      'replication_stopped',
+      'replication_lag',
+      'nginx_down',
+      'site_probe',
+      'cert_expiry',
+      'disk',
+      'backup_failed',
+    ].map((k) => [`alert_${k}_for`, `${FOR_S}s`]),
   );
   const testVars = (): string[] => [
     '-e',
@@ -92,19 +104,28 @@ describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
 
   it('1. the stack converges with monitoring (test intervals, the webhook receiver); a re-run changes and restarts nothing', () => {
     s.on(MONITOR, `cat > /tmp/plumb-test-webhook.py && rm -f ${WEBHOOK_LOG}`, { input: WEBHOOK_PY });
-    webhookPid = Number(s.on(MONITOR, `nohup timeout 900 python3 /tmp/plumb-test-webhook.py ${WEBHOOK_PORT} ${WEBHOOK_LOG} >/dev/null 2>&1 & echo $!`).out.trim());
+    webhookPid = Number(
+      s.on(MONITOR, `nohup timeout 900 python3 /tmp/plumb-test-webhook.py ${WEBHOOK_PORT} ${WEBHOOK_LOG} >/dev/null 2>&1 & echo $!`).out.trim(),
+    );
     expect(webhookPid).to.be.greaterThan(0);
 
     const first = s.plumb('apply', SITE, ...testVars());
     timings.applyMs = first.ms;
     expect(first.code, failures(first)).to.equal(0);
 
-    const units = { [MONITOR]: ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter', 'haproxy'], 'web-01': ['prometheus-mysqld-exporter', 'prometheus-nginx-exporter', 'prometheus-node-exporter'], 'web-02': ['prometheus-mysqld-exporter', 'prometheus-nginx-exporter', 'prometheus-node-exporter'] };
+    const units = {
+      [MONITOR]: ['prometheus', 'prometheus-alertmanager', 'prometheus-blackbox-exporter', 'prometheus-node-exporter', 'haproxy'],
+      'web-01': ['prometheus-mysqld-exporter', 'prometheus-nginx-exporter', 'prometheus-node-exporter'],
+      'web-02': ['prometheus-mysqld-exporter', 'prometheus-nginx-exporter', 'prometheus-node-exporter'],
+    };
     const snapshot = () =>
       Object.fromEntries(
         Object.entries(units).map(([h, us]) => [
           h,
-          s.on(h, `for u in ${us.join(' ')}; do echo "$u $(systemctl show -p MainPID --value $u)"; done; sha256sum /etc/prometheus/*.yml /etc/prometheus/*/*.yml /etc/prometheus/*.cnf /etc/default/prometheus* 2>/dev/null | sort`).out,
+          s.on(
+            h,
+            `for u in ${us.join(' ')}; do echo "$u $(systemctl show -p MainPID --value $u)"; done; sha256sum /etc/prometheus/*.yml /etc/prometheus/*/*.yml /etc/prometheus/*.cnf /etc/default/prometheus* 2>/dev/null | sort`,
+          ).out,
         ]),
       );
     const before = snapshot();
@@ -119,7 +140,20 @@ describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
 
   it('2. Prometheus on the monitor has every target of the inventory up', async () => {
     type Targets = { data: { activeTargets: { labels: { job: string; instance: string }; health: string; lastError: string }[] } };
-    const expected = ['alertmanager lb-01', 'blackbox lb-01', 'haproxy lb-01', 'mysqld web-01', 'mysqld web-02', 'nginx web-01', 'nginx web-02', 'node lb-01', 'node web-01', 'node web-02', 'prometheus lb-01', 'site lb-01'];
+    const expected = [
+      'alertmanager lb-01',
+      'blackbox lb-01',
+      'haproxy lb-01',
+      'mysqld web-01',
+      'mysqld web-02',
+      'nginx web-01',
+      'nginx web-02',
+      'node lb-01',
+      'node web-01',
+      'node web-02',
+      'prometheus lb-01',
+      'site lb-01',
+    ];
     const all = await waitFor('every target up', 60_000, () => {
       const t = apiJson<Targets>('http://127.0.0.1:9090/api/v1/targets').data.activeTargets;
       return t.length === expected.length && t.every((x) => x.health === 'up') ? t : undefined;
@@ -130,15 +164,43 @@ describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
   });
 
   it('3+4. each fault fires its alert, the webhook receives it, and it resolves when the fault is undone', async () => {
-    await drill('nginxStopped', 'HAProxyServerDown', { server: 'web-01' }, () => s.on('web-01', 'systemctl stop nginx'), () => s.on('web-01', 'systemctl start nginx'));
+    await drill(
+      'nginxStopped',
+      'HAProxyServerDown',
+      { server: 'web-01' },
+      () => s.on('web-01', 'systemctl stop nginx'),
+      () => s.on('web-01', 'systemctl start nginx'),
+    );
     // The webhook got the firing alert (Alertmanager's webhook payload, one POST per line).
-    const posts = s.on(MONITOR, `cat ${WEBHOOK_LOG} 2>/dev/null || true`).out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { status: string; alerts: { labels: Record<string, string>; status: string }[] });
-    expect(posts.some((p) => p.alerts.some((a) => a.status === 'firing' && a.labels.alertname === 'HAProxyServerDown' && a.labels.server === 'web-01')), JSON.stringify(posts).slice(0, 2000)).to.equal(true);
-    expect(posts.some((p) => p.alerts.some((a) => a.labels.alertname === 'Watchdog')), 'the Watchdog never reaches the operator').to.equal(false);
+    const posts = s
+      .on(MONITOR, `cat ${WEBHOOK_LOG} 2>/dev/null || true`)
+      .out.split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { status: string; alerts: { labels: Record<string, string>; status: string }[] });
+    expect(
+      posts.some((p) => p.alerts.some((a) => a.status === 'firing' && a.labels.alertname === 'HAProxyServerDown' && a.labels.server === 'web-01')),
+      JSON.stringify(posts).slice(0, 2000),
+    ).to.equal(true);
+    expect(
+      posts.some((p) => p.alerts.some((a) => a.labels.alertname === 'Watchdog')),
+      'the Watchdog never reaches the operator',
+    ).to.equal(false);
 
-    await drill('sqlThreadStopped', 'ReplicationSQLStopped', { instance: 'web-02' }, () => s.on('web-02', "mysql -e 'STOP SLAVE SQL_THREAD'"), () => s.on('web-02', "mysql -e 'START SLAVE SQL_THREAD'"));
+    await drill(
+      'sqlThreadStopped',
+      'ReplicationSQLStopped',
+      { instance: 'web-02' },
+      () => s.on('web-02', "mysql -e 'STOP SLAVE SQL_THREAD'"),
+      () => s.on('web-02', "mysql -e 'START SLAVE SQL_THREAD'"),
+    );
 
-    await drill('haproxyStopped', 'SiteProbeFailing', { instance: 'lb-01' }, () => s.on('lb-01', 'systemctl stop haproxy'), () => s.on('lb-01', 'systemctl start haproxy'));
+    await drill(
+      'haproxyStopped',
+      'SiteProbeFailing',
+      { instance: 'lb-01' },
+      () => s.on('lb-01', 'systemctl stop haproxy'),
+      () => s.on('lb-01', 'systemctl start haproxy'),
+    );
 
     // A certificate with 5 days left, served for the length of the drill; then the live one again.
     const pem = '/etc/haproxy/certs/site.pem';
@@ -161,12 +223,21 @@ describe('monitoring on the lab (issue 15: acceptance 1-5)', function () {
     const out = s.on(MONITOR, '/usr/local/sbin/promtool-test-rules /etc/prometheus/rules/foobar.yml /etc/prometheus/rules-tests/foobar.test.yml 2>&1').out;
     expect(out).to.match(/SUCCESS/);
     const rules = parse(onMon('cat /etc/prometheus/rules/foobar.yml')) as { groups: { rules: { alert: string }[] }[] };
-    const tests = parse(onMon('cat /etc/prometheus/rules-tests/foobar.test.yml')) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] };
+    const tests = parse(onMon('cat /etc/prometheus/rules-tests/foobar.test.yml')) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
     const cases = tests.tests.flatMap((t) => t.alert_rule_test);
     const alerts = rules.groups.flatMap((g) => g.rules.map((r) => r.alert));
     expect(alerts.length).to.be.greaterThan(10);
-    for (const a of alerts) expect(cases.some((c) => c.alertname === a && c.exp_alerts.length > 0), `${a} has a firing case`).to.equal(true);
-    expect(cases.some((c) => c.alertname === 'HAProxyServerDown' && c.exp_alerts.length === 0), 'a backend down for less than for: must not fire').to.equal(true);
+    for (const a of alerts)
+      expect(
+        cases.some((c) => c.alertname === a && c.exp_alerts.length > 0),
+        `${a} has a firing case`,
+      ).to.equal(true);
+    expect(
+      cases.some((c) => c.alertname === 'HAProxyServerDown' && c.exp_alerts.length === 0),
+      'a backend down for less than for: must not fire',
+    ).to.equal(true);
   });
 
   it('6. applied again without the test variables, the monitor is back to its defaults', () => {

@@ -58,7 +58,12 @@ export class StackOps {
     const x = this.lab.hosts.find((y) => y.name === h);
     if (!x) throw new Error(`lab has no ${h}`);
     const args = sshArgs({ host: x.sshHost ?? x.address, port: x.port, knownHosts: this.lab.knownHosts });
-    const r = spawnSync(args[0]!, [...args.slice(1), '--', cmd], { encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, input: opts.input, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(args[0]!, [...args.slice(1), '--', cmd], {
+      encoding: 'utf8',
+      timeout: opts.timeoutMs ?? 120_000,
+      input: opts.input,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     const res = { code: r.status ?? -1, out: r.stdout ?? '', err: r.stderr ?? '' };
     if (!opts.allowFail && res.code !== 0) throw new Error(`${h}: ${cmd}: exit ${res.code}\n${res.err}${res.out}`);
     return res;

@@ -136,6 +136,9 @@ describe('the foobar stack on the lab (issue 4)', function () {
     'gunicorn web-02': mainPid('web-02', 'foobar-app'),
     'mariadb web-01': mainPid('web-01', 'mariadb'),
     'mariadb web-02': mainPid('web-02', 'mariadb'),
+    'prometheus lb-01': mainPid('lb-01', 'prometheus'),
+    'alertmanager lb-01': mainPid('lb-01', 'prometheus-alertmanager'),
+    'mysqld exporter web-02': mainPid('web-02', 'prometheus-mysqld-exporter'),
   });
   /** Can `from` open a TCP connection to `to`:`port`? (ufw drops: a bounded timeout says no.) */
   const tcpOpen = (from: HostName, to: HostName, port: number): boolean =>
