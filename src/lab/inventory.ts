@@ -17,13 +17,20 @@ export interface InventoryHost {
 }
 
 export async function writeInventory(file: string, knownHosts: string, hosts: readonly InventoryHost[], header: string): Promise<void> {
-  const children: Record<string, { hosts: Record<string, { ansible_host: string; ansible_port: number; private_address?: string }> }> = {};
+  type Entry = { ansible_host?: string; ansible_port?: number; private_address?: string };
+  const children: Record<string, { hosts: Record<string, Entry> }> = {};
   for (const h of hosts) {
     const g = (children[h.group] ??= { hosts: {} });
     // private_address: how hosts reach each other, as on real servers (see inventory/hosts.yml);
     // only written when it differs from how plumb reaches the host (the latency proxy).
     g.hosts[h.name] = { ansible_host: h.sshHost, ansible_port: h.port, ...(h.address !== h.sshHost ? { private_address: h.address } : {}) };
   }
+  // The monitor (Prometheus, Alertmanager) runs on the last load balancer: lb-01 in the
+  // 3-host lab, lb-02 when there are two (docs/stack.md, "Monitoring"). A host may sit in
+  // several groups; its variables stay under its first group.
+  const lbs = children.loadbalancers ? Object.keys(children.loadbalancers.hosts) : [];
+  const monitor = lbs[lbs.length - 1];
+  if (monitor) children.monitors = { hosts: { [monitor]: {} } };
   const doc = {
     all: {
       vars: {

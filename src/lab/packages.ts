@@ -34,4 +34,12 @@ export const STACK_PACKAGES: readonly string[] = [
   'openssl',
   'ssl-cert',
   'systemd-timesyncd',
+  // Monitoring (Prometheus, Alertmanager, exporters) and backups (mariadb-backup, rsync).
+  'prometheus',
+  'prometheus-alertmanager',
+  'prometheus-mysqld-exporter',
+  'prometheus-nginx-exporter',
+  'prometheus-blackbox-exporter',
+  'mariadb-backup',
+  'rsync',
 ];

@@ -136,6 +136,9 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     'gunicorn web-02': mainPid('web-02', 'foobar-app'),
     'mariadb web-01': mainPid('web-01', 'mariadb'),
     'mariadb web-02': mainPid('web-02', 'mariadb'),
+    'prometheus lb-01': mainPid('lb-01', 'prometheus'),
+    'alertmanager lb-01': mainPid('lb-01', 'prometheus-alertmanager'),
+    'mysqld exporter web-02': mainPid('web-02', 'prometheus-mysqld-exporter'),
   });
   /** Can `from` open a TCP connection to `to`:`port`? (ufw drops: a bounded timeout says no.) */
   const tcpOpen = (from: HostName, to: HostName, port: number): boolean =>
@@ -262,7 +265,9 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     expect(tcpOpen('web-01', 'lb-01', 8404), 'HAProxy stats from web-01').to.equal(false);
     expect(onHost('lb-01', "curl -s --max-time 3 http://127.0.0.1:8404/metrics | grep -c '^haproxy_'").out.trim()).to.match(/^[1-9][0-9]*$/);
     expect(onHost('web-01', 'curl -s --max-time 3 http://127.0.0.1:8080/nginx_status').out).to.match(/^Active connections:/);
-    expect(tcpOpen('lb-01', 'web-01', 9100), 'node exporter from lb-01').to.equal(false);
+    // Exporters are open to the monitors (lb-01) only.
+    expect(tcpOpen('lb-01', 'web-01', 9100), 'node exporter from lb-01, the monitor').to.equal(true);
+    expect(tcpOpen('web-02', 'web-01', 9100), 'node exporter from web-02').to.equal(false);
   });
 
   it('5. a second apply changes nothing and restarts nothing', () => {
