@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { renderFile } from '../../../src/render/ejs.js';
-import { evaluate } from '../../../src/playbook/expr.js';
+import { evaluate, withTemplates } from '../../../src/playbook/expr.js';
 import type { Vars } from '../../../src/modules/types.js';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -15,7 +15,8 @@ const defaults = parse(readFileSync(resolve(ROOT, 'playbooks/roles/mariadb/defau
 describe('templates/mariadb/60-foobar.cnf.ejs and mysql_server_variables', () => {
   for (const [role, id] of [['primary', 1], ['replica', 2]] as const) {
     it(`${role}: every live-checked variable is set in the config file to the same value`, () => {
-      const vars: Vars = { ...defaults, stack_domain: 'www.foobar.com', inventory_hostname: 'web', stack_addresses: { web: '10.0.0.5' }, mysql_port: 3306, mysql_role: role, mysql_server_id: id };
+      // Operator-written variables (role defaults) are templates: say so, as hostVars() does.
+      const vars: Vars = withTemplates({ ...defaults, stack_domain: 'www.foobar.com', inventory_hostname: 'web', stack_addresses: { web: '10.0.0.5' }, mysql_port: 3306, mysql_role: role, mysql_server_id: id }, [defaults]);
       const text = renderFile(resolve(ROOT, 'templates/mariadb/60-foobar.cnf.ejs'), vars);
       const cnf = new Map([...text.matchAll(/^([a-z_]+)\s*=\s*(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
       const live = evaluate('mysql_server_variables', vars) as Record<string, unknown>;
