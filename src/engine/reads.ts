@@ -8,10 +8,11 @@ import type { ServiceInputs } from '../modules/types.js';
 import type { Prepared } from './task.js';
 
 interface Entry {
-  files: Set<string>;
-  verb: 'restarted' | 'reloaded';
-  /** Handler names and listen topics that restart or reload the unit. */
-  topics: Set<string>;
+  /** Each file and what applies it: a restart when any task writing it notifies one. */
+  files: Map<string, 'restarted' | 'reloaded'>;
+  /** Handler names and listen topics that restart the unit, and those that reload it. */
+  restarts: Set<string>;
+  reloads: Set<string>;
 }
 
 /** "nginx" and "nginx.service" are the same unit. */
@@ -29,26 +30,30 @@ export function serviceInputMap(play: Play, prepare: (t: Task) => Prepared | und
     if (h.module !== 'service') continue;
     for (const a of argsOf(prepare(h))) {
       if ((a.state !== 'restarted' && a.state !== 'reloaded') || typeof a.name !== 'string') continue;
-      const e = units.get(unitKey(a.name)) ?? { files: new Set<string>(), verb: a.state, topics: new Set<string>() };
-      if (a.state === 'restarted') e.verb = 'restarted'; // a restart applies everything a reload does
-      [h.name, ...h.listen].forEach((t) => e.topics.add(t));
+      const e = units.get(unitKey(a.name)) ?? { files: new Map(), restarts: new Set<string>(), reloads: new Set<string>() };
+      [h.name, ...h.listen].forEach((t) => (a.state === 'restarted' ? e.restarts : e.reloads).add(t));
       units.set(unitKey(a.name), e);
     }
   }
   for (const t of play.tasks) {
-    const to = [...units.values()].filter((e) => t.notify.some((n) => e.topics.has(n)));
-    if (!to.length || !['template', 'copy', 'file'].includes(t.module)) continue;
-    for (const a of argsOf(prepare(t))) {
-      const path = t.module === 'file' ? (a.state === 'absent' ? undefined : a.path) : a.dest;
-      if (typeof path === 'string') to.forEach((e) => e.files.add(path));
+    if (!['template', 'copy', 'file'].includes(t.module)) continue;
+    for (const e of units.values()) {
+      const restart = t.notify.some((n) => e.restarts.has(n));
+      if (!restart && !t.notify.some((n) => e.reloads.has(n))) continue;
+      for (const a of argsOf(prepare(t))) {
+        const path = t.module === 'file' ? (a.state === 'absent' ? undefined : a.path) : a.dest;
+        // A restart applies everything a reload does: one restarting writer makes it a restart.
+        if (typeof path === 'string' && e.files.get(path) !== 'restarted') e.files.set(path, restart ? 'restarted' : 'reloaded');
+      }
     }
   }
   return units;
 }
 
-/** The module's view: the files, the verb, and whether a restart or reload is owed already. */
+/** The module's view: the files a restart applies, those a reload applies, and whether either is owed already. */
 export function inputsOf(map: Map<string, Entry>, unit: string, notified: ReadonlySet<string>): ServiceInputs | undefined {
   const e = map.get(unitKey(unit));
   if (!e || !e.files.size) return undefined;
-  return { files: [...e.files].sort(), verb: e.verb, owed: [...e.topics].some((t) => notified.has(t)) };
+  const of = (verb: string) => [...e.files].filter(([, v]) => v === verb).map(([f]) => f).sort();
+  return { restart: of('restarted'), reload: of('reloaded'), owed: [...e.restarts, ...e.reloads].some((t) => notified.has(t)) };
 }

@@ -110,10 +110,14 @@ export const processTableFact: Fact<ProcessTable> = {
 export function configLoadedAt(table: ProcessTable, mainPid: number, workers: boolean): number | undefined {
   const main = table.get(mainPid);
   if (!main) return undefined;
-  if (!workers) return main.start;
+  return workers ? (workersStartedAt(table, mainPid) ?? main.start) : main.start;
+}
+
+/** When the main process's youngest child started (undefined when it has none). */
+export function workersStartedAt(table: ProcessTable, mainPid: number): number | undefined {
   let youngest: number | undefined;
   for (const p of table.values()) if (p.ppid === mainPid && (youngest === undefined || p.start > youngest)) youngest = p.start;
-  return youngest ?? main.start;
+  return youngest;
 }
 
 /** A path's mtime (epoch, hundredths of a second; undefined when nothing is there). Merged: one `stat` for all. */

@@ -5,7 +5,7 @@ import { steps } from './common/steps.js';
 import { reloadScript, restartScript } from './common/reload.js';
 import { PROBES } from './common/put-file.js';
 import { TaskError } from '../errors.js';
-import { configLoadedAt, mtimeFact, processTableFact, serviceFact, type ServiceState } from '../facts/svc.js';
+import { configLoadedAt, mtimeFact, workersStartedAt, processTableFact, serviceFact, type ServiceState } from '../facts/svc.js';
 import type { FactResults } from '../facts/types.js';
 import { defineModule, definePlan, type ModuleContext, type Plan } from './types.js';
 
@@ -54,13 +54,22 @@ function olderConfig(args: ServiceArgs, st: Extract<ServiceState, { kind: 'unit'
   if (inputs?.owed) return undefined;
   if (st.needReload) return { why: 'unit file changed on disk, not loaded by systemd (NeedDaemonReload=yes)', verb: 'restarted' };
   if (!inputs) return undefined;
-  const loaded = configLoadedAt(facts.get(processTableFact), st.mainPid, inputs.verb === 'reloaded');
-  if (loaded === undefined) return undefined;
+  const table = facts.get(processTableFact);
   // Whole seconds of slack: a file written in the same instant as the start is not newer.
-  const newer = inputs.files.map((f) => ({ f, m: facts.get(mtimeFact(f)) })).filter((x) => x.m !== undefined && x.m > loaded + 100);
-  if (!newer.length) return undefined;
-  const latest = newer.reduce((a, b) => (b.m! > a.m! ? b : a));
-  return { why: `${latest.f} written ${when(latest.m!)}, after the ${inputs.verb === 'reloaded' ? 'workers' : 'service'} started ${when(loaded)}`, verb: inputs.verb };
+  const newest = (files: string[], since: number | undefined) => {
+    if (since === undefined) return undefined;
+    const newer = files.map((f) => ({ f, m: facts.get(mtimeFact(f)) })).filter((x) => x.m !== undefined && x.m > since + 100);
+    return newer.length ? newer.reduce((a, b) => (b.m! > a.m! ? b : a)) : undefined;
+  };
+  const started = configLoadedAt(table, st.mainPid, false);
+  const r = newest(inputs.restart, started);
+  if (r) return { why: `${r.f} written ${when(r.m!)}, after the service started ${when(started!)}`, verb: 'restarted' };
+  // A reload shows as workers younger than the files. A daemon that reloads in place (one
+  // process, SIGHUP) leaves no trace of it: its reload-only files cannot be judged.
+  const workers = workersStartedAt(table, st.mainPid);
+  const l = newest(inputs.reload, workers);
+  if (l) return { why: `${l.f} written ${when(l.m!)}, after the workers started ${when(workers!)}`, verb: 'reloaded' };
+  return undefined;
 }
 
 export default defineModule<ServiceArgs>({
@@ -81,7 +90,7 @@ export default defineModule<ServiceArgs>({
   },
   facts: (args, ctx) => {
     const inputs = args.state === 'started' ? ctx.serviceInputs?.(args.name) : undefined;
-    return [serviceFact(args.name), ...(inputs ? [processTableFact, ...inputs.files.map(mtimeFact)] : [])];
+    return [serviceFact(args.name), ...(inputs ? [processTableFact, ...[...inputs.restart, ...inputs.reload].map(mtimeFact)] : [])];
   },
   plan(args, facts, ctx): Plan {
     const fact = serviceFact(args.name);

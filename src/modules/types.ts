@@ -71,10 +71,12 @@ export interface ModuleContext {
   readLocal(src: string): Buffer;
 }
 
-/** What a service reads: written by tasks that notify its handler, which `verb`s the service. */
+/** What a service reads: written by tasks that notify its handlers, split by what applies them. */
 export interface ServiceInputs {
-  files: string[];
-  verb: 'restarted' | 'reloaded';
+  /** Files a restart applies (some task writing them notifies a restart handler). */
+  restart: string[];
+  /** Files a reload applies (every task writing them notifies only reload handlers). */
+  reload: string[];
   /** That handler is notified in this run or pending from an earlier one: a restart is owed already. */
   owed: boolean;
 }

@@ -117,6 +117,8 @@ describe('lab', function () {
     expect(Object.keys(inv.all.children.webservers!.hosts)).to.deep.equal(['web-01', 'web-02']);
     for (const [group, g] of Object.entries(inv.all.children)) {
       for (const [name, h] of Object.entries(g.hosts)) {
+        // A host in a second group (lb-01 in monitors) keeps its variables under its first.
+        if (h.ansible_host === undefined) continue;
         const r = spawnSync('ssh', [
           '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
           '-o', `UserKnownHostsFile=${vars.plumb_known_hosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
