@@ -308,12 +308,15 @@ export class PlayRunner {
     }
     if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
     if (!plan.changes.length) return { status: 'ok', message: plan.summary, diffs: [], result: plan.result ?? {} };
-    if (this.opts.check) {
+    // Only reads (uri GET, wait_for, a probe a later plan needs): run in check mode too, and ok.
+    const reads = plan.changes.every((c) => c.readOnly === true);
+    if (this.opts.check && !reads) {
       for (const c of plan.changes) this.s.wouldInvalidate(c.invalidates);
       return { status: 'changed', message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`, diffs: plan.diffs, result: plan.result ?? {} };
     }
     let last = { code: 0, stdout: '', stderr: '' };
-    const notify = !handler && t.notify.length ? t.notify : [];
+    let parsed: Vars = {};
+    const notify = !handler && !reads && t.notify.length ? t.notify : [];
     for (const [n, c] of plan.changes.entries()) {
       const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
       try {
@@ -327,15 +330,25 @@ export class PlayRunner {
       this.s.invalidate(c.invalidates);
       if (last.code !== 0) {
         const err = new CommandError({ command: c.description, ...last });
-        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr } };
+        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) } };
       }
+      if (c.parse) parsed = { ...parsed, ...safeParse(c, last) };
     }
     return {
-      status: 'changed',
+      status: reads ? 'ok' : 'changed',
       message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
       diffs: plan.diffs,
-      result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1) },
+      result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1), ...parsed },
     };
+  }
+}
+
+/** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */
+function safeParse(c: Change, out: { code: number; stdout: string; stderr: string }): Vars {
+  try {
+    return c.parse!(out);
+  } catch {
+    return {};
   }
 }
 

@@ -29,8 +29,16 @@ export interface Change {
    * `validate`): the handlers its task notifies are then not left pending.
    */
   refusedExit?: number;
-  /** Run even in check mode: only for read-only commands a later plan needs. Rare. */
+  /**
+   * A read, not a change (uri GET, wait_for, a probe a later plan needs): when every change of
+   * a plan is read-only, the executor runs them in check mode too and the task is ok, not changed.
+   */
   readOnly?: boolean;
+  /**
+   * Turns this change's exec output into registered values (uri's status and json, tempfile's
+   * path), merged into the result after it ran. Host output is data: parse it, never evaluate it.
+   */
+  parse?(out: { code: number; stdout: string; stderr: string }): Vars;
 }
 
 export interface Plan {
