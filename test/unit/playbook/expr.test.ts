@@ -237,7 +237,6 @@ describe('playbook/expr: the expression language', () => {
     ['typeof users', 'object'],
     ['"a" in map', true],
     ['"constructor" in map', false],
-    ['1 in list', true],
     ['n & 4', 4],
     ['void 0', undefined],
     // helpers and safe namespaces
@@ -379,6 +378,8 @@ describe('playbook/expr: the expression language', () => {
     ['JSON.constructor', /'constructor' is not allowed/],
     ['Math.constructor', /'constructor' is not allowed/],
     ['caller', /'caller' is not allowed/],
+    ['1 in list', /'in' on a list tests its indexes/], // Jinja's membership, JavaScript's index test: refused
+    ['"W" in s', /'in' does not look inside a string/],
     ['nope.caller', /'caller' is not allowed/],
   ];
   for (const [expr, message] of refused) {
