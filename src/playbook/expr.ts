@@ -9,7 +9,7 @@
 // they are, whatever text they hold: a host that prints "{{ ... }}" gets it written back
 // literally, never evaluated on the controller.
 import type { Vars } from '../modules/types.js';
-import { BUILTINS, compile, ExpressionError, helper, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
+import { BUILTINS, compile, ExpressionError, helper, OMIT, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
 
 export { ExpressionError, compile, UndefinedName } from './interpret.js';
 
@@ -199,6 +199,7 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   return s.replace(MUSTACHE, (_m, expr: string) => {
     const v = evaluate(expr.trim(), vars, depth);
     if (v === undefined || v === null) throw new EmptyValue(expr.trim(), v);
+    if (v === OMIT) throw new ExpressionError(`{{ ${expr.trim()} }} is omit inside text`, 'omit leaves out a whole argument: write the argument as exactly "{{ d(x, omit) }}"');
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
 }
@@ -224,10 +225,13 @@ export function interpolate(value: unknown, vars: Vars, path: (string | number)[
     if (onError) onError(path, e);
     throw e;
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError, depth));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError, depth)).filter((v) => v !== OMIT);
   if (value && typeof value === 'object') {
     const out: Vars = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, [...path, k], onError, depth);
+    for (const [k, v] of Object.entries(value)) {
+      const x = interpolate(v, vars, [...path, k], onError, depth);
+      if (x !== OMIT) out[k] = x; // Ansible's omit: the argument is left out
+    }
     return out;
   }
   return value;

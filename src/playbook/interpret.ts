@@ -114,7 +114,9 @@ const CONVERSIONS: Readonly<Record<string, unknown>> = Object.freeze({
     return shellQuote(String(v));
   }),
 });
-const CONSTANTS: Readonly<Record<string, unknown>> = Object.freeze({ undefined, NaN, Infinity });
+/** Ansible's `omit`: a module argument whose whole value is `{{ d(x, omit) }}` is left out. */
+export const OMIT: object = Object.freeze(Object.create(null) as object);
+const CONSTANTS: Readonly<Record<string, unknown>> = Object.freeze({ undefined, NaN, Infinity, omit: OMIT });
 const JINJA_HELPERS: Readonly<Record<string, unknown>> = Object.freeze(Object.fromEntries(Object.entries(FILTERS).map(([k, f]) => [k, own(f)])));
 
 /** The helpers every expression sees after its variables (also given to EJS templates). */

@@ -163,6 +163,14 @@ describe('playbook/expr', () => {
       expect(interpolate({ a: ['{{ port }}', 'x{{ name }}'], b: { c: 3, d: '{{ on }}' }, e: null }, vars)).to.deep.equal({ a: [8080, 'xweb'], b: { c: 3, d: true }, e: null });
     });
 
+    it("omit leaves an argument (or a list item) out: {{ d(x, omit) }}", () => {
+      expect(interpolate({ mode: '{{ d(nope, omit) }}', owner: "{{ d(name, omit) }}", groups: ['a', '{{ omit }}'] }, vars)).to.deep.equal({ owner: 'web', groups: ['a'] });
+    });
+
+    it('omit inside text is an error, not "{}"', () => {
+      expect(() => interpolate({ dest: '/srv/{{ d(nope, omit) }}' }, vars)).to.throw(ExpressionError, /omit inside text/);
+    });
+
     it('reports the path of the failing value', () => {
       let where: (string | number)[] = [];
       expect(() =>

@@ -36,12 +36,28 @@ describe('render/ejs', () => {
       'templates/function.ejs': '<%= Function("return 1")() %>\n',
       'templates/outer-proc.ejs': 'a\n<%- include("inner-proc.ejs", { extra: out }) %>\n',
       'templates/inner-proc.ejs': 'extra=<%= extra %>\n<%= process.pid %>\n',
+      'templates/jinja-filter.ejs': 'a\nworkers <%= workers | int %>\n',
+      'templates/jinja-default.ejs': "a\nb\n  x <%= nope | default('y') %>\n",
+      'templates/helpers.ejs':
+        "<%= join(unique(list.map(String)), ',') %> <%= bool('yes') %> <%= vars.nope ?? 'fallback' %> <%= d(vars.map.c, 'z') %> <%= to_json(map) %>\n",
       'templates/harmless.ejs': '<%= typeof port === "number" && port !== undefined ? "n" : "x" %> <%= isNaN(NaN) %> <%= quote("a b") %>\n',
     });
   });
   after(() => removeTree(dir));
   const t = (name: string): string => join(dir, 'templates', name);
-  const vars = operatorVars({ port: 80, name: 'web', map: { a: 1, b: 2 }, list: [3, 9, 4], upstreams: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], host: 'h', url: 'http://{{ host }}:{{ port }}', html: '<b>' });
+  const vars = operatorVars({
+    port: 80,
+    name: 'web',
+    map: { a: 1, b: 2 },
+    list: [3, 9, 4],
+    upstreams: [
+      { host: 'a', port: 1 },
+      { host: 'b', port: 2 },
+    ],
+    host: 'h',
+    url: 'http://{{ host }}:{{ port }}',
+    html: '<b>',
+  });
 
   it('renders variables', () => {
     expect(renderFile(t('ok.conf.ejs'), vars)).to.equal('port 80\nname WEB\n');
@@ -69,6 +85,38 @@ describe('render/ejs', () => {
     expect(renderFile(t('escape.ejs'), { ...vars, html: `p&ss"w'rd<>` })).to.equal(`p&ss"w'rd<>|p&ss"w'rd<>\n`);
   });
 
+  // `<%= x | int %>` is valid JavaScript (a bitwise OR with a function: 0) and must not render.
+  const jinja: Array<[string, number, number, RegExp, string]> = [
+    ['jinja-filter.ejs', 2, 9, /'\| int' is a Jinja filter/, 'write int(workers)'],
+    ['jinja-default.ejs', 3, 5, /'\| default' is a Jinja filter/, "write d(nope, 'y')"],
+  ];
+  for (const [file, line, col, message, hint] of jinja) {
+    it(`${file}: Jinja in a template is an error at ${file}:${line}:${col} showing the JavaScript`, () => {
+      let err: unknown;
+      try {
+        renderFile(t(file), { ...vars, workers: '4' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InputError);
+      const p = (err as InputError).problems[0]!;
+      expect(p.pos).to.deep.equal({ file: t(file), line, col });
+      expect(p.message).to.match(message);
+      expect(p.hint).to.include(hint);
+    });
+  }
+
+  it("helpers and vars.x ?? 'y' (the default that works in templates) render", () => {
+    expect(renderFile(t('helpers.ejs'), vars)).to.equal('3,9,4 true fallback z {"a": 1, "b": 2}\n');
+  });
+
+  it("an undefined name in a template hints at vars.x ?? 'fallback'", () => {
+    expect(() => renderFile(t('undef-line1.ejs'), vars))
+      .to.throw(UndefinedVariableError)
+      .with.property('message')
+      .that.match(/vars\.first_missing \?\? 'fallback'/);
+  });
+
   const undef: Array<[string, string, number]> = [
     ['undef-line4.ejs', 'nope', 4],
     ['undef-in-block.ejs', 'missing_port', 4],
@@ -91,10 +139,13 @@ describe('render/ejs', () => {
   }
 
   it('a template line ending in :80 is not mistaken for the error header', () => {
-    expect(() => renderFile(t('colon.ejs'), vars)).to.throw(UndefinedVariableError).with.property('problems').that.satisfies((ps: Array<{ pos: object }>) => {
-      expect(ps[0]!.pos).to.deep.equal({ file: t('colon.ejs'), line: 3, col: 1 });
-      return true;
-    });
+    expect(() => renderFile(t('colon.ejs'), vars))
+      .to.throw(UndefinedVariableError)
+      .with.property('problems')
+      .that.satisfies((ps: Array<{ pos: object }>) => {
+        expect(ps[0]!.pos).to.deep.equal({ file: t('colon.ejs'), line: 3, col: 1 });
+        return true;
+      });
   });
 
   it('includes work', () => {
