@@ -136,6 +136,26 @@ const STRING_METHODS = new Set(['at', 'charAt', 'charCodeAt', 'codePointAt', 'co
 const ARRAY_METHODS = new Set(['at', 'concat', 'every', 'filter', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flat', 'flatMap', 'includes', 'indexOf', 'join', 'lastIndexOf', 'map', 'reduce', 'reduceRight', 'slice', 'some', 'toReversed', 'toSorted', 'with']);
 /** Methods that mutate in JavaScript: here they work on a copy, so inputs never change. */
 const ARRAY_COPYING: Record<string, string> = { sort: 'toSorted', reverse: 'toReversed' };
+/** Python methods Jinja expressions call, and what to write here. */
+const PYTHON_METHODS: Record<string, string> = {
+  startswith: "x.startsWith('a')",
+  endswith: "x.endsWith('a')",
+  upper: 'x.toUpperCase() or upper(x)',
+  lower: 'x.toLowerCase() or lower(x)',
+  strip: 'x.trim()',
+  lstrip: 'x.trimStart()',
+  rstrip: 'x.trimEnd()',
+  keys: 'Object.keys(x)',
+  values: 'Object.values(x)',
+  items: 'Object.entries(x)',
+  get: "d(x.key, 'fallback')",
+  append: '[...x, item]',
+  format: 'a template literal: `${a}-${b}`',
+  count: 'x.filter(v => v === item).length',
+  find: 'x.indexOf(s)',
+  index: 'x.indexOf(v)',
+  isdigit: '/^\\d+$/.test(x)',
+};
 const NUMBER_METHODS = new Set(['toFixed', 'toPrecision', 'toString']);
 const REGEXP_METHODS = new Set(['test']);
 
@@ -209,7 +229,7 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   // A helper that is also a namespace: Number('8') and Number.isInteger(8).
   if (typeof obj === 'function' && callable.has(obj) && Object.hasOwn(obj, k)) return callValue((obj as unknown as Record<string, unknown>)[k], args, k);
   const call = (methods: Set<string>, kind: string): unknown => {
-    if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, `allowed: ${[...methods].join(', ')}`);
+    if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : `allowed: ${[...methods].join(', ')}`);
     const fn = (obj as Record<string, (...a: unknown[]) => unknown>)[k]!;
     return fn.apply(obj, args);
   };
@@ -225,7 +245,7 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   if (typeof obj === 'function') throw new ExpressionError(`functions have no properties ('${k}')`);
   const ns = namespaces.get(obj as object);
   if (ns) throw new ExpressionError(`'${ns}.${k}' is not available in expressions`, `${ns} has: ${Object.keys(obj as object).join(', ')}`);
-  throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
+  throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
 }
 
 function callValue(fn: unknown, args: unknown[], name: string): unknown {
@@ -318,6 +338,12 @@ function check(node: AnyNode, src: string): void {
     case 'Identifier':
       if (FORBIDDEN_NAMES.has(node.name as string)) throw refusedName(node.name as string);
       break;
+    case 'Literal':
+      if (typeof node.value === 'string') lostEscape(node.raw as string);
+      break;
+    case 'TemplateElement':
+      lostEscape((node.value as { raw: string }).raw);
+      break;
     case 'MemberExpression':
       if (node.computed) {
         const p = node.property as AnyNode;
@@ -342,6 +368,21 @@ function check(node: AnyNode, src: string): void {
     if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as AnyNode).type === 'string') check(c as AnyNode, src);
     if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as AnyNode).type === 'string') check(v as AnyNode, src);
   }
+}
+
+/**
+ * `'\w'` in a JavaScript string is `w` (and `'\1'` an octal escape), where Jinja (Python)
+ * keeps the backslash: a pattern or replacement ported as written would silently match
+ * something else. Refused, with the spelling that keeps the backslash.
+ */
+function lostEscape(raw: string): void {
+  const m = /\\([^'"`\\bfnrtvxu0\n\r\u2028\u2029$]|0\d|\$(?!\{))/.exec(raw.replace(/\\\\/g, ''));
+  if (!m) return;
+  const c = m[1]!;
+  throw new ExpressionError(
+    `'\\${c}' in a JavaScript string is ${/\d/.test(c[0]!) ? 'an octal escape' : `just '${c}'`}, not a backslash and '${c}' as in Jinja`,
+    `write '\\\\${c}' (in a YAML double-quoted string: "\\\\\\\\${c}"; single-quoted YAML or a block scalar keeps backslashes as typed), or a regular expression literal: /\\${c}/`,
+  );
 }
 
 function keyName(k: Expression | PrivateIdentifier): string {

@@ -140,6 +140,48 @@ describe('playbook/jinja: Jinja is an error that shows the JavaScript to write',
     it(`JavaScript, not Jinja: ${js}`, () => expect(evaluate(js, { ...vars })).to.deep.equal(value));
   }
 
+  // A backslash JavaScript would drop where Jinja keeps it: refused, never a pattern that matches something else.
+  const escapes: Array<[string, RegExp]> = [
+    ["regex_replace(name, '^(\\w+)-0*(\\d+)$', '\\2-\\1')", /'\\w' in a JavaScript string is just 'w'/],
+    ["regex_replace(name, '(\\\\w+)', '\\1')", /'\\1' in a JavaScript string is an octal escape/],
+    ["name.replace('\\.', '')", /'\\\.' in a JavaScript string is just '\.'/],
+    ["regex_search(name, '\\$')", /'\\\$' in a JavaScript string is just '\$'/],
+    ['`\\d${name}`', /'\\d' in a JavaScript string/],
+  ];
+  for (const [expr, message] of escapes) {
+    it(`lost escape refused: ${expr}`, () => expect(() => evaluate(expr, vars)).to.throw(message));
+  }
+  const keptEscapes: Array<[string, unknown]> = [
+    ["regex_replace(name, '^(\\\\w+)-0*(\\\\d+)$', '\\\\2-\\\\1')", '1-Web'],
+    ["regex_replace(name, /^(\\w+)-0*(\\d+)$/, '\\\\2-\\\\1')", '1-Web'],
+    ["'a\\nb\\t\\'c\\u0041\\x41\\0'", "a\nb\t'cAA\0"],
+    ['`\\${name}`', '${name}'],
+  ];
+  for (const [expr, value] of keptEscapes) {
+    it(`escape kept: ${expr}`, () => expect(evaluate(expr, vars)).to.equal(value));
+  }
+
+  // Python methods from Jinja habits: the error names the JavaScript.
+  const python: Array<[string, RegExp]> = [
+    ["name.startswith('W')", /write x\.startsWith\('a'\)/],
+    ['name.upper()', /write x\.toUpperCase\(\) or upper\(x\)/],
+    ['name.strip()', /write x\.trim\(\)/],
+    ['conf.keys()', /write Object\.keys\(x\)/],
+    ['conf.items()', /write Object\.entries\(x\)/],
+    ["conf.get('a')", /write d\(x\.key, 'fallback'\)/],
+  ];
+  for (const [expr, hint] of python) {
+    it(`Python's ${expr} names the JavaScript`, () => {
+      let h: string | undefined;
+      try {
+        evaluate(expr, vars);
+      } catch (e) {
+        h = (e as JinjaError).hint;
+      }
+      expect(h).to.match(hint);
+    });
+  }
+
   it('{% if %} in a value is found at load time and rewritten to one expression', () => {
     const found = expressionsIn({ content: '{% if enabled %}on{% else %}off{% endif %}' });
     expect(found).to.have.length(1);
