@@ -245,6 +245,16 @@ function splitTop(s: string, sep: string): string[] {
 
 /** A filter's Jinja arguments in the helper's positional order (keywords placed by name). */
 function positional(helper: string, args: string[]): string[] {
+  if (helper === 'combine') {
+    // combine(b, recursive=true, list_merge='append'): the mappings, then recursive, then list_merge.
+    const kw = (k: string) => args.find((a) => new RegExp(`^${k}\\s*=(?!=)`).test(a))?.replace(/^\w+\s*=\s*/, '');
+    const [recursive, lists] = [kw('recursive'), kw('list_merge')];
+    return [
+      ...args.filter((a) => !/^(recursive|list_merge)\s*=(?!=)/.test(a)),
+      ...(recursive || lists ? [recursive ?? 'false'] : []),
+      ...(lists ? [lists] : []),
+    ];
+  }
   const names = PARAMS[helper] ?? [];
   const out: string[] = [];
   for (const a of args) {
