@@ -41,12 +41,12 @@ export function formatProblem(p: InputProblem): string {
 /** A variable used but not defined. Interpolation is strict: never rendered as empty. */
 export class UndefinedVariableError extends InputError {
   override name = 'UndefinedVariableError';
-  constructor(readonly variable: string, pos?: SourcePos, context?: string) {
+  constructor(readonly variable: string, pos?: SourcePos, context?: string, more?: string) {
     super([
       {
         pos,
         message: `undefined variable '${variable}'${context ? ` in ${context}` : ''}`,
-        hint: `define '${variable}' in the inventory (group_vars/host_vars), the play's vars, a role's defaults, or pass -e ${variable}=...`,
+        hint: `define '${variable}' in the inventory (group_vars/host_vars), the play's vars, a role's defaults, or pass -e ${variable}=...${more ? `; ${more}` : ''}`,
       },
     ]);
   }

@@ -9,15 +9,9 @@
 // they are, whatever text they hold: a host that prints "{{ ... }}" gets it written back
 // literally, never evaluated on the controller.
 import type { Vars } from '../modules/types.js';
-import { BUILTINS, compile, ExpressionError, helper, refuseGlobal, run, type Names } from './interpret.js';
+import { BUILTINS, compile, ExpressionError, helper, OMIT, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
 
-export { ExpressionError, compile } from './interpret.js';
-
-export class UndefinedName extends Error {
-  constructor(readonly variable: string) {
-    super(`undefined variable '${variable}'`);
-  }
-}
+export { ExpressionError, compile, UndefinedName } from './interpret.js';
 
 /** An expression that is defined but yields nothing (`{{ out.lines[5] }}`, a null var) inside a string. */
 export class EmptyValue extends Error {
@@ -81,13 +75,29 @@ export function helpersFor(vars: Vars): Vars {
     ...BUILTINS,
     /** defined('name'): whether a variable exists, since `typeof x` is strict here too. */
     defined: helper((name: string) => Object.hasOwn(vars, name)),
+    vars: varsView(vars),
   };
+}
+
+/**
+ * `vars`, as in Ansible: every variable by name, read without strict mode, so `vars.x ?? 'y'`
+ * is a default that works in expressions and EJS templates alike. Values resolve on read.
+ */
+const views = new WeakMap<Vars, Vars>();
+export function varsView(vars: Vars, depth = 0): Vars {
+  let v = views.get(vars);
+  if (!v) {
+    v = new Proxy(vars, { get: (t, k) => (typeof k === 'string' && Object.hasOwn(t, k) ? resolveVar(t, k, depth) : undefined) });
+    views.set(vars, v);
+  }
+  return v;
 }
 
 function names(vars: Vars, depth: number): Names {
   return {
     lookup(name) {
       if (Object.hasOwn(vars, name)) return resolveVar(vars, name, depth);
+      if (name === 'vars') return varsView(vars, depth);
       if (Object.hasOwn(BUILTINS, name)) return BUILTINS[name];
       if (name === 'defined') return helpersFor(vars).defined;
       throw refuseGlobal(name) ?? new UndefinedName(name);
@@ -189,13 +199,18 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   return s.replace(MUSTACHE, (_m, expr: string) => {
     const v = evaluate(expr.trim(), vars, depth);
     if (v === undefined || v === null) throw new EmptyValue(expr.trim(), v);
+    if (v === OMIT) throw new ExpressionError(`{{ ${expr.trim()} }} is omit inside text`, 'omit leaves out a whole argument: write the argument as exactly "{{ d(x, omit) }}"');
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
 }
 
-/** Every {{ }} expression in a value as written (for static checks at load time). */
+/** A Jinja statement outside any {{ }} (`{% if x %}a{% endif %}`): plumb would write it as text. */
+const STATEMENT = /\{%-?\s*(if|for|set|elif|else|endif|endfor|raw|macro|include|import|filter|with)\b[\s\S]*?%\}/;
+
+/** Every {{ }} expression in a value as written (for static checks at load time); a Jinja statement counts as one. */
 export function expressionsIn(value: unknown, path: (string | number)[] = [], out: { path: (string | number)[]; expr: string }[] = []): { path: (string | number)[]; expr: string }[] {
   if (typeof value === 'string') {
+    if (value.includes('{%') && STATEMENT.test(value.replace(MUSTACHE, ''))) out.push({ path, expr: value.trim() });
     if (hasTemplate(value)) for (const m of value.matchAll(MUSTACHE)) out.push({ path, expr: m[1]!.trim() });
   } else if (Array.isArray(value)) value.forEach((v, i) => expressionsIn(v, [...path, i], out));
   else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) expressionsIn(v, [...path, k], out);
@@ -210,10 +225,13 @@ export function interpolate(value: unknown, vars: Vars, path: (string | number)[
     if (onError) onError(path, e);
     throw e;
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError, depth));
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, vars, [...path, i], onError, depth)).filter((v) => v !== OMIT);
   if (value && typeof value === 'object') {
     const out: Vars = {};
-    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, vars, [...path, k], onError, depth);
+    for (const [k, v] of Object.entries(value)) {
+      const x = interpolate(v, vars, [...path, k], onError, depth);
+      if (x !== OMIT) out[k] = x; // Ansible's omit: the argument is left out
+    }
     return out;
   }
   return value;

@@ -7,6 +7,8 @@
 // when it runs. Parsed trees are cached by source text: expressions run for every task and host.
 import { parseExpressionAt, type Expression, type Node, type Pattern, type PrivateIdentifier, type Property, type SpreadElement } from 'acorn';
 import { quote as shellQuote } from '../sh.js';
+import { FILTERS } from './helpers.js';
+import { jinjaRewrite, type JinjaFound } from './jinja.js';
 
 /** An expression uses something expressions may not: a clear message and what to write instead. */
 export class ExpressionError extends Error {
@@ -15,6 +17,13 @@ export class ExpressionError extends Error {
     readonly hint?: string,
   ) {
     super(message);
+  }
+}
+
+/** A name that is neither a variable nor a helper (never rendered as empty). */
+export class UndefinedName extends Error {
+  constructor(readonly variable: string) {
+    super(`undefined variable '${variable}'`);
   }
 }
 
@@ -36,49 +45,6 @@ export const CONTROLLER_GLOBALS: ReadonlySet<string> = new Set([
 ]);
 
 const DOCS = 'see "Expressions" in docs/modules.md';
-
-/** Jinja filters people write out of habit, and the JavaScript that does the same. */
-const JINJA: Record<string, string> = {
-  default: "x ?? 'fallback', or defined('x') ? x : 'fallback'",
-  d: "x ?? 'fallback'",
-  length: 'x.length',
-  count: 'x.length',
-  join: "x.join(',')",
-  upper: 'x.toUpperCase()',
-  lower: 'x.toLowerCase()',
-  trim: 'x.trim()',
-  first: 'x[0]',
-  last: 'x.at(-1)',
-  int: 'parseInt(x)',
-  float: 'parseFloat(x)',
-  string: 'String(x)',
-  bool: 'Boolean(x)',
-  list: 'x (already a list)',
-  map: 'x.map(v => v.name)',
-  select: 'x.filter(v => v)',
-  selectattr: "x.filter(v => v.key === 'value')",
-  reject: 'x.filter(v => !v)',
-  rejectattr: "x.filter(v => v.key !== 'value')",
-  difference: 'x.filter(v => !y.includes(v))',
-  intersect: 'x.filter(v => y.includes(v))',
-  union: 'x.concat(y.filter(v => !x.includes(v)))',
-  unique: 'x.filter((v, i) => x.indexOf(v) === i)',
-  sort: 'x.toSorted()',
-  reverse: 'x.toReversed()',
-  replace: "x.replaceAll('a', 'b')",
-  quote: 'quote(x)',
-  to_json: 'JSON.stringify(x)',
-  to_nice_json: 'JSON.stringify(x, null, 2)',
-  from_json: 'JSON.parse(x)',
-  dict2items: 'Object.entries(x)',
-  items2dict: 'Object.fromEntries(x)',
-  combine: '({ ...x, ...y })',
-  min: 'Math.min(...x)',
-  max: 'Math.max(...x)',
-  sum: 'x.reduce((a, b) => a + b, 0)',
-  abs: 'Math.abs(x)',
-  round: 'Math.round(x)',
-};
 
 // ---- values the interpreter may call -------------------------------------------------------
 
@@ -107,7 +73,7 @@ function checkKey(key: string): void {
 /** Object.fromEntries without the implicit-call keys or prototype names. */
 function fromEntries(entries: Iterable<readonly [PropertyKey, unknown]>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of entries) put(out, String(k), v);
+  for (const [k, v] of entries) safePut(out, String(k), v);
   return out;
 }
 
@@ -148,10 +114,16 @@ const CONVERSIONS: Readonly<Record<string, unknown>> = Object.freeze({
     return shellQuote(String(v));
   }),
 });
-const CONSTANTS: Readonly<Record<string, unknown>> = Object.freeze({ undefined, NaN, Infinity });
+/** Ansible's `omit`: a module argument whose whole value is `{{ d(x, omit) }}` is left out. */
+export const OMIT: object = Object.freeze(Object.create(null) as object);
+const CONSTANTS: Readonly<Record<string, unknown>> = Object.freeze({ undefined, NaN, Infinity, omit: OMIT });
+const JINJA_HELPERS: Readonly<Record<string, unknown>> = Object.freeze(Object.fromEntries(Object.entries(FILTERS).map(([k, f]) => [k, own(f)])));
 
 /** The helpers every expression sees after its variables (also given to EJS templates). */
-export const BUILTINS: Readonly<Record<string, unknown>> = Object.freeze({ ...NAMESPACES, ...CONVERSIONS, ...CONSTANTS });
+export const BUILTINS: Readonly<Record<string, unknown>> = Object.freeze({ ...NAMESPACES, ...CONVERSIONS, ...JINJA_HELPERS, ...CONSTANTS });
+
+/** `d(x, 'y')`, Ansible's `default`: its first argument is read leniently (see lenient()). */
+const DEFAULT = JINJA_HELPERS.d;
 
 /** Register a helper function (plumb's own, e.g. `defined`) as callable from expressions. */
 export function helper<F extends (...args: never[]) => unknown>(fn: F): F {
@@ -164,6 +136,26 @@ const STRING_METHODS = new Set(['at', 'charAt', 'charCodeAt', 'codePointAt', 'co
 const ARRAY_METHODS = new Set(['at', 'concat', 'every', 'filter', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flat', 'flatMap', 'includes', 'indexOf', 'join', 'lastIndexOf', 'map', 'reduce', 'reduceRight', 'slice', 'some', 'toReversed', 'toSorted', 'with']);
 /** Methods that mutate in JavaScript: here they work on a copy, so inputs never change. */
 const ARRAY_COPYING: Record<string, string> = { sort: 'toSorted', reverse: 'toReversed' };
+/** Python methods Jinja expressions call, and what to write here. */
+const PYTHON_METHODS: Record<string, string> = {
+  startswith: "x.startsWith('a')",
+  endswith: "x.endsWith('a')",
+  upper: 'x.toUpperCase() or upper(x)',
+  lower: 'x.toLowerCase() or lower(x)',
+  strip: 'x.trim()',
+  lstrip: 'x.trimStart()',
+  rstrip: 'x.trimEnd()',
+  keys: 'Object.keys(x)',
+  values: 'Object.values(x)',
+  items: 'Object.entries(x)',
+  get: "d(x.key, 'fallback')",
+  append: '[...x, item]',
+  format: 'a template literal: `${a}-${b}`',
+  count: 'x.filter(v => v === item).length',
+  find: 'x.indexOf(s)',
+  index: 'x.indexOf(v)',
+  isdigit: '/^\\d+$/.test(x)',
+};
 const NUMBER_METHODS = new Set(['toFixed', 'toPrecision', 'toString']);
 const REGEXP_METHODS = new Set(['test']);
 
@@ -190,7 +182,8 @@ function readable(o: unknown, what: string): object {
   return o;
 }
 
-function put(out: Record<string, unknown>, key: string, v: unknown): void {
+/** Define `key` on a mapping an expression builds, refusing prototype and implicit-call keys. */
+export function safePut(out: Record<string, unknown>, key: string, v: unknown): void {
   checkKey(key);
   if (IMPLICIT_KEYS.has(key)) throw new ExpressionError(`an object in an expression may not define '${key}'`, 'JavaScript would call it implicitly');
   Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -236,7 +229,7 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   // A helper that is also a namespace: Number('8') and Number.isInteger(8).
   if (typeof obj === 'function' && callable.has(obj) && Object.hasOwn(obj, k)) return callValue((obj as unknown as Record<string, unknown>)[k], args, k);
   const call = (methods: Set<string>, kind: string): unknown => {
-    if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, `allowed: ${[...methods].join(', ')}`);
+    if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : `allowed: ${[...methods].join(', ')}`);
     const fn = (obj as Record<string, (...a: unknown[]) => unknown>)[k]!;
     return fn.apply(obj, args);
   };
@@ -252,7 +245,7 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   if (typeof obj === 'function') throw new ExpressionError(`functions have no properties ('${k}')`);
   const ns = namespaces.get(obj as object);
   if (ns) throw new ExpressionError(`'${ns}.${k}' is not available in expressions`, `${ns} has: ${Object.keys(obj as object).join(', ')}`);
-  throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
+  throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
 }
 
 function callValue(fn: unknown, args: unknown[], name: string): unknown {
@@ -268,27 +261,37 @@ const parsed = new Map<string, Expression>();
 export function compile(src: string): Expression {
   let ast = parsed.get(src);
   if (ast) return ast;
+  // Jinja first: `x | int` parses as a bitwise OR, `x is defined` or `a if b else c` do not parse.
+  const jinja = jinjaRewrite(src);
+  if (jinja) throw jinjaError(jinja);
   try {
     ast = parseExpressionAt(src, 0, { ecmaVersion: 'latest', sourceType: 'script', preserveParens: true });
   } catch (e) {
-    const jinja = /\|\s*([A-Za-z_]\w*)/.exec(src);
-    if (jinja && JINJA[jinja[1]!]) throw jinjaFilter(jinja[1]!);
+    const loose = jinjaRewrite(src, true);
+    if (loose) throw jinjaError(loose);
     if (src.includes('{{')) throw new ExpressionError('{{ }} inside an expression', 'when: (and what is inside {{ }}) is already an expression: write when: x > 1, not when: "{{ x > 1 }}"');
     throw e;
   }
   const rest = src.slice(ast.end);
-  if (rest.trim() !== '') {
-    const jinja = /^\s*\|\s*([A-Za-z_]\w*)/.exec(rest);
-    if (jinja && JINJA[jinja[1]!]) throw jinjaFilter(jinja[1]!);
-    throw new SyntaxError(`unexpected ${JSON.stringify(rest.trim().slice(0, 20))} after the expression`);
-  }
+  const loose = rest.trim() !== '' ? jinjaRewrite(src, true) : undefined;
+  if (loose) throw jinjaError(loose);
+  if (rest.trim() !== '') throw new SyntaxError(`unexpected ${JSON.stringify(rest.trim().slice(0, 20))} after the expression`);
   check(ast as unknown as AnyNode, src);
   parsed.set(src, ast);
   return ast;
 }
 
-function jinjaFilter(name: string): ExpressionError {
-  return new ExpressionError(`'| ${name}' is a Jinja filter; expressions are JavaScript`, `write ${JINJA[name]!}; ${DOCS}`);
+/** Jinja written as an expression: what it is, and the JavaScript to write instead. */
+export class JinjaError extends ExpressionError {
+  constructor(
+    readonly found: JinjaFound,
+  ) {
+    super(`${found.what}; expressions are JavaScript`, found.js ? `write ${found.js}  (see docs/from-ansible.md)` : `${found.hint ?? ''}see docs/from-ansible.md`);
+  }
+}
+
+function jinjaError(found: JinjaFound): JinjaError {
+  return new JinjaError(found);
 }
 
 type AnyNode = Node & { type: string; [k: string]: unknown };
@@ -327,11 +330,6 @@ function check(node: AnyNode, src: string): void {
       break;
     case 'BinaryExpression':
       if (node.operator === 'instanceof') throw refused("'instanceof'", 'use Array.isArray(x) or typeof x');
-      if (node.operator === '|') {
-        const r = node.right as AnyNode;
-        const name = r.type === 'Identifier' ? (r.name as string) : r.type === 'CallExpression' && (r.callee as AnyNode).type === 'Identifier' ? ((r.callee as AnyNode).name as string) : undefined;
-        if (name && JINJA[name]) throw jinjaFilter(name);
-      }
       break;
     case 'ArrowFunctionExpression':
       if (node.async) throw refused('an async function');
@@ -339,6 +337,12 @@ function check(node: AnyNode, src: string): void {
       break;
     case 'Identifier':
       if (FORBIDDEN_NAMES.has(node.name as string)) throw refusedName(node.name as string);
+      break;
+    case 'Literal':
+      if (typeof node.value === 'string') lostEscape(node.raw as string);
+      break;
+    case 'TemplateElement':
+      lostEscape((node.value as { raw: string }).raw);
       break;
     case 'MemberExpression':
       if (node.computed) {
@@ -364,6 +368,21 @@ function check(node: AnyNode, src: string): void {
     if (Array.isArray(v)) for (const c of v) if (c && typeof c === 'object' && typeof (c as AnyNode).type === 'string') check(c as AnyNode, src);
     if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as AnyNode).type === 'string') check(v as AnyNode, src);
   }
+}
+
+/**
+ * `'\w'` in a JavaScript string is `w` (and `'\1'` an octal escape), where Jinja (Python)
+ * keeps the backslash: a pattern or replacement ported as written would silently match
+ * something else. Refused, with the spelling that keeps the backslash.
+ */
+function lostEscape(raw: string): void {
+  const m = /\\([^'"`\\bfnrtvxu0\n\r\u2028\u2029$]|0\d|\$(?!\{))/.exec(raw.replace(/\\\\/g, ''));
+  if (!m) return;
+  const c = m[1]!;
+  throw new ExpressionError(
+    `'\\${c}' in a JavaScript string is ${/\d/.test(c[0]!) ? 'an octal escape' : `just '${c}'`}, not a backslash and '${c}' as in Jinja`,
+    `write '\\\\${c}' (in a YAML double-quoted string: "\\\\\\\\${c}"; single-quoted YAML or a block scalar keeps backslashes as typed), or a regular expression literal: /\\${c}/`,
+  );
 }
 
 function keyName(k: Expression | PrivateIdentifier): string {
@@ -434,11 +453,11 @@ function ev(n: AnyNode, env: Names): unknown {
           const v = ev(p.argument as AnyNode, env);
           if (v === null || v === undefined) continue;
           if (typeof v !== 'object' || (!Array.isArray(v) && !isPlain(v))) throw new ExpressionError(`cannot spread a ${typeName(v)} into a mapping`);
-          for (const k of Object.keys(v)) put(out, k, readMember(v, k, false));
+          for (const k of Object.keys(v)) safePut(out, k, readMember(v, k, false));
           continue;
         }
         const key = p.computed ? propertyKey(ev(p.key as AnyNode, env)) : keyName(p.key);
-        put(out, key, ev(p.value as AnyNode, env));
+        safePut(out, key, ev(p.value as AnyNode, env));
       }
       return out;
     }
@@ -559,7 +578,10 @@ function binary(op: string, l: never, r: never): unknown {
       return l >>> r;
     case 'in': {
       const o = r as unknown;
-      if (o === null || typeof o !== 'object' || (!Array.isArray(o) && !isPlain(o))) throw new ExpressionError(`'in' needs a mapping or a list on its right, got ${typeName(o)}`);
+      // Jinja's `x in list` and `x in text` test membership; JavaScript's test keys. Refused, not guessed.
+      if (Array.isArray(o)) throw new ExpressionError("'in' on a list tests its indexes in JavaScript, not its items", 'write list.includes(x) (Jinja: x in list)');
+      if (typeof o === 'string') throw new ExpressionError("'in' does not look inside a string", "write text.includes('part') (Jinja: 'part' in text)");
+      if (o === null || typeof o !== 'object' || !isPlain(o)) throw new ExpressionError(`'in' needs a mapping on its right, got ${typeName(o)}`, "'key' in mapping; for a list, list.includes(x)");
       const k = propertyKey(l as unknown);
       return Object.hasOwn(o, k); // own keys only: 'constructor' in {} is false
     }
@@ -593,9 +615,46 @@ function chain(n: AnyNode, env: Names): unknown {
     const fn = chain(callee, env);
     if (fn === SHORT_CIRCUIT) return SHORT_CIRCUIT;
     if (n.optional && (fn === null || fn === undefined)) return SHORT_CIRCUIT;
+    if (fn === DEFAULT) {
+      const [first, ...others] = n.arguments as AnyNode[];
+      if (first && first.type !== 'SpreadElement') return callValue(fn, [lenient(first, env), ...args(others, env)], 'd');
+    }
     return callValue(fn, args(n.arguments as AnyNode[], env), callee.type === 'Identifier' ? (callee.name as string) : 'this value');
   }
   return ev(n, env);
+}
+
+/**
+ * The first argument of d(): Ansible's default applies to an undefined variable, and to
+ * an attribute of something undefined (`d(web.port, 80)` without `web`). Only names and
+ * member reads are lenient; calls and operators inside them are strict as anywhere.
+ */
+function lenient(n: AnyNode, env: Names): unknown {
+  switch (n.type) {
+    case 'Identifier':
+      try {
+        return env.lookup(n.name as string);
+      } catch (e) {
+        if (e instanceof UndefinedName) return undefined;
+        throw e;
+      }
+    case 'ParenthesizedExpression':
+    case 'ChainExpression':
+      return lenient(n.expression as AnyNode, env);
+    case 'MemberExpression': {
+      const obj = lenient(n.object as AnyNode, env);
+      const key = memberKey(n, env);
+      if (obj === undefined || obj === null) return undefined;
+      // Jinja: an attribute a string or a number does not have is undefined too.
+      if (typeof obj !== 'object' && !(typeof obj === 'string' && (key === 'length' || INDEX.test(String(key))))) {
+        if (typeof key === 'string') checkKey(key);
+        return undefined;
+      }
+      return readMember(obj, key, true);
+    }
+    default:
+      return ev(n, env);
+  }
 }
 
 function memberKey(n: AnyNode, env: Names): unknown {

@@ -7,6 +7,7 @@ import ejs from 'ejs';
 import { InputError, UndefinedVariableError } from '../errors.js';
 import { tokenizer } from 'acorn';
 import { compile as compileExpression, ExpressionError, helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
+import { JinjaError } from '../playbook/interpret.js';
 import type { Vars } from '../modules/types.js';
 
 const cache = new Map<string, ejs.ClientFunction>();
@@ -33,6 +34,15 @@ function compile(file: string): ejs.ClientFunction {
   } catch {
     throw InputError.one(`template not found: ${file}`, undefined, 'template src is relative to the templates/ folder, e.g. nginx/site.conf.ejs');
   }
+  // `<%= x | int %>` is valid JavaScript (a bitwise OR) and would render 0: refuse Jinja first.
+  for (const tag of tagsOf(text)) {
+    if (tag.kind !== '=' && tag.kind !== '-') continue;
+    try {
+      compileExpression(tag.code.trim());
+    } catch (x) {
+      if (x instanceof JinjaError) throw InputError.one(x.message, { file, line: tag.line, col: tag.col }, x.hint);
+    }
+  }
   try {
     // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
     // client: EJS hands back the bare function, so `include` is ours (see run()).
@@ -50,6 +60,7 @@ interface Tag {
   kind: string;
   code: string;
   line: number;
+  col: number;
 }
 
 /** The `<% %>` tags of a template, with the line each starts on (`<%%` is literal text). */
@@ -57,7 +68,8 @@ function tagsOf(text: string): Tag[] {
   const tags: Tag[] = [];
   for (const m of text.matchAll(/<%([%_=#-]?)([\s\S]*?)[-_]?%>/g)) {
     if (m[1] === '%' || m[1] === '#') continue;
-    tags.push({ kind: m[1]!, code: m[2]!, line: text.slice(0, m.index).split('\n').length });
+    const before = text.slice(0, m.index);
+    tags.push({ kind: m[1]!, code: m[2]!, line: before.split('\n').length, col: m.index - before.lastIndexOf('\n') });
   }
   return tags;
 }
@@ -125,7 +137,7 @@ export function renderFile(file: string, vars: Vars): string {
     const headers = [...(e as Error).message.matchAll(/^(?![ >])(.+):(\d+)$/gm)];
     const m = headers[headers.length - 1];
     const pos = { file: m?.[1] ?? file, line: m ? Number(m[2]) : 1, col: 1 };
-    if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template');
+    if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template', `or, for a default, write vars.${e.variable} ?? 'fallback' (d() reads its argument leniently in {{ }} only)`);
     const last = (e as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? String(e);
     if (e instanceof ExpressionError) throw InputError.one(last, pos, e.hint); // not "template error:": validate reports it
     // An included template is rendered by EJS with a plain scope: an unknown name there is a

@@ -1,7 +1,9 @@
 // Shared by every integration test that needs real hosts: bring the lab up if it is not
 // running (reusing it, in about a second, if it is), and give hosts a fresh disk on demand.
 // Progress goes to stderr so a cold CI run shows why the first test takes a minute or two.
-import { labUp, labReset, type LabStatus } from '../../src/lab/index.js';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { labUp, labReset, sshArgs, type LabHost, type LabStatus } from '../../src/lab/index.js';
 
 const progress = (msg: string): void => {
   process.stderr.write(`      [lab] ${msg}\n`);
@@ -15,4 +17,19 @@ export function ensureLab(): Promise<LabStatus> {
 /** Fresh disks for these hosts (same host keys and addresses): stop, wipe, boot, wait for ssh. */
 export async function resetHosts(names: readonly string[]): Promise<void> {
   await labReset([...names], progress);
+}
+
+const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
+
+/** Run the built CLI; output is stdout then stderr. */
+export function plumbCli(args: string[]): { code: number; out: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}\n${r.stderr}` };
+}
+
+/** One command on a lab host over ssh, as the lab's key and known_hosts allow. */
+export function onLabHost(lab: LabStatus, h: LabHost, cmd: string): { code: number; out: string } {
+  const [ssh, ...rest] = sshArgs({ host: h.sshHost, port: h.port, knownHosts: lab.knownHosts });
+  const r = spawnSync(ssh!, [...rest, '--', cmd], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status ?? -1, out: r.stdout };
 }

@@ -423,7 +423,7 @@ const cases: Case[] = [
   {
     name: 'a Jinja filter is a clear error showing the JavaScript to write',
     playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', "port={{ http_port | default(80) }}"),
-    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /'\| default' is a Jinja filter; expressions are JavaScript, in task 'config'/, hint: /write x \?\? 'fallback'/ }],
+    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /'\| default' is a Jinja filter; expressions are JavaScript, in task 'config'/, hint: /write d\(http_port, 80\) / }],
   },
   {
     name: 'a __proto__ key in the inventory is refused (prototype pollution)',

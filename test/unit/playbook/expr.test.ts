@@ -163,6 +163,14 @@ describe('playbook/expr', () => {
       expect(interpolate({ a: ['{{ port }}', 'x{{ name }}'], b: { c: 3, d: '{{ on }}' }, e: null }, vars)).to.deep.equal({ a: [8080, 'xweb'], b: { c: 3, d: true }, e: null });
     });
 
+    it("omit leaves an argument (or a list item) out: {{ d(x, omit) }}", () => {
+      expect(interpolate({ mode: '{{ d(nope, omit) }}', owner: "{{ d(name, omit) }}", groups: ['a', '{{ omit }}'] }, vars)).to.deep.equal({ owner: 'web', groups: ['a'] });
+    });
+
+    it('omit inside text is an error, not "{}"', () => {
+      expect(() => interpolate({ dest: '/srv/{{ d(nope, omit) }}' }, vars)).to.throw(ExpressionError, /omit inside text/);
+    });
+
     it('reports the path of the failing value', () => {
       let where: (string | number)[] = [];
       expect(() =>
@@ -237,7 +245,6 @@ describe('playbook/expr: the expression language', () => {
     ['typeof users', 'object'],
     ['"a" in map', true],
     ['"constructor" in map', false],
-    ['1 in list', true],
     ['n & 4', 4],
     ['void 0', undefined],
     // helpers and safe namespaces
@@ -379,6 +386,8 @@ describe('playbook/expr: the expression language', () => {
     ['JSON.constructor', /'constructor' is not allowed/],
     ['Math.constructor', /'constructor' is not allowed/],
     ['caller', /'caller' is not allowed/],
+    ['1 in list', /'in' on a list tests its indexes/], // Jinja's membership, JavaScript's index test: refused
+    ['"W" in s', /'in' does not look inside a string/],
     ['nope.caller', /'caller' is not allowed/],
   ];
   for (const [expr, message] of refused) {

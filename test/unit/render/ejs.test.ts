@@ -36,6 +36,10 @@ describe('render/ejs', () => {
       'templates/function.ejs': '<%= Function("return 1")() %>\n',
       'templates/outer-proc.ejs': 'a\n<%- include("inner-proc.ejs", { extra: out }) %>\n',
       'templates/inner-proc.ejs': 'extra=<%= extra %>\n<%= process.pid %>\n',
+      'templates/jinja-filter.ejs': 'a\nworkers <%= workers | int %>\n',
+      'templates/jinja-default.ejs': "a\nb\n  x <%= nope | default('y') %>\n",
+      'templates/helpers.ejs':
+        "<%= join(unique(list.map(String)), ',') %> <%= bool('yes') %> <%= vars.nope ?? 'fallback' %> <%= d(vars.map.c, 'z') %> <%= to_json(map) %>\n",
       'templates/harmless.ejs': '<%= typeof port === "number" && port !== undefined ? "n" : "x" %> <%= isNaN(NaN) %> <%= quote("a b") %>\n',
     });
   });
@@ -67,6 +71,38 @@ describe('render/ejs', () => {
   it('<%= does not HTML-escape: configs are not HTML (a password with & or " stays intact)', () => {
     expect(renderFile(t('escape.ejs'), vars)).to.equal('<b>|<b>\n');
     expect(renderFile(t('escape.ejs'), { ...vars, html: `p&ss"w'rd<>` })).to.equal(`p&ss"w'rd<>|p&ss"w'rd<>\n`);
+  });
+
+  // `<%= x | int %>` is valid JavaScript (a bitwise OR with a function: 0) and must not render.
+  const jinja: Array<[string, number, number, RegExp, string]> = [
+    ['jinja-filter.ejs', 2, 9, /'\| int' is a Jinja filter/, 'write int(workers)'],
+    ['jinja-default.ejs', 3, 5, /'\| default' is a Jinja filter/, "write d(nope, 'y')"],
+  ];
+  for (const [file, line, col, message, hint] of jinja) {
+    it(`${file}: Jinja in a template is an error at ${file}:${line}:${col} showing the JavaScript`, () => {
+      let err: unknown;
+      try {
+        renderFile(t(file), { ...vars, workers: '4' });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).to.be.instanceOf(InputError);
+      const p = (err as InputError).problems[0]!;
+      expect(p.pos).to.deep.equal({ file: t(file), line, col });
+      expect(p.message).to.match(message);
+      expect(p.hint).to.include(hint);
+    });
+  }
+
+  it("helpers and vars.x ?? 'y' (the default that works in templates) render", () => {
+    expect(renderFile(t('helpers.ejs'), vars)).to.equal('3,9,4 true fallback z {"a": 1, "b": 2}\n');
+  });
+
+  it("an undefined name in a template hints at vars.x ?? 'fallback'", () => {
+    expect(() => renderFile(t('undef-line1.ejs'), vars))
+      .to.throw(UndefinedVariableError)
+      .with.property('message')
+      .that.match(/vars\.first_missing \?\? 'fallback'/);
   });
 
   const undef: Array<[string, string, number]> = [
