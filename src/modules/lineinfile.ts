@@ -36,8 +36,9 @@ export function editLines(text: string, a: LineinfileArgs): LineResult {
   const re = regexp !== undefined ? pyRegExp(regexp) : null;
   const line = a.line ?? a.value;
   const bare = (l: string) => l.replace(/\r?\n$/, '');
+  // Python's $ matches before a final newline, JavaScript's does not: match the bare line.
   const matches = (l: string): RegExpExecArray | boolean =>
-    re ? (re.exec(l) ?? false) : a.search_string !== undefined ? l.includes(a.search_string) : bare(l) === line;
+    re ? (re.exec(bare(l)) ?? false) : a.search_string !== undefined ? l.includes(a.search_string) : bare(l) === line;
 
   if ((a.state ?? 'present') === 'absent') {
     const kept = lines.filter((l) => !matches(l));
@@ -61,7 +62,7 @@ export function editLines(text: string, a: LineinfileArgs): LineResult {
       match = m;
       if (a.firstmatch) break;
     }
-    if (found === -1 && insRe && insRe.test(l)) {
+    if (found === -1 && insRe && insRe.test(bare(l))) {
       ins = a.insertafter !== undefined ? i + 1 : i;
       if (a.firstmatch) break;
     }
