@@ -1,5 +1,4 @@
-// sysctl: a kernel parameter's live value, read from /proc/sys with the shell's own `read`
-// (no fork per key); every key of a host in one loop.
+// sysctl: a kernel parameter's live value, read from /proc/sys; every key of a host in one grep.
 import { raw, script, sh } from '../sh.js';
 import type { Fact, FactMerger } from './types.js';
 
@@ -16,15 +15,21 @@ export function normalizeSysctl(v: string): string {
   return v.trim().split(/\s+/).join(' ');
 }
 
-const MISSING = '\u0001';
-
+// dash's `read` stops after the first byte of a /proc/sys file (its byte-wise reads see EOF at
+// offset 1), so every key is read by ONE grep: "path:value" lines, missing files left out.
 export const sysctlMerger: FactMerger = {
   kind: 'sysctl',
-  probe: (args) =>
-    script(sh`for f in ${args.map(sysctlPath)}; do`, raw(`  if { read -r v < "$f"; } 2>/dev/null; then printf '%s\\0' "$v"; else printf '\\001\\0'; fi`), raw('done')),
+  probe: (args) => script(sh`grep -s -H -- '' ${args.map(sysctlPath)}`, raw('true')),
   split: (out, _code, args) => {
-    const parts = out.split('\0');
-    return args.map((_a, i) => (parts[i] === undefined || parts[i] === MISSING ? { out: '', code: 1 } : { out: parts[i]!, code: 0 }));
+    const values = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const i = line.indexOf(':');
+      if (i > 0 && !values.has(line.slice(0, i))) values.set(line.slice(0, i), line.slice(i + 1));
+    }
+    return args.map((a) => {
+      const v = values.get(sysctlPath(a));
+      return v === undefined ? { out: '', code: 1 } : { out: v, code: 0 };
+    });
   },
 };
 
@@ -33,6 +38,10 @@ export function sysctlFact(name: string): Fact<SysctlValue> {
     key: `sysctl:${name}`,
     merge: { merger: sysctlMerger, arg: name },
     probe: sysctlMerger.probe([name]),
-    parse: (out, code) => (code === 0 ? out.replace(/\n$/, '') : null),
+    // Merged, `out` is this key's value; alone in its batch, it is grep's own "path:value" output.
+    parse: (out, code) => {
+      const r = out === '' || out.startsWith('/proc/sys/') ? sysctlMerger.split(out, code, [name])[0]! : { out, code };
+      return r.code === 0 ? r.out : null;
+    },
   };
 }
