@@ -14,6 +14,19 @@ import shell from './shell.js';
 import template from './template.js';
 import ufw from './ufw.js';
 import user from './user.js';
+// File and data modules (issue 13).
+import authorized_key from './authorized_key.js';
+import blockinfile from './blockinfile.js';
+import cron from './cron.js';
+import find from './find.js';
+import getent from './getent.js';
+import ini_file from './ini_file.js';
+import lineinfile from './lineinfile.js';
+import replace from './replace.js';
+import slurp from './slurp.js';
+import stat from './stat.js';
+import sysctl from './sysctl.js';
+import tempfile from './tempfile.js';
 
 // `any`: each module has its own args type; the engine validates args against module.schema first.
 export const modules: Record<string, Module<any>> = {
@@ -31,4 +44,16 @@ export const modules: Record<string, Module<any>> = {
   template,
   ufw,
   user,
+  authorized_key,
+  blockinfile,
+  cron,
+  find,
+  getent,
+  ini_file,
+  lineinfile,
+  replace,
+  slurp,
+  stat,
+  sysctl,
+  tempfile,
 };

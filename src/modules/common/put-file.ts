@@ -147,7 +147,11 @@ export const REFUSED = 3;
 
 /** Plan for "this path must hold exactly `content` with these attributes". */
 export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResults, ctx: ModuleContext): Plan {
-  const st = facts.get(fileFact(args.dest, ctx.diff));
+  return planContent(args, content, facts.get(fileFact(args.dest, ctx.diff)));
+}
+
+/** planPutFile from the file's state already read (line editors read it with its content). */
+export function planContent(args: PutFileArgs, content: Buffer, st: FileState): Plan {
   if (st.kind === 'directory' || st.kind === 'link') {
     // Replacing a directory or following a link silently is how configs get lost.
     throw new TaskError(`${args.dest} is a ${st.kind}; refusing to replace it with a file`, 'remove it first with a file: task (state: absent), or choose another dest');
