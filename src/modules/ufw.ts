@@ -104,7 +104,8 @@ function sameSelector(a: UfwRule, b: UfwRule): boolean {
 }
 
 export function describeRule(r: UfwRule): string {
-  const port = r.dport === 'any' ? 'any port' : `port ${r.dport}${r.proto === 'any' ? '' : `/${r.proto}`}`;
+  const proto = r.proto === 'any' ? '' : `/${r.proto}`;
+  const port = r.dport === 'any' ? (proto ? `proto ${r.proto}` : 'any port') : `port ${r.dport}${proto}`;
   return `${r.action}${r.log ? ` (${r.log})` : ''} ${r.direction} ${port} from ${r.src} to ${r.dst}${r.comment ? ` # ${r.comment}` : ''}\n`;
 }
 
