@@ -16,3 +16,8 @@ export function ensureLab(): Promise<LabStatus> {
 export async function resetHosts(names: readonly string[]): Promise<void> {
   await labReset([...names], progress);
 }
+
+/** The HA lab (lb-01, lb-02, web-01, web-02; `lab up --ha`), up and answering ssh. */
+export function ensureHaLab(): Promise<LabStatus> {
+  return labUp({ ha: true }, progress);
+}
