@@ -47,9 +47,10 @@ export function registerLab(program: Command): void {
     .option('--hosts <n>', 'start N lightweight sshd-only hosts (1..100) instead; inventory/lab-fleet.yml', int('--hosts'))
     .option('--latency <ms>', 'add this round-trip delay to every SSH connection (userspace proxy)', int('--latency'))
     .option('--release <n>', 'Debian release of the hosts: 12 (bookworm) or 13 (trixie); default $PLUMB_LAB_RELEASE, else 12')
-    .action(async (o: { hosts?: number; latency?: number; release?: string }) => {
+    .option('--ha', 'the load balancer pair: also lb-02 (.12), floating address .10, one shared certificate')
+    .action(async (o: { hosts?: number; latency?: number; release?: string; ha?: boolean }) => {
       await timed('up', async () => {
-        const s = await (await lab()).labUp({ hosts: o.hosts, latencyMs: o.latency, release: o.release }, progress);
+        const s = await (await lab()).labUp({ hosts: o.hosts, latencyMs: o.latency, release: o.release, ha: o.ha }, progress);
         printStatus(o.hosts ? 'fleet' : 'lab', s);
       });
     });

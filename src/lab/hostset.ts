@@ -19,7 +19,7 @@ import {
 import { ssh, sshBanner, waitForSsh, type SshTarget } from './ssh.js';
 import { startProxy, stopProxy, type ProxyConfig } from './proxy.js';
 import { loadState, saveState, clearState, type SetState, type HostState } from './state.js';
-import { writeInventory } from './inventory.js';
+import { writeInventory, type PairVars } from './inventory.js';
 import { mapLimit, sleep, LabError } from './run.js';
 
 export type Progress = (msg: string) => void;
@@ -32,6 +32,8 @@ export interface SetSpec {
   latencyMs: number;
   rootfs: string;
   image: string;
+  /** Two or more load balancers: what their inventory group gets (floating address, shared certificate). */
+  pair?: PairVars;
 }
 
 export function proxyPort(net: Network, h: { address: string }): number {
@@ -213,7 +215,8 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
     net.inventory,
     net.knownHosts,
     state.hosts.map((h) => ({ name: h.name, group: h.group, address: h.address, ...endpoint(net, state, h) })),
-    net.kind === 'lab' ? 'plumb lab: lb-01, web-01, web-02' : `plumb lab fleet: ${state.hosts.length} lightweight hosts`,
+    net.kind === 'lab' ? `plumb lab: ${state.hosts.map((h) => h.name).join(', ')}` : `plumb lab fleet: ${state.hosts.length} lightweight hosts`,
+    spec.pair,
   );
   return state;
 }

@@ -25,7 +25,7 @@
 //   One lab operation at a time per machine (lock.ts).
 // Nothing here prints: progress goes to onProgress; only src/cli prints.
 import path from 'node:path';
-import { LAB_NET, FLEET_NET, LAB_HOSTS, fleetHosts, MAX_FLEET, CLIENT_KEY, type Network, type HostSpec } from './paths.js';
+import { LAB_NET, FLEET_NET, LAB_HOSTS, LAB_HA_HOSTS, LAB_VIP, fleetHosts, MAX_FLEET, CLIENT_KEY, type Network, type HostSpec } from './paths.js';
 import { ensureRootfs, imageOf, RELEASES, defaultRelease, type Release } from './rootfs.js';
 import { upSet, downSet, resetHosts, endpoint, type SetSpec, type Progress } from './hostset.js';
 import { loadState, type SetState } from './state.js';
@@ -34,7 +34,8 @@ import { isRunning } from './proc.js';
 import { countExecs } from './execlog.js';
 import { layout } from './layout.js';
 import { checkTools, LabError } from './run.js';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, promises as fsp } from 'node:fs';
+import { ensureSiteCert } from './cert.js';
 
 export { STACK_PACKAGES } from './packages.js';
 export { sshArgs } from './ssh.js';
@@ -47,6 +48,8 @@ export interface LabOptions {
   latencyMs?: number;
   /** Debian release of the hosts: 12 (bookworm) or 13 (trixie); default PLUMB_LAB_RELEASE, else 12. Hosts of another release are recreated. */
   release?: string;
+  /** The HA lab: lb-01, lb-02, web-01, web-02 (the load balancer pair of docs/stack.md). */
+  ha?: boolean;
 }
 
 export interface LabHost {
@@ -81,8 +84,14 @@ function releaseOf(rootfs: string | undefined): string | undefined {
 
 const quiet: Progress = () => {};
 
-function specFor(net: Network, hosts: HostSpec[], latencyMs: number, rootfs: string): SetSpec {
-  return { net, hosts, full: net.kind === 'lab', latencyMs, rootfs, image: imageOf(rootfs) };
+function specFor(net: Network, hosts: HostSpec[], latencyMs: number, rootfs: string, pair?: SetSpec['pair']): SetSpec {
+  return { net, hosts, full: net.kind === 'lab', latencyMs, rootfs, image: imageOf(rootfs), pair };
+}
+
+/** The HA lab's pair: the floating address and one self-signed certificate, made once (cert.ts). */
+async function labPair(): Promise<SetSpec['pair']> {
+  await fsp.mkdir(LAB_NET.dir, { recursive: true });
+  return { vip: LAB_VIP, certFile: await ensureSiteCert(path.join(LAB_NET.dir, 'site.pem'), 'www.foobar.com') };
 }
 
 function toStatus(net: Network, state: SetState | undefined): LabStatus {
@@ -112,7 +121,8 @@ export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet)
   const latencyMs = opts.latencyMs ?? 0;
   if (!Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 10_000) throw new LabError(`--latency must be 0..10000 ms, got ${opts.latencyMs}`);
   let net = LAB_NET;
-  let hosts: HostSpec[] = [...LAB_HOSTS];
+  let hosts: HostSpec[] = [...(opts.ha ? LAB_HA_HOSTS : LAB_HOSTS)];
+  if (opts.hosts !== undefined && opts.ha) throw new LabError('--hosts and --ha cannot be combined');
   if (opts.hosts !== undefined) {
     if (!Number.isInteger(opts.hosts) || opts.hosts < 1 || opts.hosts > MAX_FLEET) throw new LabError(`--hosts must be 1..${MAX_FLEET}, got ${opts.hosts}`);
     net = FLEET_NET;
@@ -124,7 +134,8 @@ export async function labUp(opts: LabOptions = {}, onProgress: Progress = quiet)
   checkTools();
   return withLabLock(async () => {
     const rootfs = await ensureRootfs(onProgress, release as Release);
-    const state = await upSet(specFor(net, hosts, latencyMs, rootfs), onProgress);
+    const pair = opts.ha ? await labPair() : undefined;
+    const state = await upSet(specFor(net, hosts, latencyMs, rootfs, pair), onProgress);
     return toStatus(net, state);
   }, onProgress);
 }
@@ -157,13 +168,15 @@ export async function labReset(names: string[], onProgress: Progress = quiet): P
   await withLabLock(async () => {
     const labState = await loadState(LAB_NET);
     const fleetState = await loadState(FLEET_NET);
-    const wanted = names.length > 0 ? names : LAB_HOSTS.map((h) => h.name);
+    // The hosts the lab runs now (3, or 4 with --ha).
+    const labHosts = LAB_HA_HOSTS.filter((h) => labState?.hosts.some((x) => x.name === h.name));
+    const wanted = names.length > 0 ? names : labHosts.map((h) => h.name);
     const inLab = wanted.filter((n) => labState?.hosts.some((h) => h.name === n));
     const inFleet = wanted.filter((n) => fleetState?.hosts.some((h) => h.name === n));
     const unknown = wanted.filter((n) => !inLab.includes(n) && !inFleet.includes(n));
     if (unknown.length > 0) throw new LabError(`not a running lab host: ${unknown.join(', ')} (is the lab up?)`);
     if (inLab.length > 0 && labState) {
-      await resetHosts(specFor(LAB_NET, [...LAB_HOSTS], labState.latencyMs, labState.rootfs), inLab, onProgress);
+      await resetHosts(specFor(LAB_NET, labHosts, labState.latencyMs, labState.rootfs), inLab, onProgress);
     }
     if (inFleet.length > 0 && fleetState) {
       await resetHosts(specFor(FLEET_NET, fleetHosts(fleetState.hosts.length), fleetState.latencyMs, fleetState.rootfs), inFleet, onProgress);

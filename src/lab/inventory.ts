@@ -16,9 +16,15 @@ export interface InventoryHost {
   address: string;
 }
 
-export async function writeInventory(file: string, knownHosts: string, hosts: readonly InventoryHost[], header: string): Promise<void> {
+/** What the inventory passes to a load balancer pair (two or more): its floating address and the shared certificate. */
+export interface PairVars {
+  vip: string;
+  certFile: string;
+}
+
+export async function writeInventory(file: string, knownHosts: string, hosts: readonly InventoryHost[], header: string, pair?: PairVars): Promise<void> {
   type Entry = { ansible_host?: string; ansible_port?: number; private_address?: string };
-  const children: Record<string, { hosts: Record<string, Entry> }> = {};
+  const children: Record<string, { hosts: Record<string, Entry>; vars?: Record<string, unknown> }> = {};
   for (const h of hosts) {
     const g = (children[h.group] ??= { hosts: {} });
     // private_address: how hosts reach each other, as on real servers (see inventory/hosts.yml);
@@ -29,6 +35,10 @@ export async function writeInventory(file: string, knownHosts: string, hosts: re
   // 3-host lab, lb-02 when there are two (docs/stack.md, "Monitoring"). A host may sit in
   // several groups; its variables stay under its first group.
   const lbs = children.loadbalancers ? Object.keys(children.loadbalancers.hosts) : [];
+  // The pair (docs/stack.md, "The load balancer pair"): both serve one certificate made once.
+  if (pair && children.loadbalancers && lbs.length > 1) {
+    children.loadbalancers.vars = { keepalived_vip: pair.vip, haproxy_tls_operator_cert: true, haproxy_tls_pem_secret: { secret_file: pair.certFile } };
+  }
   const monitor = lbs[lbs.length - 1];
   if (monitor) children.monitors = { hosts: { [monitor]: {} } };
   const doc = {

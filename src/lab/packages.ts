@@ -42,4 +42,6 @@ export const STACK_PACKAGES: readonly string[] = [
   'prometheus-blackbox-exporter',
   'mariadb-backup',
   'rsync',
+  // The load balancer pair (two or more load balancers): VRRP floating address.
+  'keepalived',
 ];

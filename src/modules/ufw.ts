@@ -21,7 +21,8 @@ export interface UfwArgs {
   logging?: 'on' | 'off' | 'low' | 'medium' | 'high' | 'full';
   rule?: 'allow' | 'deny' | 'reject' | 'limit';
   port?: string | number;
-  proto?: 'tcp' | 'udp' | 'any';
+  /** vrrp: IP protocol 112 (keepalived), with no port. */
+  proto?: 'tcp' | 'udp' | 'vrrp' | 'any';
   from?: string;
   to?: string;
   direction?: 'in' | 'out';
@@ -103,7 +104,8 @@ function sameSelector(a: UfwRule, b: UfwRule): boolean {
 }
 
 export function describeRule(r: UfwRule): string {
-  const port = r.dport === 'any' ? 'any port' : `port ${r.dport}${r.proto === 'any' ? '' : `/${r.proto}`}`;
+  const proto = r.proto === 'any' ? '' : `/${r.proto}`;
+  const port = r.dport === 'any' ? (proto ? `proto ${r.proto}` : 'any port') : `port ${r.dport}${proto}`;
   return `${r.action}${r.log ? ` (${r.log})` : ''} ${r.direction} ${port} from ${r.src} to ${r.dst}${r.comment ? ` # ${r.comment}` : ''}\n`;
 }
 
@@ -301,7 +303,7 @@ export default defineModule<UfwArgs>({
         ],
         errorMessage: "port is a number or a string such as '80', '80,443' or '6000:6007'",
       },
-      proto: { enum: ['tcp', 'udp', 'any'] },
+      proto: { enum: ['tcp', 'udp', 'vrrp', 'any'] },
       from: ADDR,
       to: ADDR,
       direction: { enum: ['in', 'out'] },

@@ -33,3 +33,8 @@ export function onLabHost(lab: LabStatus, h: LabHost, cmd: string): { code: numb
   const r = spawnSync(ssh!, [...rest, '--', cmd], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, out: r.stdout };
 }
+
+/** The HA lab (lb-01, lb-02, web-01, web-02; `lab up --ha`), up and answering ssh. */
+export function ensureHaLab(): Promise<LabStatus> {
+  return labUp({ ha: true }, progress);
+}

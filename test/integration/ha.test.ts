@@ -1,0 +1,128 @@
+// The load balancer pair on the HA lab (issue 14, acceptance 1 and 2): a cold apply of four
+// fresh hosts, HTTPS on the floating address round-robin over both web servers, a no-op
+// re-run; then lb-01 killed hard under a request loop, and HAProxy alone killed on the
+// holder, with the failed requests and the outage measured and logged; the address stays
+// where it went when lb-01 returns (nopreempt). Loops: at most 60 s and a fixed count,
+// only to this slot's lab addresses. The cases run in order on one lab.
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ensureHaLab, resetHosts } from './lab-fixture.js';
+import { SiteRun, recapOf, failures, changed, sleep, DOMAIN } from './site-run.js';
+import { LAB_NET, LAB_VIP, hostSpec } from '../../src/lab/paths.js';
+import type { LabStatus } from '../../src/lab/index.js';
+
+const HOSTS = ['lb-01', 'lb-02', 'web-01', 'web-02'];
+
+interface Outage {
+  ok: number;
+  failed: number;
+  /** From the first failed request to the first good one after the last failure. */
+  outageMs: number;
+}
+
+/** One request at a time to the floating address, timestamped; bounded by count and 60 s. */
+function vipLoop(max: number): { stop: () => void; result: Promise<Outage> } {
+  const loop = `i=0; while [ $i -lt ${max} ] && [ ! -e "$STOP" ]; do
+    if curl -sk -o /dev/null -f --max-time 1 --resolve ${DOMAIN}:443:${LAB_VIP} https://${DOMAIN}/health; then r=ok; else r=bad; fi
+    echo "$(date +%s%3N) $r"; i=$((i+1)); sleep 0.02; done`;
+  const stopFile = path.join('/tmp', `.ha-loop-stop-${process.pid}-${Date.now()}`);
+  const p = spawn('timeout', ['60', 'sh', '-c', loop], { env: { ...process.env, STOP: stopFile }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const result = new Promise<Outage>((done) =>
+    p.on('close', () => {
+      spawnSync('rm', ['-f', stopFile]);
+      const rows = out.trim().split('\n').filter(Boolean).map((l) => { const [t, r] = l.split(' '); return { t: Number(t), ok: r === 'ok' }; });
+      const bad = rows.filter((r) => !r.ok);
+      const firstBad = rows.findIndex((r) => !r.ok);
+      let lastBad = -1;
+      rows.forEach((r, i) => { if (!r.ok) lastBad = i; });
+      const back = rows.slice(lastBad + 1).find((r) => r.ok);
+      // The outage starts when the first failed request was sent (its time minus its own duration is unknown; the previous good one bounds it).
+      const start = firstBad > 0 ? rows[firstBad - 1]!.t : rows[0]?.t ?? 0;
+      done({ ok: rows.length - bad.length, failed: bad.length, outageMs: firstBad < 0 ? 0 : (back?.t ?? rows[rows.length - 1]!.t) - start });
+    }),
+  );
+  return { stop: () => spawnSync('touch', [stopFile]), result };
+}
+
+describe('the load balancer pair on the HA lab (issue 14)', function () {
+  this.timeout(900_000);
+  let lab: LabStatus;
+  let site: SiteRun;
+  const holder = (): string | undefined => ['lb-01', 'lb-02'].find((h) => site.onHost(h, `ip -4 -o addr show dev eth0`, true).out.includes(` ${LAB_VIP}/`));
+  const waitHolder = async (ms: number): Promise<string | undefined> => {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) { const h = holder(); if (h) return h; }
+    return undefined;
+  };
+
+  before(async () => {
+    lab = await ensureHaLab();
+    site = new SiteRun(lab);
+    expect(lab.hosts.map((h) => h.name)).to.have.members(HOSTS);
+  });
+
+  it('cold apply of four fresh hosts exits 0; the floating address serves HTTPS round robin; a re-run changes nothing', async () => {
+    await resetHosts(HOSTS);
+    const r = site.plumb('apply');
+    expect(r.code, failures(r)).to.equal(0);
+    expect(Object.keys(recapOf(r))).to.have.members(HOSTS);
+    expect(await waitHolder(10_000)).to.equal('lb-01');
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const c = spawnSync('curl', ['-sk', '-f', '--max-time', '3', '--resolve', `${DOMAIN}:443:${LAB_VIP}`, `https://${DOMAIN}/`], { encoding: 'utf8' });
+      expect(c.status, c.stderr).to.equal(0);
+      served.add((JSON.parse(c.stdout) as { server: string }).server);
+    }
+    expect([...served]).to.have.members(['web-01', 'web-02']);
+    // One certificate on both load balancers.
+    const sums = ['lb-01', 'lb-02'].map((h) => site.onHost(h, 'sha256sum < /etc/haproxy/certs/site.pem').out);
+    expect(sums[0]).to.equal(sums[1]);
+    const again = site.plumb('apply');
+    expect(again.code, failures(again)).to.equal(0);
+    expect(changed(again)).to.deep.equal([]);
+  });
+
+  it('lb-01 killed hard: the address moves to lb-02 and stays there when lb-01 returns', async () => {
+    expect(holder()).to.equal('lb-01');
+    const loop = vipLoop(1500);
+    await sleep(3000);
+    // The host's PID 1 (the systemd under nspawn), SIGKILLed: every process in it ends; its veth down: a dead machine.
+    const state = JSON.parse(readFileSync(path.join(LAB_NET.dir, 'state.json'), 'utf8')) as { hosts: { name: string; proc?: { pid: number } }[] };
+    const nspawnPid = state.hosts.find((h) => h.name === 'lb-01')!.proc!.pid;
+    const pid1 = Number(spawnSync('pgrep', ['-P', String(nspawnPid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+    expect(pid1).to.be.greaterThan(1);
+    process.kill(pid1, 'SIGKILL');
+    spawnSync('ip', ['link', 'set', hostSpec(LAB_NET, 'lb-01', 'loadbalancers', '').veth, 'down']);
+    await sleep(12_000);
+    loop.stop();
+    const m = await loop.result;
+    process.stderr.write(`      [ha] lb-01 killed: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`);
+    expect(holder()).to.equal('lb-02');
+    expect(m.outageMs).to.be.lessThan(6000);
+    // lb-01 back (same disk): it comes up BACKUP and does not take the address back.
+    lab = await ensureHaLab();
+    site = new SiteRun(lab);
+    await sleep(8000);
+    expect(site.onHost('lb-01', 'systemctl is-active keepalived haproxy').out.trim().split('\n')).to.deep.equal(['active', 'active']);
+    expect(holder()).to.equal('lb-02');
+  });
+
+  it('HAProxy alone killed on the holder: its tracked check gives the address up', async () => {
+    const from = holder();
+    expect(from).to.equal('lb-02');
+    const loop = vipLoop(1000);
+    await sleep(3000);
+    site.onHost(from!, 'systemctl kill --signal=KILL haproxy.service');
+    await sleep(8000);
+    loop.stop();
+    const m = await loop.result;
+    process.stderr.write(`      [ha] HAProxy killed on ${from}: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`);
+    expect(holder()).to.equal('lb-01');
+    expect(m.outageMs).to.be.lessThan(4000);
+    // Put HAProxy back for the next run.
+    site.onHost(from!, 'systemctl start haproxy');
+  });
+});
