@@ -7,6 +7,7 @@ import file from './file.js';
 import group from './group.js';
 import mysql_db from './mysql_db.js';
 import mysql_replication from './mysql_replication.js';
+import mysql_role from './mysql_role.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
 import service from './service.js';
@@ -37,6 +38,7 @@ export const modules: Record<string, Module<any>> = {
   group,
   mysql_db,
   mysql_replication,
+  mysql_role,
   mysql_user,
   mysql_variables,
   service,
