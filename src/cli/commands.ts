@@ -266,7 +266,9 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
   const keepaliveS = seconds('--keepalive', flags.keepalive, 5, 1);
   const lockWaitS = seconds('--lock-timeout', flags.lockTimeout, 10);
   const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
-  const sshOpts = { ...defaultSshOptions, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000), keepaliveIntervalMs: keepaliveS * 1000 };
+  const { JumpPool } = await import('../ssh/jump.js');
+  const jumps = new JumpPool();
+  const sshOpts = { ...defaultSshOptions, jumps, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000), keepaliveIntervalMs: keepaliveS * 1000 };
   const opts: RunOptions = {
     mode,
     diff: !!flags.diff || !!junit,
@@ -287,7 +289,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
       return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
     },
   };
-  const result = await runPlaybook(inv, book, opts);
+  const result = await runPlaybook(inv, book, opts).finally(() => jumps.close());
   await finish();
   if (junit && flags.junit) writeAtomically(flags.junit, junit.xml() ?? '');
   return result.exitCode;

@@ -20,6 +20,7 @@ import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecre
 import { RawInventory, setVar, varSet, type RawGroup, type VarSet } from './build.js';
 import { readHostKey, splitHostPort } from './hostrange.js';
 import { parseIni } from './ini.js';
+import { jumpFromSshArgs, JumpSpecError, parseProxyJump } from '../ssh/jump.js';
 import { isVaultText, Vault, Vaulted, VaultError } from './vault.js';
 import type { Vars } from '../modules/types.js';
 
@@ -32,6 +33,8 @@ export interface Connection {
   keyFile?: string;
   become: boolean;
   knownHosts?: string;
+  /** Bastions, as ProxyJump writes them (plumb_proxy_jump, or -J / -o ProxyJump= in ansible_ssh_common_args). */
+  proxyJump?: string;
   /** ansible_connection: local: tasks run on this machine, no SSH. */
   local?: boolean;
 }
@@ -557,6 +560,7 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
   const keyFile = first(vars, CONNECTION_VARS.keyFile);
   const becomeRaw = first(vars, CONNECTION_VARS.become);
   const knownHosts = first(vars, CONNECTION_VARS.knownHosts);
+  const proxyJump = proxyJumpOf(vars, posOfVar, report);
   const portNum = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (portNum !== undefined && (typeof portNum !== 'number' || !Number.isInteger(portNum) || portNum < 1 || portNum > 65535)) {
     report({ pos: posFor(CONNECTION_VARS.port), message: `port must be an integer 1-65535, got ${JSON.stringify(port)}` });
@@ -577,8 +581,34 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
     keyFile: keyFile === undefined ? undefined : expandPath(String(keyFile), dir),
     become: become === true,
     knownHosts: knownHosts === undefined ? undefined : expandPath(String(knownHosts), dir),
+    ...(proxyJump !== undefined ? { proxyJump } : {}),
     ...(conn === 'local' ? { local: true } : {}),
   };
+}
+
+/** The host's bastions: plumb_proxy_jump wins over a jump in the ssh arguments; each is checked here, at load. */
+function proxyJumpOf(vars: Vars, posOfVar: (name: string) => SourcePos, report: (p: InputProblem) => void): string | undefined {
+  const [own] = CONNECTION_VARS.proxyJump;
+  try {
+    if (vars[own] !== undefined && vars[own] !== null) {
+      const v = String(vars[own]);
+      parseProxyJump(v);
+      return v;
+    }
+    for (const name of ['ansible_ssh_common_args', 'ansible_ssh_extra_args']) {
+      if (typeof vars[name] !== 'string') continue;
+      const j = jumpFromSshArgs(vars[name] as string);
+      if (j !== undefined) {
+        parseProxyJump(j);
+        return j;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof JumpSpecError)) throw e;
+    const name = vars[own] !== undefined ? own : vars.ansible_ssh_common_args !== undefined ? 'ansible_ssh_common_args' : 'ansible_ssh_extra_args';
+    report({ pos: posOfVar(name), message: `${name}: ${e.message}` });
+  }
+  return undefined;
 }
 
 export function defaultUser(): string {

@@ -34,6 +34,7 @@ export const CONNECTION_VARS = {
   keyFile: ['plumb_private_key_file', 'ansible_ssh_private_key_file', 'ansible_private_key_file'],
   become: ['plumb_become', 'ansible_become'],
   knownHosts: ['plumb_known_hosts'],
+  proxyJump: ['plumb_proxy_jump'],
 } as const;
 
 export const varsFileSchema = { type: 'object', errorMessage: 'a vars file must be a mapping of name: value' } as const;

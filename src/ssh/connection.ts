@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SSHConfig from 'ssh-config';
 import type { ClientChannel } from 'ssh2';
@@ -15,6 +15,7 @@ import { CommandTimeout, UnreachableError } from '../errors.js';
 import type { Connection } from '../inventory/load.js';
 import { fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey, type Verdict } from './known-hosts.js';
 import type { ExecOptions, ExecResult, Transport } from './transport.js';
+import { forward, JumpPool, JumpSpecError, parseProxyJump, proxyCommandRefusal, watchBastion, type Bastion } from './jump.js';
 
 export interface SshOptions {
   acceptNewHostKeys: boolean;
@@ -29,6 +30,8 @@ export interface SshOptions {
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
   onExec?: (host: string, command: string, result: ExecResult, ms: number) => void;
+  /** The run's bastion connections (one per bastion, shared by the hosts behind it); closed by the run. */
+  jumps?: JumpPool;
 }
 
 export const defaultSshOptions: SshOptions = { acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 3, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3 };
@@ -36,44 +39,109 @@ export const defaultSshOptions: SshOptions = { acceptNewHostKeys: false, connect
 /** How long past a command's own timeout (enforced on the host) the controller still waits for its answer. */
 export const DEADLINE_GRACE_S = 15;
 
-interface Resolved {
+export interface Resolved {
   address: string;
   port: number;
   user: string;
   keyFiles: string[];
   knownHosts: string[];
   recordTo: string;
+  /** Bastions to go through, first one connected first (ProxyJump). */
+  jumps: Resolved[];
+  /** Per-host overrides from ~/.ssh/config (ConnectTimeout, ServerAlive*, StrictHostKeyChecking accept-new). */
+  connectTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  acceptNew?: boolean;
+  /** IdentitiesOnly yes: only the configured keys, not whatever ssh-agent holds. */
+  identitiesOnly?: boolean;
 }
 
-function sshConfigFor(alias: string, file: string): Record<string, string | string[]> {
-  if (!existsSync(file)) return {};
+/** ~/.ssh/config for one alias, keys lower-cased (OpenSSH keywords are case-insensitive), first value wins. */
+export type SshConfigValues = Map<string, string[]>;
+
+export function sshConfigFor(alias: string, file: string): SshConfigValues {
+  const out: SshConfigValues = new Map();
+  if (!existsSync(file)) return out;
+  let parsed: Record<string, string | string[]>;
   try {
-    return SSHConfig.parse(readFileSync(file, 'utf8')).compute(alias);
-  } catch {
-    return {};
+    parsed = SSHConfig.parse(readFileSync(file, 'utf8')).compute(alias);
+  } catch (e) {
+    throw new SshConfigError(`${file}: cannot parse: ${(e as Error).message}`);
   }
+  for (const [k, v] of Object.entries(parsed)) {
+    const key = k.toLowerCase();
+    const vals = Array.isArray(v) ? v : [v];
+    // IdentityFile (and CertificateFile) accumulate across blocks; everything else: first one wins.
+    if (key === 'identityfile' || key === 'certificatefile') out.set(key, [...(out.get(key) ?? []), ...vals]);
+    else if (!out.has(key)) out.set(key, vals);
+  }
+  return out;
 }
+
+/** A ~/.ssh/config setting plumb cannot honour: refused by name, never silently ignored. */
+export class SshConfigError extends Error {}
+
+/**
+ * Keywords that change where or how ssh connects and that plumb does not implement. Others
+ * (ciphers, forwarding, ControlMaster, ...) do not change which host plumb reaches or how it
+ * authenticates, and are left to OpenSSH.
+ */
+const REFUSED: Record<string, string> = {
+  proxycommand: proxyCommandRefusal,
+  include: 'Include is not supported in the ssh config plumb reads: put the Host blocks plumb needs in the file itself, or point plumb at a file without Include',
+  hostkeyalias: 'HostKeyAlias is not supported: plumb looks host keys up by the address it connects to',
+  globalknownhostsfile: 'GlobalKnownHostsFile is not supported: use UserKnownHostsFile or plumb_known_hosts',
+};
 
 const tilde = (p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
 
-export function resolveConnection(conn: Connection, defaultUser: string, sshConfigFile = join(homedir(), '.ssh', 'config')): Resolved {
+function seconds(key: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new SshConfigError(`${key} ${v}: expected a whole number of seconds`);
+  return Number(v);
+}
+
+export function resolveConnection(conn: Connection, defaultUser: string, sshConfigFile = join(homedir(), '.ssh', 'config'), hop?: { inheritKeys: string[]; inheritKnown: string[] }): Resolved {
   const cfg = sshConfigFor(conn.address, sshConfigFile);
-  const one = (k: string): string | undefined => {
-    const v = cfg[k];
-    return Array.isArray(v) ? v[0] : v;
-  };
-  const identity = cfg.IdentityFile === undefined ? [] : Array.isArray(cfg.IdentityFile) ? cfg.IdentityFile : [cfg.IdentityFile];
+  const one = (k: string): string | undefined => cfg.get(k)?.[0];
+  for (const k of Object.keys(REFUSED)) {
+    if (k === 'proxycommand' && (conn.proxyJump !== undefined || one('proxycommand')?.toLowerCase() === 'none')) continue;
+    if (cfg.has(k)) throw new SshConfigError(`${sshConfigFile} (Host ${conn.address}): ${REFUSED[k]}`);
+  }
+  const identity = cfg.get('identityfile') ?? [];
   const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
-  const keyFiles = conn.keyFile ? [conn.keyFile] : identity.length ? identity.map(tilde) : defaults.filter((f) => existsSync(f));
+  const keyFiles = conn.keyFile ? [conn.keyFile] : identity.length ? identity.map(tilde) : hop?.inheritKeys.length ? hop.inheritKeys : defaults.filter((f) => existsSync(f));
   const userKnown = join(homedir(), '.ssh', 'known_hosts');
-  const knownHosts = conn.knownHosts ? [conn.knownHosts] : [userKnown, '/etc/ssh/ssh_known_hosts'];
+  const cfgKnown = one('userknownhostsfile');
+  const configured = cfgKnown && cfgKnown.toLowerCase() !== 'none' ? cfgKnown.split(/\s+/).map(tilde) : undefined;
+  const knownHosts = conn.knownHosts ? [conn.knownHosts] : configured ?? (hop ? hop.inheritKnown : [userKnown, '/etc/ssh/ssh_known_hosts']);
+  const strict = one('stricthostkeychecking')?.toLowerCase();
+  if (strict !== undefined && !['yes', 'ask', 'accept-new', 'no', 'off'].includes(strict)) throw new SshConfigError(`StrictHostKeyChecking ${strict}: expected yes, ask, accept-new or no`);
+  const jumpSpec = conn.proxyJump ?? one('proxyjump');
+  const jumps: Resolved[] = [];
+  for (const h of jumpSpec === undefined ? [] : parseProxyJump(jumpSpec)) {
+    // Each bastion is looked up in the ssh config under its own name, as OpenSSH does; keys
+    // and known_hosts it has no setting for are the target's.
+    jumps.push(resolveConnection({ address: h.host, port: h.port, user: h.user, become: false }, defaultUser, sshConfigFile, { inheritKeys: keyFiles, inheritKnown: knownHosts }));
+  }
+  const alive = seconds('ServerAliveInterval', one('serveraliveinterval'));
+  const aliveMax = one('serveralivecountmax');
+  const timeout = seconds('ConnectTimeout', one('connecttimeout'));
   return {
-    address: one('HostName') ?? conn.address,
-    port: conn.port ?? (one('Port') ? Number(one('Port')) : 22),
-    user: conn.user ?? one('User') ?? defaultUser,
+    address: one('hostname')?.replace(/%h/g, conn.address) ?? conn.address,
+    port: conn.port ?? (one('port') ? Number(one('port')) : 22),
+    user: conn.user ?? one('user') ?? defaultUser,
     keyFiles,
     knownHosts,
-    recordTo: conn.knownHosts ?? userKnown,
+    recordTo: conn.knownHosts ?? configured?.[0] ?? (hop ? hop.inheritKnown[0]! : userKnown),
+    jumps: jumps.flatMap((j) => [...j.jumps, { ...j, jumps: [] }]),
+    ...(timeout ? { connectTimeoutMs: timeout * 1000 } : {}),
+    ...(alive ? { keepaliveIntervalMs: alive * 1000 } : {}),
+    ...(aliveMax && /^\d+$/.test(aliveMax) ? { keepaliveCountMax: Number(aliveMax) } : {}),
+    // "no" in OpenSSH also accepts CHANGED keys; plumb never does, so it is accept-new here.
+    ...(strict === 'accept-new' || strict === 'no' || strict === 'off' ? { acceptNew: true } : {}),
+    ...(one('identitiesonly')?.toLowerCase() === 'yes' ? { identitiesOnly: true } : {}),
   };
 }
 
@@ -90,11 +158,17 @@ export class SshTransport implements Transport {
     readonly host: string,
     private readonly ssh: NodeSSH,
     private readonly opts: SshOptions,
+    /** The bastion this host is reached through, if any. */
+    private readonly via?: Bastion,
+    /** Bastions this transport opened itself (no run-wide pool), closed with it. */
+    private readonly ownJumps?: JumpPool,
   ) {
     const client = ssh.connection;
     if (!client) throw new UnreachableError(host, 'connection closed during the handshake');
     const lose = (e: Error) => {
       if (this.lost) return;
+      // Behind a bastion, a lost bastion is the reason, not the channel it closed.
+      if (via?.lost) e = new Error(`bastion ${via.label} lost: ${via.lost}`, { cause: e });
       this.lost = e;
       for (const fail of this.inFlight) fail(e);
       this.inFlight.clear();
@@ -102,6 +176,7 @@ export class SshTransport implements Transport {
     client.on('error', lose);
     client.on('end', () => lose(new Error('connection closed by the host')));
     client.on('close', () => lose(new Error('connection closed')));
+    via?.onLost.add((why) => lose(new Error(`bastion ${via.label} lost: ${why}`)));
   }
 
   private unreachable(e: unknown): UnreachableError {
@@ -113,63 +188,41 @@ export class SshTransport implements Transport {
   }
 
   static async connect(host: string, conn: Connection, defaultUser: string, opts: SshOptions = defaultSshOptions): Promise<SshTransport> {
-    const r = resolveConnection(conn, defaultUser, opts.sshConfigFile);
-    const token = hostToken(r.address, r.port);
-    const keys = r.keyFiles.filter((f) => existsSync(f));
-    if (!keys.length && !process.env.SSH_AUTH_SOCK) {
-      throw new UnreachableError(host, 'no SSH key to authenticate with', `set ansible_ssh_private_key_file (or plumb_private_key_file) for ${host}, add IdentityFile to ~/.ssh/config, or start ssh-agent`);
+    let r: Resolved;
+    try {
+      r = resolveConnection(conn, defaultUser, opts.sshConfigFile);
+    } catch (e) {
+      if (e instanceof SshConfigError || e instanceof JumpSpecError) throw new UnreachableError(host, e.message);
+      throw e;
     }
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-      for (const keyFile of keys.length ? keys : [undefined]) {
-        let verdict: Verdict | undefined;
-        let offered: Buffer | undefined;
-        const ssh = new NodeSSH();
-        const preferred = knownTypes(r.knownHosts, token);
-        try {
-          await ssh.connect({
-            host: r.address,
-            port: r.port,
-            username: r.user,
-            privateKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
-            agent: process.env.SSH_AUTH_SOCK,
-            // Key auth only, and no "none" probe first: one round trip fewer per connection.
-            authHandler: [...(keyFile ? ['publickey'] : []), ...(process.env.SSH_AUTH_SOCK ? ['agent'] : [])] as never,
-            readyTimeout: opts.connectTimeoutMs,
-            keepaliveInterval: opts.keepaliveIntervalMs,
-            keepaliveCountMax: opts.keepaliveCountMax,
-            // Prefer key types we already know for this host, as OpenSSH does, so a host with
-            // several keys does not look "changed" just because another type was negotiated.
-            algorithms: preferred.length ? { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] as never } : undefined,
-            hostVerifier: (key: Buffer) => {
-              offered = key;
-              verdict = verifyHostKey(r.knownHosts, token, key);
-              if (verdict.result === 'unknown' && opts.acceptNewHostKeys) {
-                recordHostKey(r.recordTo, token, key);
-                return true;
-              }
-              return verdict.result === 'match';
-            },
-          });
-          return new SshTransport(host, ssh, opts);
-        } catch (e) {
-          ssh.dispose();
-          lastError = e;
-          if (verdict && verdict.result !== 'match' && offered) throw hostKeyError(host, token, verdict, offered, r.recordTo);
-          const msg = String((e as Error).message ?? e);
-          if (/authentication methods failed/i.test(msg)) continue; // try the next key
-          if (!RETRYABLE.test(msg)) break;
-        }
+    // Without a run-wide pool (a lone connect), this connection owns its bastions.
+    const own = r.jumps.length && !opts.jumps ? new JumpPool() : undefined;
+    const pool = opts.jumps ?? own;
+    let via: Bastion | undefined;
+    let chain = '';
+    for (const hop of r.jumps) {
+      const token = `${hop.user}@${hostToken(hop.address, hop.port)}`;
+      chain = chain ? `${chain},${token}` : token;
+      const before = via;
+      const label = chain;
+      try {
+        via = await pool!.get(chain, async () => {
+          const b: Bastion = { label, ssh: await openClient(label, hop, opts, before), onLost: new Set() };
+          watchBastion(b);
+          return b;
+        });
+      } catch (e) {
+        await own?.close();
+        const inner = e instanceof UnreachableError ? e.message.replace(`${label}: `, '') : String((e as Error).message ?? e);
+        throw new UnreachableError(host, `through bastion ${label}: ${inner}`, undefined, { cause: e });
       }
-      const msg = String((lastError as Error)?.message ?? lastError);
-      if (/authentication methods failed/i.test(msg)) {
-        throw new UnreachableError(host, `authentication failed as ${r.user}@${token}`, `check the user and key (${keys.join(', ') || 'ssh-agent'}); plumb uses key authentication only`, { cause: lastError });
-      }
-      if (!RETRYABLE.test(msg) || attempt === opts.attempts) break;
-      await new Promise((res) => setTimeout(res, 250 * 2 ** (attempt - 1)));
     }
-    const msg = String((lastError as Error)?.message ?? lastError);
-    throw new UnreachableError(host, `cannot connect to ${r.user}@${token}: ${msg}`, `is sshd running and reachable? (tried ${opts.attempts} times, ${opts.connectTimeoutMs} ms timeout)`, { cause: lastError });
+    try {
+      return new SshTransport(host, await openClient(host, r, opts, via), opts, via, own);
+    } catch (e) {
+      await own?.close();
+      throw e;
+    }
   }
 
   async exec(command: string, stdin?: string | Buffer, opts: ExecOptions = {}): Promise<ExecResult> {
@@ -222,7 +275,74 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.ssh.dispose();
+    await this.ownJumps?.close();
   }
+}
+
+/**
+ * One authenticated, host-key-checked SSH connection: directly, or through a bastion's
+ * forwarded channel (a fresh channel per attempt). Bounded retries for network failures only.
+ */
+async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bastion): Promise<NodeSSH> {
+  const token = hostToken(r.address, r.port);
+  const keys = r.keyFiles.filter((f) => existsSync(f));
+  const agent = r.identitiesOnly && keys.length ? undefined : process.env.SSH_AUTH_SOCK;
+  if (!keys.length && !agent) {
+    throw new UnreachableError(host, 'no SSH key to authenticate with', `set ansible_ssh_private_key_file (or plumb_private_key_file) for ${host}, add IdentityFile to ~/.ssh/config, or start ssh-agent`);
+  }
+  const connectTimeoutMs = r.connectTimeoutMs ?? opts.connectTimeoutMs;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    for (const keyFile of keys.length ? keys : [undefined]) {
+      let verdict: Verdict | undefined;
+      let offered: Buffer | undefined;
+      const ssh = new NodeSSH();
+      const preferred = knownTypes(r.knownHosts, token);
+      try {
+        const sock: Duplex | undefined = via ? await forward(via, r.address, r.port) : undefined;
+        await ssh.connect({
+          ...(sock ? { sock } : { host: r.address }),
+          port: r.port,
+          username: r.user,
+          privateKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
+          agent,
+          // Key auth only, and no "none" probe first: one round trip fewer per connection.
+          authHandler: [...(keyFile ? ['publickey'] : []), ...(agent ? ['agent'] : [])] as never,
+          readyTimeout: connectTimeoutMs,
+          keepaliveInterval: r.keepaliveIntervalMs ?? opts.keepaliveIntervalMs,
+          keepaliveCountMax: r.keepaliveCountMax ?? opts.keepaliveCountMax,
+          // Prefer key types we already know for this host, as OpenSSH does, so a host with
+          // several keys does not look "changed" just because another type was negotiated.
+          algorithms: preferred.length ? { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] as never } : undefined,
+          hostVerifier: (key: Buffer) => {
+            offered = key;
+            verdict = verifyHostKey(r.knownHosts, token, key);
+            if (verdict.result === 'unknown' && (opts.acceptNewHostKeys || r.acceptNew)) {
+              recordHostKey(r.recordTo, token, key);
+              return true;
+            }
+            return verdict.result === 'match';
+          },
+        });
+        return ssh;
+      } catch (e) {
+        ssh.dispose();
+        lastError = e;
+        if (verdict && verdict.result !== 'match' && offered) throw hostKeyError(host, token, verdict, offered, r.recordTo);
+        const msg = String((e as Error).message ?? e);
+        if (/authentication methods failed/i.test(msg)) continue; // try the next key
+        if (!RETRYABLE.test(msg)) break;
+      }
+    }
+    const msg = String((lastError as Error)?.message ?? lastError);
+    if (/authentication methods failed/i.test(msg)) {
+      throw new UnreachableError(host, `authentication failed as ${r.user}@${token}`, `check the user and key (${keys.join(', ') || 'ssh-agent'}); plumb uses key authentication only`, { cause: lastError });
+    }
+    if (!RETRYABLE.test(msg) || attempt === opts.attempts) break;
+    await new Promise((res) => setTimeout(res, 250 * 2 ** (attempt - 1)));
+  }
+  const msg = String((lastError as Error)?.message ?? lastError);
+  throw new UnreachableError(host, `cannot connect to ${r.user}@${token}: ${msg}`, `is sshd running and reachable? (tried ${opts.attempts} times, ${connectTimeoutMs} ms timeout)`, { cause: lastError });
 }
 
 const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
