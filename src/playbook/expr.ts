@@ -9,7 +9,7 @@
 // they are, whatever text they hold: a host that prints "{{ ... }}" gets it written back
 // literally, never evaluated on the controller.
 import type { Vars } from '../modules/types.js';
-import { BUILTINS, compile, ExpressionError, helper, OMIT, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
+import { BUILTINS, compile, ExpressionError, helper, JinjaError, OMIT, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
 
 export { ExpressionError, compile, UndefinedName } from './interpret.js';
 
@@ -67,7 +67,13 @@ function fromOperator(vars: Layered, key: string, v: unknown): boolean {
 export function resolveVar(vars: Vars, key: string, depth = 0): unknown {
   const v = vars[key];
   if (depth >= MAX_DEPTH || !fromOperator(vars as Layered, key, v) || !holdsTemplate(v)) return v;
-  return interpolate(v, vars, [], undefined, depth + 1);
+  try {
+    return interpolate(v, vars, [], undefined, depth + 1);
+  } catch (e) {
+    // Jinja in a group_vars value is reported where the variable is used: name the variable.
+    if (e instanceof JinjaError && !e.message.includes(', in variable ')) e.message += `, in variable '${key}'`;
+    throw e;
+  }
 }
 
 export function helpersFor(vars: Vars): Vars {

@@ -412,7 +412,7 @@ class Locals implements Names {
 /** A controller global that is not one of the safe helpers: refused by name. */
 export function refuseGlobal(name: string, where = 'expressions'): ExpressionError | undefined {
   if (!CONTROLLER_GLOBALS.has(name) && !FORBIDDEN_NAMES.has(name)) return undefined;
-  return new ExpressionError(`no variable '${name}', and the controller's '${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined); ${DOCS}`);
+  return new ExpressionError(`no variable '${name}', and the controller's '${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined, vars, d and Ansible's filters as functions: int, bool, join, ...); ${DOCS}`);
 }
 
 /** Evaluate a parsed expression against `names`. */

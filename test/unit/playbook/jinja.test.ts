@@ -202,6 +202,12 @@ describe('playbook/jinja: Jinja is an error that shows the JavaScript to write',
     expect(interpolateString("{{ '{% if x %}' }}", vars)).to.equal('{% if x %}');
   });
 
+  it('Jinja in a variable (group_vars) names the variable where it is used', () => {
+    const e = jinjaOf(() => interpolateString('{{ port_plus }}', operatorVars({ port: '80', port_plus: '{{ port | int + 1 }}' })));
+    expect(e.message).to.match(/'\| int' is a Jinja filter; expressions are JavaScript, in variable 'port_plus'$/);
+    expect(e.found.js).to.equal('int(port) + 1');
+  });
+
   it('in {{ }} too, a filter is refused before anything runs', () => {
     expect(() => interpolateString('port={{ port | int }}', vars)).to.throw(JinjaError, /'\| int' is a Jinja filter/);
   });
