@@ -18,6 +18,21 @@ const H = 'web-01';
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1bWJ0ZXN0a2V5b25seWZvcnRoZWxhYmhvc3Rz plumb-test@lab';
 
+// The read-only modules, registering what the results play checks.
+const READS = `    - name: Stat
+      stat: { path: /srv/mf/app.ini }
+      register: st
+    - name: Slurp
+      slurp: { src: /srv/mf/r.txt }
+      register: sl
+    - name: Find
+      find: { paths: /srv/mf, patterns: '*.txt' }
+      register: fd
+    - name: Getent
+      getent: { database: passwd, key: mfuser }
+      register: ge
+`;
+
 const PLAYBOOK = `- hosts: ${H}
   tasks:
     - name: Directory
@@ -47,37 +62,13 @@ const PLAYBOOK = `- hosts: ${H}
       sysctl: { name: net.ipv4.ip_forward, value: '1', sysctl_file: /etc/sysctl.d/90-plumb-test.conf }
     - name: Cron
       cron: { name: mf job, cron_file: plumb-test, user: root, minute: '*/5', job: /bin/true }
-    - name: Stat
-      stat: { path: /srv/mf/app.ini }
-      register: st
-    - name: Slurp
-      slurp: { src: /srv/mf/r.txt }
-      register: sl
-    - name: Find
-      find: { paths: /srv/mf, patterns: '*.txt' }
-      register: fd
-    - name: Getent
-      getent: { database: passwd, key: mfuser }
-      register: ge
-`;
+${READS}`;
 
 // A task whose `when:` reads registered results is planned once they exist, so its facts
 // come in an exec of their own: this play is kept apart from the one-exec playbook.
 const RESULTS = `- hosts: ${H}
   tasks:
-    - name: Stat
-      stat: { path: /srv/mf/app.ini }
-      register: st
-    - name: Slurp
-      slurp: { src: /srv/mf/r.txt }
-      register: sl
-    - name: Find
-      find: { paths: /srv/mf, patterns: '*.txt' }
-      register: fd
-    - name: Getent
-      getent: { database: passwd, key: mfuser }
-      register: ge
-    - name: Results port
+${READS}    - name: Results port
       file: { path: /srv/mf/results-ok, state: touch }
       when: st.stat.exists && st.stat.mode == '0640' && fd.matched == 3 && sl.encoding == 'base64' && sl.content == 'Y29sb3I9MQo=' && ge.ansible_facts.getent_passwd.mfuser[4] == '/home/mfuser'
 `;
