@@ -149,8 +149,11 @@ describe('file and data modules on the lab (issue 13)', function () {
     const fix = plumb('apply', 'file.yml');
     expect(fix.code, failures(fix)).to.equal(0);
     expect(site.onHost(H, 'cat /proc/sys/net/ipv4/ip_forward').out.trim()).to.equal('1');
+    const at = labExecCount(H);
     const clean = plumb('check', 'file.yml');
     expect(clean.code, failures(clean)).to.equal(0);
+    expect(recapOf(clean)[H]!.execs, 'a clean check is one exec').to.equal(1);
+    expect(labExecCount(H) - at, 'execs in the host log').to.equal(1);
   });
 
   it('tempfile: a new directory every run, its path registered', () => {
