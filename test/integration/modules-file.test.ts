@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { labExecCount, type LabStatus } from '../../src/lab/index.js';
 import { ensureLab, resetHosts } from './lab-fixture.js';
-import { changed, failures, recapOf, ROOT, SiteRun, type Run } from './site-run.js';
+import { changed, failures, recapOf, ROOT, SiteRun, tasks, type Run } from './site-run.js';
 
 const H = 'web-01';
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
@@ -144,6 +144,10 @@ describe('file and data modules on the lab (issue 13)', function () {
     expect(changed(r).sort()).to.deep.equal(['Forwarding', 'Ini', 'Key'].map((t) => `${H}: ${t}`));
     expect(labExecCount(H) - before, 'a check is one exec').to.equal(1);
     expect(hashes(), 'check touched nothing').to.equal(snap);
+    const diffOf = (task: string) => tasks(r).find((e) => e.host === H && e.task === task)?.diff ?? [];
+    expect(diffOf('Ini')).to.deep.equal([{ label: '/srv/mf/app.ini', before: 'debug = false\n[main]\nport = 9090\n', after: 'debug = false\n[main]\nport = 8080\n' }]);
+    expect(diffOf('Forwarding')).to.deep.equal([{ label: 'sysctl net.ipv4.ip_forward (running kernel)', before: '0\n', after: '1\n' }]);
+    expect(diffOf('Key')).to.deep.equal([{ label: '/home/mfuser/.ssh/authorized_keys (keys)', before: '', after: 'ssh-ed25519 plumb-test@lab\n' }]);
     const text = r.stdout;
     expect(text).not.to.include('AAAAC3NzaC1lZDI1NTE5AAAAIGx1bWJ0ZXN0', 'a key body never shows in a diff');
     const fix = plumb('apply', 'file.yml');
