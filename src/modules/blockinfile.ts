@@ -97,7 +97,7 @@ export default defineModule<BlockinfileArgs>({
     const present = (args.state ?? 'present') === 'present' && (args.block ?? args.content ?? '') !== '';
     if (text === null) {
       if (!present) return { changes: [], diffs: [], summary: `${path} does not exist` };
-      if (!args.create) return missing(path, facts, ctx, 'set create: true to create it, or create it first');
+      if (!args.create) return missing(path, ctx, 'set create: true to create it, or create it first');
     }
     const after = editBlock(text ?? '', args);
     return planEdit(args, path, st, text, after, present ? 'block inserted' : 'block removed');

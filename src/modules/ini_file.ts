@@ -118,7 +118,7 @@ export default defineModule<IniFileArgs>({
     const { st, text } = liveText(path, facts);
     if (text === null && (args.state ?? 'present') === 'absent') return { changes: [], diffs: [], summary: `${path} does not exist` };
     if (text === null && args.create === false) {
-      return missing(path, facts, ctx, 'create defaults to true; set it or create the file first');
+      return missing(path, ctx, 'create defaults to true; set it or create the file first');
     }
     const after = editIni(text ?? '', args);
     const what = args.option ?? args.key ? `option ${args.section ?? ''}${args.section ? '.' : ''}${args.option ?? args.key}` : `section ${args.section ?? ''}`;

@@ -136,7 +136,7 @@ export default defineModule<LineinfileArgs>({
     const { st, text } = liveText(path, facts);
     if (text === null) {
       if ((args.state ?? 'present') === 'absent') return { changes: [], diffs: [], summary: `${path} does not exist`, result: { found: 0 } };
-      if (!args.create) return missing(path, facts, ctx, 'set create: true to create it, or create it first');
+      if (!args.create) return missing(path, ctx, 'set create: true to create it, or create it first');
       if (args.backrefs) return { changes: [], diffs: [], summary: `${path} does not exist; backrefs has nothing to match` };
     }
     const r = editLines(text ?? '', args);

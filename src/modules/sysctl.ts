@@ -31,7 +31,7 @@ export interface SysctlArgs {
  */
 export const DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/90-plumb.conf';
 
-const valueOf = (v: string | number | boolean | undefined): string | undefined =>
+const wantedValue = (v: string | number | boolean | undefined): string | undefined =>
   v === undefined ? undefined : typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
 
 /** The file with `name` set to `value` (null: removed); Ansible's format is name=value. */
@@ -88,7 +88,7 @@ export default defineModule<SysctlArgs>({
     const name = nameOf(args);
     const file = args.sysctl_file ?? DEFAULT_SYSCTL_FILE;
     const present = (args.state ?? 'present') === 'present';
-    const value = present ? (valueOf(args.value ?? args.val) ?? '') : null;
+    const value = present ? (wantedValue(args.value ?? args.val) ?? '') : null;
     const live = facts.get(sysctlFact(name));
     if (live === null && !args.ignoreerrors) throw new TaskError(`this kernel has no sysctl ${name}`, 'check the name, or set ignoreerrors: true');
     const { st, text } = liveText(file, facts);

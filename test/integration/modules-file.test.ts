@@ -12,11 +12,26 @@ import { join, resolve } from 'node:path';
 import { expect } from 'chai';
 import { labExecCount, type LabStatus } from '../../src/lab/index.js';
 import { ensureLab, resetHosts } from './lab-fixture.js';
-import { changed, failures, recapOf, ROOT, SiteRun, type Run } from './site-run.js';
+import { changed, failures, recapOf, ROOT, SiteRun, tasks, type Run } from './site-run.js';
 
 const H = 'web-01';
 const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx1bWJ0ZXN0a2V5b25seWZvcnRoZWxhYmhvc3Rz plumb-test@lab';
+
+// The read-only modules, registering what the results play checks.
+const READS = `    - name: Stat
+      stat: { path: /srv/mf/app.ini }
+      register: st
+    - name: Slurp
+      slurp: { src: /srv/mf/r.txt }
+      register: sl
+    - name: Find
+      find: { paths: /srv/mf, patterns: '*.txt' }
+      register: fd
+    - name: Getent
+      getent: { database: passwd, key: mfuser }
+      register: ge
+`;
 
 const PLAYBOOK = `- hosts: ${H}
   tasks:
@@ -47,37 +62,13 @@ const PLAYBOOK = `- hosts: ${H}
       sysctl: { name: net.ipv4.ip_forward, value: '1', sysctl_file: /etc/sysctl.d/90-plumb-test.conf }
     - name: Cron
       cron: { name: mf job, cron_file: plumb-test, user: root, minute: '*/5', job: /bin/true }
-    - name: Stat
-      stat: { path: /srv/mf/app.ini }
-      register: st
-    - name: Slurp
-      slurp: { src: /srv/mf/r.txt }
-      register: sl
-    - name: Find
-      find: { paths: /srv/mf, patterns: '*.txt' }
-      register: fd
-    - name: Getent
-      getent: { database: passwd, key: mfuser }
-      register: ge
-`;
+${READS}`;
 
 // A task whose `when:` reads registered results is planned once they exist, so its facts
 // come in an exec of their own: this play is kept apart from the one-exec playbook.
 const RESULTS = `- hosts: ${H}
   tasks:
-    - name: Stat
-      stat: { path: /srv/mf/app.ini }
-      register: st
-    - name: Slurp
-      slurp: { src: /srv/mf/r.txt }
-      register: sl
-    - name: Find
-      find: { paths: /srv/mf, patterns: '*.txt' }
-      register: fd
-    - name: Getent
-      getent: { database: passwd, key: mfuser }
-      register: ge
-    - name: Results port
+${READS}    - name: Results port
       file: { path: /srv/mf/results-ok, state: touch }
       when: st.stat.exists && st.stat.mode == '0640' && fd.matched == 3 && sl.encoding == 'base64' && sl.content == 'Y29sb3I9MQo=' && ge.ansible_facts.getent_passwd.mfuser[4] == '/home/mfuser'
 `;
@@ -153,13 +144,20 @@ describe('file and data modules on the lab (issue 13)', function () {
     expect(changed(r).sort()).to.deep.equal(['Forwarding', 'Ini', 'Key'].map((t) => `${H}: ${t}`));
     expect(labExecCount(H) - before, 'a check is one exec').to.equal(1);
     expect(hashes(), 'check touched nothing').to.equal(snap);
+    const diffOf = (task: string) => tasks(r).find((e) => e.host === H && e.task === task)?.diff ?? [];
+    expect(diffOf('Ini')).to.deep.equal([{ label: '/srv/mf/app.ini', before: 'debug = false\n[main]\nport = 9090\n', after: 'debug = false\n[main]\nport = 8080\n' }]);
+    expect(diffOf('Forwarding')).to.deep.equal([{ label: 'sysctl net.ipv4.ip_forward (running kernel)', before: '0\n', after: '1\n' }]);
+    expect(diffOf('Key')).to.deep.equal([{ label: '/home/mfuser/.ssh/authorized_keys (keys)', before: '', after: 'ssh-ed25519 plumb-test@lab\n' }]);
     const text = r.stdout;
     expect(text).not.to.include('AAAAC3NzaC1lZDI1NTE5AAAAIGx1bWJ0ZXN0', 'a key body never shows in a diff');
     const fix = plumb('apply', 'file.yml');
     expect(fix.code, failures(fix)).to.equal(0);
     expect(site.onHost(H, 'cat /proc/sys/net/ipv4/ip_forward').out.trim()).to.equal('1');
+    const at = labExecCount(H);
     const clean = plumb('check', 'file.yml');
     expect(clean.code, failures(clean)).to.equal(0);
+    expect(recapOf(clean)[H]!.execs, 'a clean check is one exec').to.equal(1);
+    expect(labExecCount(H) - at, 'execs in the host log').to.equal(1);
   });
 
   it('tempfile: a new directory every run, its path registered', () => {

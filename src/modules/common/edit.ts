@@ -60,7 +60,7 @@ export function liveText(path: string, facts: FactResults): { st: FileState; tex
  * A missing file for an editor that may not create it. In check mode after an earlier
  * unapplied task that may create it, "would change" instead of a false failure.
  */
-export function missing(path: string, facts: FactResults, ctx: ModuleContext, hint: string): Plan {
+export function missing(path: string, ctx: ModuleContext, hint: string): Plan {
   if (ctx.mayChange(fileFact(path, true))) {
     // Only reachable in check mode (an applied change is probed again): never run.
     const c = { description: `edit ${path} (an earlier task may create it)`, script: sh`echo ${`${path} does not exist`} >&2; exit 1`, invalidates: [`file:${path}`] };
@@ -71,10 +71,11 @@ export function missing(path: string, facts: FactResults, ctx: ModuleContext, hi
 
 /** ok when the text is unchanged; otherwise the atomic write with the file's unified diff. */
 export function planEdit(args: EditArgs, path: string, st: FileState, before: string | null, after: string, what: string, result: Vars = {}): Plan {
-  if (before !== null && before === after) return definePlan({ summary: 'in sync', result: { ...result, changed: false } });
+  // Same text can still mean drifted attributes (mode, owner): copy's plan sees both.
   const put: PutFileArgs = { dest: path, owner: args.owner, group: args.group, mode: args.mode, validate: args.validate, backup: args.backup };
   const plan = planContent(put, Buffer.from(after, 'utf8'), st);
   if (!plan.changes.length) return definePlan({ summary: 'in sync', result });
+  if (before === after) return { ...plan, result };
   return { ...plan, summary: `${what} in ${path}`, result: { ...result, msg: what } };
 }
 

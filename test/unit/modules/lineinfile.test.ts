@@ -26,6 +26,7 @@ const cases: Case<LineinfileArgs>[] = [
   { name: 'missing file in check mode after an earlier task may create it: would change', args: { path: P, line: 'x' }, facts: withText(P, absent), ctx: { mayChange: () => true }, expect: { status: 'changed' } },
   { name: 'create: true makes the file with mode and owner', args: { dest: P, line: 'x', create: true, mode: '0600', owner: 'root' }, facts: withText(P, absent), expect: { status: 'changed', stdin: 'x\n', scriptMatches: [/chmod 0600 "\$tmp"/, /chown root "\$tmp"/], diff: d('', 'x\n') } },
   { name: 'validate and backup as copy does them', args: { path: P, line: 'x', validate: 'sshd -t -f %s', backup: true }, facts: f('a\n'), expect: { status: 'changed', scriptMatches: [/sshd -t -f "\$tmp"/, /cp -p \/etc\/ssh\/sshd_config/] } },
+  { name: 'line in place but the mode drifted: chmod only', args: { path: P, line: 'a', mode: '0600' }, facts: f('a\n'), expect: { status: 'changed', scriptMatches: [/chmod 0600 \/etc\/ssh\/sshd_config/], scriptNotMatches: [/mktemp/] } },
   { name: 'a directory is refused', args: { path: P, line: 'x' }, facts: withText(P, { kind: 'directory', mode: '0755', owner: 'root', group: 'root' }), expect: { status: 'error', error: /not a regular file/ } },
 ];
 
