@@ -10,6 +10,8 @@
 //   overlay root (lower = cached image, upper/work in /var/lib/plumb-lab/lab/hosts/NAME),
 //   systemd under systemd-nspawn started from its own cgroups (cgroup.ts). The overlay is
 //   mounted inside the launcher's private mount namespace, so it vanishes with the host.
+// - --ha: also lb-02 .12 (the load balancer pair, docs/stack.md), the floating address .10 and
+//   one self-signed certificate made once (cert.ts), passed to both in the inventory.
 // - SSH (keys.ts, seed.ts, execlog.ts): client key /var/lib/plumb-lab/id_ed25519; host keys
 //   kept per host across reset; key-only root login; a ForceCommand wrapper logs every exec
 //   to the host's /var/log/plumb-lab-exec.log, which labExecCount() reads from the upper dir.

@@ -14,6 +14,7 @@ const state = (over: Partial<Extract<UfwState, { installed: true }>> = {}): UfwS
 const ssh = rule('limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in');
 const web = rule('allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 in comment=776562');
 const K = 'ufw:state';
+const vrrp = rule('allow vrrp any 0.0.0.0/0 any 10.0.0.12 in comment=76727270');
 
 const cases: Case<UfwArgs>[] = [
   // rules
@@ -28,6 +29,17 @@ const cases: Case<UfwArgs>[] = [
       invalidates: ['ufw:state'],
     },
   },
+  {
+    name: 'VRRP (IP protocol 112) from a peer, no port -> ufw allow proto vrrp',
+    args: { rule: 'allow', proto: 'vrrp', from: '10.0.0.12', comment: 'vrrp' },
+    facts: { [K]: state({ rules: [ssh] }) },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/^ufw allow in proto vrrp from 10\.0\.0\.12 to any comment vrrp$/m],
+      diff: [{ label: 'ufw rules', before: '', after: 'allow in proto vrrp from 10.0.0.12 to 0.0.0.0/0 # vrrp\n' }],
+    },
+  },
+  { name: 'the same VRRP rule present -> ok', args: { rule: 'allow', proto: 'vrrp', from: '10.0.0.12', comment: 'vrrp' }, facts: { [K]: state({ rules: [ssh, vrrp] }) }, expect: { status: 'ok' } },
   { name: 'identical rule present -> ok (works while ufw is inactive)', args: { rule: 'allow', port: '80,443', proto: 'tcp', comment: 'web' }, facts: { [K]: state({ rules: [ssh, web] }) }, expect: { status: 'ok' } },
   { name: 'a port list matches ufw\'s sorted form', args: { rule: 'allow', port: '443,80', proto: 'tcp', comment: 'web' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'ok' } },
   { name: 'no comment where the rule has one -> update (ufw replaces it, clearing the comment)', args: { rule: 'allow', port: '80,443', proto: 'tcp' }, facts: { [K]: state({ rules: [web] }) }, expect: { status: 'changed' } },
