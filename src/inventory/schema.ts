@@ -35,6 +35,7 @@ export const CONNECTION_VARS = {
   become: ['plumb_become', 'ansible_become'],
   knownHosts: ['plumb_known_hosts'],
   proxyJump: ['plumb_proxy_jump'],
+  becomePassword: ['plumb_become_password', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'],
 } as const;
 
 export const varsFileSchema = { type: 'object', errorMessage: 'a vars file must be a mapping of name: value' } as const;
