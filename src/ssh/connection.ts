@@ -353,7 +353,7 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
 
 /**
  * Key files that exist and can be read: an encrypted one needs the passphrase
- * (plumb_private_key_passphrase, or --ask-key-passphrase); without it the key is left to
+ * (plumb_private_key_passphrase); without it the key is left to
  * ssh-agent when one runs (the agent holds it decrypted), else it is a clear error by name.
  */
 function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
@@ -362,7 +362,7 @@ function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
     const parsed = utils.parseKey(readFileSync(f), r.passphrase);
     if (!(parsed instanceof Error)) out.push(f);
     else if (/no passphrase given|encrypted/i.test(parsed.message) && r.passphrase === undefined) {
-      if (!agent) throw new UnreachableError(host, `the private key ${f} is encrypted and no passphrase was given`, 'set plumb_private_key_passphrase (a secret: secret_env, secret_file or the vault), pass --ask-key-passphrase, or add the key to ssh-agent (ssh-add)');
+      if (!agent) throw new UnreachableError(host, `the private key ${f} is encrypted and no passphrase was given`, 'set plumb_private_key_passphrase (a secret: secret_env, secret_file or the vault), or add the key to ssh-agent (ssh-add)');
     } else if (/bad passphrase|integrity check failed|decrypt/i.test(parsed.message)) {
       throw new UnreachableError(host, `the passphrase does not decrypt the private key ${f}`, 'check plumb_private_key_passphrase for this host');
     } else out.push(f); // a format ssh2 reads only at connect time: let it say
