@@ -1,6 +1,6 @@
 // One host's session for the whole run: its connection, its variables and registered
 // results, its fact cache, and the one place a script becomes a remote command line.
-import { CommandError, CommandTimeout, InternalError, TaskError } from '../errors.js';
+import { CommandError, CommandTimeout, InternalError, TaskError, UnreachableError } from '../errors.js';
 import { buildBatch, newNonce, parseBatch } from '../facts/batch.js';
 import { invalidates, type Fact, type FactResults } from '../facts/types.js';
 import type { Host } from '../inventory/load.js';
@@ -16,10 +16,33 @@ import { HostLocked, parseLock, stripLock, takeLock, type LockOwner } from './lo
  * With a time limit, coreutils' timeout(1) stops the script's whole process group on the
  * host: SIGTERM at `timeoutS`, SIGKILL 10 s later.
  */
-export function commandLine(script: Shell, become: boolean, user: string, timeoutS = 0): string {
+export function commandLine(script: Shell, become: boolean, user: string, timeoutS = 0, becomePassword = false): string {
   const body = quote(`LC_ALL=C; export LC_ALL\n${script.text}`);
   const run = timeoutS > 0 ? `timeout -k 10 ${timeoutS} /bin/sh -c ${body}` : `/bin/sh -c ${body}`;
-  return become && user !== 'root' ? `sudo -n -- ${run}` : run;
+  if (!become || user === 'root') return run;
+  if (!becomePassword) return `sudo -n -- ${run}`;
+  return `/bin/sh -c ${quote(withSudoPassword(run))}`;
+}
+
+/** Exit code and stderr marker of a become password that sudo refused. */
+export const BAD_BECOME_PASSWORD = { code: 97, marker: 'plumb: sudo refused the become password' };
+
+/**
+ * sudo with a password, the password being the first line of stdin (the read builtin takes
+ * exactly that line; the command's own stdin follows untouched). The password is checked
+ * first on its own (sudo -v fed only that line), so a wrong one fails at once instead of
+ * sudo reading the command's stdin as further attempts; then the command's sudo reads the
+ * same line (-k: it always asks, whatever -v cached) and passes the rest through. printf is
+ * a builtin: the password is in no argv.
+ * A user who needs no password (NOPASSWD) gets plain `sudo -n`, the line dropped.
+ */
+function withSudoPassword(run: string): string {
+  return [
+    'IFS= read -r PLUMB_BECOME_PW || exit 96',
+    `if sudo -n true 2>/dev/null; then unset PLUMB_BECOME_PW; exec sudo -n -- ${run}; fi`,
+    `printf '%s\n' "$PLUMB_BECOME_PW" | sudo -S -p '' -v 2>/dev/null || { echo '${BAD_BECOME_PASSWORD.marker}' >&2; exit ${BAD_BECOME_PASSWORD.code}; }`,
+    `{ printf '%s\n' "$PLUMB_BECOME_PW"; unset PLUMB_BECOME_PW; exec cat; } | sudo -k -S -p '' -- ${run}`,
+  ].join('\n');
 }
 
 /** Exit codes of timeout(1) when it stopped the command (TERM, then KILL). */
@@ -57,7 +80,8 @@ export class HostSession {
   ) {}
 
   async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer, noLog = false, timeoutS = this.commandTimeoutS): Promise<ExecResult> {
-    const command = commandLine(script, become, this.user, timeoutS);
+    const password = become && this.user !== 'root' ? this.host.conn.becomePassword : undefined;
+    const command = commandLine(script, become, this.user, timeoutS, password !== undefined);
     if (this.redactor.has(command)) {
       // Secrets travel on stdin, never argv: argv is visible in `ps` on the host.
       throw new TaskError(
@@ -68,7 +92,9 @@ export class HostSession {
     const started = Date.now();
     let result: ExecResult;
     try {
-      result = await this.transport.exec(command, stdin, timeoutS > 0 ? { timeoutS } : undefined);
+      // The become password is the first line of stdin, ahead of the command's own.
+      const input = password === undefined ? stdin : Buffer.concat([Buffer.from(`${password}\n`), stdin === undefined ? Buffer.alloc(0) : Buffer.from(stdin)]);
+      result = await this.transport.exec(command, input, timeoutS > 0 ? { timeoutS } : undefined);
     } finally {
       this.recap.execs = this.transport.execCount;
     }
@@ -80,6 +106,9 @@ export class HostSession {
       code: result.code,
       durationMs: Date.now() - started,
     });
+    if (password !== undefined && result.code === BAD_BECOME_PASSWORD.code && result.stderr.includes(BAD_BECOME_PASSWORD.marker)) {
+      throw new UnreachableError(this.host.name, `sudo refused the become password for ${this.user}`, 'check ansible_become_password (or plumb_become_password) for this host, and that the user may use sudo');
+    }
     if (timeoutS > 0 && TIMED_OUT.has(result.code) && Date.now() - started >= timeoutS * 1000 - 50) throw new CommandTimeout(timeoutS, true);
     return result;
   }

@@ -35,6 +35,10 @@ export interface Connection {
   knownHosts?: string;
   /** Bastions, as ProxyJump writes them (plumb_proxy_jump, or -J / -o ProxyJump= in ansible_ssh_common_args). */
   proxyJump?: string;
+  /** The passphrase of an encrypted private key (a secret). */
+  keyPassphrase?: string;
+  /** sudo's password for become (a secret: sent on stdin, never on a command line). */
+  becomePassword?: string;
   /** ansible_connection: local: tasks run on this machine, no SSH. */
   local?: boolean;
 }
@@ -561,6 +565,8 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
   const becomeRaw = first(vars, CONNECTION_VARS.become);
   const knownHosts = first(vars, CONNECTION_VARS.knownHosts);
   const proxyJump = proxyJumpOf(vars, posOfVar, report);
+  const becomePassword = first(vars, CONNECTION_VARS.becomePassword);
+  const keyPassphrase = first(vars, CONNECTION_VARS.keyPassphrase);
   const portNum = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (portNum !== undefined && (typeof portNum !== 'number' || !Number.isInteger(portNum) || portNum < 1 || portNum > 65535)) {
     report({ pos: posFor(CONNECTION_VARS.port), message: `port must be an integer 1-65535, got ${JSON.stringify(port)}` });
@@ -582,6 +588,8 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
     become: become === true,
     knownHosts: knownHosts === undefined ? undefined : expandPath(String(knownHosts), dir),
     ...(proxyJump !== undefined ? { proxyJump } : {}),
+    ...(keyPassphrase !== undefined && keyPassphrase !== null ? { keyPassphrase: String(keyPassphrase) } : {}),
+    ...(becomePassword !== undefined && becomePassword !== null ? { becomePassword: String(becomePassword) } : {}),
     ...(conn === 'local' ? { local: true } : {}),
   };
 }

@@ -35,6 +35,8 @@ export const CONNECTION_VARS = {
   become: ['plumb_become', 'ansible_become'],
   knownHosts: ['plumb_known_hosts'],
   proxyJump: ['plumb_proxy_jump'],
+  keyPassphrase: ['plumb_private_key_passphrase'],
+  becomePassword: ['plumb_become_password', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'],
 } as const;
 
 export const varsFileSchema = { type: 'object', errorMessage: 'a vars file must be a mapping of name: value' } as const;

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import SSHConfig from 'ssh-config';
-import type { ClientChannel } from 'ssh2';
+import ssh2, { type ClientChannel } from 'ssh2';
+
+const { utils } = ssh2;
 import { CommandTimeout, UnreachableError } from '../errors.js';
 import type { Connection } from '../inventory/load.js';
 import { fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey, type Verdict } from './known-hosts.js';
@@ -55,6 +57,8 @@ export interface Resolved {
   acceptNew?: boolean;
   /** IdentitiesOnly yes: only the configured keys, not whatever ssh-agent holds. */
   identitiesOnly?: boolean;
+  /** For encrypted key files. */
+  passphrase?: string;
 }
 
 /** ~/.ssh/config for one alias, keys lower-cased (OpenSSH keywords are case-insensitive), first value wins. */
@@ -142,6 +146,7 @@ export function resolveConnection(conn: Connection, defaultUser: string, sshConf
     // "no" in OpenSSH also accepts CHANGED keys; plumb never does, so it is accept-new here.
     ...(strict === 'accept-new' || strict === 'no' || strict === 'off' ? { acceptNew: true } : {}),
     ...(one('identitiesonly')?.toLowerCase() === 'yes' ? { identitiesOnly: true } : {}),
+    ...(conn.keyPassphrase !== undefined ? { passphrase: conn.keyPassphrase } : {}),
   };
 }
 
@@ -285,8 +290,8 @@ export class SshTransport implements Transport {
  */
 async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bastion): Promise<NodeSSH> {
   const token = hostToken(r.address, r.port);
-  const keys = r.keyFiles.filter((f) => existsSync(f));
-  const agent = r.identitiesOnly && keys.length ? undefined : process.env.SSH_AUTH_SOCK;
+  const agent = r.identitiesOnly && r.keyFiles.length ? undefined : process.env.SSH_AUTH_SOCK;
+  const keys = usableKeys(host, r, agent !== undefined);
   if (!keys.length && !agent) {
     throw new UnreachableError(host, 'no SSH key to authenticate with', `set ansible_ssh_private_key_file (or plumb_private_key_file) for ${host}, add IdentityFile to ~/.ssh/config, or start ssh-agent`);
   }
@@ -305,6 +310,7 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
           port: r.port,
           username: r.user,
           privateKey: keyFile ? readFileSync(keyFile, 'utf8') : undefined,
+          passphrase: keyFile ? r.passphrase : undefined,
           agent,
           // Key auth only, and no "none" probe first: one round trip fewer per connection.
           authHandler: [...(keyFile ? ['publickey'] : []), ...(agent ? ['agent'] : [])] as never,
@@ -343,6 +349,25 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
   }
   const msg = String((lastError as Error)?.message ?? lastError);
   throw new UnreachableError(host, `cannot connect to ${r.user}@${token}: ${msg}`, `is sshd running and reachable? (tried ${opts.attempts} times, ${connectTimeoutMs} ms timeout)`, { cause: lastError });
+}
+
+/**
+ * Key files that exist and can be read: an encrypted one needs the passphrase
+ * (plumb_private_key_passphrase); without it the key is left to
+ * ssh-agent when one runs (the agent holds it decrypted), else it is a clear error by name.
+ */
+function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
+  const out: string[] = [];
+  for (const f of r.keyFiles.filter((k) => existsSync(k))) {
+    const parsed = utils.parseKey(readFileSync(f), r.passphrase);
+    if (!(parsed instanceof Error)) out.push(f);
+    else if (/no passphrase given|encrypted/i.test(parsed.message) && r.passphrase === undefined) {
+      if (!agent) throw new UnreachableError(host, `the private key ${f} is encrypted and no passphrase was given`, 'set plumb_private_key_passphrase (a secret: secret_env, secret_file or the vault), or add the key to ssh-agent (ssh-add)');
+    } else if (/bad passphrase|integrity check failed|decrypt/i.test(parsed.message)) {
+      throw new UnreachableError(host, `the passphrase does not decrypt the private key ${f}`, 'check plumb_private_key_passphrase for this host');
+    } else out.push(f); // a format ssh2 reads only at connect time: let it say
+  }
+  return out;
 }
 
 const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];

@@ -26,6 +26,15 @@ const twoHosts = (playbook: string): string => project({ 'inventory.yml': 'all:\
 describe('engine/session: command time limits', function () {
   this.timeout(60_000);
 
+  it('commandLine with a become password: read from stdin, checked alone first, then sudo -k -S; no password in the line', () => {
+    const line = commandLine(raw('cat'), true, 'deploy', 0, true);
+    expect(line).to.match(/^\/bin\/sh -c /);
+    expect(line).to.include('IFS= read -r PLUMB_BECOME_PW');
+    expect(line).to.match(/sudo -S -p .{0,12} -v/);
+    expect(line).to.match(/sudo -k -S -p .{0,12} -- \/bin\/sh -c/);
+    expect(commandLine(raw('cat'), true, 'root', 0, true), 'root needs no sudo').to.equal("/bin/sh -c 'LC_ALL=C; export LC_ALL\ncat'");
+    expect(commandLine(raw('cat'), false, 'deploy', 0, true), 'no become').to.equal("/bin/sh -c 'LC_ALL=C; export LC_ALL\ncat'");
+  });
   it('commandLine: timeout(1) inside sudo, TERM at the limit and KILL 10 s later; none without a limit', () => {
     expect(commandLine(raw('true'), true, 'deploy', 30)).to.equal("sudo -n -- timeout -k 10 30 /bin/sh -c 'LC_ALL=C; export LC_ALL\ntrue'");
     expect(commandLine(raw('true'), false, 'root', 30)).to.equal("timeout -k 10 30 /bin/sh -c 'LC_ALL=C; export LC_ALL\ntrue'");
