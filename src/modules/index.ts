@@ -12,6 +12,16 @@ import mysql_variables from './mysql_variables.js';
 import service from './service.js';
 import shell from './shell.js';
 import template from './template.js';
+import alternatives from './alternatives.js';
+import hostname from './hostname.js';
+import locale_gen from './locale_gen.js';
+import modprobe from './modprobe.js';
+import package_ from './package.js';
+import package_facts from './package_facts.js';
+import service_facts from './service_facts.js';
+import setup from './setup.js';
+import systemd from './systemd.js';
+import timezone from './timezone.js';
 import ufw from './ufw.js';
 import user from './user.js';
 
@@ -29,6 +39,16 @@ export const modules: Record<string, Module<any>> = {
   service,
   shell,
   template,
+  alternatives,
+  hostname,
+  locale_gen,
+  modprobe,
+  package: package_,
+  package_facts,
+  service_facts,
+  setup,
+  systemd,
+  timezone,
   ufw,
   user,
 };
