@@ -22,6 +22,8 @@ import service_facts from './service_facts.js';
 import setup from './setup.js';
 import systemd from './systemd.js';
 import timezone from './timezone.js';
+import pause from './pause.js';
+import wait_for from './wait_for.js';
 import ufw from './ufw.js';
 import user from './user.js';
 
@@ -49,6 +51,8 @@ export const modules: Record<string, Module<any>> = {
   setup,
   systemd,
   timezone,
+  pause,
+  wait_for,
   ufw,
   user,
 };
