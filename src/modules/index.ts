@@ -26,6 +26,7 @@ import pause from './pause.js';
 import wait_for from './wait_for.js';
 import ufw from './ufw.js';
 import user from './user.js';
+import uri from './uri.js';
 
 // `any`: each module has its own args type; the engine validates args against module.schema first.
 export const modules: Record<string, Module<any>> = {
@@ -55,4 +56,5 @@ export const modules: Record<string, Module<any>> = {
   wait_for,
   ufw,
   user,
+  uri,
 };
