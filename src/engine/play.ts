@@ -3,6 +3,7 @@
 import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
 import type { Fact } from '../facts/types.js';
 import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
+import { modules } from '../modules/index.js';
 import type { Play, Playbook, Task } from '../playbook/load.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
@@ -151,6 +152,8 @@ export class PlayRunner {
       let after = -1;
       tasks.slice(0, i).forEach((earlier, j) => {
         if (earlier.register && readsVariable(task, earlier.register)) after = j;
+        // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
+        if (modules[earlier.module]?.factNames?.some((n) => readsVariable(task, n))) after = j;
       });
       return { task, after };
     });
@@ -281,6 +284,8 @@ export class PlayRunner {
       const first = results[0] ?? {};
       this.s.registered[t.register] = prepared.instances.length > 1 || t.loop !== undefined ? { changed: worst === 'changed', failed: worst === 'failed', results } : first;
     }
+    const facts = results[0]?.ansible_facts;
+    if (worst !== 'failed' && facts && typeof facts === 'object') setFacts(this.s.registered, facts as Vars);
     if (worst === 'changed') t.notify.forEach((n) => this.notified.add(n));
     if (worst === 'failed' && !t.ignoreErrors) {
       this.s.failed = true;
@@ -341,6 +346,13 @@ export class PlayRunner {
       result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1), ...parsed },
     };
   }
+}
+
+/** A module's ansible_facts become ansible_facts.<name> and ansible_<name>: host data, never templated again. */
+function setFacts(registered: Vars, facts: Vars): void {
+  const prev = (registered['ansible_facts'] ?? {}) as Vars;
+  registered['ansible_facts'] = { ...prev, ...facts };
+  for (const [k, v] of Object.entries(facts)) registered[`ansible_${k}`] = v;
 }
 
 /** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */

@@ -13,6 +13,7 @@ import type { Transport } from '../ssh/transport.js';
 import { PlayRunner, readsVariable, type HostPackages } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
+import { modules } from '../modules/index.js';
 import { resolveVar, withTemplates } from '../playbook/expr.js';
 import { describeHolder, lockHosts, lockOwner, type LockOwner } from './lock.js';
 
@@ -125,6 +126,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     }
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
       if (t.register) registered[t.register] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
+      for (const n of modules[t.module]?.factNames ?? []) registered[n] = {};
     }
     // Tasks reading a registered result are checked at run time, when the result exists:
     // a placeholder cannot say whether out.stdout_lines[0] will be there.

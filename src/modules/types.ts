@@ -102,6 +102,11 @@ export interface Module<A = Vars> {
   freeForm?: string;
   /** What the task's command printed is its result (command, shell): reported with it, not only registered. */
   reportsOutput?: boolean;
+  /**
+   * Variables this module's result sets for the host's later tasks: its `ansible_facts`
+   * (setup, service_facts, package_facts). A later task that reads one waits for it.
+   */
+  factNames?: readonly string[];
   facts(args: A, ctx: ModuleContext): Fact<unknown>[];
   plan(args: A, facts: FactResults, ctx: ModuleContext): Plan;
 }
