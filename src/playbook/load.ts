@@ -43,6 +43,8 @@ export interface Task {
   delay?: unknown;
   /** `with_dict` and friends: how the loop's value becomes its items (src/engine/task.ts). */
   loopKind?: LoopKind;
+  /** The key the loop was written under (loop, with_items, ...), for positions. */
+  loopKey?: string;
   label?: string;
   indexVar?: string;
   pause?: number;
@@ -271,6 +273,7 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       retries: t.retries,
       delay: t.delay,
       loopKind,
+      loopKey,
       label: typeof lc.label === 'string' ? lc.label : undefined,
       indexVar: typeof lc.index_var === 'string' ? lc.index_var : undefined,
       pause: typeof lc.pause === 'number' ? lc.pause : undefined,
