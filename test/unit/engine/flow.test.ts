@@ -38,6 +38,18 @@ const cases: Case[] = [
     recap: { h1: { failed: 0, rescued: 1 } },
   },
   {
+    name: 'handlers notified inside a rescue still run',
+    tasks: `
+    - block:
+        - {name: boom, command: "false"}
+      rescue:
+        - {name: notifies, command: "true", notify: hup}`,
+    play: `  handlers:
+    - {name: hup, debug: {msg: "handled"}}`,
+    exit: 0,
+    shows: ['h1 boom failed', 'h1 notifies changed', 'h1 hup ok'],
+  },
+  {
     name: 'a rescue that fails: always still runs, then the host stops failed',
     tasks: `
     - block:
