@@ -55,7 +55,11 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
         const ok = typeof cond === 'boolean' ? cond : Boolean(evaluate(String(cond), vars));
         if (!ok) {
           const msg = a.fail_msg ?? a.msg;
-          return { status: 'failed', message: msg !== undefined ? text(interpolate(msg, vars)) : `Assertion failed: ${text(cond)}`, result: { assertion: cond, evaluated_to: false } };
+          return {
+            status: 'failed',
+            message: msg !== undefined ? text(interpolate(msg, vars)) : `Assertion failed: ${text(cond)}`,
+            result: { assertion: cond, evaluated_to: false },
+          };
         }
       }
       const success = a.quiet === true ? undefined : a.success_msg !== undefined ? text(interpolate(a.success_msg, vars)) : 'All assertions passed';

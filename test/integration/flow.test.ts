@@ -66,11 +66,15 @@ describe('control flow on the lab (block, until, include loop, delegate_to, run_
   };
   const plumb = (mode: 'apply' | 'check') => {
     const r = spawnSync(process.execPath, [CLI, mode, pb, '-i', lab.inventory, '--json'], { encoding: 'utf8', timeout: 300_000 });
-    const events = r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = r.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const recap = (events.find((e) => e.type === 'recap')?.hosts ?? {}) as Record<string, { changed: number; failed: number; execs: number; rescued?: number }>;
     return { code: r.status, events, recap, out: r.stdout + r.stderr };
   };
-  const state = () => ['lb-01', 'web-01', 'web-02'].map((h) => `${h}: ${on(h, `ls ${D} 2>/dev/null | tr '\\n' ' '; cat ${D}/tries 2>/dev/null || true`)}`).join('\n');
+  const state = () =>
+    ['lb-01', 'web-01', 'web-02'].map((h) => `${h}: ${on(h, `ls ${D} 2>/dev/null | tr '\\n' ' '; cat ${D}/tries 2>/dev/null || true`)}`).join('\n');
 
   before(async () => {
     lab = await ensureLab();
@@ -80,7 +84,10 @@ describe('control flow on the lab (block, until, include loop, delegate_to, run_
     mkdirSync(join(dir, 'templates'));
     pb = join(dir, 'playbooks', 'flow.yml');
     writeFileSync(pb, PLAY);
-    writeFileSync(join(dir, 'playbooks', 'item.yml'), `- name: "item {{ item }}"\n  copy: {dest: "${D}/item-{{ item }}", content: "{{ item }} on {{ inventory_hostname }}\\n", mode: "0644"}\n`);
+    writeFileSync(
+      join(dir, 'playbooks', 'item.yml'),
+      `- name: "item {{ item }}"\n  copy: {dest: "${D}/item-{{ item }}", content: "{{ item }} on {{ inventory_hostname }}\\n", mode: "0644"}\n`,
+    );
   });
   after(() => {
     if (lab) for (const h of ['lb-01', 'web-01', 'web-02']) on(h, `rm -rf ${D}`);
@@ -99,7 +106,9 @@ describe('control flow on the lab (block, until, include loop, delegate_to, run_
     expect(r.code, r.out).to.equal(0);
     for (const h of ['web-01', 'web-02']) {
       expect(r.recap[h], h).to.include({ failed: 0, rescued: 1 });
-      expect(on(h, `cat ${D}/item-a ${D}/item-b ${D}/rescued ${D}/always ${D}/tries`)).to.equal(`a on ${h}\nb on ${h}\nrescued\nalways\nalways\n`.replace('always\nalways\n', 'always\n2\n'));
+      expect(on(h, `cat ${D}/item-a ${D}/item-b ${D}/rescued ${D}/always ${D}/tries`)).to.equal(
+        `a on ${h}\nb on ${h}\nrescued\nalways\nalways\n`.replace('always\nalways\n', 'always\n2\n'),
+      );
     }
     expect(on('lb-01', `cat ${D}/drain-web-01 ${D}/drain-web-02`)).to.equal('8000\n8001\n');
     expect(r.recap['lb-01']?.execs, 'the delegated host is in the recap with its execs').to.be.greaterThan(0);

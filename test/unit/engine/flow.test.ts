@@ -183,11 +183,14 @@ describe('engine/play: control flow keywords', function () {
       const hosts = c.hosts ?? ['h1'];
       const serial = c.play === 'serial' ? '  serial: 2\n' : '';
       const more = c.play && c.play !== 'serial' ? c.play : '';
-      const dir = tree({
-        'inventory.yml': `all:\n  hosts:\n${['h1', 'h2', 'h3'].map((h) => `    ${h}:\n`).join('')}`,
-        'playbooks/site.yml': `- hosts: ${hosts.join(',')}\n${serial}  tasks:${c.tasks}\n${more}`,
-        ...c.files,
-      }, 'plumb-flow-');
+      const dir = tree(
+        {
+          'inventory.yml': `all:\n  hosts:\n${['h1', 'h2', 'h3'].map((h) => `    ${h}:\n`).join('')}`,
+          'playbooks/site.yml': `- hosts: ${hosts.join(',')}\n${serial}  tasks:${c.tasks}\n${more}`,
+          ...c.files,
+        },
+        'plumb-flow-',
+      );
       dirs.push(dir);
       const { inv, book } = loadProject(dir);
       const r = await runLocal(inv, book, { mode: c.mode ?? 'apply' });
@@ -199,7 +202,11 @@ describe('engine/play: control flow keywords', function () {
         expect(at, `${want} in\n${lines.join('\n')}`).to.be.at.least(0);
         from = at + 1;
       }
-      for (const a of c.absent ?? []) expect(lines.some((l) => l.includes(` ${a} `)), lines.join('\n')).to.equal(false);
+      for (const a of c.absent ?? [])
+        expect(
+          lines.some((l) => l.includes(` ${a} `)),
+          lines.join('\n'),
+        ).to.equal(false);
       for (const [h, want] of Object.entries(c.recap ?? {})) expect(r.result.hosts[h], h).to.include(want);
     });
   }
