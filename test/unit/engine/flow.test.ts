@@ -161,6 +161,14 @@ const cases: Case[] = [
     recap: { h1: { changed: 1, execs: 1 }, h2: { execs: 1 } },
   },
   {
+    name: 'delegate_to a host the inventory does not know: that task fails, naming it',
+    tasks: `
+    - {name: nowhere, command: "true", delegate_to: ghost}`,
+    exit: 1,
+    shows: ['h1 -> ghost nowhere unreachable'],
+    recap: { h1: { failed: 1 } },
+  },
+  {
     name: 'run_once with serial: once per batch, the result registered on every host of it',
     hosts: ['h1', 'h2', 'h3'],
     play: 'serial',
