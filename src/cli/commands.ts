@@ -10,7 +10,7 @@ import { REDACTED, isSecretName } from '../inventory/secrets.js';
 import { Vault, VaultError, vaultSources } from '../inventory/vault.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
-import { prepareTask } from '../engine/task.js';
+import { localFile, prepareTask } from '../engine/task.js';
 import { PatternError, resolvePattern } from '../inventory/pattern.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import { Redactor } from '../report/redact.js';
@@ -156,7 +156,7 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
     for (const host of playHosts(inv, play, opts.limit)) {
       const vars = hostVars(inv, play, host, opts.extraVars);
       for (const t of templates) {
-        const tv = t.roleVars ? hostVars(inv, play, host, opts.extraVars, {}, t) : vars;
+        const tv = t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, {}, t) : vars;
         let prepared;
         try {
           prepared = prepareTask(t, tv);
@@ -168,7 +168,7 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
           const src = (inst.args as { src?: unknown }).src;
           if (typeof src !== 'string') continue;
           try {
-            renderFile(templatePath(book.templatesDir, src), { ...tv, [t.loopVar]: inst.item });
+            renderFile(localFile(t, 'templates', src, templatePath(book.templatesDir, src)), { ...tv, [t.loopVar]: inst.item });
           } catch (e) {
             if (!(e instanceof InputError)) throw e;
             if (e instanceof UndefinedVariableError && registers.has(e.variable)) continue;

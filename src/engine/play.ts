@@ -3,19 +3,20 @@
 import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
 import type { Fact } from '../facts/types.js';
 import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
+import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
 import { modules } from '../modules/index.js';
-import type { Play, Playbook, Task } from '../playbook/load.js';
+import { definedNames, runAction } from './actions.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import { inputsOf, serviceInputMap } from './reads.js';
 import type { HostSession } from './session.js';
-import { moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
+import { localFile, moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, windowFacts, type Step } from './packages.js';
 import { aptCacheFact } from '../facts/pkg.js';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { interpolate, UndefinedName } from '../playbook/expr.js';
+import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 
 /** A host's tasks in run order (all its plays), and the apt tasks a batch already took in. */
@@ -30,7 +31,20 @@ export interface PlayOptions {
   forceHandlers: boolean;
   /** Tasks left out by --tags/--skip-tags. */
   selected: (t: Task) => boolean;
+  /** delegate_to: the session of another host (connected on first use), null when unreachable. */
+  sessionFor?: (host: string) => Promise<HostSession | null>;
+  /** run_once: shared by the hosts of one serial batch; the first host to reach a task runs it. */
+  once?: Map<string, Promise<OnceResult>>;
 }
+
+/** What a run_once task left for the other hosts of its batch. */
+export interface OnceResult {
+  host: string;
+  registered?: unknown;
+  facts?: Vars;
+}
+
+type BlockState = 'rescuing' | 'failed' | 'abort';
 
 /** `after`: index of the last earlier task whose registered result this task reads (-1: none). */
 type Slot = { task: Task; prepared?: Prepared; after: number };
@@ -40,6 +54,10 @@ interface Outcome {
   message?: string;
   diffs: Diff[];
   result: Vars;
+  /** Something ran (a command, an action): its result can be judged by changed_when/failed_when/until. */
+  ran?: boolean;
+  /** delegate_to: the host it ran on. */
+  delegate?: string;
 }
 
 export class PlayRunner {
@@ -69,9 +87,9 @@ export class PlayRunner {
       vars,
       mayChange: (f) => this.s.mayChange(f),
       serviceInputs: (unit) => inputsOf(this.inputs(), unit, this.notified),
-      renderTemplate: (src) => renderFile(templatePath(this.book.templatesDir, src), vars),
+      renderTemplate: (src) => renderFile(localFile(t, 'templates', src, templatePath(this.book.templatesDir, src)), vars),
       readLocal: (src) => {
-        const p = isAbsolute(src) ? src : join(this.book.root, src);
+        const p = localFile(t, 'files', src, isAbsolute(src) ? src : join(this.book.root, src));
         try {
           return readFileSync(p);
         } catch {
@@ -99,7 +117,8 @@ export class PlayRunner {
   }
 
   private factsOf(slot: Slot): Fact<unknown>[] {
-    if (!slot.prepared || 'skip' in slot.prepared || slot.task.module === 'meta') return [];
+    // Actions need no facts; a delegated task's facts are gathered on the host it runs on.
+    if (!slot.prepared || 'skip' in slot.prepared || !isModule(slot.task) || slot.task.delegateTo) return [];
     const m = moduleOf(slot.task);
     const vars = this.vars(slot.task);
     return slot.prepared.instances.flatMap((i) => m.facts(i.args as never, this.ctx(slot.task, { ...vars, [slot.task.loopVar]: i.item })));
@@ -132,7 +151,7 @@ export class PlayRunner {
     for (const task of tasks) {
       const slot: Slot = { task, after: -1 };
       try {
-        this.prepare(slot);
+        if (!task.includedBy) this.prepare(slot);
         facts.push(...this.factsOf(slot));
       } catch {
         // evaluated, and reported, when the task is reached
@@ -148,15 +167,7 @@ export class PlayRunner {
     const tasks = this.play.tasks.filter(this.opts.selected);
     // A task that reads a result registered earlier in this play is evaluated only once that
     // task has run; every other task is evaluated now, so all their facts travel in one exec.
-    const slots: Slot[] = tasks.map((task, i) => {
-      let after = -1;
-      tasks.slice(0, i).forEach((earlier, j) => {
-        if (earlier.register && readsVariable(task, earlier.register)) after = j;
-        // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
-        if (modules[earlier.module]?.factNames?.some((n) => readsVariable(task, n))) after = j;
-      });
-      return { task, after };
-    });
+    const slots: Slot[] = tasks.map((task, i) => ({ task, after: this.waitsFor(task, tasks.slice(0, i)) }));
     for (const sl of slots) if (sl.after < 0) this.prepare(sl);
     const become = this.play.become || this.s.host.conn.become || tasks.some((t) => t.become);
     // ONE exec: every fact every ready task needs, plus the host's pending handlers.
@@ -169,8 +180,14 @@ export class PlayRunner {
       }
     }
 
+    // Blocks: a failure inside one moves to its rescue (or its always); see failIn().
+    const state = new Map<Frame, BlockState>();
+    let failing = false;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      const go = runsNow(slot.task, state, failing);
+      if (go === 'stop') break;
+      if (go === 'skip' || slot.after === Number.MAX_SAFE_INTEGER) continue; // skipped, or its include was left out by tags
       if (slot.task.module === 'meta') {
         await this.runHandlers();
         continue;
@@ -180,15 +197,82 @@ export class PlayRunner {
         // their facts are gathered below in one exec rather than one exec per task.
         for (const later of slots.slice(i)) if (!later.prepared && later.after < i) this.prepare(later);
       }
+      if (isInclude(slot.task)) {
+        this.expandInclude(slots, i);
+        continue;
+      }
       if (packages && slot.task.module === 'apt' && !packages.covered.has(slot.task)) await this.batchFrom(slot.task, packages);
       // Facts invalidated by applied changes are re-probed together for all remaining tasks.
       if (this.s.missing(this.factsOf(slot)).length) {
         await this.s.gather(slots.slice(i).flatMap((sl) => this.factsOf(sl)), become);
       }
       const ok = await this.runTask(slot.task, slot.prepared!, false);
-      if (!ok) break;
+      if (ok) continue;
+      if (failIn(slot.task, state)) {
+        // Rescued: the host goes on, and the failure counts as rescued, not failed.
+        this.s.failed = false;
+        this.s.recap.failed--;
+        this.s.recap.rescued = (this.s.recap.rescued ?? 0) + 1;
+      } else failing = true;
     }
     if (!this.s.failed || this.opts.forceHandlers || this.play.forceHandlers) await this.runHandlers();
+  }
+
+  /** Index of the last earlier task defining a name this task reads (-1: none); an included task waits for its include. */
+  private waitsFor(task: Task, earlier: Task[]): number {
+    if (task.includedBy) return Number.MAX_SAFE_INTEGER;
+    let after = -1;
+    earlier.forEach((e, j) => {
+      if (definedNames(e).some((n) => readsVariable(task, n))) after = j;
+    });
+    return after;
+  }
+
+  /**
+   * include_tasks / include_role, reached: its `when` and loop, evaluated now, say how often
+   * its tasks run. They stand after it in the slots, once; they are replaced by one copy per
+   * item (with the loop variable as a task variable), or removed when it is skipped.
+   */
+  private expandInclude(slots: Slot[], i: number): void {
+    const inc = slots[i]!.task;
+    const prepared = slots[i]!.prepared!;
+    let end = i + 1;
+    while (end < slots.length && descends(slots[end]!.task, inc)) end++;
+    const children = slots.slice(i + 1, end).map((sl) => sl.task);
+    const host = this.s.host.name;
+    const name = this.s.redactor.redact(inc.name);
+    this.s.emit({ type: 'task_start', host, play: this.play.name, task: name, handler: false });
+    if ('skip' in prepared) {
+      slots.splice(i + 1, end - i - 1);
+      this.s.recap.skipped++;
+      this.s.emit({ type: 'task', host, play: this.play.name, task: name, handler: false, status: 'skipped', message: prepared.skip, durationMs: 0 });
+      return;
+    }
+    const copies: Slot[] = [];
+    for (const inst of prepared.instances) {
+      const frames = new Map<Frame, Frame>();
+      const tasks = new Map<Task, Task>();
+      const itemVars = inc.loop !== undefined ? { [inc.loopVar]: inst.item, ...(inc.indexVar ? { [inc.indexVar]: inst.index } : {}) } : {};
+      for (const c of children) {
+        const copy: Task = {
+          ...c,
+          vars: { ...c.vars, ...itemVars },
+          includedBy: c.includedBy === inc ? undefined : (tasks.get(c.includedBy!) ?? c.includedBy),
+          // Each pass through the file has blocks of its own: a rescue in pass 1 says nothing of pass 2.
+          frames: c.frames?.map((f) => {
+            const own = inc.frames?.some((o) => o.frame === f.frame);
+            if (own) return f;
+            if (!frames.has(f.frame)) frames.set(f.frame, { ...f.frame });
+            return { frame: frames.get(f.frame)!, section: f.section };
+          }),
+        };
+        tasks.set(c, copy);
+        copies.push({ task: copy, after: copy.includedBy ? Number.MAX_SAFE_INTEGER : -1 });
+      }
+    }
+    slots.splice(i + 1, end - i - 1, ...copies);
+    this.s.recap.ok++;
+    this.s.emit({ type: 'task', host, play: this.play.name, task: name, handler: false, status: 'ok', message: `included ${children.length} task(s)${inc.loop !== undefined ? ` for ${prepared.instances.length} item(s)` : ''}`, durationMs: 0 });
   }
 
   /**
@@ -238,6 +322,31 @@ export class PlayRunner {
 
   /** Plan and apply one task on this host (all loop items). Returns false if the host must stop. */
   private async runTask(t: Task, prepared: Prepared, handler: boolean): Promise<boolean> {
+    if (t.runOnce && !handler && this.opts.once) {
+      // run_once: the first host of the batch to get here runs it; the others take its result.
+      const key = `${t.loc.src.file}:${t.loc.path.join('/')}:${this.play.name}`;
+      const first = this.opts.once.get(key);
+      if (first) {
+        const r = await first;
+        if (t.register && r.registered !== undefined) this.s.registered[t.register] = r.registered;
+        if (r.facts) Object.assign(this.s.registered, r.facts);
+        this.s.emit({ type: 'task', host: this.s.host.name, play: this.play.name, task: this.s.redactor.redact(t.name), handler, status: 'skipped', message: `run once, on ${r.host}`, durationMs: 0 });
+        return true;
+      }
+      let done!: (r: OnceResult) => void;
+      this.opts.once.set(key, new Promise((res) => (done = res)));
+      const factsBefore = new Set(Object.keys(this.s.registered));
+      try {
+        return await this.runTaskHere(t, prepared, handler);
+      } finally {
+        const facts = t.module === 'set_fact' || t.module === 'include_vars' ? Object.fromEntries(Object.entries(this.s.registered).filter(([k]) => !factsBefore.has(k) || definedNames(t).includes(k))) : undefined;
+        done({ host: this.s.host.name, registered: t.register ? this.s.registered[t.register] : undefined, facts });
+      }
+    }
+    return this.runTaskHere(t, prepared, handler);
+  }
+
+  private async runTaskHere(t: Task, prepared: Prepared, handler: boolean): Promise<boolean> {
     const started = Date.now();
     const host = this.s.host.name;
     const play = this.play.name;
@@ -252,30 +361,41 @@ export class PlayRunner {
     }
     const results: Vars[] = [];
     let worst: Status = 'ok';
-    for (const inst of prepared.instances) {
-      const out = await this.runInstance(t, inst, handler);
-      results.push({ ...out.result, changed: out.status === 'changed', failed: out.status === 'failed', skipped: out.status === 'skipped', item: inst.item });
+    for (const [n, inst] of prepared.instances.entries()) {
+      if (n > 0 && t.pause) await sleep(t.pause * 1000);
+      const vars = { ...this.vars(t), [t.loopVar]: inst.item, ...(t.indexVar ? { [t.indexVar]: inst.index } : {}) };
+      const out = await this.attempts(t, inst, handler, vars);
+      const result = { ...out.result, changed: out.status === 'changed', failed: out.status === 'failed', skipped: out.status === 'skipped', item: inst.item };
+      results.push(result);
       const diff = t.noLog ? (out.diffs.length ? [{ label: '(no_log)', before: '', after: '<hidden by no_log>\n' }] : undefined) : out.diffs.length && this.opts.diff ? red.redactDeep(out.diffs) : undefined;
+      let label: string | undefined;
+      if (inst.item !== undefined) {
+        try {
+          label = t.label !== undefined ? String(interpolate(t.label, vars)) : typeof inst.item === 'string' ? inst.item : JSON.stringify(inst.item);
+        } catch {
+          label = JSON.stringify(inst.item);
+        }
+      }
       this.s.emit({
         type: 'task',
-        host,
+        host: out.delegate ? `${host} -> ${out.delegate}` : host,
         play,
         task: name,
         handler,
         status: out.status,
         message: out.message === undefined ? undefined : t.noLog ? (out.status === 'failed' ? `failed; output hidden by no_log${out.result.rc !== undefined ? ` (exit ${String(out.result.rc)})` : ''}` : '<hidden by no_log>') : red.redact(out.message),
-        item: inst.item === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(typeof inst.item === 'string' ? inst.item : JSON.stringify(inst.item)),
+        item: label === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(label),
         diff,
-        output: t.noLog || !moduleOf(t).reportsOutput || typeof out.result.rc !== 'number' ? undefined : { rc: out.result.rc, stdout: red.redact(String(out.result.stdout ?? '')), stderr: red.redact(String(out.result.stderr ?? '')) },
+        output: t.noLog || !isModule(t) || !moduleOf(t).reportsOutput || typeof out.result.rc !== 'number' ? undefined : { rc: out.result.rc, stdout: red.redact(String(out.result.stdout ?? '')), stderr: red.redact(String(out.result.stderr ?? '')) },
         durationMs: Date.now() - started,
       });
       if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;
       else if (out.status === 'changed' && worst !== 'failed') worst = 'changed';
       else if (out.status === 'skipped' && worst === 'ok' && prepared.instances.length === 1) worst = 'skipped';
-      if (out.status === 'unreachable') throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
+      if (out.status === 'unreachable' && !t.ignoreUnreachable && !out.delegate) throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
       if (out.status === 'failed' && !t.ignoreErrors) break;
     }
-    const counted: Status = worst === 'failed' && t.ignoreErrors ? 'ok' : worst;
+    const counted: Status = (worst === 'failed' && t.ignoreErrors) || (worst === 'unreachable' && t.ignoreUnreachable) ? 'ok' : worst === 'unreachable' ? 'failed' : worst;
     if (counted === 'ok') this.s.recap.ok++;
     else if (counted === 'changed') this.s.recap.changed++;
     else if (counted === 'skipped') this.s.recap.skipped++;
@@ -287,17 +407,96 @@ export class PlayRunner {
     const facts = results[0]?.ansible_facts;
     if (worst !== 'failed' && facts && typeof facts === 'object') setFacts(this.s.registered, facts as Vars);
     if (worst === 'changed') t.notify.forEach((n) => this.notified.add(n));
-    if (worst === 'failed' && !t.ignoreErrors) {
+    if (counted === 'failed') {
       this.s.failed = true;
       return false;
     }
     return true;
   }
 
-  private async runInstance(t: Task, inst: Instance, handler: boolean): Promise<Outcome> {
+  /**
+   * One item: planned and applied, then judged by changed_when / failed_when; with `until`,
+   * again (one exec per try) until it holds or the retries are spent.
+   */
+  private async attempts(t: Task, inst: Instance, handler: boolean, vars: Vars): Promise<Outcome> {
+    const tries = t.until === undefined ? 1 : Math.max(1, toNumber(interpolate(t.retries ?? 3, vars), 'retries') + 1);
+    const delay = t.until === undefined ? 0 : toNumber(interpolate(t.delay ?? 5, vars), 'delay');
+    let out!: Outcome;
+    for (let n = 1; n <= tries; n++) {
+      if (n > 1 && delay > 0) await sleep(delay * 1000);
+      out = await this.judge(t, await this.runInstance(t, inst, handler, vars), vars);
+      if (t.until === undefined) return out;
+      if (out.status === 'unreachable' || !out.ran) return { ...out, result: { ...out.result, attempts: n } };
+      const seen = { ...vars, ...(t.register ? { [t.register]: { ...out.result, changed: out.status === 'changed', failed: out.status === 'failed' } } : {}) };
+      let done = false;
+      try {
+        done = Boolean(evaluate(t.until, seen));
+      } catch (e) {
+        return { ...out, status: 'failed', message: `until: ${(e as Error).message}` };
+      }
+      if (done) return { ...out, message: n > 1 ? `${out.message ?? ''} (after ${n} attempts)`.trim() : out.message, result: { ...out.result, attempts: n } };
+      this.s.emit({ type: 'task', host: this.s.host.name, play: this.play.name, task: this.s.redactor.redact(t.name), handler, status: 'skipped', message: `until not met: retrying (${n} of ${tries})`, durationMs: 0 });
+    }
+    return { ...out, status: 'failed', message: `until never held: ${tries} attempts (last: ${out.message ?? out.status})`, result: { ...out.result, attempts: tries } };
+  }
+
+  /** changed_when / failed_when, with the task's own result under its register name. */
+  private judge(t: Task, out: Outcome, vars: Vars): Outcome {
+    if ((!t.changedWhen && !t.failedWhen) || out.status === 'unreachable' || out.status === 'skipped') return out;
+    const reg = { ...out.result, changed: out.status === 'changed', failed: out.status === 'failed' };
+    const scope = { ...vars, ...(t.register ? { [t.register]: reg } : {}) };
+    const holds = (conds: (string | boolean)[]) => conds.every((c) => (typeof c === 'boolean' ? c : Boolean(evaluate(c, scope))));
+    let status = out.status;
+    try {
+      // In check mode a change that did not run has no output to judge: it stays "would change".
+      if (t.changedWhen && status !== 'failed' && (out.ran || t.changedWhen.every((c) => typeof c === 'boolean'))) status = holds(t.changedWhen) ? 'changed' : 'ok';
+      if (t.failedWhen && out.ran) status = holds(t.failedWhen) ? 'failed' : status === 'failed' ? (out.status === 'failed' && t.changedWhen === undefined ? 'changed' : 'ok') : status;
+    } catch (e) {
+      if (e instanceof UndefinedName && !out.ran) return out;
+      return { ...out, status: 'failed', message: `${t.changedWhen ? 'changed_when' : 'failed_when'}: ${(e as Error).message}` };
+    }
+    return status === out.status ? out : { ...out, status, message: status === 'failed' && out.status !== 'failed' ? `failed_when held${out.message ? `: ${out.message}` : ''}` : out.message };
+  }
+
+  private async runInstance(t: Task, inst: Instance, handler: boolean, vars: Vars): Promise<Outcome> {
+    if (!isModule(t)) {
+      try {
+        const r = runAction(t, inst.args, vars);
+        if (r.facts) Object.assign(this.s.registered, r.facts);
+        return { status: r.status, message: r.message, diffs: [], result: r.result, ran: true };
+      } catch (e) {
+        if (e instanceof InputError || e instanceof UndefinedName || e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
+        if (e instanceof Error && e.name !== 'InternalError') return { status: 'failed', message: e.message, diffs: [], result: {} };
+        throw e;
+      }
+    }
     const m = moduleOf(t);
-    const vars = { ...this.vars(t), [t.loopVar]: inst.item };
+    // delegate_to: facts, checks and changes on that host; variables stay this host's.
+    let s = this.s;
+    let delegate: string | undefined;
+    if (t.delegateTo) {
+      let target: unknown;
+      try {
+        target = interpolate(t.delegateTo, vars);
+      } catch (e) {
+        return { status: 'failed', message: `delegate_to: ${(e as Error).message}`, diffs: [], result: {} };
+      }
+      if (String(target) !== this.s.host.name) {
+        delegate = String(target);
+        const other = this.opts.sessionFor ? await this.opts.sessionFor(delegate) : null;
+        if (!other) return { status: 'unreachable', message: `delegated host ${delegate} is unreachable or not in the inventory`, diffs: [], result: {}, delegate };
+        s = other;
+      }
+    }
+    const out = await this.planAndApply(t, m, inst, handler, vars, s);
+    return delegate ? { ...out, delegate } : out;
+  }
+
+  private async planAndApply(t: Task, m: ReturnType<typeof moduleOf>, inst: Instance, handler: boolean, vars: Vars, s: HostSession): Promise<Outcome> {
+    const delegated = s !== this.s;
     const ctx = this.ctx(t, vars);
+    if (delegated) ctx.host = s.host.name;
+    ctx.mayChange = (f) => s.mayChange(f);
     if (m.secretArgs && inst.args && typeof inst.args === 'object') {
       const a = inst.args as Vars;
       this.s.redactor.add(m.secretArgs.map((k) => a[k]).filter((v): v is string => typeof v === 'string'));
@@ -305,9 +504,10 @@ export class PlayRunner {
     let plan: Plan;
     try {
       const needed = m.facts(inst.args as never, ctx);
-      if (this.s.missing(needed).length) await this.s.gather(needed, ctx.become);
-      plan = m.plan(inst.args as never, this.s.view(), ctx);
+      if (s.missing(needed).length) await s.gather(needed, ctx.become);
+      plan = m.plan(inst.args as never, s.view(), ctx);
     } catch (e) {
+      if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: [], result: {} };
       if (e instanceof TaskError || e instanceof InputError || e instanceof UndefinedName) return { status: 'failed', message: e.message, diffs: [], result: {} };
       throw e;
     }
@@ -315,27 +515,30 @@ export class PlayRunner {
     if (!plan.changes.length) return { status: 'ok', message: plan.summary, diffs: [], result: plan.result ?? {} };
     // Only reads (uri GET, wait_for, a probe a later plan needs): run in check mode too, and ok.
     const reads = plan.changes.every((c) => c.readOnly === true);
-    if (this.opts.check && !reads) {
-      for (const c of plan.changes) this.s.wouldInvalidate(c.invalidates);
+    // check_mode: true never applies, not even in apply; false applies in check too (command/shell only, see the loader).
+    const check = t.checkMode ?? this.opts.check;
+    if (check && !reads) {
+      for (const c of plan.changes) s.wouldInvalidate(c.invalidates);
       return { status: 'changed', message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`, diffs: plan.diffs, result: plan.result ?? {} };
     }
     let last = { code: 0, stdout: '', stderr: '' };
     let parsed: Vars = {};
-    const notify = !handler && !reads && t.notify.length ? t.notify : [];
+    // Pending handlers are recorded on this host; a delegated change's notify stays in memory.
+    const notify = !handler && !reads && !delegated && t.notify.length ? t.notify : [];
     for (const [n, c] of plan.changes.entries()) {
       const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
       try {
-        last = await this.s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? this.s.commandTimeoutS);
+        last = await s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? s.commandTimeoutS);
       } catch (e) {
         if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
         if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
         throw e;
       }
       if (n === 0 && notify.length) notify.forEach((x) => this.persisted.add(x));
-      this.s.invalidate(c.invalidates);
+      s.invalidate(c.invalidates);
       if (last.code !== 0) {
         const err = new CommandError({ command: c.description, ...last });
-        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) } };
+        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) }, ran: true };
       }
       if (c.parse) parsed = { ...parsed, ...safeParse(c, last) };
     }
@@ -344,6 +547,7 @@ export class PlayRunner {
       message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
       diffs: plan.diffs,
       result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1), ...parsed },
+      ran: true,
     };
   }
 }
@@ -353,6 +557,57 @@ function setFacts(registered: Vars, facts: Vars): void {
   const prev = (registered['ansible_facts'] ?? {}) as Vars;
   registered['ansible_facts'] = { ...prev, ...facts };
   for (const [k, v] of Object.entries(facts)) registered[`ansible_${k}`] = v;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function toNumber(v: unknown, what: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw InputError.one(`${what} must be a number of ${what === 'delay' ? 'seconds' : 'tries'}, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+const isModule = (t: Task): boolean => t.module in modules;
+const isInclude = (t: Task): boolean => t.module === 'include_tasks' || t.module === 'include_role';
+
+/** Whether `t` came (directly or through nested includes) from include `inc`. */
+function descends(t: Task, inc: Task): boolean {
+  for (let p = t.includedBy; p; p = p.includedBy) if (p === inc) return true;
+  return false;
+}
+
+/**
+ * Whether a task runs, given the state of its blocks: a block's own tasks stop at its first
+ * failure, its rescue runs only after one, its always in any case. 'stop': the host failed
+ * outside every block still handling it.
+ */
+export function runsNow(t: Task, state: ReadonlyMap<Frame, BlockState>, failing: boolean): 'run' | 'skip' | 'stop' {
+  const frames = t.frames ?? [];
+  if (failing && !(frames[0] && state.has(frames[0].frame))) return 'stop';
+  for (const { frame, section } of frames) {
+    const st = state.get(frame);
+    if (st === 'abort') return 'skip';
+    if (section === 'block' && st) return 'skip';
+    if (section === 'rescue' && st !== 'rescuing') return 'skip';
+  }
+  return 'run';
+}
+
+/**
+ * A task failed: mark its blocks, innermost first. Returns true when a rescue takes it (the
+ * host goes on); false when it fails the host (always parts still run on the way out).
+ */
+export function failIn(t: Task, state: Map<Frame, BlockState>): boolean {
+  const frames = t.frames ?? [];
+  for (let k = frames.length - 1; k >= 0; k--) {
+    const { frame, section } = frames[k]!;
+    if (section === 'block' && frame.hasRescue && !state.has(frame)) {
+      state.set(frame, 'rescuing');
+      return true;
+    }
+    state.set(frame, section === 'always' ? 'abort' : 'failed');
+  }
+  return false;
 }
 
 /** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */

@@ -10,10 +10,10 @@ import type { Playbook, Play, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { PlayRunner, readsVariable, type HostPackages } from './play.js';
+import { PlayRunner, readsVariable, type HostPackages, type OnceResult } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
-import { modules } from '../modules/index.js';
+import { definedNames } from './actions.js';
 import { resolveVar, withTemplates } from '../playbook/expr.js';
 import { describeHolder, lockHosts, lockOwner, type LockOwner } from './lock.js';
 
@@ -71,13 +71,14 @@ export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, 
       ...play.vars,
       ...registered,
       ...task?.roleVars,
+      ...task?.vars,
       ...extra,
       inventory_hostname: host,
       group_names: h.groups.filter((g) => g !== 'all'),
       groups,
       hostvars,
     },
-    [extra, task?.roleVars, play.vars, h.vars, play.roleDefaults],
+    [extra, task?.vars, task?.roleVars, play.vars, h.vars, play.roleDefaults],
   );
 }
 
@@ -125,18 +126,18 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       continue;
     }
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
-      if (t.register) registered[t.register] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
-      for (const n of modules[t.module]?.factNames ?? []) registered[n] = {};
+      for (const n of definedNames(t)) registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
     }
     // Tasks reading a registered result are checked at run time, when the result exists:
     // a placeholder cannot say whether out.stdout_lines[0] will be there.
     const names = Object.keys(registered);
-    const checkable = [...play.tasks.filter(selected), ...play.handlers].filter((t) => !names.some((n) => readsVariable(t, n)));
+    // A dynamic include's tasks are checked when the include runs, with its loop item.
+    const checkable = [...play.tasks.filter(selected), ...play.handlers].filter((t) => !t.includedBy && !names.some((n) => readsVariable(t, n)));
     for (const host of hosts) {
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
       for (const t of checkable) {
         try {
-          prepareTask(t, t.roleVars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars);
+          prepareTask(t, t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars);
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           for (const p of e.problems) {
@@ -214,12 +215,16 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const selected = (t: Task): boolean => byTags(t) && !opts.skipTasks?.has(t);
   const prefetched = new Set<string>();
   const packagesOf = new Map<string, HostPackages>();
-  const runnerFor = (s: HostSession, pl: Play) =>
+  // delegate_to: another host's session, connected on first use (it may be outside the play).
+  const sessionFor = (name: string): Promise<HostSession | null> => (inv.hosts.has(name) && !dead.has(name) ? session(name) : Promise.resolve(null));
+  const runnerFor = (s: HostSession, pl: Play, once?: Map<string, Promise<OnceResult>>) =>
     new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, s.host.name, opts.extraVars, s.registered, t), {
       check: opts.mode === 'check',
       diff: opts.diff,
       forceHandlers: opts.forceHandlers,
       selected,
+      sessionFor,
+      once,
     });
   const upfrontOf = (s: HostSession) => book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
   /** Before a host's first play: the facts of all its plays, in one exec (with the lock step, if requested). */
@@ -264,13 +269,14 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       let aborted = false;
       for (const batch of batches(hosts, play.serial)) {
         if (aborted) break;
+        const once = new Map<string, Promise<OnceResult>>();
         await pool(batch, opts.forks, async (name) => {
           const s = await session(name);
           if (!s) return;
           const t0 = Date.now();
           try {
             if (!prefetched.has(name)) await prefetch(s);
-            await runnerFor(s, play).run(packagesOf.get(name));
+            await runnerFor(s, play, once).run(packagesOf.get(name));
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;
@@ -297,6 +303,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
 
   const hosts: Record<string, HostRecap> = {};
   for (const h of allHosts) hosts[h] = dead.get(h) ?? sessions.get(h)?.recap ?? { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, durationMs: 0 };
+  // Hosts only delegated to: their execs are theirs, their task counts stay with the delegating hosts.
+  for (const [h, s] of sessions) if (!(h in hosts)) hosts[h] = s.recap;
   const durationMs = Date.now() - started;
   opts.emit({ type: 'recap', mode: opts.mode, hosts, durationMs });
   const values = Object.values(hosts);

@@ -7,9 +7,12 @@ import { checkArgs } from '../playbook/load.js';
 import { describeExpressionError, evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Task } from '../playbook/load.js';
 import { posOf, type YamlPath } from '../schema/yaml.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 
 export interface Instance {
   item?: unknown;
+  index?: number;
   args: unknown;
 }
 
@@ -38,6 +41,7 @@ function truthy(task: Task, when: (string | boolean)[], vars: Vars): boolean {
 /** Evaluate a task for one host. Throws UndefinedVariableError / InputError with positions. */
 export function prepareTask(task: Task, vars: Vars): Prepared {
   if (task.module === 'meta') return { instances: [{ args: task.args }] };
+  if (!(task.module in modules)) return prepareAction(task, vars);
   let items: unknown[] | undefined;
   if (task.loop !== undefined) {
     let loop: unknown;
@@ -46,31 +50,105 @@ export function prepareTask(task: Task, vars: Vars): Prepared {
     } catch (e) {
       located(task, ['loop'], e);
     }
-    if (!Array.isArray(loop)) throw InputError.one(`loop of task '${task.name}' is not a list (got ${typeof loop})`, posOf(task.loc.src, [...task.loc.path, 'loop']));
-    items = loop;
+    items = loopItems(task, loop);
   }
   if (!items) {
     if (!truthy(task, task.when, vars)) return { skip: 'condition false' };
     return { instances: [{ args: interpolateArgs(task, vars) }] };
   }
   const instances: Instance[] = [];
-  for (const item of items) {
-    const v = { ...vars, [task.loopVar]: item };
+  for (const [index, item] of items.entries()) {
+    const v = { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) };
     if (!truthy(task, task.when, v)) continue;
-    instances.push({ item, args: interpolateArgs(task, v) });
+    instances.push({ item, index, args: interpolateArgs(task, v) });
   }
   return instances.length ? { instances } : { skip: items.length ? 'condition false for every item' : 'empty loop' };
 }
 
+/** The items of a loop, from `loop:` or a legacy `with_*` (Ansible's lookups, one machinery). */
+export function loopItems(task: Task, loop: unknown): unknown[] {
+  const key = task.loopKey ?? 'loop';
+  const where = posOf(task.loc.src, [...task.loc.path, key]);
+  const bad = (what: string): never => {
+    throw InputError.one(`loop of task '${task.name}' ${what}`, where);
+  };
+  switch (task.loopKind) {
+    case 'dict':
+      if (!loop || typeof loop !== 'object' || Array.isArray(loop)) bad('is not a mapping (with_dict)');
+      return Object.entries(loop as Vars).map(([key, value]) => ({ key, value }));
+    case 'subelements': {
+      if (!Array.isArray(loop) || typeof loop[1] !== 'string') bad("is not [list, 'key'] (with_subelements)");
+      const [list, key, flags] = loop as [unknown, string, Vars | undefined];
+      if (!Array.isArray(list)) bad('has no list first (with_subelements)');
+      return (list as Vars[]).flatMap((el) => {
+        const sub = el?.[key];
+        if (sub === undefined && flags?.skip_missing) return [];
+        if (!Array.isArray(sub)) bad(`has an element whose '${key}' is not a list (with_subelements)`);
+        return (sub as unknown[]).map((x) => [el, x]);
+      });
+    }
+    case 'first_found': {
+      const spec = loop as unknown;
+      const files = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec.map(String) : (((spec as Vars).files as string[]) ?? []);
+      const paths = !Array.isArray(spec) && spec && typeof spec === 'object' && Array.isArray((spec as Vars).paths) ? ((spec as Vars).paths as string[]) : [];
+      const dirs = [...paths.map((p) => (isAbsolute(p) ? p : join(task.dir ?? '.', p))), ...(task.roleDir ? [join(task.roleDir, 'files'), join(task.roleDir, 'vars'), join(task.roleDir, 'templates'), join(task.roleDir, 'tasks')] : []), task.dir ?? '.'];
+      for (const f of files) {
+        const hit = isAbsolute(f) ? (existsSync(f) ? f : undefined) : dirs.map((d) => join(d, f)).find((c) => existsSync(c));
+        if (hit) return [hit];
+      }
+      if (!Array.isArray(spec) && spec && typeof spec === 'object' && (spec as Vars).skip) return [];
+      return bad(`found none of ${files.join(', ')} (with_first_found)`);
+    }
+    case 'items':
+      if (!Array.isArray(loop)) return [loop];
+      return loop.flatMap((x) => (Array.isArray(x) ? x : [x]));
+    default:
+      if (!Array.isArray(loop)) bad(`is not a list (got ${typeof loop})`);
+      return loop as unknown[];
+  }
+}
+
+/** Actions the engine runs itself (set_fact, assert, include_tasks, ...): `when` and loop as for modules, args interpolated lazily by the action. */
+function prepareAction(task: Task, vars: Vars): Prepared {
+  let items: unknown[] | undefined;
+  if (task.loop !== undefined) {
+    let loop: unknown;
+    try {
+      loop = interpolate(task.loop, vars);
+    } catch (e) {
+      located(task, ['loop'], e);
+    }
+    items = loopItems(task, loop);
+  }
+  if (!items) return truthy(task, task.when, vars) ? { instances: [{ args: task.args }] } : { skip: 'condition false' };
+  const instances = items.flatMap((item, index) => (truthy(task, task.when, { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) }) ? [{ item, args: task.args, index }] : []));
+  return instances.length ? { instances } : { skip: items.length ? 'condition false for every item' : 'empty loop' };
+}
+
 function interpolateArgs(task: Task, vars: Vars): unknown {
-  const args = interpolate(task.args, vars, [], (p, e) => located(task, [task.module, ...p], e));
+  let args = interpolate(task.args, vars, [], (p, e) => located(task, [task.module, ...p], e));
+  // Play, block and task `environment:` reach the modules that take one (command, shell).
+  if (task.environment && args && typeof args === 'object' && modulesTakingEnv.has(task.module)) {
+    const env = interpolate(task.environment, vars, [], (p, e) => located(task, ['environment', ...p], e)) as Vars;
+    const a = args as Vars;
+    args = { ...a, environment: { ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), ...(a.environment as Vars | undefined) } };
+  }
   const problems = checkArgs(task.module, args, task.loc.src, [...task.loc.path, task.module], true);
   if (problems.length) throw new InputError(problems);
   return args;
 }
 
+const modulesTakingEnv = new Set(Object.entries(modules).filter(([, m]) => Boolean((m.schema.properties as Vars | undefined)?.environment)).map(([k]) => k));
+
 export function moduleOf(task: Task) {
   const m = modules[task.module];
   if (!m) throw InputError.one(`unknown module '${task.module}'`, posOf(task.loc.src, task.loc.path));
   return m;
+}
+
+/** A task's local file (template src, copy src): its Ansible-layout role's `kind` folder first, else `fallback`. */
+export function localFile(task: Task, kind: 'templates' | 'files', src: string, fallback: string): string {
+  if (isAbsolute(src)) return src;
+  const cands = [...(task.roleDir ? [join(task.roleDir, kind, src)] : []), ...(task.roleDir && task.dir ? [join(task.dir, '..', kind, src)] : [])];
+  return cands.find((c) => existsSync(c)) ?? fallback;
 }

@@ -3,14 +3,14 @@
 // templates in templates/<role>/ (template src is relative to templates/); copy's `src`
 // is relative to the project root (the folder that holds playbooks/).
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
 import { loadYaml, posOf, type Located, type YamlPath, type YamlSource } from '../schema/yaml.js';
 import { validate } from '../schema/validate.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
 import { expressionProblem, expressionsIn, hasTemplate } from './expr.js';
-import { playbookSchema, playSchema, roleDefaultsSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
+import { LEGACY_LOOPS, playbookSchema, playSchema, roleDefaultsSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
 
 export interface Task {
   name: string;
@@ -32,7 +32,48 @@ export interface Task {
   role?: string;
   /** `- {role: x, vars: {...}}`: above play vars, below extra vars, for this role's tasks only. */
   roleVars?: Vars;
+  /** Task `vars:` with those of its blocks and includes (inner wins): above role vars, below extra vars. */
+  vars?: Vars;
+  /** Play, block and task `environment:`, given to modules that take one (command, shell). */
+  environment?: Vars;
+  changedWhen?: (string | boolean)[];
+  failedWhen?: (string | boolean)[];
+  until?: string;
+  retries?: unknown;
+  delay?: unknown;
+  /** `with_dict` and friends: how the loop's value becomes its items (src/engine/task.ts). */
+  loopKind?: LoopKind;
+  /** The key the loop was written under (loop, with_items, ...), for positions. */
+  loopKey?: string;
+  label?: string;
+  indexVar?: string;
+  pause?: number;
+  /** true: never applied, not even by apply; false: run in check mode too (command/shell only). */
+  checkMode?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  ignoreUnreachable?: boolean;
+  /** The blocks this task is in, outermost first, and in which part of each. */
+  frames?: FrameRef[];
+  /** include_tasks / include_role: the include this task came from (run when it is reached, per its loop). */
+  includedBy?: Task;
+  /** Folder relative `src:`, `include_vars` and `with_first_found` resolve against first (a role's or the including file's). */
+  dir?: string;
+  /** An Ansible-layout role's folder: its templates/ and files/ are searched first. */
+  roleDir?: string;
   loc: Located;
+}
+
+export type LoopKind = 'items' | 'dict' | 'subelements' | 'first_found';
+
+/** One `block:` (with its `rescue:` and `always:`); a task's FrameRef says which part of it holds the task. */
+export interface Frame {
+  id: number;
+  hasRescue: boolean;
+}
+export interface FrameRef {
+  frame: Frame;
+  section: 'block' | 'rescue' | 'always';
 }
 
 export interface Play {
@@ -44,6 +85,7 @@ export interface Play {
   serial?: number | string;
   maxFailPercentage?: number;
   forceHandlers: boolean;
+  /** pre_tasks, roles, tasks and post_tasks, flattened: blocks and includes expanded, in run order. */
   tasks: Task[];
   handlers: Task[];
   loc: Located;
@@ -97,7 +139,44 @@ function checkExpressions(t: Vars, module: string, src: YamlSource, path: YamlPa
   return problems;
 }
 
-function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: InputProblem[], role?: string, handler = false): Task[] {
+/** Keys that stand where a module would and that the engine runs itself (src/engine/actions.ts). */
+export const ACTIONS = ['meta', 'set_fact', 'debug', 'assert', 'fail', 'include_vars', 'include_tasks', 'import_tasks', 'include_role', 'import_role'] as const;
+const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'];
+
+/** What a block, an import or a role hands down to the tasks inside it. */
+export interface Inherit {
+  when: (string | boolean)[];
+  tags: string[];
+  become?: boolean;
+  vars?: Vars;
+  environment?: Vars;
+  ignoreErrors?: boolean;
+  noLog?: boolean;
+  delegateTo?: string;
+  runOnce?: boolean;
+  checkMode?: boolean;
+  frames: FrameRef[];
+  role?: string;
+  roleDir?: string;
+  dir: string;
+  includedBy?: Task;
+  /** Files being imported, to refuse a cycle. */
+  chain: string[];
+}
+
+let frameIds = 0;
+const conds = (v: unknown): (string | boolean)[] => (v === undefined ? [] : Array.isArray(v) ? (v as (string | boolean)[]) : [v as string | boolean]);
+const merged = (a: Vars | undefined, b: unknown): Vars | undefined => (b && typeof b === 'object' ? { ...a, ...(b as Vars) } : a);
+
+/** Where an included or imported task file is: beside the including file, then in the role's tasks/. */
+function taskFile(name: string, inh: Inherit): string {
+  if (isAbsolute(name)) return name;
+  const cands = [join(inh.dir, name), ...(inh.roleDir ? [join(inh.roleDir, 'tasks', name)] : [])];
+  return cands.find((c) => existsSync(c)) ?? cands[0]!;
+}
+
+function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: InputProblem[], role?: string, handler = false, inherit?: Inherit, roles?: RoleSink): Task[] {
+  const inh: Inherit = inherit ?? { when: [], tags: [], frames: [], role, dir: dirname(src.file), chain: [src.file] };
   const tasks: Task[] = [];
   items.forEach((raw, i) => {
     const path = [...base, i];
@@ -106,13 +185,45 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       return;
     }
     const t = raw as Vars;
+    const kw: Vars = {};
+    for (const k of TASK_KEYWORDS) if (k in t) kw[k] = t[k];
+    const here: Inherit = {
+      ...inh,
+      when: [...inh.when, ...conds(t.when)],
+      tags: [...list(t.tags), ...inh.tags],
+      become: typeof t.become === 'boolean' ? t.become : inh.become,
+      vars: merged(inh.vars, t.vars),
+      environment: merged(inh.environment, t.environment),
+      ignoreErrors: typeof t.ignore_errors === 'boolean' ? t.ignore_errors : inh.ignoreErrors,
+      noLog: typeof t.no_log === 'boolean' ? t.no_log : inh.noLog,
+      delegateTo: typeof t.delegate_to === 'string' ? t.delegate_to : inh.delegateTo,
+      runOnce: typeof t.run_once === 'boolean' ? t.run_once : inh.runOnce,
+      checkMode: typeof t.check_mode === 'boolean' ? t.check_mode : inh.checkMode,
+    };
+    if ('block' in t) {
+      // A block is not a task: its keywords go down to the tasks inside (Ansible's inheritance).
+      problems.push(...validate(taskKeywordSchema, kw, src, path));
+      for (const k of Object.keys(t).filter((k) => k !== 'block' && !(TASK_KEYWORDS as readonly string[]).includes(k))) problems.push({ pos: posOf(src, [...path, k], true), message: `unknown block key '${k}'`, hint: 'a block holds block:, rescue:, always: and task keywords (when, become, tags, vars, ...)' });
+      const frame: Frame = { id: ++frameIds, hasRescue: Array.isArray(t.rescue) && t.rescue.length > 0 };
+      for (const section of ['block', 'rescue', 'always'] as const) {
+        const list = t[section];
+        if (list === undefined) continue;
+        if (!Array.isArray(list)) {
+          problems.push({ pos: posOf(src, [...path, section]), message: `'${section}' must be a list of tasks` });
+          continue;
+        }
+        tasks.push(...loadTasks(src, [...path, section], list, problems, role, handler, { ...here, frames: [...inh.frames, { frame, section }] }, roles));
+      }
+      return;
+    }
+    for (const k of ['rescue', 'always'] as const) if (k in t) problems.push({ pos: posOf(src, [...path, k], true), message: `'${k}' belongs to a block`, hint: 'write block: [...] beside it' });
     const moduleKeys = Object.keys(t).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
-    const known = moduleKeys.filter((k) => k in modules || k === 'meta');
+    const known = moduleKeys.filter((k) => k in modules || (ACTIONS as readonly string[]).includes(k));
     for (const k of moduleKeys.filter((k) => !known.includes(k))) {
       problems.push({
         pos: posOf(src, [...path, k], true),
         message: `unknown module or task key '${k}'`,
-        hint: `modules: ${[...Object.keys(modules), 'meta'].sort().join(', ')}; task keys: ${TASK_KEYWORDS.join(', ')}`,
+        hint: `modules: ${[...Object.keys(modules), ...ACTIONS].sort().join(', ')}; task keys: ${TASK_KEYWORDS.join(', ')}`,
       });
     }
     if (known.length !== 1) {
@@ -121,38 +232,109 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       return;
     }
     const module = known[0]!;
-    const kw: Vars = {};
-    for (const k of TASK_KEYWORDS) if (k in t) kw[k] = t[k];
     problems.push(...validate(taskKeywordSchema, kw, src, path));
     if ('listen' in t && !handler) problems.push({ pos: posOf(src, [...path, 'listen'], true), message: "'listen' is only valid on handlers" });
-    const args = normalizeArgs(module, t[module]);
+    const legacy = LEGACY_LOOPS.filter((k) => k in t);
+    if (legacy.length + ('loop' in t ? 1 : 0) > 1) problems.push({ pos: posOf(src, path), message: `a task has one loop, found ${['loop', ...legacy].filter((k) => k in t).join(' and ')}` });
+    const loopKey = legacy[0];
+    const loopKind: LoopKind | undefined = loopKey === 'with_dict' ? 'dict' : loopKey === 'with_subelements' ? 'subelements' : loopKey === 'with_first_found' ? 'first_found' : loopKey ? 'items' : undefined;
+    const lc = (t.loop_control ?? {}) as Vars;
+    if (t.check_mode === false && !['command', 'shell'].includes(module)) problems.push({ pos: posOf(src, [...path, 'check_mode']), message: `check_mode: false runs the task for real in check mode, which plumb allows only for command and shell (that only read)`, hint: 'remove it: every other module plans in check mode without changing anything' });
+    let args = normalizeArgs(module, t[module]);
+    if (t.args && typeof t.args === 'object' && args && typeof args === 'object') args = { ...(t.args as Vars), ...(args as Vars) };
     if (module === 'meta') {
       if (args !== 'flush_handlers') problems.push({ pos: posOf(src, [...path, 'meta']), message: `unknown meta action ${JSON.stringify(args)}`, hint: 'the only meta action is flush_handlers' });
-    } else {
+    } else if (module in modules) {
       problems.push(...checkArgs(module, args, src, [...path, module]));
       problems.push(...checkExpressions(t, module, src, path));
     }
-    const name = typeof t.name === 'string' ? t.name : `${module}${typeof args === 'object' && args ? ` ${Object.values(args as Vars).filter((v) => typeof v === 'string').slice(0, 1).join('')}` : ''}`;
-    tasks.push({
+    const name = typeof t.name === 'string' ? t.name : `${module}${typeof args === 'string' ? ` ${args}` : typeof args === 'object' && args ? ` ${Object.values(args as Vars).filter((v) => typeof v === 'string').slice(0, 1).join('')}` : ''}`;
+    const task: Task = {
       name,
       module,
       args,
-      when: t.when === undefined ? [] : Array.isArray(t.when) ? (t.when as (string | boolean)[]) : [t.when as string | boolean],
+      when: here.when,
       notify: list(t.notify),
       listen: list(t.listen),
-      tags: list(t.tags),
-      loop: t.loop,
-      loopVar: typeof t.loop_var === 'string' ? t.loop_var : 'item',
+      tags: here.tags,
+      loop: loopKey ? t[loopKey] : t.loop,
+      loopVar: typeof lc.loop_var === 'string' ? lc.loop_var : typeof t.loop_var === 'string' ? t.loop_var : 'item',
       register: typeof t.register === 'string' ? t.register : undefined,
-      become: typeof t.become === 'boolean' ? t.become : undefined,
-      noLog: t.no_log === true,
-      ignoreErrors: t.ignore_errors === true,
+      become: here.become,
+      noLog: here.noLog === true,
+      ignoreErrors: here.ignoreErrors === true,
       timeout: typeof t.timeout === 'number' ? t.timeout : undefined,
-      role,
+      role: inh.role,
+      vars: here.vars,
+      environment: here.environment,
+      changedWhen: 'changed_when' in t ? conds(t.changed_when) : undefined,
+      failedWhen: 'failed_when' in t ? conds(t.failed_when) : undefined,
+      until: typeof t.until === 'string' ? t.until : undefined,
+      retries: t.retries,
+      delay: t.delay,
+      loopKind,
+      loopKey,
+      label: typeof lc.label === 'string' ? lc.label : undefined,
+      indexVar: typeof lc.index_var === 'string' ? lc.index_var : undefined,
+      pause: typeof lc.pause === 'number' ? lc.pause : undefined,
+      checkMode: here.checkMode,
+      delegateTo: here.delegateTo,
+      runOnce: here.runOnce,
+      ignoreUnreachable: t.ignore_unreachable === true,
+      frames: inh.frames.length ? inh.frames : undefined,
+      includedBy: inh.includedBy,
+      dir: inh.dir,
+      roleDir: inh.roleDir,
       loc: { src, path },
-    });
+    };
+    if (!INCLUDES.includes(module)) {
+      tasks.push(task);
+      return;
+    }
+    // Imports are static: their tasks take the import's keywords. Includes are dynamic: the
+    // include is a task of its own, and its `when` and loop decide, when reached, how often
+    // its tasks run (src/engine/play.ts); their file is still read and checked now.
+    const dynamic = module.startsWith('include');
+    const spec = (typeof args === 'string' ? (module.endsWith('role') ? { name: args } : { file: args }) : (args as Vars)) ?? {};
+    const sub: Inherit = dynamic
+      ? { ...inh, when: [], tags: here.tags, vars: here.vars, frames: inh.frames, includedBy: task, chain: inh.chain }
+      : { ...here, frames: inh.frames };
+    if (dynamic && ('loop' in t || loopKey)) sub.vars = { ...sub.vars };
+    let children: Task[] = [];
+    if (module.endsWith('tasks')) {
+      const file = typeof spec.file === 'string' ? spec.file : typeof args === 'string' ? args : undefined;
+      if (!file || hasTemplate(file)) {
+        problems.push({ pos: posOf(src, [...path, module]), message: `${module} needs a file name without {{ }}`, hint: 'plumb reads every task file before the run, so a name computed per host cannot be found; use when: on static includes' });
+        return;
+      }
+      const f = taskFile(file, inh);
+      if (inh.chain.includes(f)) {
+        problems.push({ pos: posOf(src, [...path, module]), message: `${module} of ${file} includes itself` });
+        return;
+      }
+      const l = loadList(f, problems);
+      if (!l) {
+        if (!existsSync(f)) problems.push({ pos: posOf(src, [...path, module]), message: `task file not found: ${f}`, hint: 'the path is relative to the including file (or the role\'s tasks/)' });
+        return;
+      }
+      children = loadTasks(l.src, [], l.items, problems, inh.role, handler, { ...sub, dir: dirname(f), chain: [...inh.chain, f] }, roles);
+    } else {
+      const rname = typeof spec.name === 'string' ? spec.name : undefined;
+      if (!rname || !roles) {
+        problems.push({ pos: posOf(src, [...path, module]), message: rname ? `${module} is only valid in a play` : `${module} needs name:` });
+        return;
+      }
+      children = roles.load(rname, { ...sub, vars: merged(sub.vars, spec.vars) }, typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main', posOf(src, [...path, module])) ?? [];
+    }
+    if (dynamic) tasks.push(task);
+    tasks.push(...children);
   });
   return tasks;
+}
+
+/** Loads a role's tasks for include_role/import_role, adding its handlers and defaults to the play. */
+export interface RoleSink {
+  load(name: string, inh: Inherit, tasksFrom: string, pos: ReturnType<typeof posOf>): Task[] | null;
 }
 
 function loadList(file: string, problems: InputProblem[]): { src: YamlSource; items: unknown[] } | null {
@@ -172,19 +354,54 @@ function loadList(file: string, problems: InputProblem[]): { src: YamlSource; it
   }
 }
 
+/** A YAML mapping file (role defaults or vars, vars_files), or null with the problem recorded. */
+export function loadVarsFile(file: string, problems: InputProblem[]): Vars | null {
+  try {
+    const d = loadYaml(file);
+    const dp = validate(roleDefaultsSchema, d.value, d);
+    problems.push(...dp);
+    return dp.length ? null : ((d.value as Vars | null) ?? {});
+  } catch (e) {
+    if (e instanceof InputError) problems.push(...e.problems);
+    else throw e;
+    return null;
+  }
+}
+
+/** The first of `names` that exists in `dir`. */
+const firstIn = (dir: string, names: string[]): string | undefined => names.map((n) => join(dir, n)).find((f) => existsSync(f));
+
 /** `inline`: a playbook made by plumb itself (`plumb run`), with the project root it resolves files against. */
 export function loadPlaybook(file: string, inline?: { text: string; root: string }): Playbook {
   const path = inline ? file : resolve(file);
-  const src = loadYaml(path, inline?.text);
-  const problems: InputProblem[] = [];
   const pbDir = inline ? join(inline.root, 'playbooks') : dirname(path);
   const root = inline ? inline.root : dirname(pbDir);
   const templatesDir = join(root, 'templates');
-  problems.push(...validate(playbookSchema, src.value ?? null, src));
+  const problems: InputProblem[] = [];
+  const plays = loadPlays(path, inline?.text, pbDir, problems, [path]);
   if (problems.length) throw new InputError(problems);
+  return { file: path, root, templatesDir, plays };
+}
 
+function loadPlays(path: string, text: string | undefined, pbDir: string, problems: InputProblem[], chain: string[]): Play[] {
+  const src = loadYaml(path, text);
+  const bad = validate(playbookSchema, src.value ?? null, src);
+  if (bad.length) {
+    problems.push(...bad);
+    return [];
+  }
   const plays: Play[] = [];
   (src.value as unknown[]).forEach((raw, i) => {
+    if (raw && typeof raw === 'object' && 'import_playbook' in raw) {
+      const name = (raw as Vars).import_playbook;
+      const f = typeof name === 'string' ? resolve(dirname(path), name) : '';
+      if (!f || !existsSync(f) || chain.includes(f)) {
+        problems.push({ pos: posOf(src, [i, 'import_playbook']), message: !f ? 'import_playbook needs a file name' : chain.includes(f) ? `import_playbook ${name} imports itself` : `playbook not found: ${f}` });
+        return;
+      }
+      plays.push(...loadPlays(f, undefined, pbDir, problems, [...chain, f]));
+      return;
+    }
     problems.push(...validate(playSchema, raw, src, [i]));
     // Keep going after a play-level problem, so its tasks' problems are reported in the same run.
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return;
@@ -193,46 +410,67 @@ export function loadPlaybook(file: string, inline?: { text: string; root: string
     const tasks: Task[] = [];
     const handlers: Task[] = [];
     let roleDefaults: Vars = {};
+    let playVars: Vars = {};
+    for (const vf of list(p.vars_files)) {
+      const f = resolve(dirname(path), vf);
+      if (!existsSync(f)) problems.push({ pos: posOf(src, [i, 'vars_files']), message: `vars file not found: ${f}`, hint: 'vars_files are relative to the playbook' });
+      else playVars = { ...playVars, ...loadVarsFile(f, problems) };
+    }
+    playVars = { ...playVars, ...((p.vars as Vars) ?? {}) };
     const playTags = list(p.tags);
+    const env = p.environment && typeof p.environment === 'object' ? (p.environment as Vars) : undefined;
+    const base: Inherit = { when: [], tags: playTags, frames: [], dir: dirname(path), chain: [path], environment: env };
+    const loaded = new Set<string>();
+    // A role in plumb's layout (tasks.yml, handlers.yml, defaults.yml) or Ansible's (tasks/main.yml, ...).
+    const roles: RoleSink = {
+      load(name, inh, tasksFrom, pos) {
+        const dir = join(pbDir, 'roles', name);
+        if (!existsSync(dir)) {
+          problems.push({ pos, message: `role '${name}' not found (looked in ${dir})`, hint: 'create playbooks/roles/<role>/tasks.yml (or tasks/main.yml) or fix the name' });
+          return null;
+        }
+        const ansible = existsSync(join(dir, 'tasks')) && !existsSync(join(dir, 'tasks.yml'));
+        const fileOf = (kind: string, stem = 'main') => (ansible ? firstIn(join(dir, kind), [stem, `${stem}.yml`, `${stem}.yaml`]) : firstIn(dir, [`${kind}.yml`]));
+        const roleInh: Inherit = { ...inh, role: name, roleDir: ansible ? dir : undefined, dir: ansible ? join(dir, 'tasks') : dir };
+        let vars: Vars | undefined = inh.vars;
+        const rv = ansible ? fileOf('vars') : undefined;
+        // Role vars (vars/main.yml) sit above play vars, as in Ansible; parameters above them.
+        if (rv) vars = { ...loadVarsFile(rv, problems), ...vars };
+        roleInh.vars = vars;
+        const tf = fileOf('tasks', tasksFrom.replace(/\.ya?ml$/, ''));
+        const t = tf ? loadList(tf, problems) : null;
+        const out = t ? loadTasks(t.src, [], t.items, problems, name, false, { ...roleInh, tags: roleInh.tags.includes(name) ? roleInh.tags : [name, ...roleInh.tags], dir: dirname(tf!), chain: [...inh.chain, tf!] }, roles) : [];
+        if (!loaded.has(name)) {
+          loaded.add(name);
+          const hf = fileOf('handlers');
+          const h = hf ? loadList(hf, problems) : null;
+          if (h) handlers.push(...loadTasks(h.src, [], h.items, problems, name, true, { ...roleInh, when: [], frames: [], dir: dirname(hf!) }));
+          const df = fileOf('defaults');
+          if (df) roleDefaults = { ...roleDefaults, ...loadVarsFile(df, problems) };
+        }
+        return out;
+      },
+    };
+    const section = (key: string) => loadTasks(src, [i, key], listOf(p[key]), problems, undefined, false, base, roles);
+    const flush = (): Task => ({ name: 'meta: flush_handlers', module: 'meta', args: 'flush_handlers', when: [], notify: [], listen: [], tags: ['always'], loopVar: 'item', noLog: false, ignoreErrors: false, loc: { src, path: [i] } });
+    const pre = section('pre_tasks');
+    tasks.push(...pre);
+    if (pre.length) tasks.push(flush());
     listOf(p.roles).forEach((r, ri) => {
-      const spec = typeof r === 'string' ? { role: r } : (r as { role: string; tags?: unknown; when?: string });
-      if (typeof spec?.role !== 'string' || !spec.role) return; // reported by the play schema
-      const dir = join(pbDir, 'roles', spec.role);
-      if (!existsSync(dir)) {
-        problems.push({ pos: posOf(src, [i, 'roles', ri]), message: `role '${spec.role}' not found (looked in ${dir})`, hint: 'create playbooks/roles/<role>/tasks.yml or fix the name' });
-        return;
-      }
-      const roleTags = list(spec.tags);
-      const t = loadList(join(dir, 'tasks.yml'), problems);
-      if (t) {
-        const loaded = loadTasks(t.src, [], t.items, problems, spec.role);
-        for (const task of loaded) {
-          task.tags.push(...roleTags, spec.role);
-          if (spec.when) task.when.unshift(spec.when);
-        }
-        tasks.push(...loaded);
-      }
-      const h = loadList(join(dir, 'handlers.yml'), problems);
-      const roleHandlers = h ? loadTasks(h.src, [], h.items, problems, spec.role, true) : [];
-      handlers.push(...roleHandlers);
-      const params = typeof r === 'object' ? (r as { vars?: Vars }).vars : undefined;
-      if (params) for (const task of [...tasks.filter((x) => x.role === spec.role && !x.roleVars), ...roleHandlers]) task.roleVars = params;
-      const dfile = join(dir, 'defaults.yml');
-      if (existsSync(dfile)) {
-        try {
-          const d = loadYaml(dfile);
-          const dp = validate(roleDefaultsSchema, d.value, d);
-          problems.push(...dp);
-          if (!dp.length && d.value) roleDefaults = { ...roleDefaults, ...(d.value as Vars) };
-        } catch (e) {
-          if (e instanceof InputError) problems.push(...e.problems);
-          else throw e;
-        }
-      }
+      const spec = typeof r === 'string' ? { role: r } : (r as { role?: string; name?: string; tags?: unknown; when?: string; vars?: Vars; become?: boolean });
+      const name = spec?.role ?? spec?.name;
+      if (typeof name !== 'string' || !name) return; // reported by the play schema
+      const inh: Inherit = { ...base, tags: [...list(spec.tags), name, ...base.tags], when: spec.when ? [spec.when] : [], become: spec.become };
+      const loadedTasks = roles.load(name, inh, 'main', posOf(src, [i, 'roles', ri]));
+      if (!loadedTasks) return;
+      // Role parameters: above play vars, for this role's tasks and handlers only.
+      if (spec.vars) for (const task of [...loadedTasks, ...handlers.filter((h) => h.role === name && !h.roleVars)]) task.roleVars = spec.vars;
+      tasks.push(...loadedTasks);
     });
-    tasks.push(...loadTasks(src, [i, 'tasks'], listOf(p.tasks), problems));
-    handlers.push(...loadTasks(src, [i, 'handlers'], listOf(p.handlers), problems, undefined, true));
-    for (const t of tasks) t.tags.push(...playTags);
+    tasks.push(...section('tasks'));
+    const post = section('post_tasks');
+    if (post.length) tasks.push(flush(), ...post);
+    handlers.push(...loadTasks(src, [i, 'handlers'], listOf(p.handlers), problems, undefined, true, { ...base, tags: [] }));
 
     // Every notify must name a handler (by name or listen), or the restart would silently never happen.
     const handlerNames = new Set(handlers.flatMap((h) => [h.name, ...h.listen]));
@@ -246,7 +484,7 @@ export function loadPlaybook(file: string, inline?: { text: string; root: string
     plays.push({
       name: typeof p.name === 'string' ? p.name : String(p.hosts),
       hosts: String(p.hosts),
-      vars: (p.vars as Vars) ?? {},
+      vars: playVars,
       roleDefaults,
       become: p.become === true,
       serial: p.serial as number | string | undefined,
@@ -257,6 +495,5 @@ export function loadPlaybook(file: string, inline?: { text: string; root: string
       loc: { src, path: [i] },
     });
   });
-  if (problems.length) throw new InputError(problems);
-  return { file: path, root, templatesDir, plays };
+  return plays;
 }

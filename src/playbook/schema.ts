@@ -1,9 +1,17 @@
 // JSON Schemas for playbooks, plays, tasks and roles. Module arguments are validated
 // separately against each module's own schema (src/modules/*.ts).
+const conditions = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }] } as const;
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
 
+/** Ansible's `with_<lookup>` loops plumb runs through the same loop machinery as `loop`. */
+export const LEGACY_LOOPS = ['with_items', 'with_list', 'with_dict', 'with_subelements', 'with_first_found'] as const;
+
 /** Keys a task may have besides its one module key. */
-export const TASK_KEYWORDS = ['name', 'when', 'notify', 'tags', 'loop', 'loop_var', 'register', 'become', 'no_log', 'ignore_errors', 'listen', 'timeout'] as const;
+export const TASK_KEYWORDS = [
+  'name', 'when', 'notify', 'tags', 'loop', 'loop_var', 'register', 'become', 'no_log', 'ignore_errors', 'listen', 'timeout',
+  'vars', 'environment', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'loop_control', 'check_mode', 'args',
+  'delegate_to', 'run_once', 'ignore_unreachable', 'rescue', 'always', ...LEGACY_LOOPS,
+] as const;
 
 export const taskKeywordSchema = {
   type: 'object',
@@ -20,6 +28,30 @@ export const taskKeywordSchema = {
     no_log: { type: 'boolean' },
     ignore_errors: { type: 'boolean' },
     timeout: { type: 'integer', minimum: 0, errorMessage: "'timeout' is whole seconds (0: no limit), e.g. timeout: 300" },
+    vars: { type: 'object' },
+    environment: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
+    changed_when: conditions,
+    failed_when: conditions,
+    until: { type: 'string', minLength: 1 },
+    retries: { type: ['integer', 'string'], minimum: 0 },
+    delay: { type: ['number', 'string'], minimum: 0 },
+    loop_control: {
+      type: 'object',
+      properties: { label: { type: 'string' }, index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, pause: { type: 'number', minimum: 0 }, extended: { type: 'boolean' } },
+      additionalProperties: false,
+    },
+    check_mode: { type: 'boolean' },
+    args: { type: 'object' },
+    delegate_to: { type: 'string', minLength: 1 },
+    run_once: { type: 'boolean' },
+    ignore_unreachable: { type: 'boolean' },
+    rescue: { type: 'array' },
+    always: { type: 'array' },
+    with_items: { type: ['array', 'string'] },
+    with_list: { type: ['array', 'string'] },
+    with_dict: { type: ['object', 'string'] },
+    with_subelements: { anyOf: [{ type: 'array', minItems: 2, maxItems: 3 }, { type: 'string' }] },
+    with_first_found: { type: ['array', 'string', 'object'] },
   },
 } as const;
 
@@ -40,13 +72,17 @@ export const playSchema = {
       items: {
         anyOf: [
           { type: 'string', minLength: 1 },
-          { type: 'object', properties: { role: { type: 'string' }, vars: { type: 'object' }, tags: stringOrList, when: { type: 'string' } }, required: ['role'], additionalProperties: false },
+          { type: 'object', properties: { role: { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, tags: stringOrList, when: { type: 'string' }, become: { type: 'boolean' } }, additionalProperties: false },
         ],
       },
     },
     // Each task's shape is checked by the loader, which says more than "must be object".
     tasks: { type: 'array' },
+    pre_tasks: { type: 'array' },
+    post_tasks: { type: 'array' },
     handlers: { type: 'array' },
+    vars_files: stringOrList,
+    environment: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
     tags: stringOrList,
     gather_facts: { type: 'boolean', errorMessage: 'gather_facts is accepted for Ansible compatibility; plumb gathers only the facts tasks need' },
     force_handlers: { type: 'boolean' },

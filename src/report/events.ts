@@ -11,6 +11,8 @@ export interface HostRecap {
   failed: number;
   skipped: number;
   unreachable: boolean;
+  /** Failures a block's rescue took (Ansible's `rescued`); absent when none. */
+  rescued?: number;
   /** SSH execs made for this host (facts, changes, handlers). */
   execs: number;
   durationMs: number;

@@ -1,0 +1,105 @@
+// Actions the engine runs on the controller, never on a host: set_fact, debug, assert, fail
+// and include_vars. They change variables or the task's outcome only, so they cost no exec
+// and run the same in check and apply. (include_tasks and include_role are run by the play
+// runner: they change which tasks run.)
+import { modules } from '../modules/index.js';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { InputError } from '../errors.js';
+import type { Vars } from '../modules/types.js';
+import type { Task } from '../playbook/load.js';
+import { loadVarsFile } from '../playbook/load.js';
+import { evaluate, interpolate } from '../playbook/expr.js';
+import type { Status } from '../report/events.js';
+
+export interface ActionOutcome {
+  status: Status;
+  message?: string;
+  result: Vars;
+  /** Variables the host keeps for the rest of the run (set_fact, include_vars). */
+  facts?: Vars;
+}
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+/** Where include_vars finds a relative file: the role's vars/, then beside the task's file. */
+function varsFile(name: string, t: Task): string {
+  if (isAbsolute(name)) return name;
+  const cands = [...(t.roleDir ? [join(t.roleDir, 'vars', name)] : []), join(t.dir ?? '.', name)];
+  return cands.find((c) => existsSync(c)) ?? cands[cands.length - 1]!;
+}
+
+/** Run one action instance against the host's variables. Throws for input errors (undefined names, bad args). */
+export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome {
+  switch (t.module) {
+    case 'set_fact': {
+      const args = interpolate(rawArgs, vars) as Vars;
+      if (!args || typeof args !== 'object' || Array.isArray(args)) throw InputError.one(`set_fact of task '${t.name}' needs a mapping of name: value`);
+      const { cacheable: _ignored, ...facts } = args;
+      return { status: 'ok', result: { ansible_facts: facts }, facts };
+    }
+    case 'debug': {
+      const a = (typeof rawArgs === 'string' ? { msg: rawArgs } : (rawArgs ?? {})) as Vars;
+      if (typeof a.var === 'string') {
+        const v = evaluate(a.var, vars);
+        return { status: 'ok', message: `${a.var}: ${text(v)}`, result: { [a.var]: v } };
+      }
+      const msg = interpolate(a.msg ?? 'Hello world!', vars);
+      return { status: 'ok', message: text(msg), result: { msg } };
+    }
+    case 'assert': {
+      const a = (rawArgs ?? {}) as Vars;
+      const that = asList(a.that);
+      if (!that.length) throw InputError.one(`assert of task '${t.name}' needs that: (one condition or a list)`);
+      for (const cond of that) {
+        const ok = typeof cond === 'boolean' ? cond : Boolean(evaluate(String(cond), vars));
+        if (!ok) {
+          const msg = a.fail_msg ?? a.msg;
+          return {
+            status: 'failed',
+            message: msg !== undefined ? text(interpolate(msg, vars)) : `Assertion failed: ${text(cond)}`,
+            result: { assertion: cond, evaluated_to: false },
+          };
+        }
+      }
+      const success = a.quiet === true ? undefined : a.success_msg !== undefined ? text(interpolate(a.success_msg, vars)) : 'All assertions passed';
+      return { status: 'ok', message: success, result: { msg: success ?? '' } };
+    }
+    case 'fail': {
+      const a = (typeof rawArgs === 'string' ? { msg: rawArgs } : (rawArgs ?? {})) as Vars;
+      return { status: 'failed', message: text(interpolate(a.msg ?? 'Failed as requested from task', vars)), result: {} };
+    }
+    case 'include_vars': {
+      const a = (typeof rawArgs === 'string' ? { file: rawArgs } : (rawArgs ?? {})) as Vars;
+      const name = interpolate(a.file ?? a._raw_params, vars);
+      if (typeof name !== 'string') throw InputError.one(`include_vars of task '${t.name}' needs file:`);
+      const f = varsFile(name, t);
+      if (!existsSync(f)) throw InputError.one(`include_vars: file not found: ${f}`, undefined, "relative to the role's vars/ or the task's file");
+      const problems: import('../errors.js').InputProblem[] = [];
+      const loaded = loadVarsFile(f, problems);
+      if (!loaded) throw new InputError(problems);
+      const facts = typeof a.name === 'string' ? { [a.name]: loaded } : loaded;
+      return { status: 'ok', message: `loaded ${f}`, result: { ansible_facts: facts }, facts };
+    }
+    default:
+      throw InputError.one(`'${t.module}' is not an action`);
+  }
+}
+
+/** Names a task defines for the tasks after it: its register, set_fact keys, include_vars keys (when its file is known now). */
+export function definedNames(t: Task): string[] {
+  const out = t.register ? [t.register] : [];
+  // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
+  out.push(...(modules[t.module]?.factNames ?? []));
+  if (t.module === 'set_fact' && t.args && typeof t.args === 'object') out.push(...Object.keys(t.args as Vars).filter((k) => k !== 'cacheable'));
+  if (t.module === 'include_vars') {
+    const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
+    if (typeof a.name === 'string') out.push(a.name);
+    else if (typeof a.file === 'string' && !a.file.includes('{{')) {
+      const loaded = loadVarsFile(varsFile(a.file, t), []);
+      if (loaded) out.push(...Object.keys(loaded));
+    }
+  }
+  return out;
+}
