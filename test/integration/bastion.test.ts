@@ -4,7 +4,7 @@
 // ~/.ssh/config (ProxyJump). One bastion login per run, a no-op stays 1 exec per host, and
 // a bastion whose host key does not match is refused.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,5 +87,29 @@ describe('bastion: hosts behind lb-01', function () {
     const refused = run('--limit', 'webservers');
     for (const h of WEB) expect(recapOf(refused)[h]?.unreachable, refused.stdout).to.equal(true);
     expect(refused.stdout + refused.stderr).to.match(/through bastion root@[\d.]+: HOST KEY CHANGED/);
+  });
+
+  it('the bastion connection going away makes its hosts UNREACHABLE, with the bastion as the reason', async () => {
+    const pb = join(dir, 'long.yml');
+    writeFileSync(pb, '- hosts: webservers\n  tasks:\n    - name: long\n      command: sleep 20\n');
+    const started = Date.now();
+    const p = spawn(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), 'apply', pb, '-i', lab.inventory, '-i', jumpInv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const done = new Promise<number>((res) => p.on('close', (code) => res(code ?? -1)));
+    // The bastion's sshd session on lb-01 is the one from the machine that is not this ssh's own.
+    let pid = '';
+    await new Promise((r) => setTimeout(r, 3000)); // the hosts behind it are connected and running `sleep 20`
+    for (let i = 0; i < 20 && !pid; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      pid = site.onHost('lb-01', `ss -tnpH state established '( sport = :22 )' | grep -v " $(echo $SSH_CLIENT | cut -d' ' -f1):$(echo $SSH_CLIENT | cut -d' ' -f2) " | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2`, true).out.trim();
+    }
+    expect(pid, out).to.match(/^\d+$/);
+    site.onHost('lb-01', `kill ${pid}`);
+    const code = await done;
+    expect(code).to.not.equal(0);
+    expect(out).to.match(/web-01: connection lost: bastion root@[\d.]+ lost: connection closed by the bastion/);
+    expect(Date.now() - started, 'well before the 20 s task ends').to.be.below(15_000);
   });
 });

@@ -244,6 +244,11 @@ describe('inventory/load', () => {
         want: { address: '10.9.9.9', port: 22, user: 'p', keyFile: '/p', become: true },
       },
       { name: 'a numeric string port is accepted', vars: '{ansible_port: "2022"}', want: { port: 2022 } },
+      { name: 'plumb_proxy_jump', vars: '{plumb_proxy_jump: "ops@lb:2222,b"}', want: { proxyJump: 'ops@lb:2222,b' } },
+      { name: '-J in ansible_ssh_common_args', vars: '{ansible_ssh_common_args: "-o ControlMaster=auto -J root@lb"}', want: { proxyJump: 'root@lb' } },
+      { name: '-o ProxyJump= in ansible_ssh_extra_args', vars: '{ansible_ssh_extra_args: "-o ProxyJump=lb"}', want: { proxyJump: 'lb' } },
+      { name: 'plumb_proxy_jump wins over the ssh args', vars: '{plumb_proxy_jump: a, ansible_ssh_common_args: "-J b"}', want: { proxyJump: 'a' } },
+      { name: 'become and key secrets', vars: '{ansible_become_password: pw, plumb_private_key_passphrase: pp}', want: { becomePassword: 'pw', keyPassphrase: 'pp' } },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -251,6 +256,12 @@ describe('inventory/load', () => {
         expect(inv.hosts.get('h1')!.conn).to.deep.include(c.want);
       });
     }
+
+    const refused: Array<[string, RegExp]> = [
+      ['{ansible_ssh_common_args: "-o ProxyCommand=\'nc %h %p\'"}', /ProxyCommand is not supported/],
+      ['{plumb_proxy_jump: "a:b"}', /bad ProxyJump hop/],
+    ];
+    for (const [vars, why] of refused) it(`refuses ${vars}`, () => expect(loadError({ 'inventory.yml': `all:\n  hosts:\n    h1: ${vars}\n` }).message).to.match(why));
 
     it('relative key files and plumb_known_hosts resolve against the inventory folder', () => {
       const inv = load({ 'inventory.yml': 'all:\n  hosts:\n    h1: {ansible_ssh_private_key_file: keys/id, plumb_known_hosts: known_hosts}\n' });
