@@ -14,6 +14,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { labUp } from '../../src/lab/index.js';
+import { hostLink, killHost } from './lab-fixture.js';
 import { ROOT, SITE, StackOps, failures, recapOf, sleep, stepwise, waitFor, type Lab, type Run } from './stack-ops.js';
 
 const SWITCHOVER = resolve(ROOT, 'playbooks/switchover.yml');
@@ -102,10 +103,7 @@ describe('database switchover and failover (lab)', function () {
     const loop = writeLoop(ops.addr('lb-01'), tag);
     await sleep(4000);
     // Kill the host for real (../shared/LAB.md): its PID 1, then its veth down.
-    const nspawn = labPid('web-02');
-    const pid1 = spawnSync('ps', ['-o', 'pid=', '--ppid', String(nspawn)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]!.trim();
-    process.kill(Number(pid1), 'SIGKILL');
-    spawnSync('ip', ['link', 'set', vethOf('web-02'), 'down']);
+    killHost('web-02');
     const killedAt = Date.now();
     await sleep(2000);
     const t0 = Date.now();
@@ -131,7 +129,7 @@ describe('database switchover and failover (lab)', function () {
     expect(slave('web-01').trim()).to.equal('');
 
     // web-02 comes back: read_only (the config file), not replicating, not opened.
-    spawnSync('ip', ['link', 'set', vethOf('web-02'), 'up']);
+    hostLink('web-02', 'up');
     lab = (await labUp({}, () => undefined)) as unknown as Lab;
     await waitFor('MariaDB on web-02', 60_000, () => (ops.on('web-02', 'mysql -e "SELECT 1"', { allowFail: true }).code === 0 ? true : undefined));
     expect(sql('web-02', 'SELECT @@read_only')).to.equal('1');
@@ -162,13 +160,3 @@ describe('database switchover and failover (lab)', function () {
 });
 
 /** The nspawn process of a lab host of this slot (lab state). */
-function labPid(name: string): number {
-  const slot = process.env.PLUMB_LAB_SLOT ?? '0';
-  const state = JSON.parse(readFileSync(`/var/lib/plumb-lab-${slot}/lab/state.json`, 'utf8')) as { hosts: { name: string; proc: { pid: number } }[] };
-  return state.hosts.find((h) => h.name === name)!.proc.pid;
-}
-
-function vethOf(name: string): string {
-  const slot = process.env.PLUMB_LAB_SLOT ?? '0';
-  return slot === '0' ? `pl-${name}` : `pl${slot}-${name}`;
-}

@@ -6,11 +6,10 @@
 // only to this slot's lab addresses. The cases run in order on one lab.
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ensureHaLab, resetHosts } from './lab-fixture.js';
+import { ensureHaLab, killHost, resetHosts } from './lab-fixture.js';
 import { SiteRun, recapOf, failures, changed, sleep, DOMAIN } from './site-run.js';
-import { LAB_NET, LAB_VIP, hostSpec } from '../../src/lab/paths.js';
+import { LAB_VIP } from '../../src/lab/paths.js';
 import type { LabStatus } from '../../src/lab/index.js';
 
 const HOSTS = ['lb-01', 'lb-02', 'web-01', 'web-02'];
@@ -92,13 +91,7 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     expect(dead).to.be.oneOf(['lb-01', 'lb-02']);
     const loop = vipLoop(1500);
     await sleep(3000);
-    // The host's PID 1 (the systemd under nspawn), SIGKILLed: every process in it ends; its veth down: a dead machine.
-    const state = JSON.parse(readFileSync(path.join(LAB_NET.dir, 'state.json'), 'utf8')) as { hosts: { name: string; proc?: { pid: number } }[] };
-    const nspawnPid = state.hosts.find((h) => h.name === dead)!.proc!.pid;
-    const pid1 = Number(spawnSync('pgrep', ['-P', String(nspawnPid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
-    expect(pid1).to.be.greaterThan(1);
-    process.kill(pid1, 'SIGKILL');
-    spawnSync('ip', ['link', 'set', hostSpec(LAB_NET, dead, 'loadbalancers', '').veth, 'down']);
+    killHost(dead);
     await sleep(12_000);
     loop.stop();
     const m = await loop.result;

@@ -2,8 +2,10 @@
 // running (reusing it, in about a second, if it is), and give hosts a fresh disk on demand.
 // Progress goes to stderr so a cold CI run shows why the first test takes a minute or two.
 import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { labUp, labReset, sshArgs, type LabHost, type LabStatus } from '../../src/lab/index.js';
+import { LAB_NET, hostSpec } from '../../src/lab/paths.js';
 
 const progress = (msg: string): void => {
   process.stderr.write(`      [lab] ${msg}\n`);
@@ -19,7 +21,7 @@ export async function resetHosts(names: readonly string[]): Promise<void> {
   await labReset([...names], progress);
 }
 
-const CLI = resolve(import.meta.dirname, '../../src/cli/main.js');
+const CLI = path.resolve(import.meta.dirname, '../../src/cli/main.js');
 
 /** Run the built CLI; output is stdout then stderr. */
 export function plumbCli(args: string[]): { code: number; out: string } {
@@ -37,4 +39,24 @@ export function onLabHost(lab: LabStatus, h: LabHost, cmd: string): { code: numb
 /** The HA lab (lb-01, lb-02, web-01, web-02; `lab up --ha`), up and answering ssh. */
 export function ensureHaLab(): Promise<LabStatus> {
   return labUp({ ha: true }, progress);
+}
+
+/**
+ * A lab host dies as a machine dies (/work/shared/LAB.md): its PID 1 (the systemd under
+ * nspawn) SIGKILLed, which ends every process in it, and its veth down. `lab up` brings it
+ * back on the same disk; `hostLink(name, 'up')` first.
+ */
+export function killHost(name: string): void {
+  const state = JSON.parse(readFileSync(path.join(LAB_NET.dir, 'state.json'), 'utf8')) as { hosts: { name: string; proc?: { pid: number } }[] };
+  const nspawnPid = state.hosts.find((h) => h.name === name)?.proc?.pid;
+  if (!nspawnPid) throw new Error(`no running lab host ${name}`);
+  const pid1 = Number(spawnSync('pgrep', ['-P', String(nspawnPid)], { encoding: 'utf8' }).stdout.trim().split('\n')[0]);
+  if (!(pid1 > 1)) throw new Error(`no PID 1 under nspawn ${nspawnPid} for ${name}`);
+  process.kill(pid1, 'SIGKILL');
+  hostLink(name, 'down');
+}
+
+/** A lab host's link to the bridge, down (a cut cable) or up. */
+export function hostLink(name: string, state: 'up' | 'down'): void {
+  spawnSync('ip', ['link', 'set', hostSpec(LAB_NET, name, '', '').veth, state]);
 }
