@@ -9,7 +9,7 @@
 //   3. a diverged web-02 is refused with the reseed steps; following them reseeds it.
 // The lab ends as it began: web-01 primary, web-02 its replica.
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
