@@ -41,7 +41,12 @@ function options(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer ${min}..${max}, got ${v}`);
     return n;
   };
-  const only = new Set((values.only ?? SCENARIOS.join(',')).split(',').map((s) => s.trim()).filter(Boolean));
+  const only = new Set(
+    (values.only ?? SCENARIOS.join(','))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
   for (const s of only) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
   return {
     only,
@@ -49,7 +54,10 @@ function options(argv: string[]): Options {
     coldRuns: int('cold-runs', values['cold-runs'], 1, 10),
     scaleHosts: values['scale-hosts'].split(',').map((v) => int('scale-hosts', v, 1, 100)),
     scaleAnsibleRuns: int('scale-ansible-runs', values['scale-ansible-runs'], 0, 50),
-    scaleAnsibleHosts: values['scale-ansible-hosts'].split(',').filter(Boolean).map((v) => int('scale-ansible-hosts', v, 1, 100)),
+    scaleAnsibleHosts: values['scale-ansible-hosts']
+      .split(',')
+      .filter(Boolean)
+      .map((v) => int('scale-ansible-hosts', v, 1, 100)),
     scaleAnsibleBudgetS: int('scale-ansible-budget', values['scale-ansible-budget'], 1, 36_000),
     ansible: !values['no-ansible'],
     waitMinutes: int('wait-minutes', values['wait-minutes'], 0, 600),
@@ -173,9 +181,21 @@ async function main(): Promise<number> {
         await fn(lab);
       };
       if (want('cold')) await onLab('cold', async () => cold(ctx, await startLab(ctx, 0)));
-      if (want('noop')) await onLab('noop', warm((lab) => noop(ctx, lab)));
-      if (want('audit')) await onLab('audit', warm((lab) => audit(ctx, lab)));
-      if (want('drift')) await onLab('drift', warm((lab) => drift(ctx, lab)));
+      if (want('noop'))
+        await onLab(
+          'noop',
+          warm((lab) => noop(ctx, lab)),
+        );
+      if (want('audit'))
+        await onLab(
+          'audit',
+          warm((lab) => audit(ctx, lab)),
+        );
+      if (want('drift'))
+        await onLab(
+          'drift',
+          warm((lab) => drift(ctx, lab)),
+        );
       if (want('latency')) {
         await onLab('latency', async () => {
           await ready(ctx, false);
@@ -193,8 +213,13 @@ async function main(): Promise<number> {
 
   results.finishedAt = new Date().toISOString();
   const { file, latest } = await writeResults(results);
-  const load = os.loadavg().map((v) => v.toFixed(2)).join(' ');
-  process.stdout.write(`\nplumb vs Ansible, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${String(results.machine.cpus)} cores, load at end ${load}\n`);
+  const load = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+  process.stdout.write(
+    `\nplumb vs Ansible, ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC, ${String(results.machine.cpus)} cores, load at end ${load}\n`,
+  );
   process.stdout.write(`${table(results)}\n`);
   const phases = results.scenarios
     .filter((s) => s.plumb?.phases)
@@ -206,7 +231,9 @@ async function main(): Promise<number> {
   const notes = results.scenarios.flatMap((s) => s.notes.map((n) => `- ${s.title}: ${n}`));
   if (notes.length) process.stdout.write(`\nnotes:\n${notes.join('\n')}\n`);
   if (results.findings.length) process.stdout.write(`\nfindings:\n${results.findings.map((f) => `- ${f}`).join('\n')}\n`);
-  process.stdout.write(`\nwrote ${file}, bench/results/latest.json (${latest.scenarios.length} scenarios)${latest.scenarios.some((s) => s.id.startsWith('scale')) ? ', bench/results/scale.svg' : ''}\n`);
+  process.stdout.write(
+    `\nwrote ${file}, bench/results/latest.json (${latest.scenarios.length} scenarios)${latest.scenarios.some((s) => s.id.startsWith('scale')) ? ', bench/results/scale.svg' : ''}\n`,
+  );
   return failed ? 1 : 0;
 }
 

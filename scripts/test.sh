@@ -13,6 +13,10 @@ if [ "$(id -u)" -eq 0 ]; then ensure_prereqs lab test; else ensure_prereqs; fi
 
 npm run build
 
+echo "==> lint and format (Biome: biome.json)"
+npx biome lint
+npx biome format
+
 echo "==> unit tests"
 npx mocha 'dist/test/unit/**/*.test.js'
 

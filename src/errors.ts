@@ -25,7 +25,10 @@ export class PlumbError extends Error {
 /** Bad input: reported all together, before any connection is made. Exit 1. */
 export class InputError extends PlumbError {
   override name = 'InputError';
-  constructor(readonly problems: InputProblem[], options?: { cause?: unknown }) {
+  constructor(
+    readonly problems: InputProblem[],
+    options?: { cause?: unknown },
+  ) {
     super(problems.map(formatProblem).join('\n'), options);
   }
   static one(message: string, pos?: SourcePos, hint?: string): InputError {
@@ -41,7 +44,12 @@ export function formatProblem(p: InputProblem): string {
 /** A variable used but not defined. Interpolation is strict: never rendered as empty. */
 export class UndefinedVariableError extends InputError {
   override name = 'UndefinedVariableError';
-  constructor(readonly variable: string, pos?: SourcePos, context?: string, more?: string) {
+  constructor(
+    readonly variable: string,
+    pos?: SourcePos,
+    context?: string,
+    more?: string,
+  ) {
     super([
       {
         pos,
@@ -57,7 +65,12 @@ export class UnreachableError extends PlumbError {
   override name = 'UnreachableError';
   /** Already shown as a task's UNREACHABLE result: the run does not report it again. */
   reported = false;
-  constructor(readonly host: string, message: string, readonly hint?: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly host: string,
+    message: string,
+    readonly hint?: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${host}: ${message}${hint ? `\n  hint: ${hint}` : ''}`, options);
   }
 }
@@ -77,7 +90,10 @@ export class CommandError extends PlumbError implements CommandResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  constructor(result: CommandResult, readonly shortMessage?: string) {
+  constructor(
+    result: CommandResult,
+    readonly shortMessage?: string,
+  ) {
     const tail = (result.stderr || result.stdout).trim().split('\n').slice(-6).join('\n');
     super(`${shortMessage ?? `command failed: ${result.command}`} (exit ${result.code})${tail ? `\n${tail}` : ''}`);
     this.command = result.command;
@@ -90,7 +106,10 @@ export class CommandError extends PlumbError implements CommandResult {
 /** A module refused to plan (for example a unit that does not exist). The task fails; the run goes on. */
 export class TaskError extends PlumbError {
   override name = 'TaskError';
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(hint ? `${message}\n  hint: ${hint}` : message);
   }
 }
@@ -98,7 +117,10 @@ export class TaskError extends PlumbError {
 /** A command ran past its time limit (the task's `timeout`, or the run's default). The task fails; the host goes on. */
 export class CommandTimeout extends TaskError {
   override name = 'CommandTimeout';
-  constructor(readonly seconds: number, stopped: boolean) {
+  constructor(
+    readonly seconds: number,
+    stopped: boolean,
+  ) {
     super(
       `timed out after ${seconds} s${stopped ? ' (the command was stopped on the host)' : ' (no answer from the host; the command may still be running there)'}`,
       "raise the task's `timeout:` (seconds, 0 for none), or the default with --command-timeout or plumb_command_timeout",

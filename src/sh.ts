@@ -35,7 +35,12 @@ export function sh(strings: TemplateStringsArray, ...values: Interp[]): Shell {
 
 /** Join fragments into one script, one per line. */
 export function script(...parts: (Shell | null | undefined | false)[]): Shell {
-  return new Shell(parts.filter((p): p is Shell => p instanceof Shell).map((p) => p.text).join('\n'));
+  return new Shell(
+    parts
+      .filter((p): p is Shell => p instanceof Shell)
+      .map((p) => p.text)
+      .join('\n'),
+  );
 }
 
 /** Mark a literal as raw shell. Only for constant strings written in this repository. */

@@ -131,7 +131,14 @@ export async function runAnsible(a: AnsibleArgs): Promise<AnsibleRun> {
   });
   const recap = parseRecap(r.stdout);
   const sum = (k: keyof AnsibleRecap): number => Object.values(recap).reduce((n, h) => n + h[k], 0);
-  return { ...r, recap, changed: sum('changed'), failed: sum('failed') + sum('unreachable'), changedTasks: changedTasks(r.stdout), failedTasks: failedTasks(r.stdout) };
+  return {
+    ...r,
+    recap,
+    changed: sum('changed'),
+    failed: sum('failed') + sum('unreachable'),
+    changedTasks: changedTasks(r.stdout),
+    failedTasks: failedTasks(r.stdout),
+  };
 }
 
 export async function ansibleVersion(): Promise<string> {

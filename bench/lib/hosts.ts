@@ -63,7 +63,10 @@ export async function fingerprint(
 }
 
 /** Paths whose fingerprints differ between two tools' results, with both sides. */
-export function compareFingerprints(a: Record<string, Record<string, string>>, b: Record<string, Record<string, string>>): { host: string; path: string; a: string; b: string }[] {
+export function compareFingerprints(
+  a: Record<string, Record<string, string>>,
+  b: Record<string, Record<string, string>>,
+): { host: string; path: string; a: string; b: string }[] {
   const diffs: { host: string; path: string; a: string; b: string }[] = [];
   for (const host of new Set([...Object.keys(a), ...Object.keys(b)])) {
     const fa = a[host] ?? {};

@@ -79,7 +79,10 @@ export interface Phases {
 export function toolResult(samples: Sample[]): ToolResult {
   const med = (xs: number[]): number | undefined => summarize(xs)?.median;
   const execs = samples.map((s) => s.execsMax).filter((v): v is number => v !== undefined);
-  const rss = samples.map((s) => s.rssKb).filter((v): v is number => v !== undefined).map((kb) => kb / 1024);
+  const rss = samples
+    .map((s) => s.rssKb)
+    .filter((v): v is number => v !== undefined)
+    .map((kb) => kb / 1024);
   const ph = samples.map((s) => s.phases).filter((p): p is Phases => p !== undefined);
   const phases = ph.length
     ? {
@@ -135,7 +138,9 @@ export async function alternate<P extends Measured, A extends Measured>(
       phases: r.phases,
       load1,
     });
-    progress(`  ${label} run ${i + 1}/${runs}: ${(r.ms / 1000).toFixed(2)} s, exit ${r.code}, changed ${r.changed}${d.length ? `, execs/host ${Math.min(...d)}-${Math.max(...d)}` : ''}`);
+    progress(
+      `  ${label} run ${i + 1}/${runs}: ${(r.ms / 1000).toFixed(2)} s, exit ${r.code}, changed ${r.changed}${d.length ? `, execs/host ${Math.min(...d)}-${Math.max(...d)}` : ''}`,
+    );
     c.after?.(r, i);
   };
   for (let i = 0; i < runs; i++) {

@@ -63,10 +63,13 @@ export function runTimed(argv: string[], opts: RunOptions = {}): Promise<Timed> 
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => {});
     child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => {
-      timedOut = true;
-      if (child.pid !== undefined) child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 30 * 60_000);
+    const timer = setTimeout(
+      () => {
+        timedOut = true;
+        if (child.pid !== undefined) child.kill('SIGKILL');
+      },
+      opts.timeoutMs ?? 30 * 60_000,
+    );
     child.on('error', (e) => {
       active.delete(child);
       clearTimeout(timer);

@@ -48,7 +48,7 @@ export function merge(prev: BenchResults | undefined, cur: BenchResults): BenchR
     return i === -1 ? ORDER.length : i;
   };
   const scenarios = [...kept, ...cur.scenarios].sort((a, b) => order(a) - order(b) || a.hosts - b.hosts || a.id.localeCompare(b.id));
-  return { ...cur, scenarios, findings: cur.findings.length ? cur.findings : prev?.findings ?? [] };
+  return { ...cur, scenarios, findings: cur.findings.length ? cur.findings : (prev?.findings ?? []) };
 }
 
 const ORDER = ['startup', 'cold', 'noop', 'audit', 'drift', 'latency-noop', 'latency-audit', 'scale-check', 'scale-apply'];

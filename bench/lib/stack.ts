@@ -18,8 +18,17 @@ const APP = [
   '/etc/foobar/foobar.conf',
   '/etc/systemd/system/foobar-app.service',
 ];
-const NGINX = ['/usr/local/sbin/nginx-check-candidate', '/etc/nginx/sites-available/foobar', '/etc/nginx/sites-enabled/foobar', '/etc/nginx/sites-enabled/default'];
-const MONITORING_DB = ['/usr/local/sbin/mysql-replication-metrics', '/etc/systemd/system/mysql-replication-metrics.service', '/etc/systemd/system/mysql-replication-metrics.timer'];
+const NGINX = [
+  '/usr/local/sbin/nginx-check-candidate',
+  '/etc/nginx/sites-available/foobar',
+  '/etc/nginx/sites-enabled/foobar',
+  '/etc/nginx/sites-enabled/default',
+];
+const MONITORING_DB = [
+  '/usr/local/sbin/mysql-replication-metrics',
+  '/etc/systemd/system/mysql-replication-metrics.service',
+  '/etc/systemd/system/mysql-replication-metrics.timer',
+];
 
 /** Generated on the host (a self-signed key): only its owner and mode can match. */
 export const ATTRS_ONLY = ['/etc/haproxy/certs/site.pem'];

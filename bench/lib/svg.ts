@@ -61,11 +61,17 @@ export function scaleChart(title: string, subtitle: string, series: readonly Ser
     const pts = [...s.points].sort((a, b) => a.hosts - b.hosts);
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
     if (pts.length > 1) {
-      out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${x(p.hosts).toFixed(1)},${y(p.median).toFixed(1)}`).join(' ')}"/>`);
+      out.push(
+        `<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((p) => `${x(p.hosts).toFixed(1)},${y(p.median).toFixed(1)}`).join(' ')}"/>`,
+      );
     }
     for (const p of pts) {
-      out.push(`<line x1="${x(p.hosts).toFixed(1)}" y1="${y(p.min).toFixed(1)}" x2="${x(p.hosts).toFixed(1)}" y2="${y(p.max).toFixed(1)}" stroke="${s.color}"/>`);
-      out.push(`<circle cx="${x(p.hosts).toFixed(1)}" cy="${y(p.median).toFixed(1)}" r="3.5" fill="${s.color}"><title>${esc(`${s.label}: ${p.hosts} hosts, median ${(p.median).toFixed(2)} s (${p.min.toFixed(2)}-${p.max.toFixed(2)})`)}</title></circle>`);
+      out.push(
+        `<line x1="${x(p.hosts).toFixed(1)}" y1="${y(p.min).toFixed(1)}" x2="${x(p.hosts).toFixed(1)}" y2="${y(p.max).toFixed(1)}" stroke="${s.color}"/>`,
+      );
+      out.push(
+        `<circle cx="${x(p.hosts).toFixed(1)}" cy="${y(p.median).toFixed(1)}" r="3.5" fill="${s.color}"><title>${esc(`${s.label}: ${p.hosts} hosts, median ${(p.median).toFixed(2)} s (${p.min.toFixed(2)}-${p.max.toFixed(2)})`)}</title></circle>`,
+      );
     }
     const ly = m.t + 10 + i * 20;
     out.push(`<line x1="${m.l + pw + 16}" y1="${ly}" x2="${m.l + pw + 40}" y2="${ly}" stroke="${s.color}" stroke-width="2"${dash}/>`);

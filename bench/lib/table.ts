@@ -33,7 +33,18 @@ export function fmtRatio(r: number | undefined): string {
 }
 
 export function renderTable(rows: readonly Row[]): string {
-  const head = ['scenario', 'hosts', 'plumb s median (min-max)', 'ansible s median (min-max)', 'ansible/plumb', 'floor s', 'execs/host plumb', 'execs/host ansible', 'plumb RSS MB', 'note'];
+  const head = [
+    'scenario',
+    'hosts',
+    'plumb s median (min-max)',
+    'ansible s median (min-max)',
+    'ansible/plumb',
+    'floor s',
+    'execs/host plumb',
+    'execs/host ansible',
+    'plumb RSS MB',
+    'note',
+  ];
   const cells = rows.map((r) => [
     r.scenario,
     String(r.hosts),
@@ -47,6 +58,10 @@ export function renderTable(rows: readonly Row[]): string {
     r.note ?? '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join(' | ').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!)))
+      .join(' | ')
+      .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join('\n');
 }

@@ -52,7 +52,8 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
   ctx.progress(`  fleet up in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   const names = fleet.hosts.map((h) => h.name);
   const inv = await writeAnsibleInventory(fleet.inventory, 'fleet', {});
-  const plumb = (mode: 'apply' | 'check') => () => runPlumb({ mode, playbook: PLAYBOOK, inventory: FLEET_INVENTORY, forks: n, verbose: true, rss: true, timeoutMs: 10 * 60_000 });
+  const plumb = (mode: 'apply' | 'check') => () =>
+    runPlumb({ mode, playbook: PLAYBOOK, inventory: FLEET_INVENTORY, forks: n, verbose: true, rss: true, timeoutMs: 10 * 60_000 });
   const ansible = (check: boolean) => () => runAnsible({ playbook: ANSIBLE_PLAYBOOK, inventory: inv, check, timeoutMs: 30 * 60_000 });
 
   // Converge first (new hosts), not measured.
@@ -85,9 +86,12 @@ async function scaleAt(ctx: Ctx, n: number): Promise<void> {
     if (an) {
       s.ansible = toolResult(ra.ansible);
       expectEach(ra.ansible, 'ansible', { code: [0], changed: 0 }, s.notes);
-      if (ra.ansible.length < 5) s.notes.push(`ansible: ${ra.ansible.length} run(s), within a ${ctx.opts.scaleAnsibleBudgetS} s budget (each takes minutes at this host count)`);
+      if (ra.ansible.length < 5)
+        s.notes.push(`ansible: ${ra.ansible.length} run(s), within a ${ctx.opts.scaleAnsibleBudgetS} s budget (each takes minutes at this host count)`);
     } else if (ctx.opts.ansible) {
-      s.notes.push(`ansible not run at ${n} hosts (--scale-ansible-hosts ${ctx.opts.scaleAnsibleHosts.join(',')}): about 13 s of this machine per host per run`);
+      s.notes.push(
+        `ansible not run at ${n} hosts (--scale-ansible-hosts ${ctx.opts.scaleAnsibleHosts.join(',')}): about 13 s of this machine per host per run`,
+      );
     }
     await ctx.add(finish(s));
   }

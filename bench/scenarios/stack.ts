@@ -42,7 +42,16 @@ function endpoints(lab: Lab): Endpoint[] {
 
 // -v adds one event per exec (a line per host on a no-op): it shows where the time went.
 const plumbRun = (lab: Lab, mode: 'apply' | 'check', o: { diff?: boolean } = {}): Promise<PlumbRun> =>
-  runPlumb({ mode, playbook: SITE_PLAYBOOK, inventory: LAB_INVENTORY, diff: o.diff, verbose: true, extraVars: lab.plumbExtra, rss: true, timeoutMs: 20 * 60_000 });
+  runPlumb({
+    mode,
+    playbook: SITE_PLAYBOOK,
+    inventory: LAB_INVENTORY,
+    diff: o.diff,
+    verbose: true,
+    extraVars: lab.plumbExtra,
+    rss: true,
+    timeoutMs: 20 * 60_000,
+  });
 
 const ansibleRun = (lab: Lab, check: boolean, diff = false): Promise<AnsibleRun> =>
   runAnsible({ playbook: ANSIBLE_SITE, inventory: lab.ansibleInventory, check, diff, timeoutMs: 30 * 60_000 });
@@ -125,7 +134,9 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
       const d = Object.values(execDelta(before, execCounts(lab.names)));
       ansibleSamples.samples.push({ ms: a.ms, code: a.code, changed: a.changed, failed: a.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), load1 });
       ansibleApt.push(await aptTransactions(lab));
-      ctx.progress(`  ansible cold ${i + 1}/${ctx.opts.coldRuns}: ${(a.ms / 1000).toFixed(1)} s, exit ${a.code}, changed ${a.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, apt installs/host ${JSON.stringify(ansibleApt.at(-1))}`);
+      ctx.progress(
+        `  ansible cold ${i + 1}/${ctx.opts.coldRuns}: ${(a.ms / 1000).toFixed(1)} s, exit ${a.code}, changed ${a.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, apt installs/host ${JSON.stringify(ansibleApt.at(-1))}`,
+      );
       if (a.code !== 0) s.notes.push(`ansible cold run ${i + 1} failed: ${tail(a, 600)}`);
       ansibleFp = await fingerprints(lab);
     }
@@ -135,7 +146,16 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
     const load1 = +os.loadavg()[0]!.toFixed(2);
     const p = await plumbRun(lab, 'apply');
     const d = Object.values(execDelta(before, execCounts(lab.names)));
-    plumbSamples.samples.push({ ms: p.ms, code: p.code, changed: p.changed, failed: p.failed, execsMax: Math.max(...d), execsMin: Math.min(...d), rssKb: p.rssKb, load1 });
+    plumbSamples.samples.push({
+      ms: p.ms,
+      code: p.code,
+      changed: p.changed,
+      failed: p.failed,
+      execsMax: Math.max(...d),
+      execsMin: Math.min(...d),
+      rssKb: p.rssKb,
+      load1,
+    });
     const busy = remoteBusyMs(p);
     const aptInstalls = await aptTransactions(lab);
     const aptUpdates: Record<string, number> = {};
@@ -152,7 +172,9 @@ export async function cold(ctx: Ctx, lab: Lab): Promise<void> {
       aptUpdatesPerHost: aptUpdates,
     };
     overhead.push(o);
-    ctx.progress(`  plumb cold ${i + 1}/${ctx.opts.coldRuns}: ${(p.ms / 1000).toFixed(1)} s, exit ${p.code}, changed ${p.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, remote busy ${(busy / 1000).toFixed(1)} s, overhead ${o.overheadPct}%`);
+    ctx.progress(
+      `  plumb cold ${i + 1}/${ctx.opts.coldRuns}: ${(p.ms / 1000).toFixed(1)} s, exit ${p.code}, changed ${p.changed}, execs/host ${Math.min(...d)}-${Math.max(...d)}, remote busy ${(busy / 1000).toFixed(1)} s, overhead ${o.overheadPct}%`,
+    );
     if (p.code !== 0) s.notes.push(`plumb cold run ${i + 1} failed: ${tail(p, 600)}`);
     const plumbFp = await fingerprints(lab);
     if (ansibleFp) {
@@ -179,7 +201,11 @@ async function aptTransactions(lab: Lab): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   await Promise.all(
     endpoints(lab).map(async (h) => {
-      const r = await sshRun(h, lab.status.knownHosts, "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true");
+      const r = await sshRun(
+        h,
+        lab.status.knownHosts,
+        "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true",
+      );
       out[h.name] = Number(r.stdout.trim() || '0');
     }),
   );
@@ -227,7 +253,13 @@ export async function noop(ctx: Ctx, lab: Lab, id = 'noop', title = 'no-op conve
   await ctx.add(finish(s));
 }
 
-export async function audit(ctx: Ctx, lab: Lab, id = 'audit', title = 'audit: check --diff', expect: { code: number[]; changed?: number } = { code: [0], changed: 0 }): Promise<ScenarioResult> {
+export async function audit(
+  ctx: Ctx,
+  lab: Lab,
+  id = 'audit',
+  title = 'audit: check --diff',
+  expect: { code: number[]; changed?: number } = { code: [0], changed: 0 },
+): Promise<ScenarioResult> {
   const s = newScenario(id, title, lab.names.length);
   ctx.progress(`${title}: plumb check --diff vs ansible-playbook --check --diff`);
   const plumb = { run: () => plumbRun(lab, 'check', { diff: true }) };

@@ -41,6 +41,8 @@ export async function startup(ctx: Ctx): Promise<void> {
   const versionMs = await median(['node', PLUMB_CLI, '--version']);
   const validateMs = s.plumb.summary?.median ?? 0;
   s.extra = { breakdownMs: { node: Math.round(nodeMs), cli: Math.round(versionMs - nodeMs), validate: Math.round(validateMs - versionMs) } };
-  s.notes.push(`plumb validate ${Math.round(validateMs)} ms = node start ${Math.round(nodeMs)} + the CLI (commander) ${Math.round(versionMs - nodeMs)} + validate's modules and work ${Math.round(validateMs - versionMs)} (medians)`);
+  s.notes.push(
+    `plumb validate ${Math.round(validateMs)} ms = node start ${Math.round(nodeMs)} + the CLI (commander) ${Math.round(versionMs - nodeMs)} + validate's modules and work ${Math.round(validateMs - versionMs)} (medians)`,
+  );
   await ctx.add(finish(s));
 }

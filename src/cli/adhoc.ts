@@ -28,7 +28,8 @@ export function tokens(text: string): Token[] {
       const c = text.charAt(i);
       if (c === '"' || c === "'") {
         const end = text.indexOf(c, i + 1);
-        if (end < 0) throw InputError.one(`-a: unterminated ${c} in: ${text}`, undefined, 'close the quote, or pass the arguments as YAML or JSON: -a \'{"name": "x"}\'');
+        if (end < 0)
+          throw InputError.one(`-a: unterminated ${c} in: ${text}`, undefined, 'close the quote, or pass the arguments as YAML or JSON: -a \'{"name": "x"}\'');
         value += text.slice(i + 1, end);
         i = end + 1;
       } else {

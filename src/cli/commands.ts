@@ -89,13 +89,19 @@ export function parseExtraVars(items: string[]): Vars {
         throw InputError.one(`-e ${item}: invalid JSON: ${(e as Error).message}`);
       }
       const bad = reservedKeyPaths(v)[0];
-      if (bad) throw InputError.one(`-e: ${reservedKeyMessage(bad[bad.length - 1]!)} (at ${bad.join('.')})`, undefined, 'rename the key; __proto__, constructor and prototype are reserved');
+      if (bad)
+        throw InputError.one(
+          `-e: ${reservedKeyMessage(bad[bad.length - 1]!)} (at ${bad.join('.')})`,
+          undefined,
+          'rename the key; __proto__, constructor and prototype are reserved',
+        );
       Object.assign(out, v);
     } else {
       for (const pair of item.split(/\s+(?=[A-Za-z_][A-Za-z0-9_]*=)/)) {
         const eq = pair.indexOf('=');
         if (eq < 1) throw InputError.one(`-e ${pair}: expected key=value, @file.yml or a JSON object`);
-        if (RESERVED_KEYS.has(pair.slice(0, eq))) throw InputError.one(`-e: ${reservedKeyMessage(pair.slice(0, eq))}`, undefined, 'rename the key; __proto__, constructor and prototype are reserved');
+        if (RESERVED_KEYS.has(pair.slice(0, eq)))
+          throw InputError.one(`-e: ${reservedKeyMessage(pair.slice(0, eq))}`, undefined, 'rename the key; __proto__, constructor and prototype are reserved');
         out[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
     }
@@ -148,7 +154,12 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
   const problems: InputProblem[] = [];
   const seen = new Set<string>();
   const selected = tagFilter(opts.tags, opts.skipTags);
-  const registers = new Set(book.plays.flatMap((p) => [...p.tasks, ...p.handlers]).map((t) => t.register).filter((r): r is string => !!r));
+  const registers = new Set(
+    book.plays
+      .flatMap((p) => [...p.tasks, ...p.handlers])
+      .map((t) => t.register)
+      .filter((r): r is string => !!r),
+  );
   for (const play of book.plays) {
     const tasks = [...play.tasks.filter(selected), ...play.handlers];
     const templates = tasks.filter((t) => t.module === 'template');
@@ -180,7 +191,11 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
               const used = posOf(t.loc.src, [...t.loc.path, t.module, 'src']);
               // A problem inside the template points there and names the task; one without a
               // position (template not found, does not compile) points at the task's src.
-              problems.push(p.pos ? { ...p, message: `${p.message} (task '${t.name}' at ${formatPos(used)}, host ${host})` } : { ...p, pos: used, message: `${p.message} (host ${host})` });
+              problems.push(
+                p.pos
+                  ? { ...p, message: `${p.message} (task '${t.name}' at ${formatPos(used)}, host ${host})` }
+                  : { ...p, pos: used, message: `${p.message} (host ${host})` },
+              );
             }
           }
         }
@@ -201,7 +216,13 @@ function writeAtomically(file: string, text: string): void {
   }
 }
 
-const list = (s?: string): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const list = (s?: string): string[] =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [];
 
 type Loaded = ReturnType<typeof load>;
 
@@ -228,7 +249,11 @@ export async function adhoc(pattern: string, flags: AdhocFlags): Promise<number>
 async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, flags: RunFlags, output: 'playbook' | 'adhoc' = 'playbook'): Promise<number> {
   const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
   if (flags.step) {
-    throw InputError.one('--step is not supported', undefined, 'plumb runs each host through its tasks independently, so there is no one next task to confirm; use --start-at-task, --tags or --limit, or `plumb check --diff` to see every change first');
+    throw InputError.one(
+      '--step is not supported',
+      undefined,
+      'plumb runs each host through its tasks independently, so there is no one next task to confirm; use --start-at-task, --tags or --limit, or `plumb check --diff` to see every change first',
+    );
   }
   if (flags.listHosts || flags.listTasks || flags.listTags) {
     const { listing } = await import('./list.js');
@@ -268,7 +293,13 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
   const { SshTransport, defaultSshOptions } = await import('../ssh/connection.js');
   const { JumpPool } = await import('../ssh/jump.js');
   const jumps = new JumpPool();
-  const sshOpts = { ...defaultSshOptions, jumps, acceptNewHostKeys: !!flags.acceptNewHostKeys, connectTimeoutMs: Number(flags.connectTimeout ?? 10000), keepaliveIntervalMs: keepaliveS * 1000 };
+  const sshOpts = {
+    ...defaultSshOptions,
+    jumps,
+    acceptNewHostKeys: !!flags.acceptNewHostKeys,
+    connectTimeoutMs: Number(flags.connectTimeout ?? 10000),
+    keepaliveIntervalMs: keepaliveS * 1000,
+  };
   const opts: RunOptions = {
     mode,
     diff: !!flags.diff || !!junit,

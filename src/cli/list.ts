@@ -18,7 +18,12 @@ export function taskLabel(t: Task): string {
 
 const fmtTags = (tags: string[]): string => `[${[...new Set(tags)].sort().join(', ')}]`;
 
-export function listing(inv: Inventory, book: Playbook, flags: ListFlags, opts: { limit?: string; tags: string[]; skipTags: string[]; relPath: string }): string {
+export function listing(
+  inv: Inventory,
+  book: Playbook,
+  flags: ListFlags,
+  opts: { limit?: string; tags: string[]; skipTags: string[]; relPath: string },
+): string {
   const selected = tagFilter(opts.tags, opts.skipTags);
   const out = ['', `playbook: ${opts.relPath}`];
   book.plays.forEach((play, i) => {
@@ -39,7 +44,12 @@ export function listing(inv: Inventory, book: Playbook, flags: ListFlags, opts: 
 
 /** Shell-style wildcard (`*`, `?`) to a whole-string match, as Ansible's fnmatch. */
 function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 /**
@@ -55,5 +65,9 @@ export function tasksBefore(book: Playbook, name: string): Set<Task> {
       before.add(t);
     }
   }
-  throw InputError.one(`--start-at-task: no task named '${name}'`, undefined, 'use a name from --list-tasks (role tasks can be given as "role : name"; * and ? match any text)');
+  throw InputError.one(
+    `--start-at-task: no task named '${name}'`,
+    undefined,
+    'use a name from --list-tasks (role tasks can be given as "role : name"; * and ? match any text)',
+  );
 }

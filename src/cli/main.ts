@@ -85,30 +85,65 @@ export function program(): Command {
   };
   addRunOptions(p.command('apply').argument('<playbook>').description('converge the hosts to the playbook'))
     .option('--lock-timeout <s>', 'wait up to this many seconds for hosts another apply holds (0: stop at once)', '10')
-    .addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('apply', pb, f)).catch(report)));
-  addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift')).addHelpText('after', EXIT_CODES).action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.run('check', pb, f)).catch(report)));
+    .addHelpText('after', EXIT_CODES)
+    .action(async (pb: string, f: RunFlags) =>
+      exit(
+        await commands()
+          .then((c) => c.run('apply', pb, f))
+          .catch(report),
+      ),
+    );
+  addRunOptions(p.command('check').argument('<playbook>').description('dry-run audit: plan only, change nothing; exit 2 on drift'))
+    .addHelpText('after', EXIT_CODES)
+    .action(async (pb: string, f: RunFlags) =>
+      exit(
+        await commands()
+          .then((c) => c.run('check', pb, f))
+          .catch(report),
+      ),
+    );
   addRunOptions(
     p
       .command('run')
       .argument('<pattern>', 'hosts or groups, as --limit takes them')
       .description("ad-hoc: run one module on the matching hosts (Ansible's `ansible` command)")
       .option('-m, --module-name <module>', 'the module to run', 'command')
-      .option('-a, --args <args>', "its arguments: key=value pairs, YAML/JSON, or a command line for command and shell")
+      .option('-a, --args <args>', 'its arguments: key=value pairs, YAML/JSON, or a command line for command and shell')
       .option('-C, --check', 'plan only, change nothing; exit 2 if it would change')
       .option('-b, --become', 'run as root (sudo -n)')
       .option('--lock-timeout <s>', 'without --check: wait up to this many seconds for hosts an apply holds (0: stop at once)', '10'),
   )
     .addHelpText('after', EXIT_CODES)
-    .action(async (pattern: string, f: AdhocFlags) => exit(await commands().then((c) => c.adhoc(pattern, f)).catch(report)));
+    .action(async (pattern: string, f: AdhocFlags) =>
+      exit(
+        await commands()
+          .then((c) => c.adhoc(pattern, f))
+          .catch(report),
+      ),
+    );
   addInventoryOptions(p.command('validate').argument('<playbook>').description('schema and reference checks, no connection'))
     .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
     .option('-l, --limit <pattern>', 'only these hosts/groups')
     .addHelpText('after', EXIT_CODES)
-    .action(async (pb: string, f: RunFlags) => exit(await commands().then((c) => c.validate(pb, f)).catch(report)));
-  addInventoryOptions(p.command('inventory').description('show resolved hosts, groups and variables (secrets masked), in ansible-inventory --list / --host JSON'))
-    .option('--host <name>', 'only this host\'s variables')
+    .action(async (pb: string, f: RunFlags) =>
+      exit(
+        await commands()
+          .then((c) => c.validate(pb, f))
+          .catch(report),
+      ),
+    );
+  addInventoryOptions(
+    p.command('inventory').description('show resolved hosts, groups and variables (secrets masked), in ansible-inventory --list / --host JSON'),
+  )
+    .option('--host <name>', "only this host's variables")
     .option('--list', 'all hosts and groups (default)')
-    .action(async (f: InventoryFlags & { host?: string }) => exit(await commands().then((c) => c.inventory(f)).catch(report)));
+    .action(async (f: InventoryFlags & { host?: string }) =>
+      exit(
+        await commands()
+          .then((c) => c.inventory(f))
+          .catch(report),
+      ),
+    );
   registerLab(p);
   p.addOption(new Option('--no-color', 'disable colors').hideHelp());
   return p;

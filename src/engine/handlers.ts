@@ -12,7 +12,14 @@ export const pendingFact: Fact<string[]> = {
   key: 'plumb:pending-handlers',
   // Read with the shell's own `read`: no process when there is nothing pending (the usual case).
   probe: script(DIR, raw(`f="$d/pending-handlers"; [ -f "$f" ] || exit 0`), raw(`while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$f"`)),
-  parse: (out) => [...new Set(out.split('\n').map((l) => l.trim()).filter(Boolean))],
+  parse: (out) => [
+    ...new Set(
+      out
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+  ],
 };
 
 /**

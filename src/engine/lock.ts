@@ -78,7 +78,15 @@ export function lockOwner(now = new Date()): LockOwner {
   } catch {
     // no passwd entry: keep 'unknown'
   }
-  return { run: randomBytes(4).toString('hex'), host: hostname(), user, pid: process.pid, since: now.toISOString().replace(/\.\d+Z$/, 'Z'), boot: bootId(), start: procStart('self') };
+  return {
+    run: randomBytes(4).toString('hex'),
+    host: hostname(),
+    user,
+    pid: process.pid,
+    since: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    boot: bootId(),
+    start: procStart('self'),
+  };
 }
 
 /** A holder that ran on this controller and whose process is gone (or is another process now). */

@@ -58,7 +58,9 @@ function batchable(st: Step): boolean {
   const t = st.task;
   if (t.module !== 'apt' || !st.prepared || t.register || t.notify.length || t.ignoreErrors) return false;
   if ('skip' in st.prepared) return true; // never runs: neither joins nor stops the window
-  return instances(st).every((a) => a.batch === true && (a.state ?? 'present') === 'present' && !a.purge && a.install_recommends === undefined && names(a).length > 0);
+  return instances(st).every(
+    (a) => a.batch === true && (a.state ?? 'present') === 'present' && !a.purge && a.install_recommends === undefined && names(a).length > 0,
+  );
 }
 
 /** Could this task change what a later apt install does (sources, keys, preseeded answers)? */

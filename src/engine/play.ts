@@ -204,7 +204,10 @@ export class PlayRunner {
       if (packages && slot.task.module === 'apt' && !packages.covered.has(slot.task)) await this.batchFrom(slot.task, packages);
       // Facts invalidated by applied changes are re-probed together for all remaining tasks.
       if (this.s.missing(this.factsOf(slot)).length) {
-        await this.s.gather(slots.slice(i).flatMap((sl) => this.factsOf(sl)), become);
+        await this.s.gather(
+          slots.slice(i).flatMap((sl) => this.factsOf(sl)),
+          become,
+        );
       }
       const ok = await this.runTask(slot.task, slot.prepared!, false);
       if (ok) continue;
@@ -272,7 +275,16 @@ export class PlayRunner {
     }
     slots.splice(i + 1, end - i - 1, ...copies);
     this.s.recap.ok++;
-    this.s.emit({ type: 'task', host, play: this.play.name, task: name, handler: false, status: 'ok', message: `included ${children.length} task(s)${inc.loop !== undefined ? ` for ${prepared.instances.length} item(s)` : ''}`, durationMs: 0 });
+    this.s.emit({
+      type: 'task',
+      host,
+      play: this.play.name,
+      task: name,
+      handler: false,
+      status: 'ok',
+      message: `included ${children.length} task(s)${inc.loop !== undefined ? ` for ${prepared.instances.length} item(s)` : ''}`,
+      durationMs: 0,
+    });
   }
 
   /**
@@ -280,7 +292,10 @@ export class PlayRunner {
    * of the host would install, in one transaction (src/engine/packages.ts).
    */
   private async batchFrom(anchor: Task, packages: HostPackages): Promise<void> {
-    const window = batchWindow(packages.steps, packages.steps.findIndex((st) => st.task === anchor));
+    const window = batchWindow(
+      packages.steps,
+      packages.steps.findIndex((st) => st.task === anchor),
+    );
     window.forEach((st) => packages.covered.add(st.task));
     if (window.length < 2) return;
     const become = window.some((st) => st.become);
@@ -306,7 +321,10 @@ export class PlayRunner {
     this.notified.clear();
     const slots: Slot[] = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars(h)), after: -1 }));
     const become = this.play.become || this.s.host.conn.become || due.some((h) => h.become);
-    await this.s.gather(slots.flatMap((sl) => this.factsOf(sl)), become);
+    await this.s.gather(
+      slots.flatMap((sl) => this.factsOf(sl)),
+      become,
+    );
     let allOk = true;
     for (const sl of slots) {
       if (this.s.missing(this.factsOf(sl)).length) await this.s.gather(this.factsOf(sl), become);
@@ -330,7 +348,16 @@ export class PlayRunner {
         const r = await first;
         if (t.register && r.registered !== undefined) this.s.registered[t.register] = r.registered;
         if (r.facts) Object.assign(this.s.registered, r.facts);
-        this.s.emit({ type: 'task', host: this.s.host.name, play: this.play.name, task: this.s.redactor.redact(t.name), handler, status: 'skipped', message: `run once, on ${r.host}`, durationMs: 0 });
+        this.s.emit({
+          type: 'task',
+          host: this.s.host.name,
+          play: this.play.name,
+          task: this.s.redactor.redact(t.name),
+          handler,
+          status: 'skipped',
+          message: `run once, on ${r.host}`,
+          durationMs: 0,
+        });
         return true;
       }
       let done!: (r: OnceResult) => void;
@@ -339,7 +366,10 @@ export class PlayRunner {
       try {
         return await this.runTaskHere(t, prepared, handler);
       } finally {
-        const facts = t.module === 'set_fact' || t.module === 'include_vars' ? Object.fromEntries(Object.entries(this.s.registered).filter(([k]) => !factsBefore.has(k) || definedNames(t).includes(k))) : undefined;
+        const facts =
+          t.module === 'set_fact' || t.module === 'include_vars'
+            ? Object.fromEntries(Object.entries(this.s.registered).filter(([k]) => !factsBefore.has(k) || definedNames(t).includes(k)))
+            : undefined;
         done({ host: this.s.host.name, registered: t.register ? this.s.registered[t.register] : undefined, facts });
       }
     }
@@ -367,7 +397,13 @@ export class PlayRunner {
       const out = await this.attempts(t, inst, handler, vars);
       const result = { ...out.result, changed: out.status === 'changed', failed: out.status === 'failed', skipped: out.status === 'skipped', item: inst.item };
       results.push(result);
-      const diff = t.noLog ? (out.diffs.length ? [{ label: '(no_log)', before: '', after: '<hidden by no_log>\n' }] : undefined) : out.diffs.length && this.opts.diff ? red.redactDeep(out.diffs) : undefined;
+      const diff = t.noLog
+        ? out.diffs.length
+          ? [{ label: '(no_log)', before: '', after: '<hidden by no_log>\n' }]
+          : undefined
+        : out.diffs.length && this.opts.diff
+          ? red.redactDeep(out.diffs)
+          : undefined;
       let label: string | undefined;
       if (inst.item !== undefined) {
         try {
@@ -383,26 +419,39 @@ export class PlayRunner {
         task: name,
         handler,
         status: out.status,
-        message: out.message === undefined ? undefined : t.noLog ? (out.status === 'failed' ? `failed; output hidden by no_log${out.result.rc !== undefined ? ` (exit ${String(out.result.rc)})` : ''}` : '<hidden by no_log>') : red.redact(out.message),
+        message:
+          out.message === undefined
+            ? undefined
+            : t.noLog
+              ? out.status === 'failed'
+                ? `failed; output hidden by no_log${out.result.rc !== undefined ? ` (exit ${String(out.result.rc)})` : ''}`
+                : '<hidden by no_log>'
+              : red.redact(out.message),
         item: label === undefined ? undefined : t.noLog ? '<hidden>' : red.redact(label),
         diff,
-        output: t.noLog || !isModule(t) || !moduleOf(t).reportsOutput || typeof out.result.rc !== 'number' ? undefined : { rc: out.result.rc, stdout: red.redact(String(out.result.stdout ?? '')), stderr: red.redact(String(out.result.stderr ?? '')) },
+        output:
+          t.noLog || !isModule(t) || !moduleOf(t).reportsOutput || typeof out.result.rc !== 'number'
+            ? undefined
+            : { rc: out.result.rc, stdout: red.redact(String(out.result.stdout ?? '')), stderr: red.redact(String(out.result.stderr ?? '')) },
         durationMs: Date.now() - started,
       });
       if (out.status === 'failed' || out.status === 'unreachable') worst = out.status;
       else if (out.status === 'changed' && worst !== 'failed') worst = 'changed';
       else if (out.status === 'skipped' && worst === 'ok' && prepared.instances.length === 1) worst = 'skipped';
-      if (out.status === 'unreachable' && !t.ignoreUnreachable && !out.delegate) throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
+      if (out.status === 'unreachable' && !t.ignoreUnreachable && !out.delegate)
+        throw Object.assign(new UnreachableError(host, out.message ?? 'connection lost'), { reported: true });
       if (out.status === 'failed' && !t.ignoreErrors) break;
     }
-    const counted: Status = (worst === 'failed' && t.ignoreErrors) || (worst === 'unreachable' && t.ignoreUnreachable) ? 'ok' : worst === 'unreachable' ? 'failed' : worst;
+    const counted: Status =
+      (worst === 'failed' && t.ignoreErrors) || (worst === 'unreachable' && t.ignoreUnreachable) ? 'ok' : worst === 'unreachable' ? 'failed' : worst;
     if (counted === 'ok') this.s.recap.ok++;
     else if (counted === 'changed') this.s.recap.changed++;
     else if (counted === 'skipped') this.s.recap.skipped++;
     else if (counted === 'failed') this.s.recap.failed++;
     if (t.register) {
       const first = results[0] ?? {};
-      this.s.registered[t.register] = prepared.instances.length > 1 || t.loop !== undefined ? { changed: worst === 'changed', failed: worst === 'failed', results } : first;
+      this.s.registered[t.register] =
+        prepared.instances.length > 1 || t.loop !== undefined ? { changed: worst === 'changed', failed: worst === 'failed', results } : first;
     }
     const facts = results[0]?.ansible_facts;
     if (worst !== 'failed' && facts && typeof facts === 'object') setFacts(this.s.registered, facts as Vars);
@@ -435,9 +484,23 @@ export class PlayRunner {
         return { ...out, status: 'failed', message: `until: ${(e as Error).message}` };
       }
       if (done) return { ...out, message: n > 1 ? `${out.message ?? ''} (after ${n} attempts)`.trim() : out.message, result: { ...out.result, attempts: n } };
-      this.s.emit({ type: 'task', host: this.s.host.name, play: this.play.name, task: this.s.redactor.redact(t.name), handler, status: 'skipped', message: `until not met: retrying (${n} of ${tries})`, durationMs: 0 });
+      this.s.emit({
+        type: 'task',
+        host: this.s.host.name,
+        play: this.play.name,
+        task: this.s.redactor.redact(t.name),
+        handler,
+        status: 'skipped',
+        message: `until not met: retrying (${n} of ${tries})`,
+        durationMs: 0,
+      });
     }
-    return { ...out, status: 'failed', message: `until never held: ${tries} attempts (last: ${out.message ?? out.status})`, result: { ...out.result, attempts: tries } };
+    return {
+      ...out,
+      status: 'failed',
+      message: `until never held: ${tries} attempts (last: ${out.message ?? out.status})`,
+      result: { ...out.result, attempts: tries },
+    };
   }
 
   /** changed_when / failed_when, with the task's own result under its register name. */
@@ -449,13 +512,17 @@ export class PlayRunner {
     let status = out.status;
     try {
       // In check mode a change that did not run has no output to judge: it stays "would change".
-      if (t.changedWhen && status !== 'failed' && (out.ran || t.changedWhen.every((c) => typeof c === 'boolean'))) status = holds(t.changedWhen) ? 'changed' : 'ok';
-      if (t.failedWhen && out.ran) status = holds(t.failedWhen) ? 'failed' : status === 'failed' ? (out.status === 'failed' && t.changedWhen === undefined ? 'changed' : 'ok') : status;
+      if (t.changedWhen && status !== 'failed' && (out.ran || t.changedWhen.every((c) => typeof c === 'boolean')))
+        status = holds(t.changedWhen) ? 'changed' : 'ok';
+      if (t.failedWhen && out.ran)
+        status = holds(t.failedWhen) ? 'failed' : status === 'failed' ? (out.status === 'failed' && t.changedWhen === undefined ? 'changed' : 'ok') : status;
     } catch (e) {
       if (e instanceof UndefinedName && !out.ran) return out;
       return { ...out, status: 'failed', message: `${t.changedWhen ? 'changed_when' : 'failed_when'}: ${(e as Error).message}` };
     }
-    return status === out.status ? out : { ...out, status, message: status === 'failed' && out.status !== 'failed' ? `failed_when held${out.message ? `: ${out.message}` : ''}` : out.message };
+    return status === out.status
+      ? out
+      : { ...out, status, message: status === 'failed' && out.status !== 'failed' ? `failed_when held${out.message ? `: ${out.message}` : ''}` : out.message };
   }
 
   private async runInstance(t: Task, inst: Instance, handler: boolean, vars: Vars): Promise<Outcome> {
@@ -465,7 +532,8 @@ export class PlayRunner {
         if (r.facts) Object.assign(this.s.registered, r.facts);
         return { status: r.status, message: r.message, diffs: [], result: r.result, ran: true };
       } catch (e) {
-        if (e instanceof InputError || e instanceof UndefinedName || e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
+        if (e instanceof InputError || e instanceof UndefinedName || e instanceof TaskError)
+          return { status: 'failed', message: e.message, diffs: [], result: {} };
         if (e instanceof Error && e.name !== 'InternalError') return { status: 'failed', message: e.message, diffs: [], result: {} };
         throw e;
       }
@@ -484,7 +552,8 @@ export class PlayRunner {
       if (String(target) !== this.s.host.name) {
         delegate = String(target);
         const other = this.opts.sessionFor ? await this.opts.sessionFor(delegate) : null;
-        if (!other) return { status: 'unreachable', message: `delegated host ${delegate} is unreachable or not in the inventory`, diffs: [], result: {}, delegate };
+        if (!other)
+          return { status: 'unreachable', message: `delegated host ${delegate} is unreachable or not in the inventory`, diffs: [], result: {}, delegate };
         s = other;
       }
     }
@@ -508,7 +577,8 @@ export class PlayRunner {
       plan = m.plan(inst.args as never, s.view(), ctx);
     } catch (e) {
       if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: [], result: {} };
-      if (e instanceof TaskError || e instanceof InputError || e instanceof UndefinedName) return { status: 'failed', message: e.message, diffs: [], result: {} };
+      if (e instanceof TaskError || e instanceof InputError || e instanceof UndefinedName)
+        return { status: 'failed', message: e.message, diffs: [], result: {} };
       throw e;
     }
     if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
@@ -519,7 +589,12 @@ export class PlayRunner {
     const check = t.checkMode ?? this.opts.check;
     if (check && !reads) {
       for (const c of plan.changes) s.wouldInvalidate(c.invalidates);
-      return { status: 'changed', message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`, diffs: plan.diffs, result: plan.result ?? {} };
+      return {
+        status: 'changed',
+        message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`,
+        diffs: plan.diffs,
+        result: plan.result ?? {},
+      };
     }
     let last = { code: 0, stdout: '', stderr: '' };
     let parsed: Vars = {};
@@ -538,7 +613,13 @@ export class PlayRunner {
       s.invalidate(c.invalidates);
       if (last.code !== 0) {
         const err = new CommandError({ command: c.description, ...last });
-        return { status: 'failed', message: err.message, diffs: plan.diffs, result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) }, ran: true };
+        return {
+          status: 'failed',
+          message: err.message,
+          diffs: plan.diffs,
+          result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) },
+          ran: true,
+        };
       }
       if (c.parse) parsed = { ...parsed, ...safeParse(c, last) };
     }
@@ -546,7 +627,14 @@ export class PlayRunner {
       status: reads ? 'ok' : 'changed',
       message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
       diffs: plan.diffs,
-      result: { ...(plan.result ?? {}), rc: last.code, stdout: last.stdout, stderr: last.stderr, stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1), ...parsed },
+      result: {
+        ...(plan.result ?? {}),
+        rc: last.code,
+        stdout: last.stdout,
+        stderr: last.stderr,
+        stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1),
+        ...parsed,
+      },
       ran: true,
     };
   }

@@ -53,7 +53,11 @@ export function serviceInputMap(play: Play, prepare: (t: Task) => Prepared | und
 /** The module's view: the files a restart applies, those a reload applies, and whether either is owed already. */
 export function inputsOf(map: Map<string, Entry>, unit: string, notified: ReadonlySet<string>): ServiceInputs | undefined {
   const e = map.get(unitKey(unit));
-  if (!e || !e.files.size) return undefined;
-  const of = (verb: string) => [...e.files].filter(([, v]) => v === verb).map(([f]) => f).sort();
+  if (!e?.files.size) return undefined;
+  const of = (verb: string) =>
+    [...e.files]
+      .filter(([, v]) => v === verb)
+      .map(([f]) => f)
+      .sort();
   return { restart: of('restarted'), reload: of('reloaded'), owed: [...e.restarts, ...e.reloads].some((t) => notified.has(t)) };
 }

@@ -122,11 +122,16 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       hosts = playHosts(inv, play, opts.limit);
     } catch (e) {
       const pos = { file: book.file, line: 1, col: 1 };
-      problems.push({ pos: play.loc ? posOfPlay(play) : pos, message: (e as Error).message, hint: `known groups and hosts: ${[...inv.groups.keys(), ...inv.hosts.keys()].join(', ')}` });
+      problems.push({
+        pos: play.loc ? posOfPlay(play) : pos,
+        message: (e as Error).message,
+        hint: `known groups and hosts: ${[...inv.groups.keys(), ...inv.hosts.keys()].join(', ')}`,
+      });
       continue;
     }
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
-      for (const n of definedNames(t)) registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
+      for (const n of definedNames(t))
+        registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
     }
     // Tasks reading a registered result are checked at run time, when the result exists:
     // a placeholder cannot say whether out.stdout_lines[0] will be there.
@@ -202,7 +207,16 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
         } catch (e) {
           if (!(e instanceof UnreachableError)) throw e;
           dead.set(name, { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: true, execs: 0, durationMs: Date.now() - t0 });
-          opts.emit({ type: 'task', host: name, play: '', task: 'connect', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: Date.now() - t0 });
+          opts.emit({
+            type: 'task',
+            host: name,
+            play: '',
+            task: 'connect',
+            handler: false,
+            status: 'unreachable',
+            message: redactor.redact(e.message),
+            durationMs: Date.now() - t0,
+          });
           return null;
         }
       })();
@@ -226,11 +240,15 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       sessionFor,
       once,
     });
-  const upfrontOf = (s: HostSession) => book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
+  const upfrontOf = (s: HostSession) =>
+    book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
   /** Before a host's first play: the facts of all its plays, in one exec (with the lock step, if requested). */
   const prefetch = async (s: HostSession): Promise<void> => {
     const upfront = upfrontOf(s);
-    await s.gather(upfront.flatMap((u) => u.facts), upfront.some((u) => u.become));
+    await s.gather(
+      upfront.flatMap((u) => u.facts),
+      upfront.some((u) => u.become),
+    );
     prefetched.add(s.host.name);
     packagesOf.set(s.host.name, { steps: upfront.flatMap((u) => u.steps), covered: new Set() });
   };
@@ -259,7 +277,16 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
           s.failed = true;
           if (e) s.recap.failed++;
           else s.recap.skipped++;
-          opts.emit({ type: 'task', host: s.host.name, play: '', task: 'lock', handler: false, status: e ? 'failed' : 'skipped', message: e ? e.message : `not run: another apply holds ${who}`, durationMs: 0 });
+          opts.emit({
+            type: 'task',
+            host: s.host.name,
+            play: '',
+            task: 'lock',
+            handler: false,
+            status: e ? 'failed' : 'skipped',
+            message: e ? e.message : `not run: another apply holds ${who}`,
+            durationMs: 0,
+          });
         }
       }
     }
@@ -281,11 +308,30 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;
               s.failed = true;
-              if (!e.reported) opts.emit({ type: 'task', host: name, play: play.name, task: 'connection', handler: false, status: 'unreachable', message: redactor.redact(e.message), durationMs: 0 });
+              if (!e.reported)
+                opts.emit({
+                  type: 'task',
+                  host: name,
+                  play: play.name,
+                  task: 'connection',
+                  handler: false,
+                  status: 'unreachable',
+                  message: redactor.redact(e.message),
+                  durationMs: 0,
+                });
             } else if (e instanceof PlumbError) {
               s.failed = true;
               s.recap.failed++;
-              opts.emit({ type: 'task', host: name, play: play.name, task: 'error', handler: false, status: 'failed', message: redactor.redact(e.message), durationMs: 0 });
+              opts.emit({
+                type: 'task',
+                host: name,
+                play: play.name,
+                task: 'error',
+                handler: false,
+                status: 'failed',
+                message: redactor.redact(e.message),
+                durationMs: 0,
+              });
             } else throw e;
           } finally {
             s.recap.durationMs += Date.now() - t0;
@@ -302,7 +348,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   }
 
   const hosts: Record<string, HostRecap> = {};
-  for (const h of allHosts) hosts[h] = dead.get(h) ?? sessions.get(h)?.recap ?? { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, durationMs: 0 };
+  for (const h of allHosts)
+    hosts[h] = dead.get(h) ?? sessions.get(h)?.recap ?? { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, durationMs: 0 };
   // Hosts only delegated to: their execs are theirs, their task counts stay with the delegating hosts.
   for (const [h, s] of sessions) if (!(h in hosts)) hosts[h] = s.recap;
   const durationMs = Date.now() - started;

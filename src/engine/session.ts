@@ -79,7 +79,14 @@ export class HostSession {
     readonly commandTimeoutS = 0,
   ) {}
 
-  async run(script: Shell, become: boolean, purpose: 'facts' | 'change' | 'handlers', stdin?: string | Buffer, noLog = false, timeoutS = this.commandTimeoutS): Promise<ExecResult> {
+  async run(
+    script: Shell,
+    become: boolean,
+    purpose: 'facts' | 'change' | 'handlers',
+    stdin?: string | Buffer,
+    noLog = false,
+    timeoutS = this.commandTimeoutS,
+  ): Promise<ExecResult> {
     const password = become && this.user !== 'root' ? this.host.conn.becomePassword : undefined;
     const command = commandLine(script, become, this.user, timeoutS, password !== undefined);
     if (this.redactor.has(command)) {
@@ -107,7 +114,11 @@ export class HostSession {
       durationMs: Date.now() - started,
     });
     if (password !== undefined && result.code === BAD_BECOME_PASSWORD.code && result.stderr.includes(BAD_BECOME_PASSWORD.marker)) {
-      throw new UnreachableError(this.host.name, `sudo refused the become password for ${this.user}`, 'check ansible_become_password (or plumb_become_password) for this host, and that the user may use sudo');
+      throw new UnreachableError(
+        this.host.name,
+        `sudo refused the become password for ${this.user}`,
+        'check ansible_become_password (or plumb_become_password) for this host, and that the user may use sudo',
+      );
     }
     if (timeoutS > 0 && TIMED_OUT.has(result.code) && Date.now() - started >= timeoutS * 1000 - 50) throw new CommandTimeout(timeoutS, true);
     return result;
@@ -138,14 +149,21 @@ export class HostSession {
     if (lock) {
       const got = parseLock(res.stdout, nonce);
       if (got?.status === 'held') throw new HostLocked(this.host.name, got.holder, got.waitedS);
-      if (!got) throw new CommandError({ command: 'take the apply lock', code: res.code, stdout: res.stdout, stderr: res.stderr }, become ? 'taking the apply lock failed (is passwordless sudo allowed?)' : 'taking the apply lock failed');
+      if (!got)
+        throw new CommandError(
+          { command: 'take the apply lock', code: res.code, stdout: res.stdout, stderr: res.stderr },
+          become ? 'taking the apply lock failed (is passwordless sudo allowed?)' : 'taking the apply lock failed',
+        );
       this.lock = undefined;
       this.locked = { become };
       res = { ...res, stdout: stripLock(res.stdout, nonce) };
     }
     if (!need.length) return;
     if (res.code !== 0 && !res.stdout.includes(`@@plumb:${nonce}:`)) {
-      throw new CommandError({ command: 'gather facts', code: res.code, stdout: res.stdout, stderr: res.stderr }, become ? 'fact gathering failed (is passwordless sudo allowed?)' : 'fact gathering failed');
+      throw new CommandError(
+        { command: 'gather facts', code: res.code, stdout: res.stdout, stderr: res.stderr },
+        become ? 'fact gathering failed (is passwordless sudo allowed?)' : 'fact gathering failed',
+      );
     }
     const raw = parseBatch(res.stdout, need, nonce);
     need.forEach((f, i) => {

@@ -91,7 +91,11 @@ export function loopItems(task: Task, loop: unknown): unknown[] {
       const spec = loop as unknown;
       const files = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec.map(String) : (((spec as Vars).files as string[]) ?? []);
       const paths = !Array.isArray(spec) && spec && typeof spec === 'object' && Array.isArray((spec as Vars).paths) ? ((spec as Vars).paths as string[]) : [];
-      const dirs = [...paths.map((p) => (isAbsolute(p) ? p : join(task.dir ?? '.', p))), ...(task.roleDir ? [join(task.roleDir, 'files'), join(task.roleDir, 'vars'), join(task.roleDir, 'templates'), join(task.roleDir, 'tasks')] : []), task.dir ?? '.'];
+      const dirs = [
+        ...paths.map((p) => (isAbsolute(p) ? p : join(task.dir ?? '.', p))),
+        ...(task.roleDir ? [join(task.roleDir, 'files'), join(task.roleDir, 'vars'), join(task.roleDir, 'templates'), join(task.roleDir, 'tasks')] : []),
+        task.dir ?? '.',
+      ];
       for (const f of files) {
         const hit = isAbsolute(f) ? (existsSync(f) ? f : undefined) : dirs.map((d) => join(d, f)).find((c) => existsSync(c));
         if (hit) return [hit];
@@ -121,7 +125,9 @@ function prepareAction(task: Task, vars: Vars): Prepared {
     items = loopItems(task, loop);
   }
   if (!items) return truthy(task, task.when, vars) ? { instances: [{ args: task.args }] } : { skip: 'condition false' };
-  const instances = items.flatMap((item, index) => (truthy(task, task.when, { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) }) ? [{ item, args: task.args, index }] : []));
+  const instances = items.flatMap((item, index) =>
+    truthy(task, task.when, { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) }) ? [{ item, args: task.args, index }] : [],
+  );
   return instances.length ? { instances } : { skip: items.length ? 'condition false for every item' : 'empty loop' };
 }
 
@@ -138,7 +144,11 @@ function interpolateArgs(task: Task, vars: Vars): unknown {
   return args;
 }
 
-const modulesTakingEnv = new Set(Object.entries(modules).filter(([, m]) => Boolean((m.schema.properties as Vars | undefined)?.environment)).map(([k]) => k));
+const modulesTakingEnv = new Set(
+  Object.entries(modules)
+    .filter(([, m]) => Boolean((m.schema.properties as Vars | undefined)?.environment))
+    .map(([k]) => k),
+);
 
 export function moduleOf(task: Task) {
   const m = modules[task.module];

@@ -6,7 +6,18 @@ import type { Fact } from './types.js';
 
 export type AuthorizedKeysState =
   | { kind: 'no-user' }
-  | { kind: 'present'; home: string; group: string; file: string; dirExists: boolean; exists: boolean; mode?: string; owner?: string; fileGroup?: string; content: string };
+  | {
+      kind: 'present';
+      home: string;
+      group: string;
+      file: string;
+      dirExists: boolean;
+      exists: boolean;
+      mode?: string;
+      owner?: string;
+      fileGroup?: string;
+      content: string;
+    };
 
 /** `path` may be absolute or start with ~/ (the user's home), as Ansible allows. */
 export function authorizedKeysFact(user: string, path?: string): Fact<AuthorizedKeysState> {
@@ -26,7 +37,18 @@ export function authorizedKeysFact(user: string, path?: string): Fact<Authorized
       const [home = '', group = '', file = '', dir = '', st = '', b64 = ''] = out.split('\n');
       if (st === 'absent') return { kind: 'present', home, group, file, dirExists: dir === 'dir', exists: false, content: '' };
       const [mode = '', owner = '', fileGroup = ''] = st.split(' ');
-      return { kind: 'present', home, group, file, dirExists: dir === 'dir', exists: true, mode: mode.padStart(4, '0'), owner, fileGroup, content: Buffer.from(b64, 'base64').toString('utf8') };
+      return {
+        kind: 'present',
+        home,
+        group,
+        file,
+        dirExists: dir === 'dir',
+        exists: true,
+        mode: mode.padStart(4, '0'),
+        owner,
+        fileGroup,
+        content: Buffer.from(b64, 'base64').toString('utf8'),
+      };
     },
   };
 }

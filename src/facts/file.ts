@@ -75,7 +75,7 @@ interface Stat {
   size: number;
 }
 
-const isRegular = (st: Stat | undefined): boolean => st !== undefined && st.type.startsWith('regular');
+const isRegular = (st: Stat | undefined): boolean => st?.type.startsWith('regular') === true;
 
 /** The paths whose content is read, in order: regular files small enough to diff. */
 function contentPaths(args: readonly string[], stats: Map<string, Stat>): string[] {
@@ -90,8 +90,7 @@ export const fileMerger: FactMerger = {
   probe(args) {
     const paths = unique(args.map(pathOf));
     const content = unique(args.filter((a) => a.startsWith('c:')).map(pathOf));
-    const regularOf = (ps: string[]): Shell =>
-      sh`set --; for p in ${ps}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`;
+    const regularOf = (ps: string[]): Shell => sh`set --; for p in ${ps}; do if [ -f "$p" ] && [ ! -L "$p" ]; then set -- "$@" "$p"; fi; done`;
     return script(
       raw(`printf '@stat\\0'`),
       sh`stat --printf=${'%n\\0%F\\0%a\\0%U\\0%G\\0%s\\0'} -- ${paths}`,

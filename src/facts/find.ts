@@ -50,7 +50,8 @@ export function findFact(p: FindProbe): Fact<FindListing> {
       raw(`date +%s; printf '@entries\\0'`),
       raw(`${base([]).text} -printf '${FMT}' 2>/dev/null`),
       p.checksum && raw(`printf '@sum\\0'; ${base([]).text} -type f -exec sha1sum -z {} + 2>/dev/null`),
-      p.contains !== undefined && script(raw(`printf '@contains\\0'; ${base([]).text} -type f -exec grep -lZ${p.wholeFile ? 'z' : ''}P`), sh`-e ${p.contains} {} + 2>/dev/null`),
+      p.contains !== undefined &&
+        script(raw(`printf '@contains\\0'; ${base([]).text} -type f -exec grep -lZ${p.wholeFile ? 'z' : ''}P`), sh`-e ${p.contains} {} + 2>/dev/null`),
       raw('true'),
     ),
     parse(out): FindListing {
@@ -60,8 +61,36 @@ export function findFact(p: FindProbe): Fact<FindListing> {
       const entries: FoundEntry[] = [];
       let i = t.indexOf('@entries') + 1;
       while (i > 0 && i + N - 1 < t.length && !t[i]!.startsWith('@')) {
-        const [path = '', type = '', mode = '', uid = '0', gid = '0', owner = '', group = '', size = '0', mt = '0', at = '0', ct = '0', inode = '0', nlink = '0'] = t.slice(i, i + N);
-        entries.push({ path, type, mode: mode.padStart(4, '0'), uid: Number(uid), gid: Number(gid), owner, group, size: Number(size), mtime: Number(mt), atime: Number(at), ctime: Number(ct), inode: Number(inode), nlink: Number(nlink) });
+        const [
+          path = '',
+          type = '',
+          mode = '',
+          uid = '0',
+          gid = '0',
+          owner = '',
+          group = '',
+          size = '0',
+          mt = '0',
+          at = '0',
+          ct = '0',
+          inode = '0',
+          nlink = '0',
+        ] = t.slice(i, i + N);
+        entries.push({
+          path,
+          type,
+          mode: mode.padStart(4, '0'),
+          uid: Number(uid),
+          gid: Number(gid),
+          owner,
+          group,
+          size: Number(size),
+          mtime: Number(mt),
+          atime: Number(at),
+          ctime: Number(ct),
+          inode: Number(inode),
+          nlink: Number(nlink),
+        });
         i += N;
       }
       const byPath = new Map(entries.map((e) => [e.path, e]));

@@ -153,9 +153,7 @@ export function mysqlDatabaseFact(name: string, login: MysqlLogin = {}): Fact<Pr
 /** Privileges by target ("db.*", "*.*"), each a sorted list of canonical names; "GRANT" means WITH GRANT OPTION. */
 export type PrivMap = Record<string, string[]>;
 
-export type UserState =
-  | { exists: false }
-  | { exists: true; plugin: string; authString: string; privs: PrivMap };
+export type UserState = { exists: false } | { exists: true; plugin: string; authString: string; privs: PrivMap };
 
 export function mysqlUserFact(user: string, host: string, login: MysqlLogin = {}): Fact<Probed<UserState>> {
   const select = `SELECT plugin, authentication_string FROM mysql.user WHERE User = ${sqlString(user)} AND Host = ${sqlString(host)}`;
@@ -309,9 +307,7 @@ function makeMerger(login: MysqlLogin): FactMerger {
       const sql = args
         .map((a, i) => {
           const q = JSON.parse(a) as MergedQuery;
-          return 'rows' in q
-            ? `SELECT '${MARK}${i}'; ${q.rows};`
-            : `SELECT '${MARK}${i}'; ${q.user}; SELECT '${MARK}${i}g'; ${q.grants};`;
+          return 'rows' in q ? `SELECT '${MARK}${i}'; ${q.rows};` : `SELECT '${MARK}${i}'; ${q.user}; SELECT '${MARK}${i}g'; ${q.grants};`;
         })
         .join('\n');
       return script(
@@ -330,7 +326,11 @@ function makeMerger(login: MysqlLogin): FactMerger {
       if (!sections.has('end')) {
         // No marker row back: the server is not there (or the client is not installed).
         const reason = out.startsWith('unavailable\n') ? out.slice('unavailable\n'.length) : out;
-        const first = reason.trim().split('\n').find((l) => l !== '') ?? 'no answer from the mysql client';
+        const first =
+          reason
+            .trim()
+            .split('\n')
+            .find((l) => l !== '') ?? 'no answer from the mysql client';
         return args.map(() => ({ out: `unavailable\n${first}\n`, code: 0 }));
       }
       return args.map((a, i): RawFact => {

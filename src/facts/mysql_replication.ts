@@ -40,7 +40,9 @@ export function mysqlReplicationFact(login: MysqlLogin = {}): Fact<Probed<Replic
         queryInto('vars', 'SELECT @@gtid_slave_pos, @@gtid_binlog_pos, @@read_only, @@server_id, @@datadir'),
         raw(`printf 'vars\\t%s\\n' "$vars"`),
         raw(`d=$(printf '%s' "$vars" | cut -f5)`),
-        raw(`if [ -n "$d" ] && [ -f "$d/master.info" ]; then printf 'pw\\t%s\\n' "$(sed -n 6p "$d/master.info" | tr -d '\\n' | sha256sum | cut -c1-64)"; else printf 'pw\\t\\n'; fi`),
+        raw(
+          `if [ -n "$d" ] && [ -f "$d/master.info" ]; then printf 'pw\\t%s\\n' "$(sed -n 6p "$d/master.info" | tr -d '\\n' | sha256sum | cut -c1-64)"; else printf 'pw\\t\\n'; fi`,
+        ),
         raw(`printf '%s\\n' "$status"`),
       ),
     ),
@@ -57,7 +59,7 @@ export function parseReplicaBody(body: string): ReplicaState {
   const values = rest[1] ?? [];
   const col = (name: string): string => {
     const i = header.indexOf(name);
-    return i < 0 ? '' : values[i] ?? '';
+    return i < 0 ? '' : (values[i] ?? '');
   };
   const num = (s: string): number => (s === '' || s === 'NULL' ? 0 : Number(s));
   const behind = col('Seconds_Behind_Master');

@@ -25,16 +25,27 @@ function int(v: string | undefined): number {
 }
 
 /** Ansible's distribution names for the IDs Debian and its derivatives use. */
-const DISTRIBUTION: Record<string, string> = { debian: 'Debian', ubuntu: 'Ubuntu', linuxmint: 'Linux Mint', raspbian: 'Debian', devuan: 'Devuan', kali: 'Kali', pop: 'Pop!_OS' };
+const DISTRIBUTION: Record<string, string> = {
+  debian: 'Debian',
+  ubuntu: 'Ubuntu',
+  linuxmint: 'Linux Mint',
+  raspbian: 'Debian',
+  devuan: 'Devuan',
+  kali: 'Kali',
+  pop: 'Pop!_OS',
+};
 
 /** The facts, without the ansible_ prefix (as under ansible_facts). */
 export function parseSetup(out: string): Vars {
   const kv = keyValues(out);
-  const addrs = out.split('\n').filter((l) => l.startsWith('addr=')).map((l) => {
-    const [dev = '', cidr = ''] = l.slice(5).split(' ');
-    const [address = '', prefix = '32'] = cidr.split('/');
-    return { interface: dev, address, prefix };
-  });
+  const addrs = out
+    .split('\n')
+    .filter((l) => l.startsWith('addr='))
+    .map((l) => {
+      const [dev = '', cidr = ''] = l.slice(5).split(' ');
+      const [address = '', prefix = '32'] = cidr.split('/');
+      return { interface: dev, address, prefix };
+    });
   const route = kv.get('route') ?? '';
   const dev = /\bdev (\S+)/.exec(route)?.[1];
   const gw = /\bvia (\S+)/.exec(route)?.[1];
@@ -48,7 +59,7 @@ export function parseSetup(out: string): Vars {
   const fqdn = kv.get('fqdn') || (kv.get('hostname') ?? '');
   const pid1 = kv.get('pid1') ?? '';
   return {
-    distribution: DISTRIBUTION[id] ?? (kv.get('name') ?? id),
+    distribution: DISTRIBUTION[id] ?? kv.get('name') ?? id,
     distribution_version: full,
     distribution_major_version: (full.split('.')[0] ?? '') || version,
     distribution_release: kv.get('codename') ?? '',

@@ -100,7 +100,22 @@ export function statFact(path: string, opts: { follow?: boolean; checksum?: Chec
       const data = out.startsWith('@P') ? statMerger.split(out, code, [arg])[0]!.out : code === 0 ? out : '';
       if (data === '') return { exists: false, path };
       const { rec, link, sum } = JSON.parse(data) as { rec: string[]; link: [string, string] | null; sum: string | null };
-      const [, type = '', hex = '0', uid = '0', gid = '0', owner = '', group = '', size = '0', inode = '0', dev = '0', nlink = '0', at = '0', mt = '0', ct = '0'] = rec;
+      const [
+        ,
+        type = '',
+        hex = '0',
+        uid = '0',
+        gid = '0',
+        owner = '',
+        group = '',
+        size = '0',
+        inode = '0',
+        dev = '0',
+        nlink = '0',
+        at = '0',
+        mt = '0',
+        ct = '0',
+      ] = rec;
       return {
         exists: true,
         path,

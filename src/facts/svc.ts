@@ -67,7 +67,11 @@ export const svcMerger: FactMerger = {
     ),
   split(out, _code, units) {
     if (out.startsWith('@all\n')) {
-      const blocks = out.slice(5).split(/\n\n+/).map((b) => b.trim()).filter((b) => b !== '');
+      const blocks = out
+        .slice(5)
+        .split(/\n\n+/)
+        .map((b) => b.trim())
+        .filter((b) => b !== '');
       if (blocks.length === units.length) return blocks.map((b) => ({ out: `${b}\n`, code: 0 }));
       return units.map(() => ({ out: `systemctl show answered ${blocks.length} units of ${units.length}`, code: 1 }));
     }
@@ -94,7 +98,9 @@ export const processTableFact: Fact<ProcessTable> = {
   key: 'proc:starts',
   probe: script(
     raw('bt=; while read -r k v; do if [ "$k" = btime ]; then bt=$v; break; fi; done < /proc/stat'),
-    raw('for f in /proc/[0-9]*/stat; do { read -r l < "$f"; } 2>/dev/null || continue; r=${l##*) }; set -- $r; p=${f%/stat}; echo "${p#/proc/} $2 $((bt * 100 + ${20}))"; done'),
+    raw(
+      'for f in /proc/[0-9]*/stat; do { read -r l < "$f"; } 2>/dev/null || continue; r=${l##*) }; set -- $r; p=${f%/stat}; echo "${p#/proc/} $2 $((bt * 100 + ${20}))"; done',
+    ),
   ),
   parse(out: string): ProcessTable {
     const t: ProcessTable = new Map();

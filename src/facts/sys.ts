@@ -26,7 +26,7 @@ export interface HostnameState {
 
 export const hostnameFact: Fact<HostnameState> = {
   key: 'sys:hostname',
-  probe: raw("printf 'current=%s\\n' \"$(cat /proc/sys/kernel/hostname)\"; printf 'file=%s\\n' \"$(head -n1 /etc/hostname 2>/dev/null)\""),
+  probe: raw('printf \'current=%s\\n\' "$(cat /proc/sys/kernel/hostname)"; printf \'file=%s\\n\' "$(head -n1 /etc/hostname 2>/dev/null)"'),
   parse(out) {
     const kv = keyValues(out);
     return { current: kv.get('current') ?? '', file: kv.get('file') ?? '' };
@@ -69,7 +69,9 @@ export function normLocale(n: string): string {
 
 export const localeFact: Fact<LocaleState> = {
   key: 'sys:locales',
-  probe: raw("if command -v locale-gen >/dev/null && [ -f /etc/locale.gen ]; then echo tool=1; fi; locale -a 2>/dev/null | sed 's/^/a=/'; sed -n 's/^[[:space:]]*\\([^#[:space:]][^[:space:]]*\\).*/e=\\1/p' /etc/locale.gen 2>/dev/null"),
+  probe: raw(
+    "if command -v locale-gen >/dev/null && [ -f /etc/locale.gen ]; then echo tool=1; fi; locale -a 2>/dev/null | sed 's/^/a=/'; sed -n 's/^[[:space:]]*\\([^#[:space:]][^[:space:]]*\\).*/e=\\1/p' /etc/locale.gen 2>/dev/null",
+  ),
   parse(out) {
     const ls = lines(out);
     return {
@@ -180,7 +182,9 @@ export interface ServiceFacts {
 /** Every service unit with its run state and unit-file state, as Ansible's service_facts names them. */
 export const servicesFact: Fact<ServiceFacts> = {
   key: 'svc:#all',
-  probe: raw('systemctl list-units --all --type=service --plain --no-legend --no-pager 2>/dev/null | sed "s/^/u /"; systemctl list-unit-files --type=service --plain --no-legend --no-pager 2>/dev/null | sed "s/^/f /"'),
+  probe: raw(
+    'systemctl list-units --all --type=service --plain --no-legend --no-pager 2>/dev/null | sed "s/^/u /"; systemctl list-unit-files --type=service --plain --no-legend --no-pager 2>/dev/null | sed "s/^/f /"',
+  ),
   parse(out) {
     const r: ServiceFacts = {};
     const status = new Map<string, string>();
@@ -189,7 +193,13 @@ export const servicesFact: Fact<ServiceFacts> = {
       if (!unit.endsWith('.service')) continue;
       if (tag === 'f') status.set(unit, a);
       // Ansible's states: running, stopped, failed, unknown (sub state "running" is running).
-      else r[unit] = { name: unit, state: c === 'running' ? 'running' : b === 'failed' ? 'failed' : a === 'not-found' ? 'unknown' : 'stopped', status: '', source: 'systemd' };
+      else
+        r[unit] = {
+          name: unit,
+          state: c === 'running' ? 'running' : b === 'failed' ? 'failed' : a === 'not-found' ? 'unknown' : 'stopped',
+          status: '',
+          source: 'systemd',
+        };
     }
     for (const [unit, st] of status) r[unit] = { ...(r[unit] ?? { name: unit, state: 'stopped', source: 'systemd' as const }), status: st };
     for (const v of Object.values(r)) if (!v.status) v.status = 'not-found';

@@ -166,7 +166,10 @@ export function parseUfw(out: string): UfwState {
   const r4 = sections.get('rules4') ?? [];
   const r6 = sections.get('rules6') ?? [];
   const rules: UfwRule[] = [];
-  for (const [lines, v6] of [[r4, false], [r6, true]] as const) {
+  for (const [lines, v6] of [
+    [r4, false],
+    [r6, true],
+  ] as const) {
     for (const l of lines) {
       const r = parseTuple(l, v6);
       if (r) rules.push(r);

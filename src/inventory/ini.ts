@@ -28,7 +28,11 @@ export function parseIni(inv: RawInventory, file: string, text: string): void {
       group = m[1]!;
       state = m[2] ?? 'hosts';
       if (!['hosts', 'children', 'vars'].includes(state)) {
-        problems.push({ pos, message: `section [${group}:${state}] has unknown type: ${state}`, hint: 'sections are [group], [group:vars] or [group:children]' });
+        problems.push({
+          pos,
+          message: `section [${group}:${state}] has unknown type: ${state}`,
+          hint: 'sections are [group], [group:vars] or [group:children]',
+        });
         state = 'skip';
         continue;
       }
@@ -113,8 +117,16 @@ export function parseIni(inv: RawInventory, file: string, text: string): void {
   for (const [name, p] of pending) {
     problems.push(
       p.state === 'vars'
-        ? { pos: at(p.line), message: `section [${name}:vars] is for a group that is never defined: ${name}`, hint: `add a [${name}] or [${name}:children] section` }
-        : { pos: at(p.line), message: `section [${p.parents[p.parents.length - 1]}:children] names a group that is never defined: ${name}`, hint: `add a [${name}] section, even an empty one` },
+        ? {
+            pos: at(p.line),
+            message: `section [${name}:vars] is for a group that is never defined: ${name}`,
+            hint: `add a [${name}] or [${name}:children] section`,
+          }
+        : {
+            pos: at(p.line),
+            message: `section [${p.parents[p.parents.length - 1]}:children] names a group that is never defined: ${name}`,
+            hint: `add a [${name}] section, even an empty one`,
+          },
     );
   }
   inv.problems.push(...problems);

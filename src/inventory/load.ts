@@ -174,7 +174,10 @@ class Loader {
       }
       // Ansible skips *.ini inside a directory too, silently; say so when that left nothing.
       if (top && this.raw.hosts.size === before && skippedIni.length) {
-        this.problems.push({ message: `-i ${source}: no hosts in this directory (${skippedIni.join(', ')} skipped: *.ini files inside a directory source are not read, as in Ansible)`, hint: `pass the file itself: -i ${join(source, skippedIni[0]!)}` });
+        this.problems.push({
+          message: `-i ${source}: no hosts in this directory (${skippedIni.join(', ')} skipped: *.ini files inside a directory source are not read, as in Ansible)`,
+          hint: `pass the file itself: -i ${join(source, skippedIni[0]!)}`,
+        });
       }
       return;
     }
@@ -188,7 +191,10 @@ class Loader {
 
   private hostList(source: string): void {
     const pos = { file: '-i', line: 1, col: 1 };
-    for (const h of source.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const h of source
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const { pattern, port } = splitHostPort(h);
       this.raw.host(pattern, pos, 'ungrouped', port);
     }
@@ -199,7 +205,11 @@ class Loader {
     const r = this.read(path);
     if (!r) return;
     if (r.text.startsWith('#!')) {
-      this.problems.push({ pos: { file: path, line: 1, col: 1 }, message: 'this looks like an inventory script; plumb does not run inventory scripts', hint: 'write its output to a YAML or INI file and pass that' });
+      this.problems.push({
+        pos: { file: path, line: 1, col: 1 },
+        message: 'this looks like an inventory script; plumb does not run inventory scripts',
+        hint: 'write its output to a YAML or INI file and pass that',
+      });
       return;
     }
     if (YAML_EXTS.includes(ext)) return this.yamlInventory(path, r.text, r.secret, top);
@@ -234,15 +244,28 @@ class Loader {
     const src = this.yaml(path, text);
     if (!src) return;
     if (src.value === null || src.value === undefined) {
-      if (top) this.problems.push({ pos: posOf(src, []), message: 'the inventory is empty', hint: 'start it with `all:` and put hosts under `all.hosts` or `all.children.<group>.hosts`' });
+      if (top)
+        this.problems.push({
+          pos: posOf(src, []),
+          message: 'the inventory is empty',
+          hint: 'start it with `all:` and put hosts under `all.hosts` or `all.children.<group>.hosts`',
+        });
       return;
     }
     if (typeof src.value !== 'object' || Array.isArray(src.value)) {
-      this.problems.push({ pos: posOf(src, []), message: 'the inventory is not a mapping', hint: 'start it with `all:` and put hosts under `all.hosts` or `all.children.<group>.hosts`' });
+      this.problems.push({
+        pos: posOf(src, []),
+        message: 'the inventory is not a mapping',
+        hint: 'start it with `all:` and put hosts under `all.hosts` or `all.children.<group>.hosts`',
+      });
       return;
     }
     if ('plugin' in src.value) {
-      this.problems.push({ pos: posOf(src, ['plugin'], true), message: 'this is an inventory plugin configuration; plumb reads only static YAML and INI inventories', hint: 'run `ansible-inventory -i FILE --list -y` once and keep its output as a static inventory' });
+      this.problems.push({
+        pos: posOf(src, ['plugin'], true),
+        message: 'this is an inventory plugin configuration; plumb reads only static YAML and INI inventories',
+        hint: 'run `ansible-inventory -i FILE --list -y` once and keep its output as a static inventory',
+      });
       return;
     }
     sectionStrings(src.value as Record<string, unknown>);
@@ -384,12 +407,17 @@ function numericNames(src: YamlSource): InputProblem[] {
       // The keys above this pair: [group, (children, group)*, hosts|children] names a host or group.
       const keys = path.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : ''));
       const last = keys[keys.length - 1];
-      const structural = keys.length === 0 || (keys.length % 2 === 0 && keys.every((k, i) => i % 2 === 0 || k === 'children' || (i === keys.length - 1 && k === 'hosts')));
+      const structural =
+        keys.length === 0 || (keys.length % 2 === 0 && keys.every((k, i) => i % 2 === 0 || k === 'children' || (i === keys.length - 1 && k === 'hosts')));
       if (!structural) return;
       const [from, to] = pair.key.range ?? [0, 0];
       const p = src.lines.linePos(from);
       const text = src.text?.slice(from, to) ?? String(pair.key.value);
-      out.push({ pos: { file: src.file, line: p.line, col: p.col }, message: `${last === 'hosts' ? 'host' : 'group'} name ${text} is read as a number, not a name`, hint: `quote it: "${text}":` });
+      out.push({
+        pos: { file: src.file, line: p.line, col: p.col },
+        message: `${last === 'hosts' ? 'host' : 'group'} name ${text} is read as a number, not a name`,
+        hint: `quote it: "${text}":`,
+      });
     },
   });
   return out;
@@ -573,11 +601,18 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
   }
   const become = becomeRaw === undefined ? false : ansibleBoolean(becomeRaw);
   if (become === undefined) {
-    report({ pos: posFor(CONNECTION_VARS.become), message: `become must be a boolean, got ${JSON.stringify(becomeRaw)}`, hint: 'write true or false (Ansible\'s yes/no/on/off are accepted here too)' });
+    report({
+      pos: posFor(CONNECTION_VARS.become),
+      message: `become must be a boolean, got ${JSON.stringify(becomeRaw)}`,
+      hint: "write true or false (Ansible's yes/no/on/off are accepted here too)",
+    });
   }
   const conn = vars.ansible_connection;
   if (conn !== undefined && !['ssh', 'smart', 'paramiko', 'local'].includes(String(conn))) {
-    report({ pos: posOfVar('ansible_connection'), message: `ansible_connection=${String(conn)} is not supported; plumb connects over SSH, or runs on this machine with ansible_connection=local` });
+    report({
+      pos: posOfVar('ansible_connection'),
+      message: `ansible_connection=${String(conn)} is not supported; plumb connects over SSH, or runs on this machine with ansible_connection=local`,
+    });
   }
   return {
     address: address === undefined ? name : String(address),

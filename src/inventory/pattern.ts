@@ -4,13 +4,23 @@
 import type { Inventory } from './load.js';
 
 export class PatternError extends Error {
-  constructor(readonly term: string, readonly known: string[]) {
+  constructor(
+    readonly term: string,
+    readonly known: string[],
+  ) {
     super(`host pattern '${term}' matches no host or group`);
   }
 }
 
 function glob(term: string): RegExp {
-  return new RegExp('^' + term.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return new RegExp(
+    '^' +
+      term
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
 }
 
 function matchTerm(inv: Inventory, term: string): string[] {
@@ -30,7 +40,10 @@ function matchTerm(inv: Inventory, term: string): string[] {
 
 /** Resolve a pattern to host names, in inventory order. */
 export function resolvePattern(inv: Inventory, pattern: string): string[] {
-  const terms = pattern.split(/[,:]/).map((t) => t.trim()).filter(Boolean);
+  const terms = pattern
+    .split(/[,:]/)
+    .map((t) => t.trim())
+    .filter(Boolean);
   let include = new Set<string>();
   const intersect: Set<string>[] = [];
   const exclude = new Set<string>();

@@ -36,14 +36,22 @@ export function resolveSecret(ref: SecretRef, baseDir: string, pos: SourcePos, n
   if ('secret_env' in ref) {
     const v = process.env[ref.secret_env];
     if (v === undefined) {
-      return { pos, message: `secret '${name}' reads environment variable ${ref.secret_env}, which is not set`, hint: `export ${ref.secret_env}=... before running plumb` };
+      return {
+        pos,
+        message: `secret '${name}' reads environment variable ${ref.secret_env}, which is not set`,
+        hint: `export ${ref.secret_env}=... before running plumb`,
+      };
     }
     return v;
   }
   const file = expandPath(ref.secret_file, baseDir);
   if (!existsSync(file)) {
     if (!ref.create) {
-      return { pos, message: `secret '${name}' reads ${file}, which does not exist`, hint: 'create the file (mode 0600), or add `create: true` to generate a random secret there' };
+      return {
+        pos,
+        message: `secret '${name}' reads ${file}, which does not exist`,
+        hint: 'create the file (mode 0600), or add `create: true` to generate a random secret there',
+      };
     }
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileSync(file, randomBytes(24).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });

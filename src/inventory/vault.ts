@@ -39,7 +39,11 @@ export function vaultSources(ids: readonly string[] = [], passwordFiles: readonl
     const at = id.indexOf('@');
     const label = at > 0 ? id.slice(0, at) : 'default';
     const file = at > 0 ? id.slice(at + 1) : id;
-    if (file === 'prompt' || file === 'prompt_ask_vault_pass') throw new VaultError(`--vault-id ${id}: plumb does not prompt for vault passwords`, 'give a password file: --vault-id label@FILE or --vault-password-file FILE');
+    if (file === 'prompt' || file === 'prompt_ask_vault_pass')
+      throw new VaultError(
+        `--vault-id ${id}: plumb does not prompt for vault passwords`,
+        'give a password file: --vault-id label@FILE or --vault-password-file FILE',
+      );
     out.push({ label, file });
   }
   for (const f of passwordFiles) out.push({ label: 'default', file: f });
@@ -72,7 +76,10 @@ export class Vault {
   decrypt(text: string, what: string): string {
     const { label, salt, hmac, ciphertext } = parseVault(text, what);
     if (!this.sources.length) {
-      throw new VaultError(`${what} is vault-encrypted and no vault password was given`, 'pass --vault-password-file FILE or --vault-id [label@]FILE, or set ANSIBLE_VAULT_PASSWORD_FILE');
+      throw new VaultError(
+        `${what} is vault-encrypted and no vault password was given`,
+        'pass --vault-password-file FILE or --vault-id [label@]FILE, or set ANSIBLE_VAULT_PASSWORD_FILE',
+      );
     }
     // A 1.2 text names its vault id: try the matching password first, then the others, as Ansible does.
     const ordered = label ? [...this.sources.filter((s) => s.label === label), ...this.sources.filter((s) => s.label !== label)] : this.sources;
@@ -80,7 +87,10 @@ export class Vault {
       const plain = decryptWith(this.password(s), salt, hmac, ciphertext);
       if (plain !== null) return plain;
     }
-    throw new VaultError(`${what}: no vault password given decrypts it (${ordered.map((s) => s.file).join(', ')})`, 'check the password file, or the vault id the value was encrypted with');
+    throw new VaultError(
+      `${what}: no vault password given decrypts it (${ordered.map((s) => s.file).join(', ')})`,
+      'check the password file, or the vault id the value was encrypted with',
+    );
   }
 }
 
@@ -103,10 +113,14 @@ function parseVault(text: string, what: string): { label?: string; salt: Buffer;
   const [, version, cipher, label] = header;
   if (version !== '1.1' && version !== '1.2') throw new VaultError(`${what}: vault format ${version} is not supported (1.1 and 1.2 are)`);
   if (cipher !== 'AES256') throw new VaultError(`${what}: vault cipher ${cipher} is not supported (AES256 is)`);
-  const body = lines.slice(1).map((l) => l.trim()).join('');
+  const body = lines
+    .slice(1)
+    .map((l) => l.trim())
+    .join('');
   const inner = /^[0-9a-fA-F]*$/.test(body) && body.length % 2 === 0 ? Buffer.from(body, 'hex').toString('latin1').split('\n') : [];
   const [s, h, c] = inner;
-  if (inner.length !== 3 || !s || !h || !c || ![s, h, c].every((x) => /^[0-9a-fA-F]+$/.test(x))) throw new VaultError(`${what}: the vault text is damaged (not hex, or not salt/hmac/ciphertext)`);
+  if (inner.length !== 3 || !s || !h || !c || ![s, h, c].every((x) => /^[0-9a-fA-F]+$/.test(x)))
+    throw new VaultError(`${what}: the vault text is damaged (not hex, or not salt/hmac/ciphertext)`);
   return { label: version === '1.2' ? label : undefined, salt: Buffer.from(s, 'hex'), hmac: Buffer.from(h, 'hex'), ciphertext: Buffer.from(c, 'hex') };
 }
 

@@ -12,8 +12,27 @@ export async function ensureSiteCert(file: string, domain: string): Promise<stri
   try {
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '825',
-      '-subj', `/CN=${domain}`, '-addext', `subjectAltName=DNS:${domain}`, '-keyout', key, '-out', cert]);
+    await run([
+      'openssl',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '825',
+      '-subj',
+      `/CN=${domain}`,
+      '-addext',
+      `subjectAltName=DNS:${domain}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]);
     const pem = (await fsp.readFile(cert, 'utf8')) + (await fsp.readFile(key, 'utf8'));
     await fsp.writeFile(`${file}.new`, pem, { mode: 0o600 });
     await fsp.rename(`${file}.new`, file);

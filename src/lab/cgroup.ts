@@ -19,10 +19,7 @@ export function hostCgroups(parent: string, host: string): string[] {
 
 /** Shell lines that move the running shell ($$) into the host's cgroups. */
 export function joinCgroupsScript(parent: string, host: string): Shell {
-  return script(
-    raw('set -eu'),
-    ...hostCgroups(parent, host).map((d) => sh`mkdir -p ${d} && echo $$ > ${d}/cgroup.procs`),
-  );
+  return script(raw('set -eu'), ...hostCgroups(parent, host).map((d) => sh`mkdir -p ${d} && echo $$ > ${d}/cgroup.procs`));
 }
 
 /** PIDs still inside a cgroup subtree (any hierarchy). */

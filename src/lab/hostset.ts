@@ -14,7 +14,15 @@ import { isRunning, type ProcRef } from './proc.js';
 import { startNspawnHost, stopNspawnHost } from './nspawn.js';
 import { startFleetHost, stopFleetHost } from './fleet.js';
 import {
-  createHostNets, ensureBridge, ensureForwardRule, hostNetOk, listOurNetns, removeBridge, removeForwardRule, removeHostNet, removeHostNets,
+  createHostNets,
+  ensureBridge,
+  ensureForwardRule,
+  hostNetOk,
+  listOurNetns,
+  removeBridge,
+  removeForwardRule,
+  removeHostNet,
+  removeHostNets,
 } from './network.js';
 import { ssh, sshBanner, waitForSsh, type SshTarget } from './ssh.js';
 import { startProxy, stopProxy, type ProxyConfig } from './proxy.js';
@@ -186,13 +194,22 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
     await mapLimit(toStart, 8, (h) => prepareHost(spec, h, clientPub, false));
     onProgress(`namespaces and disks ready (${secs()}); booting`);
     for (const h of toStart) procs.set(h.name, startHost(spec, h));
-    await saveState(net, { kind: net.kind, image: spec.image, rootfs: spec.rootfs, hosts: hostStates(spec, procs), latencyMs: old?.latencyMs ?? 0, proxy: old?.proxy, forwardRule });
+    await saveState(net, {
+      kind: net.kind,
+      image: spec.image,
+      rootfs: spec.rootfs,
+      hosts: hostStates(spec, procs),
+      latencyMs: old?.latencyMs ?? 0,
+      proxy: old?.proxy,
+      forwardRule,
+    });
     const t0 = Date.now();
     let ready = 0;
     await mapLimit(toStart, spec.full ? 8 : 16, async (h) => {
       await waitReady(spec, h, procs.get(h.name)!, onProgress);
       ready++;
-      if (spec.full || ready % 10 === 0 || ready === toStart.length) onProgress(`${spec.full ? `${h.name} ready` : `${ready}/${toStart.length} ready`} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+      if (spec.full || ready % 10 === 0 || ready === toStart.length)
+        onProgress(`${spec.full ? `${h.name} ready` : `${ready}/${toStart.length} ready`} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
     });
   }
 
@@ -209,7 +226,15 @@ export async function upSet(spec: SetSpec, onProgress: Progress): Promise<SetSta
     onProgress(`latency proxy on 127.0.0.1 adds ${spec.latencyMs} ms per round trip (PID ${proxy.pid})`);
   }
 
-  const state: SetState = { kind: net.kind, image: spec.image, rootfs: spec.rootfs, hosts: hostStates(spec, procs), latencyMs: spec.latencyMs, proxy, forwardRule };
+  const state: SetState = {
+    kind: net.kind,
+    image: spec.image,
+    rootfs: spec.rootfs,
+    hosts: hostStates(spec, procs),
+    latencyMs: spec.latencyMs,
+    proxy,
+    forwardRule,
+  };
   await saveState(net, state);
   await writeInventory(
     net.inventory,

@@ -78,7 +78,9 @@ export interface LabStatus {
 function releaseOf(rootfs: string | undefined): string | undefined {
   if (!rootfs) return undefined;
   try {
-    return readFileSync(path.join(rootfs, 'etc', 'debian_version'), 'utf8').trim().split('.')[0];
+    return readFileSync(path.join(rootfs, 'etc', 'debian_version'), 'utf8')
+      .trim()
+      .split('.')[0];
   } catch {
     return undefined;
   }

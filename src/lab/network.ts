@@ -58,9 +58,7 @@ export async function removeHostNet(h: HostSpec): Promise<boolean> {
 
 /** Remove many hosts' namespaces and veths with one `ip -batch` (100 hosts: one process, not 100). */
 export async function removeHostNets(hosts: readonly HostSpec[]): Promise<number> {
-  const cmds = [
-    ...hosts.filter((h) => netnsExists(h.netns)).map((h) => `netns del ${h.netns}`),
-  ];
+  const cmds = [...hosts.filter((h) => netnsExists(h.netns)).map((h) => `netns del ${h.netns}`)];
   if (cmds.length > 0) await run(['ip', '-force', '-batch', '-'], { input: `${cmds.join('\n')}\n`, allowFail: true });
   // Deleting a namespace destroys its end of the pair and so the pair; catch any stragglers.
   for (const h of hosts) if (await linkExists(h.veth)) await run(['ip', 'link', 'del', h.veth], { allowFail: true });
@@ -72,11 +70,7 @@ export async function createHostNets(net: Network, hosts: readonly HostSpec[]): 
   if (hosts.length === 0) return;
   await removeHostNets(hosts);
   const batch = hosts
-    .flatMap((h) => [
-      `netns add ${h.netns}`,
-      `link add ${h.veth} type veth peer name eth0 netns ${h.netns}`,
-      `link set ${h.veth} master ${net.bridge} up`,
-    ])
+    .flatMap((h) => [`netns add ${h.netns}`, `link add ${h.veth} type veth peer name eth0 netns ${h.netns}`, `link set ${h.veth} master ${net.bridge} up`])
     .join('\n');
   await run(['ip', '-batch', '-'], { input: `${batch}\n` });
   await mapLimit(hosts, 8, (h) =>

@@ -99,11 +99,7 @@ export const LAB_HOSTS: readonly HostSpec[] = [
 ];
 
 /** `lab up --ha`: the load balancer pair (issue 14), lb-02 at .12, the floating address at .10. */
-export const LAB_HA_HOSTS: readonly HostSpec[] = [
-  LAB_HOSTS[0]!,
-  spec(LAB_NET, 'lb-02', 'loadbalancers', 12),
-  ...LAB_HOSTS.slice(1),
-];
+export const LAB_HA_HOSTS: readonly HostSpec[] = [LAB_HOSTS[0]!, spec(LAB_NET, 'lb-02', 'loadbalancers', 12), ...LAB_HOSTS.slice(1)];
 
 /** The floating (VRRP) address of the HA lab's load balancers. */
 export const LAB_VIP = `${LAB_NET.prefix}.10`;

@@ -151,9 +151,18 @@ export async function ensureRootfs(onProgress: (msg: string) => void = () => {},
   try {
     await run(
       [
-        'unshare', '--mount', '--propagation', 'private', '--',
-        'debootstrap', '--variant=minbase', `--include=${BASE_PACKAGES.join(',')}`, '--components=main',
-        SUITE, tmp, MIRROR,
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        '--',
+        'debootstrap',
+        '--variant=minbase',
+        `--include=${BASE_PACKAGES.join(',')}`,
+        '--components=main',
+        SUITE,
+        tmp,
+        MIRROR,
       ],
       { onLine: tick },
     );
@@ -177,10 +186,7 @@ export async function ensureRootfs(onProgress: (msg: string) => void = () => {},
     await run(['sh', '-c', 'gzip -9c "$1/Packages" > "$1/Packages.gz"', 'sh', repo]);
 
     await inChroot(tmp, offlineScript(release), tick);
-    await fsp.writeFile(
-      path.join(tmp, 'etc', 'plumb-lab-image'),
-      `plumb lab image ${hash}\nDebian ${release} (${SUITE})\nbuilt ${new Date().toISOString()}\n`,
-    );
+    await fsp.writeFile(path.join(tmp, 'etc', 'plumb-lab-image'), `plumb lab image ${hash}\nDebian ${release} (${SUITE})\nbuilt ${new Date().toISOString()}\n`);
     await fsp.rename(tmp, final);
   } catch (e) {
     await removeTree(tmp).catch(() => {});

@@ -63,7 +63,10 @@ export class LabCommandError extends LabError implements RunResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
-  constructor(readonly argv: readonly string[], r: RunResult) {
+  constructor(
+    readonly argv: readonly string[],
+    r: RunResult,
+  ) {
     const tail = (r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n');
     super(`lab command failed (exit ${r.code}): ${argv.join(' ')}${tail ? `\n${tail}` : ''}`);
     this.code = r.code;

@@ -13,16 +13,26 @@ export interface SshTarget {
 export function sshArgs(t: SshTarget, connectTimeoutS = 5): string[] {
   return [
     'ssh',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=yes',
-    '-o', `UserKnownHostsFile=${t.knownHosts}`,
-    '-o', 'GlobalKnownHostsFile=/dev/null',
-    '-o', 'IdentitiesOnly=yes',
-    '-o', `ConnectTimeout=${connectTimeoutS}`,
-    '-o', 'LogLevel=ERROR',
-    '-i', CLIENT_KEY,
-    '-p', String(t.port),
-    '-l', 'root',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${t.knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    `ConnectTimeout=${connectTimeoutS}`,
+    '-o',
+    'LogLevel=ERROR',
+    '-i',
+    CLIENT_KEY,
+    '-p',
+    String(t.port),
+    '-l',
+    'root',
     t.host,
   ];
 }
@@ -44,7 +54,9 @@ export async function waitForSsh(t: SshTarget, command: string, timeoutMs: numbe
     // 255 is ssh's own failure (not up yet); anything else came from the host.
     await sleep(last.code === 255 ? 200 : 500);
   }
-  throw new Error(`ssh root@${t.host}:${t.port} "${command}" did not succeed in ${timeoutMs / 1000}s: exit ${last.code} ${(last.stderr || last.stdout).trim().slice(-300)}`);
+  throw new Error(
+    `ssh root@${t.host}:${t.port} "${command}" did not succeed in ${timeoutMs / 1000}s: exit ${last.code} ${(last.stderr || last.stdout).trim().slice(-300)}`,
+  );
 }
 
 /** Does an sshd answer on host:port with its banner? (Cheap liveness check, no login.) */

@@ -39,7 +39,8 @@ export default defineModule<AlternativesArgs>({
       if (registered) cmds.push(sh`update-alternatives --remove ${args.name} ${args.path}`);
     } else {
       if (!registered) {
-        if (!args.link && !st.value && !ctx.mayChange(fact)) throw new TaskError(`alternatives ${args.name}: no such link group`, 'give link: (the generic path, e.g. /usr/bin/editor) to create it');
+        if (!args.link && !st.value && !ctx.mayChange(fact))
+          throw new TaskError(`alternatives ${args.name}: no such link group`, 'give link: (the generic path, e.g. /usr/bin/editor) to create it');
         const link = args.link ?? `/usr/bin/${args.name}`;
         cmds.push(sh`update-alternatives --install ${link} ${args.name} ${args.path} ${args.priority ?? 50}`);
       }
@@ -48,8 +49,19 @@ export default defineModule<AlternativesArgs>({
     }
     if (!cmds.length) return definePlan({ summary: `${args.name} -> ${st.value}` });
     return definePlan({
-      changes: [{ description: `alternatives ${args.name} ${state} ${args.path}`, script: steps(...cmds), invalidates: [`sys:alt:${args.name}`, 'file:*', 'cmd:*'] }],
-      diffs: [{ label: `alternatives ${args.name}`, before: `${st.value || '(none)'} (${st.status || 'absent'})\n`, after: state === 'absent' ? `${args.path} removed\n` : `${state === 'auto' ? '(highest priority)' : args.path} (${state === 'auto' ? 'auto' : 'manual'})\n` }],
+      changes: [
+        { description: `alternatives ${args.name} ${state} ${args.path}`, script: steps(...cmds), invalidates: [`sys:alt:${args.name}`, 'file:*', 'cmd:*'] },
+      ],
+      diffs: [
+        {
+          label: `alternatives ${args.name}`,
+          before: `${st.value || '(none)'} (${st.status || 'absent'})\n`,
+          after:
+            state === 'absent'
+              ? `${args.path} removed\n`
+              : `${state === 'auto' ? '(highest priority)' : args.path} (${state === 'auto' ? 'auto' : 'manual'})\n`,
+        },
+      ],
       summary: `alternatives ${args.name}: ${state} ${args.path}`,
     });
   },

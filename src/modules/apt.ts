@@ -6,7 +6,6 @@ import type { Fact } from '../facts/types.js';
 import { defineModule, definePlan, type Change, type Diff, type Plan } from './types.js';
 import { asList, oneOrMany, has } from './common/schema.js';
 import { steps } from './common/steps.js';
-import { PROBES } from './common/put-file.js';
 
 export interface AptArgs {
   name?: string | string[];

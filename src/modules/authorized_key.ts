@@ -22,7 +22,8 @@ export interface AuthorizedKeyArgs {
   follow?: boolean;
 }
 
-const TYPES = /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com|ssh-[a-z0-9-]+-cert-v01@openssh\.com|ecdsa-sha2-nistp\d+-cert-v01@openssh\.com)$/;
+const TYPES =
+  /^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com|ssh-[a-z0-9-]+-cert-v01@openssh\.com|ecdsa-sha2-nistp\d+-cert-v01@openssh\.com)$/;
 
 export interface AuthKey {
   options: string | null;
@@ -57,11 +58,15 @@ const label = (k: AuthKey) => `${k.options ? '[options] ' : ''}${k.type} ${k.com
 
 /** The new file text, and the keys named for the diff. */
 export function editKeys(text: string, a: AuthorizedKeyArgs): { text: string; before: string[]; after: string[] } {
-  const wanted = a.key.split('\n').map(parseKey).filter((k): k is AuthKey => k !== null).map((k) => ({
-    ...k,
-    options: a.key_options ?? k.options,
-    comment: a.comment ?? k.comment,
-  }));
+  const wanted = a.key
+    .split('\n')
+    .map(parseKey)
+    .filter((k): k is AuthKey => k !== null)
+    .map((k) => ({
+      ...k,
+      options: a.key_options ?? k.options,
+      comment: a.comment ?? k.comment,
+    }));
   const present = (a.state ?? 'present') === 'present';
   const lines = splitLines(text).map((l) => (l.endsWith('\n') ? l : `${l}\n`));
   const parsed = lines.map((l) => parseKey(l));
@@ -83,7 +88,11 @@ export function editKeys(text: string, a: AuthorizedKeyArgs): { text: string; be
     out.push(`${render(w)}\n`);
   });
   if (present) for (const w of wanted) if (!placed.has(w.body)) out.push(`${render(w)}\n`);
-  const names = (t: string) => splitLines(t).map(parseKey).filter((k): k is AuthKey => k !== null).map(label);
+  const names = (t: string) =>
+    splitLines(t)
+      .map(parseKey)
+      .filter((k): k is AuthKey => k !== null)
+      .map(label);
   const result = out.join('');
   return { text: result, before: names(text), after: names(result) };
 }
@@ -95,7 +104,12 @@ export default defineModule<AuthorizedKeyArgs>({
     type: 'object',
     properties: {
       user: { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*\\$?$', errorMessage: 'user is a login name' },
-      key: { type: 'string', minLength: 1, pattern: '^(?![a-z]+://)', errorMessage: 'key is the public key text (plumb does not download keys from URLs: read them with a lookup on the controller)' },
+      key: {
+        type: 'string',
+        minLength: 1,
+        pattern: '^(?![a-z]+://)',
+        errorMessage: 'key is the public key text (plumb does not download keys from URLs: read them with a lookup on the controller)',
+      },
       path: { type: 'string', pattern: '^(/|~/)', errorMessage: 'path is absolute or starts with ~/' },
       manage_dir: { type: 'boolean' },
       state: { enum: ['present', 'absent'] },
@@ -113,13 +127,17 @@ export default defineModule<AuthorizedKeyArgs>({
     const st = facts.get(authorizedKeysFact(args.user, args.path));
     if (st.kind === 'no-user') {
       if (ctx.mayChange(authorizedKeysFact(args.user, args.path))) {
-        return definePlan({ changes: [{ description: `add keys for ${args.user} (the user may be created by an earlier task)`, script: sh`exit 1`, invalidates: [] }], summary: `add keys for ${args.user} (the user may be created by an earlier task)` });
+        return definePlan({
+          changes: [{ description: `add keys for ${args.user} (the user may be created by an earlier task)`, script: sh`exit 1`, invalidates: [] }],
+          summary: `add keys for ${args.user} (the user may be created by an earlier task)`,
+        });
       }
       throw new TaskError(`Failed to lookup user ${args.user}`, 'create the user first (user: task)');
     }
     if (!keysIn(args.key).length) throw new TaskError('key holds no valid public key', 'give a line such as "ssh-ed25519 AAAA... comment"');
     const r = editKeys(st.content, args);
-    if (r.text === st.content && (st.exists || (args.state ?? 'present') === 'absent')) return definePlan({ summary: 'in sync', result: { user: args.user, keyfile: st.file } });
+    if (r.text === st.content && (st.exists || (args.state ?? 'present') === 'absent'))
+      return definePlan({ summary: 'in sync', result: { user: args.user, keyfile: st.file } });
     const manage = args.manage_dir ?? true;
     const dir = parentDir(st.file);
     const own = `${args.user}:${st.group}`;
@@ -140,5 +158,8 @@ export default defineModule<AuthorizedKeyArgs>({
 });
 
 function keysIn(key: string): AuthKey[] {
-  return key.split('\n').map(parseKey).filter((k): k is AuthKey => k !== null);
+  return key
+    .split('\n')
+    .map(parseKey)
+    .filter((k): k is AuthKey => k !== null);
 }

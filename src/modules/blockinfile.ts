@@ -47,7 +47,7 @@ export function editBlock(text: string, a: BlockinfileArgs): string {
       const re = pyRegExp((insertafter ?? a.insertbefore)!);
       let hit = -1;
       lines.forEach((l, i) => {
-        if (re.test(l.replace(/\r?\n$/, ""))) hit = i;
+        if (re.test(l.replace(/\r?\n$/, ''))) hit = i;
       });
       at = hit === -1 ? lines.length : insertafter !== undefined ? hit + 1 : hit;
     }

@@ -22,7 +22,10 @@ export function splitCommand(line: string): string[] {
   let word = '';
   let inWord = false;
   const refuse = (what: string): never => {
-    throw new TaskError(`command does not use a shell, so ${what} in "${shortCommand(line)}" would be passed as a literal argument`, 'use shell: for pipes, redirections, globs and variables, or quote the character');
+    throw new TaskError(
+      `command does not use a shell, so ${what} in "${shortCommand(line)}" would be passed as a literal argument`,
+      'use shell: for pipes, redirections, globs and variables, or quote the character',
+    );
   };
   for (let i = 0; i < line.length; i++) {
     const c = line.charAt(i);

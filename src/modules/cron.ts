@@ -98,7 +98,11 @@ export default defineModule<CronArgs>({
       job: { type: 'string', pattern: '^[^\\n]*$', errorMessage: 'job is one line' },
       value: { type: 'string', pattern: '^[^\\n]*$' },
       state: { enum: ['present', 'absent'] },
-      cron_file: { type: 'string', pattern: '^(/etc/cron\\.d/)?[A-Za-z0-9_-]+$', errorMessage: 'cron_file is a name in /etc/cron.d made of letters, digits, _ and - (cron ignores files with dots)' },
+      cron_file: {
+        type: 'string',
+        pattern: '^(/etc/cron\\.d/)?[A-Za-z0-9_-]+$',
+        errorMessage: 'cron_file is a name in /etc/cron.d made of letters, digits, _ and - (cron ignores files with dots)',
+      },
       backup: { type: 'boolean' },
       ...Object.fromEntries(['minute', 'hour', 'day', 'dom', 'month', 'weekday', 'dow'].map((k) => [k, { type: ['string', 'integer'], pattern: '^\\S+$' }])),
       special_time: { enum: ['annually', 'daily', 'hourly', 'monthly', 'reboot', 'weekly', 'yearly'] },
@@ -116,7 +120,10 @@ export default defineModule<CronArgs>({
       },
       {
         if: has('special_time'),
-        then: { not: { anyOf: ['minute', 'hour', 'day', 'month', 'weekday'].map((k) => has(k)) }, errorMessage: 'special_time replaces minute, hour, day, month and weekday' },
+        then: {
+          not: { anyOf: ['minute', 'hour', 'day', 'month', 'weekday'].map((k) => has(k)) },
+          errorMessage: 'special_time replaces minute, hour, day, month and weekday',
+        },
       },
     ],
   },
@@ -140,7 +147,10 @@ export default defineModule<CronArgs>({
       changes: [
         {
           description: `${what} in the ${label}`,
-          script: steps(args.backup && tab.kind === 'present' ? sh`crontab -l -u ${user} > ${`/tmp/crontab.${user}.`}$(date +%Y%m%d%H%M%S)~` : null, sh`crontab -u ${user} -`),
+          script: steps(
+            args.backup && tab.kind === 'present' ? sh`crontab -l -u ${user} > ${`/tmp/crontab.${user}.`}$(date +%Y%m%d%H%M%S)~` : null,
+            sh`crontab -u ${user} -`,
+          ),
           stdin: after,
           invalidates: [`cron:${user}`, PROBES],
         },

@@ -22,10 +22,34 @@ export interface FileArgs {
 
 // Removing these (or anything directly under /) is never what a task meant.
 const PROTECTED = new Set([
-  '/usr/bin', '/usr/sbin', '/usr/lib', '/usr/lib32', '/usr/lib64', '/usr/libexec', '/usr/include', '/usr/share', '/usr/local', '/usr/src',
-  '/var/lib', '/var/log', '/var/cache', '/var/spool', '/var/backups', '/var/mail', '/var/tmp',
-  '/etc/ssh', '/etc/systemd', '/etc/apt', '/etc/default', '/etc/init.d', '/etc/pam.d', '/etc/security', '/etc/sudoers.d', '/etc/ssl',
-  '/lib/systemd', '/usr/lib/systemd',
+  '/usr/bin',
+  '/usr/sbin',
+  '/usr/lib',
+  '/usr/lib32',
+  '/usr/lib64',
+  '/usr/libexec',
+  '/usr/include',
+  '/usr/share',
+  '/usr/local',
+  '/usr/src',
+  '/var/lib',
+  '/var/log',
+  '/var/cache',
+  '/var/spool',
+  '/var/backups',
+  '/var/mail',
+  '/var/tmp',
+  '/etc/ssh',
+  '/etc/systemd',
+  '/etc/apt',
+  '/etc/default',
+  '/etc/init.d',
+  '/etc/pam.d',
+  '/etc/security',
+  '/etc/sudoers.d',
+  '/etc/ssl',
+  '/lib/systemd',
+  '/usr/lib/systemd',
 ]);
 
 export function normalizePath(p: string): string {
@@ -113,7 +137,8 @@ export default defineModule<FileArgs>({
     const state = args.state ?? 'file';
     const path = args.path;
     const own = pathInvalidates(path);
-    const attrsOk = st.kind !== 'absent' && attrsMatch(st.kind === 'link' ? { ...st, mode: '' } : st, { ...args, mode: st.kind === 'link' ? undefined : args.mode });
+    const attrsOk =
+      st.kind !== 'absent' && attrsMatch(st.kind === 'link' ? { ...st, mode: '' } : st, { ...args, mode: st.kind === 'link' ? undefined : args.mode });
 
     switch (state) {
       case 'absent': {
@@ -127,29 +152,48 @@ export default defineModule<FileArgs>({
               ? sh`rm -rf -- ${path}`
               : sh`rm -f -- ${path}`;
         const c = change(`remove ${path}${isDir ? ' (recursively)' : ''}`, [rm], isDir || st.kind === 'absent' ? ['file:*', ...own.slice(1)] : own);
-        return definePlan({ changes: [c], diffs: [{ label: path, before: st.kind === 'absent' ? 'state=absent (may be created by an earlier task)\n' : describe(st), after: 'state=absent\n' }], summary: c.description });
+        return definePlan({
+          changes: [c],
+          diffs: [{ label: path, before: st.kind === 'absent' ? 'state=absent (may be created by an earlier task)\n' : describe(st), after: 'state=absent\n' }],
+          summary: c.description,
+        });
       }
 
       case 'directory': {
         if (st.kind === 'file' || st.kind === 'link') {
-          throw new TaskError(`${path} is a ${st.kind === 'file' ? 'regular file' : 'symlink'}, not a directory`, 'remove it first (state: absent) if a directory should be there');
+          throw new TaskError(
+            `${path} is a ${st.kind === 'file' ? 'regular file' : 'symlink'}, not a directory`,
+            'remove it first (state: absent) if a directory should be there',
+          );
         }
         if (st.kind === 'directory') {
           if (attrsOk) return definePlan({ summary: 'in sync' });
           return planned(args, st, 'directory', change(`set attributes of ${path}`, setAttrs(args), own));
         }
-        return planned(args, st, 'directory', change(`create directory ${path}`, [sh`mkdir -p -- ${path}`, ...setAttrs(args)], [...new Set([...withAncestors(path), ...own])]));
+        return planned(
+          args,
+          st,
+          'directory',
+          change(`create directory ${path}`, [sh`mkdir -p -- ${path}`, ...setAttrs(args)], [...new Set([...withAncestors(path), ...own])]),
+        );
       }
 
       case 'file':
       case 'touch': {
         if (st.kind === 'link' || (state === 'file' && st.kind === 'directory')) {
-          throw new TaskError(`${path} is a ${st.kind === 'link' ? 'symlink' : 'directory'}, not a regular file`, st.kind === 'link' ? 'manage the link target instead' : 'use state: directory');
+          throw new TaskError(
+            `${path} is a ${st.kind === 'link' ? 'symlink' : 'directory'}, not a regular file`,
+            st.kind === 'link' ? 'manage the link target instead' : 'use state: directory',
+          );
         }
         if (st.kind === 'absent') {
           if (state === 'touch') return planned(args, st, 'file', change(`create empty file ${path}`, [sh`touch -- ${path}`, ...setAttrs(args)], own));
           // state: file only sets attributes of something that must already be there.
-          if (!ctx.mayChange(fact)) throw new TaskError(`${path} does not exist`, 'state: file only changes attributes; use copy/template to create content, or state: touch for an empty file');
+          if (!ctx.mayChange(fact))
+            throw new TaskError(
+              `${path} does not exist`,
+              'state: file only changes attributes; use copy/template to create content, or state: touch for an empty file',
+            );
           return planned(args, st, 'file', change(`set attributes of ${path}`, setAttrs(args), own));
         }
         if (attrsOk) return definePlan({ summary: 'in sync' });
@@ -159,7 +203,8 @@ export default defineModule<FileArgs>({
       case 'link': {
         const src = args.src ?? '';
         if (st.kind === 'directory') throw new TaskError(`${path} is a directory; refusing to replace it with a link`, 'remove it first with state: absent');
-        if (st.kind === 'file' && !args.force) throw new TaskError(`${path} is a regular file; refusing to replace it with a link`, 'set force: true to replace it');
+        if (st.kind === 'file' && !args.force)
+          throw new TaskError(`${path} is a regular file; refusing to replace it with a link`, 'set force: true to replace it');
         if (st.kind === 'link' && st.target === src) {
           if (attrsOk) return definePlan({ summary: 'in sync' });
           return planned(args, st, 'link', change(`set owner of link ${path}`, setAttrs(args, true), own), `target=${src}\n`);

@@ -96,7 +96,7 @@ export function selectEntries(a: FindArgs, now: number, entries: FoundEntry[]): 
     if (a.mode !== undefined) {
       const want = parseInt(a.mode, 8);
       const have = parseInt(e.mode, 8);
-      if (a.exact_mode ?? true ? have !== want : (have & want) !== want) return false;
+      if ((a.exact_mode ?? true) ? have !== want : (have & want) !== want) return false;
     }
     if (a.contains !== undefined && e.type === 'f' && !e.contains) return false;
     return true;
@@ -106,14 +106,36 @@ export function selectEntries(a: FindArgs, now: number, entries: FoundEntry[]): 
 export function foundDict(e: FoundEntry): Vars {
   const m = parseInt(e.mode, 8);
   return {
-    path: e.path, mode: e.mode, isdir: e.type === 'd', isreg: e.type === 'f', islnk: e.type === 'l',
-    isfifo: e.type === 'p', issock: e.type === 's', ischr: e.type === 'c', isblk: e.type === 'b',
-    uid: e.uid, gid: e.gid, pw_name: e.owner, gr_name: e.group, size: e.size,
-    mtime: e.mtime, atime: e.atime, ctime: e.ctime, inode: e.inode, nlink: e.nlink,
-    wusr: (m & 0o200) !== 0, rusr: (m & 0o400) !== 0, xusr: (m & 0o100) !== 0,
-    wgrp: (m & 0o20) !== 0, rgrp: (m & 0o40) !== 0, xgrp: (m & 0o10) !== 0,
-    woth: (m & 0o2) !== 0, roth: (m & 0o4) !== 0, xoth: (m & 0o1) !== 0,
-    isuid: (m & 0o4000) !== 0, isgid: (m & 0o2000) !== 0,
+    path: e.path,
+    mode: e.mode,
+    isdir: e.type === 'd',
+    isreg: e.type === 'f',
+    islnk: e.type === 'l',
+    isfifo: e.type === 'p',
+    issock: e.type === 's',
+    ischr: e.type === 'c',
+    isblk: e.type === 'b',
+    uid: e.uid,
+    gid: e.gid,
+    pw_name: e.owner,
+    gr_name: e.group,
+    size: e.size,
+    mtime: e.mtime,
+    atime: e.atime,
+    ctime: e.ctime,
+    inode: e.inode,
+    nlink: e.nlink,
+    wusr: (m & 0o200) !== 0,
+    rusr: (m & 0o400) !== 0,
+    xusr: (m & 0o100) !== 0,
+    wgrp: (m & 0o20) !== 0,
+    rgrp: (m & 0o40) !== 0,
+    xgrp: (m & 0o10) !== 0,
+    woth: (m & 0o2) !== 0,
+    roth: (m & 0o4) !== 0,
+    xoth: (m & 0o1) !== 0,
+    isuid: (m & 0o4000) !== 0,
+    isgid: (m & 0o2000) !== 0,
     ...(e.checksum !== undefined ? { checksum: e.checksum } : {}),
   };
 }
@@ -155,6 +177,9 @@ export default defineModule<FindArgs>({
   plan(args, facts) {
     const l = facts.get(findFact(probeOf(args)));
     const files = selectEntries(args, l.now, l.entries).map(foundDict);
-    return definePlan({ summary: `${files.length} of ${l.entries.length} entries matched`, result: { files, matched: files.length, examined: l.entries.length, msg: 'All paths examined', skipped_paths: {} } });
+    return definePlan({
+      summary: `${files.length} of ${l.entries.length} entries matched`,
+      result: { files, matched: files.length, examined: l.entries.length, msg: 'All paths examined', skipped_paths: {} },
+    });
   },
 });

@@ -44,7 +44,11 @@ export default defineModule<GetentArgs>({
     const r = facts.get(getentFact(args.database, args.key || undefined, args.service));
     const dict = getentDict(args.database, r.lines, args.split);
     if (r.code === 2) {
-      if (args.fail_key ?? true) throw new TaskError(`One or more supplied key could not be found in the database.`, `key ${args.key ?? ''} is not in ${args.database}; set fail_key: false to accept that`);
+      if (args.fail_key ?? true)
+        throw new TaskError(
+          `One or more supplied key could not be found in the database.`,
+          `key ${args.key ?? ''} is not in ${args.database}; set fail_key: false to accept that`,
+        );
       for (const k of (args.key ?? '').split(/\s+/).filter(Boolean)) dict[k] = null;
     } else if (r.code === 1) throw new TaskError(`getent: unknown database ${args.database}`);
     else if (r.code === 3) throw new TaskError(`getent: enumeration is not supported on ${args.database}`, 'give a key');

@@ -26,8 +26,16 @@ export default defineModule<HostnameArgs>({
     if (st.current === args.name && st.file === args.name) return definePlan({ summary: 'hostname is set', result: { name: args.name } });
     // Written directly, not through hostnamectl: it works without dbus and in containers.
     return definePlan({
-      changes: [{ description: `set hostname ${args.name}`, script: steps(sh`printf '%s\n' ${args.name} > /etc/hostname`, sh`hostname ${args.name}`), invalidates: ['sys:*', 'cmd:*', 'file:/etc/hostname'] }],
-      diffs: [{ label: 'hostname', before: `hostname=${st.current}\n/etc/hostname=${st.file}\n`, after: `hostname=${args.name}\n/etc/hostname=${args.name}\n` }],
+      changes: [
+        {
+          description: `set hostname ${args.name}`,
+          script: steps(sh`printf '%s\n' ${args.name} > /etc/hostname`, sh`hostname ${args.name}`),
+          invalidates: ['sys:*', 'cmd:*', 'file:/etc/hostname'],
+        },
+      ],
+      diffs: [
+        { label: 'hostname', before: `hostname=${st.current}\n/etc/hostname=${st.file}\n`, after: `hostname=${args.name}\n/etc/hostname=${args.name}\n` },
+      ],
       summary: `set hostname ${args.name}`,
       result: { name: args.name },
     });

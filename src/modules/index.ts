@@ -42,6 +42,7 @@ import user from './user.js';
 import wait_for from './wait_for.js';
 
 // `any`: each module has its own args type; the engine validates args against module.schema first.
+// biome-ignore lint/suspicious/noExplicitAny: each module has its own args type; the engine validates args against module.schema first.
 export const modules: Record<string, Module<any>> = {
   alternatives,
   apt,

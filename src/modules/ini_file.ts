@@ -62,7 +62,11 @@ export function editIni(text: string, a: IniFileArgs): string {
   const hits = body.map((l, i) => (active.test(l) ? i : -1)).filter((i) => i >= 0);
   let out: string[];
   if (!present) {
-    const drop = new Set(values.length ? hits.filter((i) => values.some((v) => norm(body[i]!) === norm(`${option}${sep}${v}\n`) || norm(body[i]!) === norm(`${option}=${v}\n`))) : hits);
+    const drop = new Set(
+      values.length
+        ? hits.filter((i) => values.some((v) => norm(body[i]!) === norm(`${option}${sep}${v}\n`) || norm(body[i]!) === norm(`${option}=${v}\n`)))
+        : hits,
+    );
     out = body.filter((_l, i) => !drop.has(i));
   } else {
     out = [...body];
@@ -121,10 +125,8 @@ export default defineModule<IniFileArgs>({
       return missing(path, ctx, 'create defaults to true; set it or create the file first');
     }
     const after = editIni(text ?? '', args);
-    const what = args.option ?? args.key ? `option ${args.section ?? ''}${args.section ? '.' : ''}${args.option ?? args.key}` : `section ${args.section ?? ''}`;
+    const what =
+      (args.option ?? args.key) ? `option ${args.section ?? ''}${args.section ? '.' : ''}${args.option ?? args.key}` : `section ${args.section ?? ''}`;
     return planEdit(args, path, st, text, after, `${what} ${(args.state ?? 'present') === 'present' ? 'set' : 'removed'}`);
   },
 });
-
-
-

@@ -123,11 +123,17 @@ export default defineModule<LineinfileArgs>({
       {
         if: { not: { ...has('state'), properties: { state: { const: 'absent' } } } },
         then: { anyOf: [has('line'), has('value')], errorMessage: 'lineinfile needs line (or state: absent)' },
-        else: { anyOf: [has('line'), has('value'), has('regexp'), has('regex'), has('search_string')], errorMessage: 'state: absent needs line, regexp or search_string' },
+        else: {
+          anyOf: [has('line'), has('value'), has('regexp'), has('regex'), has('search_string')],
+          errorMessage: 'state: absent needs line, regexp or search_string',
+        },
       },
       { not: { anyOf: [has('insertafter', 'insertbefore')] }, errorMessage: 'insertafter and insertbefore are mutually exclusive' },
       { not: { anyOf: [has('regexp', 'search_string'), has('regex', 'search_string')] }, errorMessage: 'regexp and search_string are mutually exclusive' },
-      { if: { ...has('backrefs'), properties: { backrefs: { const: true } } }, then: { anyOf: [has('regexp'), has('regex')], errorMessage: 'backrefs: true needs regexp' } },
+      {
+        if: { ...has('backrefs'), properties: { backrefs: { const: true } } },
+        then: { anyOf: [has('regexp'), has('regex')], errorMessage: 'backrefs: true needs regexp' },
+      },
     ],
   },
   facts: (args) => editFacts(lineinfilePath(args)),

@@ -20,7 +20,13 @@ export default defineModule<LocaleGenArgs>({
   schema: {
     type: 'object',
     properties: {
-      name: { anyOf: [{ type: 'string', pattern: '^[A-Za-z_]+(\\.[A-Za-z0-9-]+)?(@[a-z]+)?$' }, { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_]+(\\.[A-Za-z0-9-]+)?(@[a-z]+)?$' }, minItems: 1 }], errorMessage: 'name is a locale such as en_US.UTF-8' },
+      name: {
+        anyOf: [
+          { type: 'string', pattern: '^[A-Za-z_]+(\\.[A-Za-z0-9-]+)?(@[a-z]+)?$' },
+          { type: 'array', items: { type: 'string', pattern: '^[A-Za-z_]+(\\.[A-Za-z0-9-]+)?(@[a-z]+)?$' }, minItems: 1 },
+        ],
+        errorMessage: 'name is a locale such as en_US.UTF-8',
+      },
       state: { enum: ['present', 'absent'] },
     },
     required: ['name'],
@@ -31,7 +37,11 @@ export default defineModule<LocaleGenArgs>({
     const st = facts.get(localeFact);
     const names = Array.isArray(args.name) ? args.name : [args.name];
     const present = (args.state ?? 'present') === 'present';
-    const todo = names.filter((n) => (present ? !st.available.includes(normLocale(n)) || !st.enabled.includes(normLocale(n)) : st.available.includes(normLocale(n)) || st.enabled.includes(normLocale(n))));
+    const todo = names.filter((n) =>
+      present
+        ? !st.available.includes(normLocale(n)) || !st.enabled.includes(normLocale(n))
+        : st.available.includes(normLocale(n)) || st.enabled.includes(normLocale(n)),
+    );
     if (!todo.length) return definePlan({ summary: `locales ${present ? 'present' : 'absent'}` });
     if (!st.tool && !ctx.mayChange(localeFact)) throw new TaskError('locale-gen is not installed', 'install the package locales first (apt: name=locales)');
     const edits = todo.map((n) => {
@@ -41,8 +51,20 @@ export default defineModule<LocaleGenArgs>({
         : sh`sed -i ${`s/^\\(${esc}[[:space:]]\\)/# \\1/`} /etc/locale.gen`;
     });
     return definePlan({
-      changes: [{ description: `${present ? 'generate' : 'remove'} locales ${todo.join(', ')}`, script: steps(...edits, sh`locale-gen`), invalidates: ['sys:locales', 'file:/etc/locale.gen', 'cmd:*'] }],
-      diffs: [{ label: 'locales', before: todo.map((n) => `${n}: ${present ? 'absent' : 'present'}\n`).join(''), after: todo.map((n) => `${n}: ${present ? 'present' : 'absent'}\n`).join('') }],
+      changes: [
+        {
+          description: `${present ? 'generate' : 'remove'} locales ${todo.join(', ')}`,
+          script: steps(...edits, sh`locale-gen`),
+          invalidates: ['sys:locales', 'file:/etc/locale.gen', 'cmd:*'],
+        },
+      ],
+      diffs: [
+        {
+          label: 'locales',
+          before: todo.map((n) => `${n}: ${present ? 'absent' : 'present'}\n`).join(''),
+          after: todo.map((n) => `${n}: ${present ? 'present' : 'absent'}\n`).join(''),
+        },
+      ],
       summary: `${present ? 'generate' : 'remove'} ${todo.join(', ')}`,
     });
   },

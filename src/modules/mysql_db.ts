@@ -22,7 +22,11 @@ export function schemaTables(sql: string, src = 'schema'): string[] {
   const re = /\bCREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(`(?:[^`]|``)+`|[A-Za-z0-9_$]+)/gi;
   for (const m of sql.matchAll(re)) {
     const name = m[2] ?? '';
-    if (!m[1]) throw new TaskError(`${src}: CREATE TABLE ${name} must say IF NOT EXISTS`, 'the schema is re-applied whenever a table is missing, so every statement must be idempotent');
+    if (!m[1])
+      throw new TaskError(
+        `${src}: CREATE TABLE ${name} must say IF NOT EXISTS`,
+        'the schema is re-applied whenever a table is missing, so every statement must be idempotent',
+      );
     tables.push(name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name);
   }
   if (tables.length === 0) throw new TaskError(`${src}: no CREATE TABLE IF NOT EXISTS statement found`);
@@ -74,14 +78,22 @@ export default defineModule<MysqlDbArgs>({
       requireServer(label, probed, ctx.check || ctx.mayChange(fact));
       const changes =
         state === 'present'
-          ? [sqlChange(args, `create database ${args.name}${schema ? ' and its tables' : ''}`, `CREATE DATABASE IF NOT EXISTS ${sqlIdent(args.name)}${dbOptions(args)};\n${useAndSchema}`)]
+          ? [
+              sqlChange(
+                args,
+                `create database ${args.name}${schema ? ' and its tables' : ''}`,
+                `CREATE DATABASE IF NOT EXISTS ${sqlIdent(args.name)}${dbOptions(args)};\n${useAndSchema}`,
+              ),
+            ]
           : [sqlChange(args, `drop database ${args.name}`, `DROP DATABASE IF EXISTS ${sqlIdent(args.name)};\n`)];
       return definePlan({ changes, summary: `${changes[0]?.description} (MariaDB not running yet: ${probed.reason})` });
     }
 
     const st = probed.value;
     const describe = (exists: boolean, charset?: string, collation?: string, tables: string[] = []) =>
-      exists ? `present${charset ? ` charset=${charset}` : ''}${collation ? ` collation=${collation}` : ''}\n${tables.length ? `tables: ${tables.join(', ')}\n` : ''}` : 'absent\n';
+      exists
+        ? `present${charset ? ` charset=${charset}` : ''}${collation ? ` collation=${collation}` : ''}\n${tables.length ? `tables: ${tables.join(', ')}\n` : ''}`
+        : 'absent\n';
     const before = describe(st.exists, st.charset, st.collation, st.tables);
 
     if (state === 'absent') {
@@ -106,7 +118,9 @@ export default defineModule<MysqlDbArgs>({
     const charsetDrift = args.encoding !== undefined && args.encoding.toLowerCase() !== (st.charset ?? '').toLowerCase();
     const collationDrift = args.collation !== undefined && args.collation.toLowerCase() !== (st.collation ?? '').toLowerCase();
     if (charsetDrift || collationDrift) {
-      changes.push(sqlChange(args, `alter database ${args.name}${dbOptions(args).toLowerCase()}`, `ALTER DATABASE ${sqlIdent(args.name)}${dbOptions(args)};\n`));
+      changes.push(
+        sqlChange(args, `alter database ${args.name}${dbOptions(args).toLowerCase()}`, `ALTER DATABASE ${sqlIdent(args.name)}${dbOptions(args)};\n`),
+      );
     }
     const missing = wantTables.filter((t) => !st.tables.includes(t));
     if (missing.length > 0) {

@@ -73,7 +73,14 @@ function waitRunning(client: Shell, timeout: number): Shell {
 
 /** The primary's login as an option file: it reaches the host on stdin, never in argv. */
 function primaryCnf(args: MysqlReplicationArgs): string {
-  return ['[client]', `host=${optionValue(args.primary_host)}`, `port=${args.primary_port ?? 3306}`, `user=${optionValue(args.user)}`, `password=${optionValue(args.password)}`, ''].join('\n');
+  return [
+    '[client]',
+    `host=${optionValue(args.primary_host)}`,
+    `port=${args.primary_port ?? 3306}`,
+    `user=${optionValue(args.user)}`,
+    `password=${optionValue(args.password)}`,
+    '',
+  ].join('\n');
 }
 
 /** Splits stdin (primaryCnf, the separator, SQL) into $d/primary.cnf and $d/change.sql, in a 0700 temp dir. */
@@ -126,7 +133,9 @@ function rejoinChange(args: MysqlReplicationArgs, host: string, own: string, tim
       readPrimaryLogin,
       raw(`state=$(mysql --defaults-file="$d/primary.cnf" --batch --skip-column-names -e 'SELECT @@gtid_binlog_state')`),
       raw(`mine=$(${client.text} --batch --skip-column-names -e 'SELECT @@gtid_binlog_pos')`),
-      raw(`missing=$(awk -v mine="$mine" -v state="$state" 'BEGIN { n = split(state, s, ","); for (i = 1; i <= n; i++) { split(s[i], p, "-"); hi[p[1] "-" p[2]] = p[3] + 0 } m = split(mine, o, ","); out = ""; for (i = 1; i <= m; i++) { if (o[i] == "") continue; split(o[i], p, "-"); k = p[1] "-" p[2]; if (!(k in hi) || hi[k] < p[3] + 0) out = out (out == "" ? "" : ",") o[i] } print out }')`),
+      raw(
+        `missing=$(awk -v mine="$mine" -v state="$state" 'BEGIN { n = split(state, s, ","); for (i = 1; i <= n; i++) { split(s[i], p, "-"); hi[p[1] "-" p[2]] = p[3] + 0 } m = split(mine, o, ","); out = ""; for (i = 1; i <= m; i++) { if (o[i] == "") continue; split(o[i], p, "-"); k = p[1] "-" p[2]; if (!(k in hi) || hi[k] < p[3] + 0) out = out (out == "" ? "" : ",") o[i] } print out }')`,
+      ),
       raw('if [ -n "$missing" ]; then'),
       sh`  printf 'diverged: this server has GTIDs the primary does not (%s; the primary holds %s): not rejoining it. %s\n' "$missing" "$state" ${reseed} >&2`,
       raw('  exit 3'),
@@ -160,7 +169,7 @@ function startChange(args: MysqlReplicationArgs, st: ReplicaState, timeout: numb
 }
 
 function describe(st: ReplicaState | undefined): string {
-  if (!st || !st.configured) return 'not replicating\n';
+  if (!st?.configured) return 'not replicating\n';
   return `primary: ${st.primaryHost}:${st.primaryPort} user=${st.user} using_gtid=${st.usingGtid}\nio_thread: ${st.ioRunning}\nsql_thread: ${st.sqlRunning}\n`;
 }
 
@@ -196,7 +205,11 @@ export default defineModule<MysqlReplicationArgs>({
     const label = 'replication';
     const fresh = (st?: ReplicaState): Plan => {
       const c = dbs.length > 0 ? seedChange(args, dbs, timeout) : pointChange(args, `start GTID replication from ${args.primary_host}`, timeout);
-      return definePlan({ changes: [c], diffs: [{ label, before: describe(st), after: describeWanted(args) + (dbs.length ? `seeded: ${dbs.join(', ')}\n` : '') }], summary: c.description });
+      return definePlan({
+        changes: [c],
+        diffs: [{ label, before: describe(st), after: describeWanted(args) + (dbs.length ? `seeded: ${dbs.join(', ')}\n` : '') }],
+        summary: c.description,
+      });
     };
 
     if (!probed.available) {
@@ -214,7 +227,12 @@ export default defineModule<MysqlReplicationArgs>({
     };
     if (!st.configured && st.gtidBinlogPos !== '') {
       const c = rejoinChange(args, ctx.host, st.gtidBinlogPos, timeout);
-      return definePlan({ changes: [c], diffs: [{ label, before: describe(st) + `history: ${st.gtidBinlogPos}\n`, after: describeWanted(args) }], summary: c.description, result });
+      return definePlan({
+        changes: [c],
+        diffs: [{ label, before: describe(st) + `history: ${st.gtidBinlogPos}\n`, after: describeWanted(args) }],
+        summary: c.description,
+        result,
+      });
     }
     if (!st.configured) return { ...fresh(st), result };
 

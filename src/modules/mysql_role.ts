@@ -14,7 +14,18 @@
 // live primary and what to run (docs/stack.md, "Switchover and failover").
 import { TaskError } from '../errors.js';
 import { raw, script, sh } from '../sh.js';
-import { batchRows, loginSchema, mysqlClient, parseProbe, probeScript, queryInto, requireServer, sqlString, type MysqlLogin, type Probed } from '../facts/mysql.js';
+import {
+  batchRows,
+  loginSchema,
+  mysqlClient,
+  parseProbe,
+  probeScript,
+  queryInto,
+  requireServer,
+  sqlString,
+  type MysqlLogin,
+  type Probed,
+} from '../facts/mysql.js';
 import { mysqlReplicationFact, type ReplicaState } from '../facts/mysql_replication.js';
 import type { Fact } from '../facts/types.js';
 import { defineModule, definePlan, type Plan } from './types.js';
@@ -44,7 +55,12 @@ export function binlogClientsFact(login: MysqlLogin = {}): Fact<Probed<string[]>
         raw(`printf '%s\\n' "$c"`),
       ),
     ),
-    parse: (out, code) => parseProbe(out, code, (body) => batchRows(body).map((r) => r[0] ?? '').filter((x) => x !== '')),
+    parse: (out, code) =>
+      parseProbe(out, code, (body) =>
+        batchRows(body)
+          .map((r) => r[0] ?? '')
+          .filter((x) => x !== ''),
+      ),
   };
 }
 
@@ -89,7 +105,10 @@ export default defineModule<MysqlRoleArgs>({
     const label = 'mysql role';
     if (!probed.available) {
       requireServer(label, probed, ctx.check || ctx.mayChange(fact));
-      return definePlan({ changes: [{ description: `${args.role} (checked once MariaDB runs)`, script: raw(':'), invalidates: [fact.key] }], summary: `${args.role} (MariaDB not running yet: ${probed.reason})` });
+      return definePlan({
+        changes: [{ description: `${args.role} (checked once MariaDB runs)`, script: raw(':'), invalidates: [fact.key] }],
+        summary: `${args.role} (MariaDB not running yet: ${probed.reason})`,
+      });
     }
     const st = probed.value;
     const live = liveRole(st);
@@ -98,7 +117,14 @@ export default defineModule<MysqlRoleArgs>({
     const diff = (before: boolean, after: boolean) => [{ label, before: `read_only=${before ? 'ON' : 'OFF'}\n`, after: `read_only=${after ? 'ON' : 'OFF'}\n` }];
     const setRo = (on: boolean, why: string): Plan =>
       definePlan({
-        changes: [{ description: `read_only ${on ? 'ON' : 'OFF'} (${why})`, script: script(raw('set -e'), mysqlClient(args)), stdin: on ? SQL_ON : SQL_OFF, invalidates: [fact.key] }],
+        changes: [
+          {
+            description: `read_only ${on ? 'ON' : 'OFF'} (${why})`,
+            script: script(raw('set -e'), mysqlClient(args)),
+            stdin: on ? SQL_ON : SQL_OFF,
+            invalidates: [fact.key],
+          },
+        ],
         diffs: diff(st.readOnly, on),
         summary: `read_only ${on ? 'ON' : 'OFF'}: ${why}`,
         result,
@@ -112,7 +138,12 @@ export default defineModule<MysqlRoleArgs>({
         );
       }
       if (!st.readOnly) return setRo(true, 'a replica takes no local writes');
-      const what = live.kind === 'replica' ? `replica of ${nameOf(args, live.follows)}` : live.kind === 'fenced' ? 'not replicating yet (a former primary: rejoined by the next task if its history allows)' : 'fresh';
+      const what =
+        live.kind === 'replica'
+          ? `replica of ${nameOf(args, live.follows)}`
+          : live.kind === 'fenced'
+            ? 'not replicating yet (a former primary: rejoined by the next task if its history allows)'
+            : 'fresh';
       return definePlan({ summary: `replica, read_only ON: ${what}`, result });
     }
 
@@ -130,7 +161,15 @@ export default defineModule<MysqlRoleArgs>({
     const clients = facts.get(binlogClientsFact(args));
     const connected = clients.available ? clients.value : [];
     const missing = replicas.filter((r) => !connected.includes(r));
-    if (missing.length === 0 || args.force) return setRo(false, replicas.length === 0 ? 'the primary, with no replicas' : args.force ? 'forced' : `the primary: ${replicas.map((r) => nameOf(args, r)).join(', ')} replicate from it`);
+    if (missing.length === 0 || args.force)
+      return setRo(
+        false,
+        replicas.length === 0
+          ? 'the primary, with no replicas'
+          : args.force
+            ? 'forced'
+            : `the primary: ${replicas.map((r) => nameOf(args, r)).join(', ')} replicate from it`,
+      );
     const wait = args.wait ?? 30;
     const client = mysqlClient(args, '--batch', '--skip-column-names');
     const count = `SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' AND SUBSTRING_INDEX(HOST, ':', 1) IN (${missing.map(sqlString).join(', ')})`;

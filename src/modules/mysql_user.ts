@@ -159,7 +159,10 @@ export default defineModule<MysqlUserArgs>({
 
     if (!probed.available) {
       requireServer(label, probed, ctx.check || ctx.mayChange(fact));
-      const c = state === 'present' ? change(`create user ${args.name}@${host}`, createStatements()) : change(`drop user ${args.name}@${host}`, [`DROP USER IF EXISTS ${account}`]);
+      const c =
+        state === 'present'
+          ? change(`create user ${args.name}@${host}`, createStatements())
+          : change(`drop user ${args.name}@${host}`, [`DROP USER IF EXISTS ${account}`]);
       return definePlan({ changes: [c], summary: `${c.description} (MariaDB not running yet: ${probed.reason})` });
     }
     const st = probed.value;
@@ -174,7 +177,11 @@ export default defineModule<MysqlUserArgs>({
     }
 
     if (!st.exists) {
-      return definePlan({ changes: [change(`create user ${args.name}@${host}`, createStatements())], diffs: [created], summary: `create user ${args.name}@${host}` });
+      return definePlan({
+        changes: [change(`create user ${args.name}@${host}`, createStatements())],
+        diffs: [created],
+        summary: `create user ${args.name}@${host}`,
+      });
     }
 
     const statements: string[] = [];

@@ -35,7 +35,11 @@ export function canonicalValue(v: string, type: string): string {
     if (m) return String(Number(m[1]) * (m[2] ? UNITS[m[2]]! : 1));
     return up;
   }
-  if (type === 'ENUM' || type === 'SET') return up.split(',').map((x) => x.trim()).join(',');
+  if (type === 'ENUM' || type === 'SET')
+    return up
+      .split(',')
+      .map((x) => x.trim())
+      .join(',');
   return v;
 }
 
@@ -69,7 +73,10 @@ export default defineModule<MysqlVariablesArgs>({
   plan(args, facts, ctx): Plan {
     const name = args.variable.toLowerCase();
     if (args.mode !== undefined && args.mode !== 'global') {
-      throw new TaskError(`mysql_variables: mode ${args.mode} is MySQL 8's SET PERSIST, which MariaDB does not have`, "set the variable in the server's config file (a template task) and keep mode: global here");
+      throw new TaskError(
+        `mysql_variables: mode ${args.mode} is MySQL 8's SET PERSIST, which MariaDB does not have`,
+        "set the variable in the server's config file (a template task) and keep mode: global here",
+      );
     }
     const fact = mysqlVariableFact(args.variable, args);
     const probed = facts.get(fact);
@@ -84,7 +91,8 @@ export default defineModule<MysqlVariablesArgs>({
       });
     }
     const st: VariableState = probed.value;
-    if (!st.exists) throw new TaskError(`mysql_variables: the server has no variable ${name}`, 'see SHOW GLOBAL VARIABLES for the names this server version knows');
+    if (!st.exists)
+      throw new TaskError(`mysql_variables: the server has no variable ${name}`, 'see SHOW GLOBAL VARIABLES for the names this server version knows');
     const result = { value: st.value, dynamic: st.dynamic };
     if (args.value === undefined) return definePlan({ summary: `${name}=${st.value}`, result });
     const want = text(args.value);

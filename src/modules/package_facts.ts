@@ -13,7 +13,10 @@ export default defineModule<PackageFactsArgs>({
   schema: {
     type: 'object',
     properties: {
-      manager: { anyOf: [{ enum: ['auto', 'apt'] }, { type: 'array', items: { enum: ['auto', 'apt'] } }], errorMessage: 'plumb reads Debian packages: manager is auto or apt' },
+      manager: {
+        anyOf: [{ enum: ['auto', 'apt'] }, { type: 'array', items: { enum: ['auto', 'apt'] } }],
+        errorMessage: 'plumb reads Debian packages: manager is auto or apt',
+      },
       strategy: { enum: ['first', 'all'] },
     },
     additionalProperties: false,

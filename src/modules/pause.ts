@@ -31,7 +31,15 @@ export default defineModule<PauseArgs>({
     const secs = (args.seconds ?? 0) + 60 * (args.minutes ?? 0);
     const started = Date.now();
     return definePlan({
-      changes: [{ description: `pause ${secs}s${args.prompt ? `: ${args.prompt}` : ''}`, script: sh`sleep ${secs}`, invalidates: [], readOnly: true, parse: () => ({ delta: Math.round((Date.now() - started) / 1000), user_input: '', stdout: `Paused for ${secs} seconds` }) }],
+      changes: [
+        {
+          description: `pause ${secs}s${args.prompt ? `: ${args.prompt}` : ''}`,
+          script: sh`sleep ${secs}`,
+          invalidates: [],
+          readOnly: true,
+          parse: () => ({ delta: Math.round((Date.now() - started) / 1000), user_input: '', stdout: `Paused for ${secs} seconds` }),
+        },
+      ],
       summary: `pause ${secs}s`,
     });
   },

@@ -77,7 +77,12 @@ export default defineModule<ServiceArgs>({
   schema: {
     type: 'object',
     properties: {
-      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9:_.@\\\\-]+$', errorMessage: 'name must be a systemd unit name such as "nginx" or "nginx.service"' },
+      name: {
+        type: 'string',
+        minLength: 1,
+        pattern: '^[A-Za-z0-9:_.@\\\\-]+$',
+        errorMessage: 'name must be a systemd unit name such as "nginx" or "nginx.service"',
+      },
       state: { enum: ['started', 'stopped', 'restarted', 'reloaded'] },
       enabled: { type: 'boolean' },
       daemon_reload: { type: 'boolean' },
@@ -161,7 +166,8 @@ export default defineModule<ServiceArgs>({
     // daemon-reload when asked and either something else happens or systemd has stale unit
     // files; and before acting on a unit whose file changed on disk, asked or not (else the
     // start or restart would run the old definition).
-    const reload = (args.daemon_reload === true && (cmds.length > 0 || notFound || (!notFound && st.needReload))) || (!notFound && st.needReload && cmds.length > 0);
+    const reload =
+      (args.daemon_reload === true && (cmds.length > 0 || notFound || (!notFound && st.needReload))) || (!notFound && st.needReload && cmds.length > 0);
     if (reload) what.unshift('daemon-reload');
     if (what.length === 0) return definePlan({ summary: 'in sync' });
 
@@ -181,7 +187,10 @@ export default defineModule<ServiceArgs>({
       diffs: [
         {
           label: `service ${unit}`,
-          before: (notFound ? 'unit not loaded yet\n' : '') + stateText(args.state !== undefined ? before.run : undefined, args.enabled !== undefined ? before.enabled : undefined) + (older ? `config=${older.why}\n` : ''),
+          before:
+            (notFound ? 'unit not loaded yet\n' : '') +
+            stateText(args.state !== undefined ? before.run : undefined, args.enabled !== undefined ? before.enabled : undefined) +
+            (older ? `config=${older.why}\n` : ''),
           after: stateText(runAfter, enabledAfter) + (older ? 'config=current\n' : ''),
         },
       ],

@@ -12,13 +12,43 @@ export interface SetupArgs {
 
 /** The names setup sets, as later tasks read them. */
 export const SETUP_NAMES = [
-  'distribution', 'distribution_version', 'distribution_major_version', 'distribution_release', 'os_family', 'system', 'kernel',
-  'architecture', 'machine', 'processor_vcpus', 'processor_count', 'processor_nproc', 'memtotal_mb', 'memfree_mb', 'swaptotal_mb',
-  'hostname', 'nodename', 'fqdn', 'domain', 'service_mgr', 'virtualization_type', 'virtualization_role', 'default_ipv4', 'all_ipv4_addresses',
+  'distribution',
+  'distribution_version',
+  'distribution_major_version',
+  'distribution_release',
+  'os_family',
+  'system',
+  'kernel',
+  'architecture',
+  'machine',
+  'processor_vcpus',
+  'processor_count',
+  'processor_nproc',
+  'memtotal_mb',
+  'memfree_mb',
+  'swaptotal_mb',
+  'hostname',
+  'nodename',
+  'fqdn',
+  'domain',
+  'service_mgr',
+  'virtualization_type',
+  'virtualization_role',
+  'default_ipv4',
+  'all_ipv4_addresses',
 ] as const;
 
 function globs(f: string | string[] | undefined): RegExp[] {
-  return (f === undefined ? [] : Array.isArray(f) ? f : [f]).map((g) => new RegExp(`^${g.replace(/^ansible_/, '').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  return (f === undefined ? [] : Array.isArray(f) ? f : [f]).map(
+    (g) =>
+      new RegExp(
+        `^${g
+          .replace(/^ansible_/, '')
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      ),
+  );
 }
 
 export default defineModule<SetupArgs>({

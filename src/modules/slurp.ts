@@ -27,7 +27,8 @@ export default defineModule<SlurpArgs>({
     const st = facts.get(fileFact(src, true));
     if (st.kind === 'absent') throw new TaskError(`file not found: ${src}`, 'check the path');
     if (st.kind !== 'file') throw new TaskError(`source is a ${st.kind}, not a file: ${src}`);
-    if (st.content === undefined) throw new TaskError(`${src} is larger than ${MAX_DIFF_BYTES / 1024 / 1024} MiB`, 'slurp returns small files; copy large ones with another tool');
+    if (st.content === undefined)
+      throw new TaskError(`${src} is larger than ${MAX_DIFF_BYTES / 1024 / 1024} MiB`, 'slurp returns small files; copy large ones with another tool');
     return definePlan({ summary: `read ${src} (${st.size} bytes)`, result: { content: st.content.toString('base64'), encoding: 'base64', source: src } });
   },
 });

@@ -27,8 +27,14 @@ function factOf(a: StatArgs) {
 }
 
 const TYPES: Record<string, string> = {
-  'regular file': 'isreg', 'regular empty file': 'isreg', directory: 'isdir', 'symbolic link': 'islnk',
-  'character special file': 'ischr', 'block special file': 'isblk', fifo: 'isfifo', socket: 'issock',
+  'regular file': 'isreg',
+  'regular empty file': 'isreg',
+  directory: 'isdir',
+  'symbolic link': 'islnk',
+  'character special file': 'ischr',
+  'block special file': 'isblk',
+  fifo: 'isfifo',
+  socket: 'issock',
 };
 
 /** Ansible's stat dict. */
@@ -42,10 +48,28 @@ export function statResult(s: StatInfo): Vars {
     path: s.path,
     mode: (m & 0o7777).toString(8).padStart(4, '0'),
     ...Object.fromEntries(Object.values(TYPES).map((k) => [k, k === kind])),
-    uid: s.uid, gid: s.gid, pw_name: s.owner, gr_name: s.group, size: s.size,
-    inode: s.inode, dev: s.dev, nlink: s.nlink, atime: s.atime, mtime: s.mtime, ctime: s.ctime,
-    wusr: bit(0o200), rusr: bit(0o400), xusr: bit(0o100), wgrp: bit(0o20), rgrp: bit(0o40), xgrp: bit(0o10),
-    woth: bit(0o2), roth: bit(0o4), xoth: bit(0o1), isuid: bit(0o4000), isgid: bit(0o2000),
+    uid: s.uid,
+    gid: s.gid,
+    pw_name: s.owner,
+    gr_name: s.group,
+    size: s.size,
+    inode: s.inode,
+    dev: s.dev,
+    nlink: s.nlink,
+    atime: s.atime,
+    mtime: s.mtime,
+    ctime: s.ctime,
+    wusr: bit(0o200),
+    rusr: bit(0o400),
+    xusr: bit(0o100),
+    wgrp: bit(0o20),
+    rgrp: bit(0o40),
+    xgrp: bit(0o10),
+    woth: bit(0o2),
+    roth: bit(0o4),
+    xoth: bit(0o1),
+    isuid: bit(0o4000),
+    isgid: bit(0o2000),
   };
   if (s.checksum !== undefined) r.checksum = s.checksum;
   if (s.linkTarget !== undefined) {

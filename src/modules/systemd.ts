@@ -24,7 +24,9 @@ export interface SystemdArgs {
 /** Whether any loaded unit's file changed on disk since systemd read it (for a bare daemon_reload). */
 export const staleUnitsFact: Fact<string[]> = {
   key: 'svc:#stale',
-  probe: raw("systemctl list-units --all --plain --no-legend --no-pager 2>/dev/null | awk '{print $1}' | xargs -r systemctl show -p Id,NeedDaemonReload -- 2>/dev/null"),
+  probe: raw(
+    "systemctl list-units --all --plain --no-legend --no-pager 2>/dev/null | awk '{print $1}' | xargs -r systemctl show -p Id,NeedDaemonReload -- 2>/dev/null",
+  ),
   parse(out) {
     const stale: string[] = [];
     let id = '';
@@ -102,7 +104,9 @@ export default defineModule<SystemdArgs>({
     if (s && !(args.masked === true)) {
       // Unmasked in this plan: service plans on the unit as it will be, loaded and disabled.
       const unmasking = args.masked === false && st?.kind === 'unit' && st.load === 'masked';
-      const view: FactResults = unmasking ? { get: <T>(f: Fact<T>) => (f.key === serviceFact(args.name!).key ? ({ ...st, load: 'loaded', unitFile: 'disabled' } as T) : facts.get(f)) } : facts;
+      const view: FactResults = unmasking
+        ? { get: <T>(f: Fact<T>) => (f.key === serviceFact(args.name!).key ? ({ ...st, load: 'loaded', unitFile: 'disabled' } as T) : facts.get(f)) }
+        : facts;
       inner = service.plan(s, view, ctx);
     } else if (s && args.masked === true && (s.state === 'started' || s.enabled === true)) {
       throw new TaskError(`systemd ${args.name}: masked: true contradicts state: started / enabled: true`, 'a masked unit cannot start: drop one of them');

@@ -27,9 +27,16 @@ export default defineModule<TimezoneArgs>({
     const fact = timezoneFact(zone);
     const st = facts.get(fact);
     if (st.link === zone && st.file === zone) return definePlan({ summary: `timezone is ${zone}` });
-    if (!st.known[zone] && !ctx.mayChange(fact)) throw new TaskError(`unknown timezone ${zone}`, 'use a name under /usr/share/zoneinfo (package tzdata), e.g. Europe/Paris');
+    if (!st.known[zone] && !ctx.mayChange(fact))
+      throw new TaskError(`unknown timezone ${zone}`, 'use a name under /usr/share/zoneinfo (package tzdata), e.g. Europe/Paris');
     return definePlan({
-      changes: [{ description: `set timezone ${zone}`, script: steps(sh`ln -sfn ${`/usr/share/zoneinfo/${zone}`} /etc/localtime`, sh`printf '%s\n' ${zone} > /etc/timezone`), invalidates: ['sys:*', 'file:/etc/localtime', 'file:/etc/timezone', 'cmd:*'] }],
+      changes: [
+        {
+          description: `set timezone ${zone}`,
+          script: steps(sh`ln -sfn ${`/usr/share/zoneinfo/${zone}`} /etc/localtime`, sh`printf '%s\n' ${zone} > /etc/timezone`),
+          invalidates: ['sys:*', 'file:/etc/localtime', 'file:/etc/timezone', 'cmd:*'],
+        },
+      ],
       diffs: [{ label: 'timezone', before: `${st.link || st.file || '(none)'}\n`, after: `${zone}\n` }],
       summary: `set timezone ${zone}`,
     });

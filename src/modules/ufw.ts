@@ -100,7 +100,19 @@ function wantedRule(args: UfwArgs): UfwRule {
 
 /** Same traffic selector (ufw updates such a rule in place rather than adding another). */
 function sameSelector(a: UfwRule, b: UfwRule): boolean {
-  return !a.route && !b.route && a.v6 === b.v6 && a.proto === b.proto && a.dport === b.dport && a.dst === b.dst && a.sport === b.sport && a.src === b.src && a.direction === b.direction && a.dapp === b.dapp && a.sapp === b.sapp;
+  return (
+    !a.route &&
+    !b.route &&
+    a.v6 === b.v6 &&
+    a.proto === b.proto &&
+    a.dport === b.dport &&
+    a.dst === b.dst &&
+    a.sport === b.sport &&
+    a.src === b.src &&
+    a.direction === b.direction &&
+    a.dapp === b.dapp &&
+    a.sapp === b.sapp
+  );
 }
 
 export function describeRule(r: UfwRule): string {
@@ -126,7 +138,13 @@ function unguardedSshPorts(rules: readonly UfwRule[], ports: readonly number[]):
   return ports.filter(
     (port) =>
       !rules.some(
-        (r) => !r.route && !r.v6 && (r.action === 'allow' || r.action === 'limit') && (r.direction === 'in' || r.direction.startsWith('in_')) && (r.proto === 'tcp' || r.proto === 'any') && portCovers(r.dport, port),
+        (r) =>
+          !r.route &&
+          !r.v6 &&
+          (r.action === 'allow' || r.action === 'limit') &&
+          (r.direction === 'in' || r.direction.startsWith('in_')) &&
+          (r.proto === 'tcp' || r.proto === 'any') &&
+          portCovers(r.dport, port),
       ),
   );
 }
@@ -271,7 +289,10 @@ function planRule(args: UfwArgs, st: Installed, pending: boolean): Plan {
       const opened = unguardedSshPorts(rest, st.sshPorts).filter((p) => !unguardedSshPorts(st.rules, st.sshPorts).includes(p));
       const incomingClosed = st.defaultIncoming !== 'allow';
       if (incomingClosed && opened.length) {
-        throw new TaskError(`refusing to delete the rule that lets ssh (port ${opened.join(', ')}/tcp) in while ufw is enabled`, 'add another rule for ssh first');
+        throw new TaskError(
+          `refusing to delete the rule that lets ssh (port ${opened.join(', ')}/tcp) in while ufw is enabled`,
+          'add another rule for ssh first',
+        );
       }
     }
     change = { description: `delete ufw rule: ${describeRule(want).trim()}`, script: ruleCommand(args, true), invalidates: ['ufw:state', PROBES] };
@@ -333,7 +354,19 @@ export default defineModule<UfwArgs>({
     const pending = ctx.mayChange(fact);
     if (!st.installed) {
       if (!pending) throw new TaskError('ufw is not installed', 'install it first: apt: { name: ufw }');
-      const empty: Installed = { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22], live: { active: false, loadedRules: 0, fileRules: 0, policies: { incoming: '', outgoing: '', routed: '' } } };
+      const empty: Installed = {
+        installed: true,
+        readable: true,
+        enabled: false,
+        defaultIncoming: 'deny',
+        defaultOutgoing: 'allow',
+        defaultRouted: 'deny',
+        logging: 'low',
+        ipv6: true,
+        rules: [],
+        sshPorts: [22],
+        live: { active: false, loadedRules: 0, fileRules: 0, policies: { incoming: '', outgoing: '', routed: '' } },
+      };
       return args.rule !== undefined ? planRule(args, empty, true) : planSettings(args, empty, true);
     }
     if (!st.readable) throw new TaskError('cannot read /etc/ufw/user.rules', 'ufw tasks need become: true');

@@ -65,14 +65,28 @@ export default defineModule<UriArgs>({
   plan(args) {
     const method = args.method ?? 'GET';
     const wanted = args.status_code === undefined ? [200] : Array.isArray(args.status_code) ? args.status_code : [args.status_code];
-    const body = args.body === undefined ? undefined : typeof args.body === 'string' ? args.body : args.body_format === 'form-urlencoded' ? new URLSearchParams(args.body as Record<string, string>).toString() : JSON.stringify(args.body);
-    const headers = Object.entries({ ...(args.body_format === 'json' || (body !== undefined && typeof args.body !== 'string' && args.body_format !== 'form-urlencoded') ? { 'Content-Type': 'application/json' } : {}), ...(args.headers ?? {}) }).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+    const body =
+      args.body === undefined
+        ? undefined
+        : typeof args.body === 'string'
+          ? args.body
+          : args.body_format === 'form-urlencoded'
+            ? new URLSearchParams(args.body as Record<string, string>).toString()
+            : JSON.stringify(args.body);
+    const headers = Object.entries({
+      ...(args.body_format === 'json' || (body !== undefined && typeof args.body !== 'string' && args.body_format !== 'form-urlencoded')
+        ? { 'Content-Type': 'application/json' }
+        : {}),
+      ...(args.headers ?? {}),
+    }).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
     const follow = (args.follow_redirects ?? 'safe') === 'none' ? [] : ['-L'];
     // Secrets (password, body) travel on stdin as a curl config, never on the command line.
     const config = [
       args.url_username !== undefined ? `user = "${`${args.url_username}:${args.url_password ?? ''}`.replace(/["\\]/g, '\\$&')}"` : '',
       body !== undefined ? `data-binary = "${body.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"` : '',
-    ].filter(Boolean).join('\n');
+    ]
+      .filter(Boolean)
+      .join('\n');
     // validate_certs defaults to true, as in Ansible; false is the operator's explicit choice.
     const script = script_(
       sh`t=$(mktemp) && s=$(curl -sS -K - -X ${method} ${method === 'HEAD' ? ['-I'] : []} ${follow} ${args.validate_certs === false ? ['-k'] : []} --max-time ${args.timeout ?? 30} ${headers} -o "$t" -w ${'%{http_code} %{url_effective} %{num_redirects}'} -- ${args.url}) || { rc=$?; rm -f "$t"; exit $rc; }`,

@@ -26,7 +26,12 @@ export interface UserArgs {
   remove?: boolean;
 }
 
-const nameSchema = { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*\\$?$', maxLength: 32, errorMessage: 'must be a user or group name: lowercase letters, digits, _ . -' } as const;
+const nameSchema = {
+  type: 'string',
+  pattern: '^[a-z_][a-z0-9_.-]*\\$?$',
+  maxLength: 32,
+  errorMessage: 'must be a user or group name: lowercase letters, digits, _ . -',
+} as const;
 
 function lines(u: { uid?: number; group?: string; groups?: string[]; shell?: string; home?: string; comment?: string }): string {
   return (
@@ -79,8 +84,20 @@ export default defineModule<UserArgs>({
       if (st.kind === 'absent') return definePlan({ summary: 'already absent' });
       const description = `remove user ${name}`;
       return definePlan({
-        changes: [{ description, script: args.remove ? sh`userdel -r -- ${name}` : sh`userdel -- ${name}`, invalidates: [`user:${name}`, 'group:*', ...(args.remove ? ['file:*'] : []), PROBES] }],
-        diffs: [{ label: `user ${name}`, before: `state=present\n${lines({ uid: st.uid, group: st.group, groups: st.groups, shell: st.shell, home: st.home })}`, after: 'state=absent\n' }],
+        changes: [
+          {
+            description,
+            script: args.remove ? sh`userdel -r -- ${name}` : sh`userdel -- ${name}`,
+            invalidates: [`user:${name}`, 'group:*', ...(args.remove ? ['file:*'] : []), PROBES],
+          },
+        ],
+        diffs: [
+          {
+            label: `user ${name}`,
+            before: `state=present\n${lines({ uid: st.uid, group: st.group, groups: st.groups, shell: st.shell, home: st.home })}`,
+            after: 'state=absent\n',
+          },
+        ],
         summary: description,
       });
     }

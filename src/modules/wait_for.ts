@@ -50,7 +50,8 @@ export default defineModule<WaitForArgs>({
   facts: () => [],
   plan(args) {
     const timeout = args.timeout ?? 300;
-    const what = args.path !== undefined ? `${args.path} ${args.state ?? 'present'}` : `${args.host ?? '127.0.0.1'}:${String(args.port ?? '')} ${args.state ?? 'started'}`;
+    const what =
+      args.path !== undefined ? `${args.path} ${args.state ?? 'present'}` : `${args.host ?? '127.0.0.1'}:${String(args.port ?? '')} ${args.state ?? 'started'}`;
     const script = raw(
       [
         `sleep ${args.delay ?? 0}`,
@@ -61,7 +62,18 @@ export default defineModule<WaitForArgs>({
       ].join('\n'),
     );
     return definePlan({
-      changes: [{ description: `wait for ${what}`, script, invalidates: [], readOnly: true, parse: (o) => ({ elapsed: Number(/elapsed=(\d+)/.exec(o.stdout)?.[1] ?? 0), ...(args.path !== undefined ? { path: args.path } : { port: args.port }) }) }],
+      changes: [
+        {
+          description: `wait for ${what}`,
+          script,
+          invalidates: [],
+          readOnly: true,
+          parse: (o) => ({
+            elapsed: Number(/elapsed=(\d+)/.exec(o.stdout)?.[1] ?? 0),
+            ...(args.path !== undefined ? { path: args.path } : { port: args.port }),
+          }),
+        },
+      ],
       summary: `wait for ${what}`,
     });
   },

@@ -15,7 +15,10 @@ export { ExpressionError, compile, UndefinedName } from './interpret.js';
 
 /** An expression that is defined but yields nothing (`{{ out.lines[5] }}`, a null var) inside a string. */
 export class EmptyValue extends Error {
-  constructor(readonly expr: string, readonly value: null | undefined) {
+  constructor(
+    readonly expr: string,
+    readonly value: null | undefined,
+  ) {
     super(`{{ ${expr} }} is ${value === null ? 'null' : 'undefined'}; it is not rendered as an empty string`);
   }
 }
@@ -164,7 +167,9 @@ export function strictScope(vars: Vars, helpers: Vars = {}, where = 'expressions
       return true;
     },
     getOwnPropertyDescriptor: (target, key) =>
-      typeof key === 'string' && owner(key) ? { value: scope.get!(target, key, target) as unknown, enumerable: true, configurable: true, writable: true } : undefined,
+      typeof key === 'string' && owner(key)
+        ? { value: scope.get!(target, key, target) as unknown, enumerable: true, configurable: true, writable: true }
+        : undefined,
     has(_target, key) {
       if (typeof key !== 'string') return false;
       if (owner(key)) return true;
@@ -205,7 +210,11 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
   return s.replace(MUSTACHE, (_m, expr: string) => {
     const v = evaluate(expr.trim(), vars, depth);
     if (v === undefined || v === null) throw new EmptyValue(expr.trim(), v);
-    if (v === OMIT) throw new ExpressionError(`{{ ${expr.trim()} }} is omit inside text`, 'omit leaves out a whole argument: write the argument as exactly "{{ d(x, omit) }}"');
+    if (v === OMIT)
+      throw new ExpressionError(
+        `{{ ${expr.trim()} }} is omit inside text`,
+        'omit leaves out a whole argument: write the argument as exactly "{{ d(x, omit) }}"',
+      );
     return typeof v === 'object' ? JSON.stringify(v) : String(v);
   });
 }
@@ -214,7 +223,11 @@ export function interpolateString(s: string, vars: Vars, depth = 0): unknown {
 const STATEMENT = /\{%-?\s*(if|for|set|elif|else|endif|endfor|raw|macro|include|import|filter|with)\b[\s\S]*?%\}/;
 
 /** Every {{ }} expression in a value as written (for static checks at load time); a Jinja statement counts as one. */
-export function expressionsIn(value: unknown, path: (string | number)[] = [], out: { path: (string | number)[]; expr: string }[] = []): { path: (string | number)[]; expr: string }[] {
+export function expressionsIn(
+  value: unknown,
+  path: (string | number)[] = [],
+  out: { path: (string | number)[]; expr: string }[] = [],
+): { path: (string | number)[]; expr: string }[] {
   if (typeof value === 'string') {
     if (value.includes('{%') && STATEMENT.test(value.replace(MUSTACHE, ''))) out.push({ path, expr: value.trim() });
     if (hasTemplate(value)) for (const m of value.matchAll(MUSTACHE)) out.push({ path, expr: m[1]!.trim() });
@@ -224,7 +237,13 @@ export function expressionsIn(value: unknown, path: (string | number)[] = [], ou
 }
 
 /** Deep interpolation over lists and mappings; `onPath` reports where a failure happened. */
-export function interpolate(value: unknown, vars: Vars, path: (string | number)[] = [], onError?: (path: (string | number)[], e: unknown) => never, depth = 0): unknown {
+export function interpolate(
+  value: unknown,
+  vars: Vars,
+  path: (string | number)[] = [],
+  onError?: (path: (string | number)[], e: unknown) => never,
+  depth = 0,
+): unknown {
   try {
     if (typeof value === 'string') return interpolateString(value, vars, depth);
   } catch (e) {

@@ -28,7 +28,18 @@ export class UndefinedName extends Error {
 }
 
 /** Names no expression may read, write or define, whatever object they are on. */
-const FORBIDDEN_NAMES = new Set(['constructor', '__proto__', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__', 'caller', 'callee', 'arguments']);
+const FORBIDDEN_NAMES = new Set([
+  'constructor',
+  '__proto__',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+  'caller',
+  'callee',
+  'arguments',
+]);
 /** Keys whose functions JavaScript calls implicitly (conversions, JSON): an object literal may not define them. */
 const IMPLICIT_KEYS = new Set(['toString', 'valueOf', 'toJSON', 'toLocaleString', 'then']);
 
@@ -80,14 +91,25 @@ function fromEntries(entries: Iterable<readonly [PropertyKey, unknown]>): Record
 /** Safe stand-ins for the globals data work needs; never the real objects. */
 const NAMESPACES: Readonly<Record<string, unknown>> = Object.freeze({
   JSON: namespace('JSON', {
-    stringify: (v: unknown, replacer?: unknown, space?: string | number) => JSON.stringify(v, typeof replacer === 'function' && callable.has(replacer) ? (replacer as never) : Array.isArray(replacer) ? (replacer as string[]) : null, space),
-    parse: (s: string) => JSON.parse(String(s), (k, v: unknown) => {
-      checkKey(k);
-      return v;
-    }) as unknown,
+    stringify: (v: unknown, replacer?: unknown, space?: string | number) =>
+      JSON.stringify(
+        v,
+        typeof replacer === 'function' && callable.has(replacer) ? (replacer as never) : Array.isArray(replacer) ? (replacer as string[]) : null,
+        space,
+      ),
+    parse: (s: string) =>
+      JSON.parse(String(s), (k, v: unknown) => {
+        checkKey(k);
+        return v;
+      }) as unknown,
   }),
   Math: namespace('Math', {
-    ...Object.fromEntries(['abs', 'ceil', 'floor', 'round', 'trunc', 'sign', 'max', 'min', 'pow', 'sqrt', 'cbrt', 'log', 'log2', 'log10', 'exp', 'hypot'].map((k) => [k, (...a: number[]) => (Math[k as 'max'] as (...x: number[]) => number)(...a)])),
+    ...Object.fromEntries(
+      ['abs', 'ceil', 'floor', 'round', 'trunc', 'sign', 'max', 'min', 'pow', 'sqrt', 'cbrt', 'log', 'log2', 'log10', 'exp', 'hypot'].map((k) => [
+        k,
+        (...a: number[]) => (Math[k as 'max'] as (...x: number[]) => number)(...a),
+      ]),
+    ),
     PI: Math.PI,
     E: Math.E,
   }),
@@ -98,7 +120,11 @@ const NAMESPACES: Readonly<Record<string, unknown>> = Object.freeze({
     fromEntries: (e: Iterable<readonly [PropertyKey, unknown]>) => fromEntries(e),
   }),
   Array: namespace('Array', { isArray: (v: unknown) => Array.isArray(v) }),
-  Number: namespace('Number', { isInteger: (v: unknown) => Number.isInteger(v), isFinite: (v: unknown) => Number.isFinite(v), isNaN: (v: unknown) => Number.isNaN(v) }),
+  Number: namespace('Number', {
+    isInteger: (v: unknown) => Number.isInteger(v),
+    isFinite: (v: unknown) => Number.isFinite(v),
+    isNaN: (v: unknown) => Number.isNaN(v),
+  }),
 });
 // Number, String and Boolean are also conversions: Number('8080').
 const CONVERSIONS: Readonly<Record<string, unknown>> = Object.freeze({
@@ -110,7 +136,8 @@ const CONVERSIONS: Readonly<Record<string, unknown>> = Object.freeze({
   isNaN: own((v: unknown) => Number.isNaN(Number(v))),
   /** Ansible's `quote` filter: one POSIX shell word, whatever the value holds. */
   quote: own((v: unknown) => {
-    if (v === undefined || v === null || typeof v === 'object' || typeof v === 'function') throw new ExpressionError(`quote() takes a string or a number, got ${v === null ? 'null' : typeof v}`);
+    if (v === undefined || v === null || typeof v === 'object' || typeof v === 'function')
+      throw new ExpressionError(`quote() takes a string or a number, got ${v === null ? 'null' : typeof v}`);
     return shellQuote(String(v));
   }),
 });
@@ -132,8 +159,60 @@ export function helper<F extends (...args: never[]) => unknown>(fn: F): F {
 
 // ---- what member access and calls may reach ---------------------------------------------
 
-const STRING_METHODS = new Set(['at', 'charAt', 'charCodeAt', 'codePointAt', 'concat', 'endsWith', 'includes', 'indexOf', 'lastIndexOf', 'localeCompare', 'match', 'normalize', 'padEnd', 'padStart', 'repeat', 'replace', 'replaceAll', 'search', 'slice', 'split', 'startsWith', 'substring', 'toLowerCase', 'toUpperCase', 'toString', 'trim', 'trimEnd', 'trimStart']);
-const ARRAY_METHODS = new Set(['at', 'concat', 'every', 'filter', 'find', 'findIndex', 'findLast', 'findLastIndex', 'flat', 'flatMap', 'includes', 'indexOf', 'join', 'lastIndexOf', 'map', 'reduce', 'reduceRight', 'slice', 'some', 'toReversed', 'toSorted', 'with']);
+const STRING_METHODS = new Set([
+  'at',
+  'charAt',
+  'charCodeAt',
+  'codePointAt',
+  'concat',
+  'endsWith',
+  'includes',
+  'indexOf',
+  'lastIndexOf',
+  'localeCompare',
+  'match',
+  'normalize',
+  'padEnd',
+  'padStart',
+  'repeat',
+  'replace',
+  'replaceAll',
+  'search',
+  'slice',
+  'split',
+  'startsWith',
+  'substring',
+  'toLowerCase',
+  'toUpperCase',
+  'toString',
+  'trim',
+  'trimEnd',
+  'trimStart',
+]);
+const ARRAY_METHODS = new Set([
+  'at',
+  'concat',
+  'every',
+  'filter',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'flat',
+  'flatMap',
+  'includes',
+  'indexOf',
+  'join',
+  'lastIndexOf',
+  'map',
+  'reduce',
+  'reduceRight',
+  'slice',
+  'some',
+  'toReversed',
+  'toSorted',
+  'with',
+]);
 /** Methods that mutate in JavaScript: here they work on a copy, so inputs never change. */
 const ARRAY_COPYING: Record<string, string> = { sort: 'toSorted', reverse: 'toReversed' };
 /** Python methods Jinja expressions call, and what to write here. */
@@ -178,7 +257,8 @@ function refusedName(name: string): ExpressionError {
 
 /** A value Object.keys & co may look into: a list or a plain mapping. */
 function readable(o: unknown, what: string): object {
-  if (o === null || typeof o !== 'object' || (!Array.isArray(o) && !isPlain(o))) throw new ExpressionError(`${what}() takes a mapping or a list, got ${typeName(o)}`);
+  if (o === null || typeof o !== 'object' || (!Array.isArray(o) && !isPlain(o)))
+    throw new ExpressionError(`${what}() takes a mapping or a list, got ${typeName(o)}`);
   return o;
 }
 
@@ -204,10 +284,17 @@ function readMember(obj: unknown, key: unknown, optional: boolean): unknown {
   if (typeof obj === 'string') {
     if (k === 'length') return obj.length;
     if (INDEX.test(k)) return obj[Number(k)];
-    throw new ExpressionError(`a string has no property '${k}'`, STRING_METHODS.has(k) ? `call it: x.${k}(...)` : `string methods: ${[...STRING_METHODS].join(', ')}`);
+    throw new ExpressionError(
+      `a string has no property '${k}'`,
+      STRING_METHODS.has(k) ? `call it: x.${k}(...)` : `string methods: ${[...STRING_METHODS].join(', ')}`,
+    );
   }
   if (typeof obj === 'function') throw new ExpressionError(`functions have no properties ('${k}')`);
-  if (typeof obj !== 'object') throw new ExpressionError(`a ${typeName(obj)} has no property '${k}'`, typeof obj === 'number' ? `number methods (call them): ${[...NUMBER_METHODS].join(', ')}` : undefined);
+  if (typeof obj !== 'object')
+    throw new ExpressionError(
+      `a ${typeName(obj)} has no property '${k}'`,
+      typeof obj === 'number' ? `number methods (call them): ${[...NUMBER_METHODS].join(', ')}` : undefined,
+    );
   if (!Array.isArray(obj) && !isPlain(obj)) throw new ExpressionError(`cannot read '${k}' of a ${typeName(obj)}`);
   const d = Object.getOwnPropertyDescriptor(obj, k);
   if (!d) {
@@ -229,7 +316,11 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   // A helper that is also a namespace: Number('8') and Number.isInteger(8).
   if (typeof obj === 'function' && callable.has(obj) && Object.hasOwn(obj, k)) return callValue((obj as unknown as Record<string, unknown>)[k], args, k);
   const call = (methods: Set<string>, kind: string): unknown => {
-    if (!methods.has(k)) throw new ExpressionError(`'${k}' is not an allowed method of a ${kind}`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : `allowed: ${[...methods].join(', ')}`);
+    if (!methods.has(k))
+      throw new ExpressionError(
+        `'${k}' is not an allowed method of a ${kind}`,
+        PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : `allowed: ${[...methods].join(', ')}`,
+      );
     const fn = (obj as Record<string, (...a: unknown[]) => unknown>)[k]!;
     return fn.apply(obj, args);
   };
@@ -245,11 +336,19 @@ function callMember(obj: unknown, key: unknown, args: unknown[], optional: boole
   if (typeof obj === 'function') throw new ExpressionError(`functions have no properties ('${k}')`);
   const ns = namespaces.get(obj as object);
   if (ns) throw new ExpressionError(`'${ns}.${k}' is not available in expressions`, `${ns} has: ${Object.keys(obj as object).join(', ')}`);
-  throw new ExpressionError(`a ${typeName(obj)} has no method '${k}'`, PYTHON_METHODS[k] ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}` : typeof obj === 'object' ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x' : undefined);
+  throw new ExpressionError(
+    `a ${typeName(obj)} has no method '${k}'`,
+    PYTHON_METHODS[k]
+      ? `this is Python's (from Jinja): write ${PYTHON_METHODS[k]}`
+      : typeof obj === 'object'
+        ? 'mappings have no methods: use Object.keys(x), Object.entries(x), "k" in x'
+        : undefined,
+  );
 }
 
 function callValue(fn: unknown, args: unknown[], name: string): unknown {
-  if (typeof fn !== 'function' || !callable.has(fn)) throw new ExpressionError(`'${name}' is not a function expressions may call`, `callable: plumb's helpers, arrow functions and allowed methods; ${DOCS}`);
+  if (typeof fn !== 'function' || !callable.has(fn))
+    throw new ExpressionError(`'${name}' is not a function expressions may call`, `callable: plumb's helpers, arrow functions and allowed methods; ${DOCS}`);
   return (fn as (...a: unknown[]) => unknown)(...args);
 }
 
@@ -269,7 +368,11 @@ export function compile(src: string): Expression {
   } catch (e) {
     const loose = jinjaRewrite(src, true);
     if (loose) throw jinjaError(loose);
-    if (src.includes('{{')) throw new ExpressionError('{{ }} inside an expression', 'when: (and what is inside {{ }}) is already an expression: write when: x > 1, not when: "{{ x > 1 }}"');
+    if (src.includes('{{'))
+      throw new ExpressionError(
+        '{{ }} inside an expression',
+        'when: (and what is inside {{ }}) is already an expression: write when: x > 1, not when: "{{ x > 1 }}"',
+      );
     throw e;
   }
   const rest = src.slice(ast.end);
@@ -283,10 +386,11 @@ export function compile(src: string): Expression {
 
 /** Jinja written as an expression: what it is, and the JavaScript to write instead. */
 export class JinjaError extends ExpressionError {
-  constructor(
-    readonly found: JinjaFound,
-  ) {
-    super(`${found.what}; expressions are JavaScript`, found.js ? `write ${found.js}  (see docs/from-ansible.md)` : `${found.hint ?? ''}see docs/from-ansible.md`);
+  constructor(readonly found: JinjaFound) {
+    super(
+      `${found.what}; expressions are JavaScript`,
+      found.js ? `write ${found.js}  (see docs/from-ansible.md)` : `${found.hint ?? ''}see docs/from-ansible.md`,
+    );
   }
 }
 
@@ -353,7 +457,8 @@ function check(node: AnyNode, src: string): void {
       break;
     case 'Property': {
       const p = node as unknown as Property;
-      if (p.kind !== 'init' || p.method) throw refused(p.kind === 'init' ? 'a method in an object literal' : `a ${p.kind}ter`, 'objects in expressions hold data: { key: value }');
+      if (p.kind !== 'init' || p.method)
+        throw refused(p.kind === 'init' ? 'a method in an object literal' : `a ${p.kind}ter`, 'objects in expressions hold data: { key: value }');
       const key = !p.computed ? keyName(p.key) : p.key.type === 'Literal' ? String(p.key.value) : undefined;
       if (key !== undefined) {
         checkKey(key);
@@ -412,7 +517,10 @@ class Locals implements Names {
 /** A controller global that is not one of the safe helpers: refused by name. */
 export function refuseGlobal(name: string, where = 'expressions'): ExpressionError | undefined {
   if (!CONTROLLER_GLOBALS.has(name) && !FORBIDDEN_NAMES.has(name)) return undefined;
-  return new ExpressionError(`no variable '${name}', and the controller's '${name}' is not available in ${where}`, `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined, vars, d and Ansible's filters as functions: int, bool, join, ...); ${DOCS}`);
+  return new ExpressionError(
+    `no variable '${name}', and the controller's '${name}' is not available in ${where}`,
+    `${where} see variables and plumb's helpers only (JSON, Math, Object.keys/values/entries/fromEntries, Number, String, Boolean, parseInt, parseFloat, Array.isArray, quote, defined, vars, d and Ansible's filters as functions: int, bool, join, ...); ${DOCS}`,
+  );
 }
 
 /** Evaluate a parsed expression against `names`. */
@@ -517,7 +625,12 @@ function ev(n: AnyNode, env: Names): unknown {
 }
 
 function describe(n: AnyNode): string {
-  return n.type.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().replace(/ expression$/, '') || 'this construct';
+  return (
+    n.type
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .replace(/ expression$/, '') || 'this construct'
+  );
 }
 
 function propertyKey(v: unknown): string {
@@ -579,9 +692,11 @@ function binary(op: string, l: never, r: never): unknown {
     case 'in': {
       const o = r as unknown;
       // Jinja's `x in list` and `x in text` test membership; JavaScript's test keys. Refused, not guessed.
-      if (Array.isArray(o)) throw new ExpressionError("'in' on a list tests its indexes in JavaScript, not its items", 'write list.includes(x) (Jinja: x in list)');
+      if (Array.isArray(o))
+        throw new ExpressionError("'in' on a list tests its indexes in JavaScript, not its items", 'write list.includes(x) (Jinja: x in list)');
       if (typeof o === 'string') throw new ExpressionError("'in' does not look inside a string", "write text.includes('part') (Jinja: 'part' in text)");
-      if (o === null || typeof o !== 'object' || !isPlain(o)) throw new ExpressionError(`'in' needs a mapping on its right, got ${typeName(o)}`, "'key' in mapping; for a list, list.includes(x)");
+      if (o === null || typeof o !== 'object' || !isPlain(o))
+        throw new ExpressionError(`'in' needs a mapping on its right, got ${typeName(o)}`, "'key' in mapping; for a list, list.includes(x)");
       const k = propertyKey(l as unknown);
       return Object.hasOwn(o, k); // own keys only: 'constructor' in {} is false
     }
@@ -712,4 +827,3 @@ function bind(p: Pattern, v: unknown, out: Map<string, unknown>, env: Names): vo
       throw refused('this kind of parameter');
   }
 }
-

@@ -121,7 +121,13 @@ export function checkArgs(module: string, args: unknown, src: YamlSource, path: 
   const skip = atRunTime ? [] : templatedPaths(args);
   const problems = validate(m.schema, args, src, path, module);
   if (!skip.length) return problems;
-  return problems.filter((p) => !skip.some((s) => p.pos && posOf(src, [...path, ...s.split('/').slice(1)]).line === p.pos.line && posOf(src, [...path, ...s.split('/').slice(1)]).col === p.pos.col));
+  return problems.filter(
+    (p) =>
+      !skip.some(
+        (s) =>
+          p.pos && posOf(src, [...path, ...s.split('/').slice(1)]).line === p.pos.line && posOf(src, [...path, ...s.split('/').slice(1)]).col === p.pos.col,
+      ),
+  );
 }
 
 /** Every expression of a task parses and uses only what expressions may (before any host is known). */
@@ -129,7 +135,11 @@ function checkExpressions(t: Vars, module: string, src: YamlSource, path: YamlPa
   const found = [
     ...expressionsIn(t[module], [module]),
     ...expressionsIn(t.loop, ['loop']),
-    ...(typeof t.when === 'string' ? [{ path: ['when'], expr: t.when }] : Array.isArray(t.when) ? t.when.flatMap((w, i) => (typeof w === 'string' ? [{ path: ['when', i], expr: w }] : [])) : []),
+    ...(typeof t.when === 'string'
+      ? [{ path: ['when'], expr: t.when }]
+      : Array.isArray(t.when)
+        ? t.when.flatMap((w, i) => (typeof w === 'string' ? [{ path: ['when', i], expr: w }] : []))
+        : []),
   ];
   const problems: InputProblem[] = [];
   for (const { path: sub, expr } of found) {
@@ -175,7 +185,16 @@ function taskFile(name: string, inh: Inherit): string {
   return cands.find((c) => existsSync(c)) ?? cands[0]!;
 }
 
-function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: InputProblem[], role?: string, handler = false, inherit?: Inherit, roles?: RoleSink): Task[] {
+function loadTasks(
+  src: YamlSource,
+  base: YamlPath,
+  items: unknown[],
+  problems: InputProblem[],
+  role?: string,
+  handler = false,
+  inherit?: Inherit,
+  roles?: RoleSink,
+): Task[] {
   const inh: Inherit = inherit ?? { when: [], tags: [], frames: [], role, dir: dirname(src.file), chain: [src.file] };
   const tasks: Task[] = [];
   items.forEach((raw, i) => {
@@ -203,7 +222,12 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
     if ('block' in t) {
       // A block is not a task: its keywords go down to the tasks inside (Ansible's inheritance).
       problems.push(...validate(taskKeywordSchema, kw, src, path));
-      for (const k of Object.keys(t).filter((k) => k !== 'block' && !(TASK_KEYWORDS as readonly string[]).includes(k))) problems.push({ pos: posOf(src, [...path, k], true), message: `unknown block key '${k}'`, hint: 'a block holds block:, rescue:, always: and task keywords (when, become, tags, vars, ...)' });
+      for (const k of Object.keys(t).filter((k) => k !== 'block' && !(TASK_KEYWORDS as readonly string[]).includes(k)))
+        problems.push({
+          pos: posOf(src, [...path, k], true),
+          message: `unknown block key '${k}'`,
+          hint: 'a block holds block:, rescue:, always: and task keywords (when, become, tags, vars, ...)',
+        });
       const frame: Frame = { id: ++frameIds, hasRescue: Array.isArray(t.rescue) && t.rescue.length > 0 };
       for (const section of ['block', 'rescue', 'always'] as const) {
         const list = t[section];
@@ -216,7 +240,8 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       }
       return;
     }
-    for (const k of ['rescue', 'always'] as const) if (k in t) problems.push({ pos: posOf(src, [...path, k], true), message: `'${k}' belongs to a block`, hint: 'write block: [...] beside it' });
+    for (const k of ['rescue', 'always'] as const)
+      if (k in t) problems.push({ pos: posOf(src, [...path, k], true), message: `'${k}' belongs to a block`, hint: 'write block: [...] beside it' });
     const moduleKeys = Object.keys(t).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
     const known = moduleKeys.filter((k) => k in modules || (ACTIONS as readonly string[]).includes(k));
     for (const k of moduleKeys.filter((k) => !known.includes(k))) {
@@ -227,28 +252,62 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       });
     }
     if (known.length !== 1) {
-      if (known.length > 1) problems.push({ pos: posOf(src, path), message: `a task has exactly one module, found ${known.join(' and ')}`, hint: 'split it into two tasks' });
-      else if (!moduleKeys.length) problems.push({ pos: posOf(src, path), message: 'task has no module', hint: `add one of: ${Object.keys(modules).sort().join(', ')}` });
+      if (known.length > 1)
+        problems.push({ pos: posOf(src, path), message: `a task has exactly one module, found ${known.join(' and ')}`, hint: 'split it into two tasks' });
+      else if (!moduleKeys.length)
+        problems.push({ pos: posOf(src, path), message: 'task has no module', hint: `add one of: ${Object.keys(modules).sort().join(', ')}` });
       return;
     }
     const module = known[0]!;
     problems.push(...validate(taskKeywordSchema, kw, src, path));
     if ('listen' in t && !handler) problems.push({ pos: posOf(src, [...path, 'listen'], true), message: "'listen' is only valid on handlers" });
     const legacy = LEGACY_LOOPS.filter((k) => k in t);
-    if (legacy.length + ('loop' in t ? 1 : 0) > 1) problems.push({ pos: posOf(src, path), message: `a task has one loop, found ${['loop', ...legacy].filter((k) => k in t).join(' and ')}` });
+    if (legacy.length + ('loop' in t ? 1 : 0) > 1)
+      problems.push({ pos: posOf(src, path), message: `a task has one loop, found ${['loop', ...legacy].filter((k) => k in t).join(' and ')}` });
     const loopKey = legacy[0];
-    const loopKind: LoopKind | undefined = loopKey === 'with_dict' ? 'dict' : loopKey === 'with_subelements' ? 'subelements' : loopKey === 'with_first_found' ? 'first_found' : loopKey ? 'items' : undefined;
+    const loopKind: LoopKind | undefined =
+      loopKey === 'with_dict'
+        ? 'dict'
+        : loopKey === 'with_subelements'
+          ? 'subelements'
+          : loopKey === 'with_first_found'
+            ? 'first_found'
+            : loopKey
+              ? 'items'
+              : undefined;
     const lc = (t.loop_control ?? {}) as Vars;
-    if (t.check_mode === false && !['command', 'shell'].includes(module)) problems.push({ pos: posOf(src, [...path, 'check_mode']), message: `check_mode: false runs the task for real in check mode, which plumb allows only for command and shell (that only read)`, hint: 'remove it: every other module plans in check mode without changing anything' });
+    if (t.check_mode === false && !['command', 'shell'].includes(module))
+      problems.push({
+        pos: posOf(src, [...path, 'check_mode']),
+        message: `check_mode: false runs the task for real in check mode, which plumb allows only for command and shell (that only read)`,
+        hint: 'remove it: every other module plans in check mode without changing anything',
+      });
     let args = normalizeArgs(module, t[module]);
     if (t.args && typeof t.args === 'object' && args && typeof args === 'object') args = { ...(t.args as Vars), ...(args as Vars) };
     if (module === 'meta') {
-      if (args !== 'flush_handlers') problems.push({ pos: posOf(src, [...path, 'meta']), message: `unknown meta action ${JSON.stringify(args)}`, hint: 'the only meta action is flush_handlers' });
+      if (args !== 'flush_handlers')
+        problems.push({
+          pos: posOf(src, [...path, 'meta']),
+          message: `unknown meta action ${JSON.stringify(args)}`,
+          hint: 'the only meta action is flush_handlers',
+        });
     } else if (module in modules) {
       problems.push(...checkArgs(module, args, src, [...path, module]));
       problems.push(...checkExpressions(t, module, src, path));
     }
-    const name = typeof t.name === 'string' ? t.name : `${module}${typeof args === 'string' ? ` ${args}` : typeof args === 'object' && args ? ` ${Object.values(args as Vars).filter((v) => typeof v === 'string').slice(0, 1).join('')}` : ''}`;
+    const name =
+      typeof t.name === 'string'
+        ? t.name
+        : `${module}${
+            typeof args === 'string'
+              ? ` ${args}`
+              : typeof args === 'object' && args
+                ? ` ${Object.values(args as Vars)
+                    .filter((v) => typeof v === 'string')
+                    .slice(0, 1)
+                    .join('')}`
+                : ''
+          }`;
     const task: Task = {
       name,
       module,
@@ -304,7 +363,11 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
     if (module.endsWith('tasks')) {
       const file = typeof spec.file === 'string' ? spec.file : typeof args === 'string' ? args : undefined;
       if (!file || hasTemplate(file)) {
-        problems.push({ pos: posOf(src, [...path, module]), message: `${module} needs a file name without {{ }}`, hint: 'plumb reads every task file before the run, so a name computed per host cannot be found; use when: on static includes' });
+        problems.push({
+          pos: posOf(src, [...path, module]),
+          message: `${module} needs a file name without {{ }}`,
+          hint: 'plumb reads every task file before the run, so a name computed per host cannot be found; use when: on static includes',
+        });
         return;
       }
       const f = taskFile(file, inh);
@@ -314,7 +377,12 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
       }
       const l = loadList(f, problems);
       if (!l) {
-        if (!existsSync(f)) problems.push({ pos: posOf(src, [...path, module]), message: `task file not found: ${f}`, hint: 'the path is relative to the including file (or the role\'s tasks/)' });
+        if (!existsSync(f))
+          problems.push({
+            pos: posOf(src, [...path, module]),
+            message: `task file not found: ${f}`,
+            hint: "the path is relative to the including file (or the role's tasks/)",
+          });
         return;
       }
       children = loadTasks(l.src, [], l.items, problems, inh.role, handler, { ...sub, dir: dirname(f), chain: [...inh.chain, f] }, roles);
@@ -324,7 +392,13 @@ function loadTasks(src: YamlSource, base: YamlPath, items: unknown[], problems: 
         problems.push({ pos: posOf(src, [...path, module]), message: rname ? `${module} is only valid in a play` : `${module} needs name:` });
         return;
       }
-      children = roles.load(rname, { ...sub, vars: merged(sub.vars, spec.vars) }, typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main', posOf(src, [...path, module])) ?? [];
+      children =
+        roles.load(
+          rname,
+          { ...sub, vars: merged(sub.vars, spec.vars) },
+          typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main',
+          posOf(src, [...path, module]),
+        ) ?? [];
     }
     if (dynamic) tasks.push(task);
     tasks.push(...children);
@@ -396,7 +470,10 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       const name = (raw as Vars).import_playbook;
       const f = typeof name === 'string' ? resolve(dirname(path), name) : '';
       if (!f || !existsSync(f) || chain.includes(f)) {
-        problems.push({ pos: posOf(src, [i, 'import_playbook']), message: !f ? 'import_playbook needs a file name' : chain.includes(f) ? `import_playbook ${name} imports itself` : `playbook not found: ${f}` });
+        problems.push({
+          pos: posOf(src, [i, 'import_playbook']),
+          message: !f ? 'import_playbook needs a file name' : chain.includes(f) ? `import_playbook ${name} imports itself` : `playbook not found: ${f}`,
+        });
         return;
       }
       plays.push(...loadPlays(f, undefined, pbDir, problems, [...chain, f]));
@@ -413,7 +490,8 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
     let playVars: Vars = {};
     for (const vf of list(p.vars_files)) {
       const f = resolve(dirname(path), vf);
-      if (!existsSync(f)) problems.push({ pos: posOf(src, [i, 'vars_files']), message: `vars file not found: ${f}`, hint: 'vars_files are relative to the playbook' });
+      if (!existsSync(f))
+        problems.push({ pos: posOf(src, [i, 'vars_files']), message: `vars file not found: ${f}`, hint: 'vars_files are relative to the playbook' });
       else playVars = { ...playVars, ...loadVarsFile(f, problems) };
     }
     playVars = { ...playVars, ...((p.vars as Vars) ?? {}) };
@@ -426,11 +504,16 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       load(name, inh, tasksFrom, pos) {
         const dir = join(pbDir, 'roles', name);
         if (!existsSync(dir)) {
-          problems.push({ pos, message: `role '${name}' not found (looked in ${dir})`, hint: 'create playbooks/roles/<role>/tasks.yml (or tasks/main.yml) or fix the name' });
+          problems.push({
+            pos,
+            message: `role '${name}' not found (looked in ${dir})`,
+            hint: 'create playbooks/roles/<role>/tasks.yml (or tasks/main.yml) or fix the name',
+          });
           return null;
         }
         const ansible = existsSync(join(dir, 'tasks')) && !existsSync(join(dir, 'tasks.yml'));
-        const fileOf = (kind: string, stem = 'main') => (ansible ? firstIn(join(dir, kind), [stem, `${stem}.yml`, `${stem}.yaml`]) : firstIn(dir, [`${kind}.yml`]));
+        const fileOf = (kind: string, stem = 'main') =>
+          ansible ? firstIn(join(dir, kind), [stem, `${stem}.yml`, `${stem}.yaml`]) : firstIn(dir, [`${kind}.yml`]);
         const roleInh: Inherit = { ...inh, role: name, roleDir: ansible ? dir : undefined, dir: ansible ? join(dir, 'tasks') : dir };
         let vars: Vars | undefined = inh.vars;
         const rv = ansible ? fileOf('vars') : undefined;
@@ -439,7 +522,18 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
         roleInh.vars = vars;
         const tf = fileOf('tasks', tasksFrom.replace(/\.ya?ml$/, ''));
         const t = tf ? loadList(tf, problems) : null;
-        const out = t ? loadTasks(t.src, [], t.items, problems, name, false, { ...roleInh, tags: roleInh.tags.includes(name) ? roleInh.tags : [name, ...roleInh.tags], dir: dirname(tf!), chain: [...inh.chain, tf!] }, roles) : [];
+        const out = t
+          ? loadTasks(
+              t.src,
+              [],
+              t.items,
+              problems,
+              name,
+              false,
+              { ...roleInh, tags: roleInh.tags.includes(name) ? roleInh.tags : [name, ...roleInh.tags], dir: dirname(tf!), chain: [...inh.chain, tf!] },
+              roles,
+            )
+          : [];
         if (!loaded.has(name)) {
           loaded.add(name);
           const hf = fileOf('handlers');
@@ -452,7 +546,19 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       },
     };
     const section = (key: string) => loadTasks(src, [i, key], listOf(p[key]), problems, undefined, false, base, roles);
-    const flush = (): Task => ({ name: 'meta: flush_handlers', module: 'meta', args: 'flush_handlers', when: [], notify: [], listen: [], tags: ['always'], loopVar: 'item', noLog: false, ignoreErrors: false, loc: { src, path: [i] } });
+    const flush = (): Task => ({
+      name: 'meta: flush_handlers',
+      module: 'meta',
+      args: 'flush_handlers',
+      when: [],
+      notify: [],
+      listen: [],
+      tags: ['always'],
+      loopVar: 'item',
+      noLog: false,
+      ignoreErrors: false,
+      loc: { src, path: [i] },
+    });
     const pre = section('pre_tasks');
     tasks.push(...pre);
     if (pre.length) tasks.push(flush());
@@ -477,7 +583,11 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
     for (const t of tasks) {
       for (const n of t.notify) {
         if (!handlerNames.has(n)) {
-          problems.push({ pos: posOf(t.loc.src, [...t.loc.path, 'notify']), message: `notify '${n}' names no handler in play '${String(p.name ?? p.hosts)}'`, hint: handlerNames.size ? `handlers: ${[...handlerNames].join(', ')}` : 'add a handlers.yml to the role or handlers: to the play' });
+          problems.push({
+            pos: posOf(t.loc.src, [...t.loc.path, 'notify']),
+            message: `notify '${n}' names no handler in play '${String(p.name ?? p.hosts)}'`,
+            hint: handlerNames.size ? `handlers: ${[...handlerNames].join(', ')}` : 'add a handlers.yml to the role or handlers: to the play',
+          });
         }
       }
     }

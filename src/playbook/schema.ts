@@ -8,9 +8,34 @@ export const LEGACY_LOOPS = ['with_items', 'with_list', 'with_dict', 'with_subel
 
 /** Keys a task may have besides its one module key. */
 export const TASK_KEYWORDS = [
-  'name', 'when', 'notify', 'tags', 'loop', 'loop_var', 'register', 'become', 'no_log', 'ignore_errors', 'listen', 'timeout',
-  'vars', 'environment', 'changed_when', 'failed_when', 'until', 'retries', 'delay', 'loop_control', 'check_mode', 'args',
-  'delegate_to', 'run_once', 'ignore_unreachable', 'rescue', 'always', ...LEGACY_LOOPS,
+  'name',
+  'when',
+  'notify',
+  'tags',
+  'loop',
+  'loop_var',
+  'register',
+  'become',
+  'no_log',
+  'ignore_errors',
+  'listen',
+  'timeout',
+  'vars',
+  'environment',
+  'changed_when',
+  'failed_when',
+  'until',
+  'retries',
+  'delay',
+  'loop_control',
+  'check_mode',
+  'args',
+  'delegate_to',
+  'run_once',
+  'ignore_unreachable',
+  'rescue',
+  'always',
+  ...LEGACY_LOOPS,
 ] as const;
 
 export const taskKeywordSchema = {
@@ -37,7 +62,13 @@ export const taskKeywordSchema = {
     delay: { type: ['number', 'string'], minimum: 0 },
     loop_control: {
       type: 'object',
-      properties: { label: { type: 'string' }, index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, pause: { type: 'number', minimum: 0 }, extended: { type: 'boolean' } },
+      properties: {
+        label: { type: 'string' },
+        index_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        loop_var: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+        pause: { type: 'number', minimum: 0 },
+        extended: { type: 'boolean' },
+      },
       additionalProperties: false,
     },
     check_mode: { type: 'boolean' },
@@ -59,12 +90,15 @@ export const playSchema = {
   type: 'object',
   properties: {
     name: { type: 'string', minLength: 1 },
-    hosts: { type: 'string', minLength: 1, errorMessage: "'hosts' must be a pattern string such as \"webservers\" or \"web-01,web-02\"" },
+    hosts: { type: 'string', minLength: 1, errorMessage: '\'hosts\' must be a pattern string such as "webservers" or "web-01,web-02"' },
     vars: { type: 'object' },
     become: { type: 'boolean' },
     serial: {
-      anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^(100|[1-9]?[0-9])%$' }],
-      errorMessage: "'serial' must be a positive integer or a percentage such as \"30%\"",
+      anyOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', pattern: '^(100|[1-9]?[0-9])%$' },
+      ],
+      errorMessage: '\'serial\' must be a positive integer or a percentage such as "30%"',
     },
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     roles: {
@@ -72,7 +106,18 @@ export const playSchema = {
       items: {
         anyOf: [
           { type: 'string', minLength: 1 },
-          { type: 'object', properties: { role: { type: 'string' }, name: { type: 'string' }, vars: { type: 'object' }, tags: stringOrList, when: { type: 'string' }, become: { type: 'boolean' } }, additionalProperties: false },
+          {
+            type: 'object',
+            properties: {
+              role: { type: 'string' },
+              name: { type: 'string' },
+              vars: { type: 'object' },
+              tags: stringOrList,
+              when: { type: 'string' },
+              become: { type: 'boolean' },
+            },
+            additionalProperties: false,
+          },
         ],
       },
     },

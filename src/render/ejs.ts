@@ -46,7 +46,16 @@ function compile(file: string): ejs.ClientFunction {
   try {
     // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
     // client: EJS hands back the bare function, so `include` is ours (see run()).
-    fn = ejs.compile(text, { filename: file, compileDebug: true, _with: true, localsName: 'locals', strict: false, async: false, escape: rawText, client: true });
+    fn = ejs.compile(text, {
+      filename: file,
+      compileDebug: true,
+      _with: true,
+      localsName: 'locals',
+      strict: false,
+      async: false,
+      escape: rawText,
+      client: true,
+    });
   } catch (e) {
     throw compileError(file, text, e as Error);
   }
@@ -92,16 +101,30 @@ function compileError(file: string, text: string, e: Error): InputError {
         const opener = pairs[label];
         if (!opener) continue;
         const top = open.pop();
-        if (!top) return InputError.one(`this line closes a block that is not open`, { file, line: tag.line, col: 1 }, 'remove the extra <% } %>, or open the block above it');
+        if (!top)
+          return InputError.one(
+            `this line closes a block that is not open`,
+            { file, line: tag.line, col: 1 },
+            'remove the extra <% } %>, or open the block above it',
+          );
         if (top.char !== opener) {
-          return InputError.one(`the '${top.char}' opened on line ${top.line} is not closed before the '${label}' on line ${tag.line}`, { file, line: top.line, col: 1 }, `close it with '${CLOSE[top.char]!}' (e.g. <% }) %> ends a forEach(function (x) { ... block)`);
+          return InputError.one(
+            `the '${top.char}' opened on line ${top.line} is not closed before the '${label}' on line ${tag.line}`,
+            { file, line: top.line, col: 1 },
+            `close it with '${CLOSE[top.char]!}' (e.g. <% }) %> ends a forEach(function (x) { ... block)`,
+          );
         }
       }
       if (tag.kind === '=' || tag.kind === '-') {
         try {
           compileExpression(tag.code);
         } catch (x) {
-          if (x instanceof SyntaxError) return InputError.one(`<%${tag.kind} %> does not hold an expression: ${x.message}`, { file, line: tag.line, col: 1 }, 'fix the expression on that line');
+          if (x instanceof SyntaxError)
+            return InputError.one(
+              `<%${tag.kind} %> does not hold an expression: ${x.message}`,
+              { file, line: tag.line, col: 1 },
+              'fix the expression on that line',
+            );
         }
       }
     }
@@ -110,7 +133,11 @@ function compileError(file: string, text: string, e: Error): InputError {
   }
   const last = open[open.length - 1];
   if (last) {
-    return InputError.one(`the ${last.char === '{' ? 'block' : `'${last.char}'`} opened on line ${last.line} is not closed`, { file, line: last.line, col: 1 }, 'close it with <% } %> (or <% }) %> for a forEach callback)');
+    return InputError.one(
+      `the ${last.char === '{' ? 'block' : `'${last.char}'`} opened on line ${last.line} is not closed`,
+      { file, line: last.line, col: 1 },
+      'close it with <% } %> (or <% }) %> for a forEach callback)',
+    );
   }
   const first = e.message.split('\n').find((l) => l.trim() && !l.startsWith('Or, if you meant')) ?? String(e);
   return InputError.one(`template ${file} does not compile: ${first}`, undefined, 'check <% %> tags are balanced');
@@ -137,7 +164,13 @@ export function renderFile(file: string, vars: Vars): string {
     const headers = [...(e as Error).message.matchAll(/^(?![ >])(.+):(\d+)$/gm)];
     const m = headers[headers.length - 1];
     const pos = { file: m?.[1] ?? file, line: m ? Number(m[2]) : 1, col: 1 };
-    if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, 'template', `or, for a default, write vars.${e.variable} ?? 'fallback' (d() reads its argument leniently in {{ }} only)`);
+    if (e instanceof UndefinedName)
+      throw new UndefinedVariableError(
+        e.variable,
+        pos,
+        'template',
+        `or, for a default, write vars.${e.variable} ?? 'fallback' (d() reads its argument leniently in {{ }} only)`,
+      );
     const last = (e as Error).message.split('\n').filter(Boolean).slice(-1)[0] ?? String(e);
     if (e instanceof ExpressionError) throw InputError.one(last, pos, e.hint); // not "template error:": validate reports it
     // An included template is rendered by EJS with a plain scope: an unknown name there is a

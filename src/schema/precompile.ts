@@ -9,7 +9,15 @@ import { groupSchema, inventorySchema, varsFileSchema } from '../inventory/schem
 import { playbookSchema, playSchema, roleDefaultsSchema, taskKeywordSchema } from '../playbook/schema.js';
 import { modules } from '../modules/index.js';
 
-const schemas: object[] = [inventorySchema, varsFileSchema, playbookSchema, playSchema, roleDefaultsSchema, taskKeywordSchema, ...Object.values(modules).map((m) => m.schema)];
+const schemas: object[] = [
+  inventorySchema,
+  varsFileSchema,
+  playbookSchema,
+  playSchema,
+  roleDefaultsSchema,
+  taskKeywordSchema,
+  ...Object.values(modules).map((m) => m.schema),
+];
 const ajv = newAjv({ code: { source: true } });
 ajv.addSchema(groupSchema);
 const refs: Record<string, string> = {};
@@ -25,5 +33,10 @@ const code = standalone(ajv, refs);
 // CommonJS: ajv's standalone output requires its runtime helpers. One `validators` object,
 // keyed by schema content, is what validate.ts looks up.
 const out = new URL('./validators.generated.cjs', import.meta.url);
-writeFileSync(out, `${code}\nexports.validators = { ${Object.keys(refs).map((k) => `"${k.slice(1)}": exports.${k}`).join(', ')} };\n`);
+writeFileSync(
+  out,
+  `${code}\nexports.validators = { ${Object.keys(refs)
+    .map((k) => `"${k.slice(1)}": exports.${k}`)
+    .join(', ')} };\n`,
+);
 process.stdout.write(`precompiled ${Object.keys(refs).length} schema validators\n`);

@@ -100,7 +100,10 @@ function explain(e: ErrorObject, value: unknown, written?: string): { message: s
       return { message: own ?? `'${field}' must be ${want.split(',').join(' or ')}, got ${describe(value)}`, hint };
     }
     case 'enum':
-      return { message: own ?? `'${field}' must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues).map(describe).join(', ')}, got ${describe(value)}` };
+      return {
+        message:
+          own ?? `'${field}' must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(describe).join(', ')}, got ${describe(value)}`,
+      };
     case 'pattern':
       return { message: own ?? `'${field}' is ${describe(value)}, which does not match ${String((e.params as { pattern: string }).pattern)}` };
     default:
@@ -122,7 +125,8 @@ export function validate(schema: object, value: unknown, src: YamlSource, base: 
   // A branch that failed on the value's type is noise when another branch took the type
   // (a list given for "string or list of strings" is wrong inside, not "must be string").
   for (const c of errors.filter((e) => ['oneOf', 'anyOf'].includes(e.keyword))) {
-    const branchOf = (e: ErrorObject): string | undefined => (e.schemaPath.startsWith(`${c.schemaPath}/`) ? e.schemaPath.slice(c.schemaPath.length + 1).split('/')[0] : undefined);
+    const branchOf = (e: ErrorObject): string | undefined =>
+      e.schemaPath.startsWith(`${c.schemaPath}/`) ? e.schemaPath.slice(c.schemaPath.length + 1).split('/')[0] : undefined;
     const inside = errors.filter((e) => branchOf(e) !== undefined);
     const typeErrors = inside.filter((e) => e.keyword === 'type' && e.instancePath === c.instancePath);
     const wrongType = new Set(typeErrors.map(branchOf));
@@ -140,7 +144,10 @@ export function validate(schema: object, value: unknown, src: YamlSource, base: 
   const seen = new Set<string>();
   const problems: InputProblem[] = [];
   for (const e of chosen) {
-    const rel = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const rel = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
     const path: YamlPath = [...base, ...rel.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
     const { message, hint, key } = explain(e, e.data, typeof e.data === 'number' ? plainText(src, path, e.data) : undefined);
     const pos = key ? posOf(src, [...path, key], true) : posOf(src, path, e.keyword === 'additionalProperties');

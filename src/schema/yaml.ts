@@ -1,7 +1,21 @@
 // YAML loading with source positions. Every value the operator wrote can be traced back to
 // file:line:col, so schema errors, undefined variables and bad patterns point at the line.
 import { readFileSync } from 'node:fs';
-import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Scalar, visit, type Document, type Node, type Tags, type YAMLError } from 'yaml';
+import {
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  Scalar,
+  visit,
+  type Document,
+  type Node,
+  type Tags,
+  type YAMLError,
+} from 'yaml';
 import { InputError, type InputProblem, type SourcePos } from '../errors.js';
 
 export type YamlPath = readonly (string | number)[];
@@ -104,7 +118,14 @@ function unclosedAt(doc: Document.Parsed, body: string, e: YAMLError): { offset:
     const char = body.charAt(start);
     const close = CLOSER[char];
     if (!close || start >= at || end < at) return;
-    if (end - start > 1 && body.slice(start + 1, end).trimEnd().endsWith(close)) return;
+    if (
+      end - start > 1 &&
+      body
+        .slice(start + 1, end)
+        .trimEnd()
+        .endsWith(close)
+    )
+      return;
     if (!best || start > best.offset) best = { offset: start, char, close };
   });
   return best;

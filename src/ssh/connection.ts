@@ -36,7 +36,13 @@ export interface SshOptions {
   jumps?: JumpPool;
 }
 
-export const defaultSshOptions: SshOptions = { acceptNewHostKeys: false, connectTimeoutMs: 10_000, attempts: 3, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3 };
+export const defaultSshOptions: SshOptions = {
+  acceptNewHostKeys: false,
+  connectTimeoutMs: 10_000,
+  attempts: 3,
+  keepaliveIntervalMs: 5_000,
+  keepaliveCountMax: 3,
+};
 
 /** How long past a command's own timeout (enforced on the host) the controller still waits for its answer. */
 export const DEADLINE_GRACE_S = 15;
@@ -93,7 +99,8 @@ export class SshConfigError extends Error {}
  */
 const REFUSED: Record<string, string> = {
   proxycommand: proxyCommandRefusal,
-  include: 'Include is not supported in the ssh config plumb reads: put the Host blocks plumb needs in the file itself, or point plumb at a file without Include',
+  include:
+    'Include is not supported in the ssh config plumb reads: put the Host blocks plumb needs in the file itself, or point plumb at a file without Include',
   hostkeyalias: 'HostKeyAlias is not supported: plumb looks host keys up by the address it connects to',
   globalknownhostsfile: 'GlobalKnownHostsFile is not supported: use UserKnownHostsFile or plumb_known_hosts',
 };
@@ -106,7 +113,12 @@ function seconds(key: string, v: string | undefined): number | undefined {
   return Number(v);
 }
 
-export function resolveConnection(conn: Connection, defaultUser: string, sshConfigFile = join(homedir(), '.ssh', 'config'), hop?: { inheritKeys: string[]; inheritKnown: string[] }): Resolved {
+export function resolveConnection(
+  conn: Connection,
+  defaultUser: string,
+  sshConfigFile = join(homedir(), '.ssh', 'config'),
+  hop?: { inheritKeys: string[]; inheritKnown: string[] },
+): Resolved {
   const cfg = sshConfigFor(conn.address, sshConfigFile);
   const one = (k: string): string | undefined => cfg.get(k)?.[0];
   for (const k of Object.keys(REFUSED)) {
@@ -115,19 +127,31 @@ export function resolveConnection(conn: Connection, defaultUser: string, sshConf
   }
   const identity = cfg.get('identityfile') ?? [];
   const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
-  const keyFiles = conn.keyFile ? [conn.keyFile] : identity.length ? identity.map(tilde) : hop?.inheritKeys.length ? hop.inheritKeys : defaults.filter((f) => existsSync(f));
+  const keyFiles = conn.keyFile
+    ? [conn.keyFile]
+    : identity.length
+      ? identity.map(tilde)
+      : hop?.inheritKeys.length
+        ? hop.inheritKeys
+        : defaults.filter((f) => existsSync(f));
   const userKnown = join(homedir(), '.ssh', 'known_hosts');
   const cfgKnown = one('userknownhostsfile');
   const configured = cfgKnown && cfgKnown.toLowerCase() !== 'none' ? cfgKnown.split(/\s+/).map(tilde) : undefined;
-  const knownHosts = conn.knownHosts ? [conn.knownHosts] : configured ?? (hop ? hop.inheritKnown : [userKnown, '/etc/ssh/ssh_known_hosts']);
+  const knownHosts = conn.knownHosts ? [conn.knownHosts] : (configured ?? (hop ? hop.inheritKnown : [userKnown, '/etc/ssh/ssh_known_hosts']));
   const strict = one('stricthostkeychecking')?.toLowerCase();
-  if (strict !== undefined && !['yes', 'ask', 'accept-new', 'no', 'off'].includes(strict)) throw new SshConfigError(`StrictHostKeyChecking ${strict}: expected yes, ask, accept-new or no`);
+  if (strict !== undefined && !['yes', 'ask', 'accept-new', 'no', 'off'].includes(strict))
+    throw new SshConfigError(`StrictHostKeyChecking ${strict}: expected yes, ask, accept-new or no`);
   const jumpSpec = conn.proxyJump ?? one('proxyjump');
   const jumps: Resolved[] = [];
   for (const h of jumpSpec === undefined ? [] : parseProxyJump(jumpSpec)) {
     // Each bastion is looked up in the ssh config under its own name, as OpenSSH does; keys
     // and known_hosts it has no setting for are the target's.
-    jumps.push(resolveConnection({ address: h.host, port: h.port, user: h.user, become: false }, defaultUser, sshConfigFile, { inheritKeys: keyFiles, inheritKnown: knownHosts }));
+    jumps.push(
+      resolveConnection({ address: h.host, port: h.port, user: h.user, become: false }, defaultUser, sshConfigFile, {
+        inheritKeys: keyFiles,
+        inheritKnown: knownHosts,
+      }),
+    );
   }
   const alive = seconds('ServerAliveInterval', one('serveraliveinterval'));
   const aliveMax = one('serveralivecountmax');
@@ -163,8 +187,7 @@ export class SshTransport implements Transport {
     readonly host: string,
     private readonly ssh: NodeSSH,
     private readonly opts: SshOptions,
-    /** The bastion this host is reached through, if any. */
-    private readonly via?: Bastion,
+    readonly via?: Bastion,
     /** Bastions this transport opened itself (no run-wide pool), closed with it. */
     private readonly ownJumps?: JumpPool,
   ) {
@@ -254,10 +277,13 @@ export class SshTransport implements Transport {
       if (opts.timeoutS) {
         const limit = opts.timeoutS;
         // The host stops the command itself at `limit`; this only covers a host that does not answer.
-        timer = setTimeout(() => {
-          channel?.close();
-          fail(new CommandTimeout(limit, false));
-        }, (limit + DEADLINE_GRACE_S) * 1000);
+        timer = setTimeout(
+          () => {
+            channel?.close();
+            fail(new CommandTimeout(limit, false));
+          },
+          (limit + DEADLINE_GRACE_S) * 1000,
+        );
       }
       r = await Promise.race([running, failed]);
     } catch (e) {
@@ -293,7 +319,11 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
   const agent = r.identitiesOnly && r.keyFiles.length ? undefined : process.env.SSH_AUTH_SOCK;
   const keys = usableKeys(host, r, agent !== undefined);
   if (!keys.length && !agent) {
-    throw new UnreachableError(host, 'no SSH key to authenticate with', `set ansible_ssh_private_key_file (or plumb_private_key_file) for ${host}, add IdentityFile to ~/.ssh/config, or start ssh-agent`);
+    throw new UnreachableError(
+      host,
+      'no SSH key to authenticate with',
+      `set ansible_ssh_private_key_file (or plumb_private_key_file) for ${host}, add IdentityFile to ~/.ssh/config, or start ssh-agent`,
+    );
   }
   const connectTimeoutMs = r.connectTimeoutMs ?? opts.connectTimeoutMs;
   let lastError: unknown;
@@ -319,7 +349,9 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
           keepaliveCountMax: r.keepaliveCountMax ?? opts.keepaliveCountMax,
           // Prefer key types we already know for this host, as OpenSSH does, so a host with
           // several keys does not look "changed" just because another type was negotiated.
-          algorithms: preferred.length ? { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] as never } : undefined,
+          algorithms: preferred.length
+            ? { serverHostKey: [...preferred, ...DEFAULT_HOST_KEY_ALGOS.filter((a) => !preferred.includes(a))] as never }
+            : undefined,
           hostVerifier: (key: Buffer) => {
             offered = key;
             verdict = verifyHostKey(r.knownHosts, token, key);
@@ -342,13 +374,23 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
     }
     const msg = String((lastError as Error)?.message ?? lastError);
     if (/authentication methods failed/i.test(msg)) {
-      throw new UnreachableError(host, `authentication failed as ${r.user}@${token}`, `check the user and key (${keys.join(', ') || 'ssh-agent'}); plumb uses key authentication only`, { cause: lastError });
+      throw new UnreachableError(
+        host,
+        `authentication failed as ${r.user}@${token}`,
+        `check the user and key (${keys.join(', ') || 'ssh-agent'}); plumb uses key authentication only`,
+        { cause: lastError },
+      );
     }
     if (!RETRYABLE.test(msg) || attempt === opts.attempts) break;
     await new Promise((res) => setTimeout(res, 250 * 2 ** (attempt - 1)));
   }
   const msg = String((lastError as Error)?.message ?? lastError);
-  throw new UnreachableError(host, `cannot connect to ${r.user}@${token}: ${msg}`, `is sshd running and reachable? (tried ${opts.attempts} times, ${connectTimeoutMs} ms timeout)`, { cause: lastError });
+  throw new UnreachableError(
+    host,
+    `cannot connect to ${r.user}@${token}: ${msg}`,
+    `is sshd running and reachable? (tried ${opts.attempts} times, ${connectTimeoutMs} ms timeout)`,
+    { cause: lastError },
+  );
 }
 
 /**
@@ -362,7 +404,12 @@ function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
     const parsed = utils.parseKey(readFileSync(f), r.passphrase);
     if (!(parsed instanceof Error)) out.push(f);
     else if (/no passphrase given|encrypted/i.test(parsed.message) && r.passphrase === undefined) {
-      if (!agent) throw new UnreachableError(host, `the private key ${f} is encrypted and no passphrase was given`, 'set plumb_private_key_passphrase (a secret: secret_env, secret_file or the vault), or add the key to ssh-agent (ssh-add)');
+      if (!agent)
+        throw new UnreachableError(
+          host,
+          `the private key ${f} is encrypted and no passphrase was given`,
+          'set plumb_private_key_passphrase (a secret: secret_env, secret_file or the vault), or add the key to ssh-agent (ssh-add)',
+        );
     } else if (/bad passphrase|integrity check failed|decrypt/i.test(parsed.message)) {
       throw new UnreachableError(host, `the passphrase does not decrypt the private key ${f}`, 'check plumb_private_key_passphrase for this host');
     } else out.push(f); // a format ssh2 reads only at connect time: let it say

@@ -22,7 +22,7 @@ export function parseHop(raw: string): JumpHop {
   const user = at >= 0 ? s.slice(0, at) : undefined;
   const rest = at >= 0 ? s.slice(at + 1) : s;
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest) ?? /^([^:\s]+)(?::(\d+))?$/.exec(rest);
-  if (!m || !m[1] || (user !== undefined && !user)) throw new JumpSpecError(`bad ProxyJump hop ${JSON.stringify(raw)}: expected [user@]host[:port]`);
+  if (!m?.[1] || (user !== undefined && !user)) throw new JumpSpecError(`bad ProxyJump hop ${JSON.stringify(raw)}: expected [user@]host[:port]`);
   const port = m[2] === undefined ? undefined : Number(m[2]);
   if (port !== undefined && (port < 1 || port > 65535)) throw new JumpSpecError(`bad ProxyJump hop ${JSON.stringify(raw)}: port must be 1-65535`);
   return { ...(user ? { user } : {}), host: m[1], ...(port ? { port } : {}) };
@@ -88,7 +88,8 @@ export function jumpFromSshArgs(args: string): string | undefined {
   return jump;
 }
 
-export const proxyCommandRefusal = 'ProxyCommand is not supported: plumb does not run a local command to reach a host; use ProxyJump ([user@]bastion[:port]), which plumb runs itself over one shared connection per bastion';
+export const proxyCommandRefusal =
+  'ProxyCommand is not supported: plumb does not run a local command to reach a host; use ProxyJump ([user@]bastion[:port]), which plumb runs itself over one shared connection per bastion';
 
 /** One bastion's connection, and why it is gone once it is. */
 export interface Bastion {
@@ -117,7 +118,9 @@ export function forward(b: Bastion, address: string, port: number): Promise<Dupl
     if (b.lost) return fail(new Error(`bastion ${b.label} is gone: ${b.lost}`));
     const client = b.ssh.connection;
     if (!client) return fail(new Error(`bastion ${b.label} is not connected`));
-    client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => (err ? fail(new Error(`bastion ${b.label} cannot open a channel to ${address}:${port}: ${err.message}`)) : done(stream)));
+    client.forwardOut('127.0.0.1', 0, address, port, (err, stream) =>
+      err ? fail(new Error(`bastion ${b.label} cannot open a channel to ${address}:${port}: ${err.message}`)) : done(stream),
+    );
   });
 }
 

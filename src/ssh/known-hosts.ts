@@ -27,7 +27,14 @@ export function keyType(blob: Buffer): string {
 }
 
 function globMatch(pattern: string, s: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   return re.test(s);
 }
 
@@ -75,7 +82,13 @@ function entriesFor(files: readonly string[], token: string): Entry[] {
 
 /** Key types already known for this host, so the client can prefer them (as OpenSSH does). */
 export function knownTypes(files: readonly string[], token: string): string[] {
-  return [...new Set(entriesFor(files, token).filter((e) => !e.marker).map((e) => e.key.type))];
+  return [
+    ...new Set(
+      entriesFor(files, token)
+        .filter((e) => !e.marker)
+        .map((e) => e.key.type),
+    ),
+  ];
 }
 
 export function verifyHostKey(files: readonly string[], token: string, blob: Buffer): Verdict {

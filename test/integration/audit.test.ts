@@ -42,8 +42,16 @@ describe('the audit reads the running system (issue 17)', function () {
   const sql = (h: HostName, q: string): string => sh(h, `mysql --batch --skip-column-names -e ${JSON.stringify(q)}`);
 
   const plumb = (verb: 'apply' | 'check'): { code: number; tasks: TaskEvent[]; execs: Record<string, number>; tail: string } => {
-    const r = spawnSync(process.execPath, [CLI, verb, PLAYBOOK, '-i', lab.inventory, '--json', '--diff'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
-    const events = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const r = spawnSync(process.execPath, [CLI, verb, PLAYBOOK, '-i', lab.inventory, '--json', '--diff'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const events = (r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const recap = (events.find((e) => e.type === 'recap')?.hosts ?? {}) as Record<string, { execs: number }>;
     return {
       code: r.status ?? -1,
@@ -80,7 +88,7 @@ describe('the audit reads the running system (issue 17)', function () {
     'for u in haproxy nginx mariadb foobar-app prometheus-node-exporter ssh; do systemctl show -p Id,ActiveState,UnitFileState,MainPID "$u" 2>/dev/null | tr "\\n" " "; echo; done',
     "find /etc /usr/local -xdev -printf '%p %m %u %g %l\\n' | sort | sha256sum",
     'find /etc /usr/local -xdev -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum',
-    "getent passwd foobar || true",
+    'getent passwd foobar || true',
     "if command -v mysql >/dev/null && systemctl -q is-active mariadb; then mysql -N -e 'SELECT @@global.read_only, @@global.gtid_strict_mode, @@global.log_slave_updates, @@global.binlog_format'; mysql -E -e 'SHOW SLAVE STATUS' | grep -E '_Running:'; fi",
     'cat /var/lib/plumb/pending-handlers 2>/dev/null || true',
   ].join('; echo @; ');
@@ -119,7 +127,7 @@ describe('the audit reads the running system (issue 17)', function () {
     if (this.currentTest?.state === 'failed') plumb('apply');
   });
 
-  before(async function () {
+  before(async () => {
     lab = (await ensureLab()) as typeof lab;
     // The converged stack: whatever ran before, apply brings it there.
     const r = plumb('apply');
@@ -175,7 +183,10 @@ describe('the audit reads the running system (issue 17)', function () {
   it('a writable replica (SET GLOBAL read_only = 0): read_only=OFF -> read_only=ON, set back without a restart', () => {
     const pid = sh('web-02', 'systemctl show -p MainPID --value mariadb');
     sql('web-02', 'SET GLOBAL read_only = 0');
-    checkNames(["web-02: The running server uses the config's settings"], [['web-02', "The running server uses the config's settings", /-read_only=OFF\n\+read_only=ON/]]);
+    checkNames(
+      ["web-02: The running server uses the config's settings"],
+      [['web-02', "The running server uses the config's settings", /-read_only=OFF\n\+read_only=ON/]],
+    );
     applyFixes(["web-02: The running server uses the config's settings"]);
     expect(sql('web-02', 'SELECT @@global.read_only')).to.equal('1');
     expect(sh('web-02', 'systemctl show -p MainPID --value mariadb'), 'no restart for a dynamic variable').to.equal(pid);
@@ -185,7 +196,10 @@ describe('the audit reads the running system (issue 17)', function () {
   it('a setting the server reads only at start (log_slave_updates): named, and fixed by the restart it owes', () => {
     sh('web-02', 'systemctl set-environment MYSQLD_OPTS=--skip-log-slave-updates && systemctl restart mariadb; systemctl unset-environment MYSQLD_OPTS');
     expect(sql('web-02', 'SELECT @@global.log_slave_updates')).to.equal('0');
-    checkNames(["web-02: The running server started with the config's settings"], [['web-02', "The running server started with the config's settings", /-log_slave_updates=OFF\n\+log_slave_updates=ON/]]);
+    checkNames(
+      ["web-02: The running server started with the config's settings"],
+      [['web-02', "The running server started with the config's settings", /-log_slave_updates=OFF\n\+log_slave_updates=ON/]],
+    );
     applyFixes(["web-02: The running server started with the config's settings"], ['web-02: restart mariadb']);
     expect(sql('web-02', 'SELECT @@global.log_slave_updates')).to.equal('1');
     expect(sh('web-02', "mysql -E -e 'SHOW SLAVE STATUS' | grep -c 'Running: Yes'")).to.equal('2');
@@ -206,24 +220,33 @@ describe('the audit reads the running system (issue 17)', function () {
     // web-01 (primary): mode and owner, a removed link, a stopped service, the firewall not
     // running, a user's shell, a live variable, a variable read only at start.
     sh('web-01', 'systemctl set-environment MYSQLD_OPTS=--skip-log-slave-updates && systemctl restart mariadb; systemctl unset-environment MYSQLD_OPTS');
-    sh('web-01', [
-      'chmod 0644 /etc/foobar/foobar.conf && chown nobody /etc/foobar/foobar.conf',
-      'rm /etc/nginx/sites-enabled/foobar',
-      'systemctl stop foobar-app',
-      '/lib/ufw/ufw-init stop >/dev/null',
-      'usermod -s /bin/bash foobar',
-      "mysql -e 'SET GLOBAL gtid_strict_mode = 0'",
-    ].join(' && '));
+    sh(
+      'web-01',
+      [
+        'chmod 0644 /etc/foobar/foobar.conf && chown nobody /etc/foobar/foobar.conf',
+        'rm /etc/nginx/sites-enabled/foobar',
+        'systemctl stop foobar-app',
+        '/lib/ufw/ufw-init stop >/dev/null',
+        'usermod -s /bin/bash foobar',
+        "mysql -e 'SET GLOBAL gtid_strict_mode = 0'",
+      ].join(' && '),
+    );
     // web-02 (replica): an edited config, a disabled service, a removed package (ufw: the
     // firewall goes with it), stopped replication, a writable replica.
-    sh('web-02', [
-      "printf '# audit edit\\n' >> /etc/nginx/sites-available/foobar",
-      'systemctl disable -q prometheus-node-exporter',
-      'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ufw >/dev/null 2>&1',
-      "mysql -e 'STOP SLAVE; SET GLOBAL read_only = 0'",
-    ].join(' && '));
+    sh(
+      'web-02',
+      [
+        "printf '# audit edit\\n' >> /etc/nginx/sites-available/foobar",
+        'systemctl disable -q prometheus-node-exporter',
+        'DEBIAN_FRONTEND=noninteractive apt-get remove -y -q ufw >/dev/null 2>&1',
+        "mysql -e 'STOP SLAVE; SET GLOBAL read_only = 0'",
+      ].join(' && '),
+    );
     // lb-01: an edited config, a stopped and disabled service, the INPUT policy opened.
-    sh('lb-01', ["printf '# audit edit\\n' >> /etc/haproxy/haproxy.cfg", 'systemctl disable -q --now prometheus-node-exporter', 'iptables -P INPUT ACCEPT'].join(' && '));
+    sh(
+      'lb-01',
+      ["printf '# audit edit\\n' >> /etc/haproxy/haproxy.cfg", 'systemctl disable -q --now prometheus-node-exporter', 'iptables -P INPUT ACCEPT'].join(' && '),
+    );
 
     const expected = [
       'lb-01: HAProxy config',
@@ -256,7 +279,9 @@ describe('the audit reads the running system (issue 17)', function () {
     // unapplied change (the ufw reinstall, a restart) could alter: "would" steps it cannot prove.
     const extra = tasks.filter((t) => t.status === 'changed' && t.handler !== true && !expected.includes(`${t.host}: ${t.task}`));
     // (web-02's ufw rules: ufw is not installed until the reinstall, so each would be added.)
-    const unexplained = extra.map((t) => `${t.host}: ${t.task}: ${t.message ?? ''} ${JSON.stringify(t.diff ?? [])}`).filter((l) => !/earlier task|^web-02: Firewall /.test(l));
+    const unexplained = extra
+      .map((t) => `${t.host}: ${t.task}: ${t.message ?? ''} ${JSON.stringify(t.diff ?? [])}`)
+      .filter((l) => !/earlier task|^web-02: Firewall /.test(l));
     expect(unexplained).to.deep.equal([]);
 
     applyFixes(expected, ['lb-01: reload haproxy', 'web-01: restart foobar-app', 'web-01: reload nginx', 'web-01: restart mariadb', 'web-02: reload nginx']);
@@ -278,7 +303,9 @@ describe('the audit reads the running system (issue 17)', function () {
     expect(sh('lb-01', 'systemctl is-active prometheus-node-exporter; systemctl is-enabled prometheus-node-exporter')).to.equal('active\nenabled');
     expect(sh('lb-01', 'iptables -S INPUT | head -1')).to.equal('-P INPUT DROP');
     // The stack still serves, and a write on the primary reaches the replica.
-    expect(sh('lb-01', `curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --resolve www.foobar.com:443:${lb} https://www.foobar.com/health`)).to.equal('200');
+    expect(sh('lb-01', `curl -sk -o /dev/null -w '%{http_code}' --max-time 5 --resolve www.foobar.com:443:${lb} https://www.foobar.com/health`)).to.equal(
+      '200',
+    );
     const name = `audit-${Date.now()}`;
     sql('web-01', `INSERT INTO foobar.items (name, created_by) VALUES ('${name}', 'audit')`);
     let seen = '0';

@@ -23,7 +23,8 @@ describe('bastion: hosts behind lb-01', function () {
   let dir: string;
   let jumpInv: string;
   const bridge = () => site.addr('lb-01').replace(/\.\d+$/, '.1');
-  const iptables = (host: string, op: '-A' | '-D') => spawnSync('ip', ['netns', 'exec', `plumb${slot}-${host}`, 'iptables', '-t', 'raw', op, ...RULE(bridge())], { encoding: 'utf8' });
+  const iptables = (host: string, op: '-A' | '-D') =>
+    spawnSync('ip', ['netns', 'exec', `plumb${slot}-${host}`, 'iptables', '-t', 'raw', op, ...RULE(bridge())], { encoding: 'utf8' });
   /** sshd logins on lb-01 so far (the bastion's, and the test's own ssh). */
   const logins = () => Number(site.onHost('lb-01', 'journalctl -u ssh --no-pager -o cat | grep -c "Accepted publickey" || true').out.trim());
 
@@ -70,8 +71,15 @@ describe('bastion: hosts behind lb-01', function () {
     writeFileSync(join(home, '.ssh', 'config'), `Host ${webs}\n  ProxyJump root@${lb}\n`);
     const env = { ...process.env, HOME: home };
     const run = (...flags: string[]) => {
-      const r = spawnSync(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), 'check', resolve(ROOT, 'playbooks/site.yml'), '-i', lab.inventory, '--json', ...flags], { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000 });
-      const events = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      const r = spawnSync(
+        process.execPath,
+        [resolve(ROOT, 'dist/src/cli/main.js'), 'check', resolve(ROOT, 'playbooks/site.yml'), '-i', lab.inventory, '--json', ...flags],
+        { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000 },
+      );
+      const events = (r.stdout ?? '')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
     };
     const ok = run();
@@ -93,7 +101,10 @@ describe('bastion: hosts behind lb-01', function () {
     const pb = join(dir, 'long.yml');
     writeFileSync(pb, '- hosts: webservers\n  tasks:\n    - name: long\n      command: sleep 20\n');
     const started = Date.now();
-    const p = spawn(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), 'apply', pb, '-i', lab.inventory, '-i', jumpInv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), 'apply', pb, '-i', lab.inventory, '-i', jumpInv], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -103,7 +114,13 @@ describe('bastion: hosts behind lb-01', function () {
     await new Promise((r) => setTimeout(r, 3000)); // the hosts behind it are connected and running `sleep 20`
     for (let i = 0; i < 20 && !pid; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      pid = site.onHost('lb-01', `ss -tnpH state established '( sport = :22 )' | grep -v " $(echo $SSH_CLIENT | cut -d' ' -f1):$(echo $SSH_CLIENT | cut -d' ' -f2) " | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2`, true).out.trim();
+      pid = site
+        .onHost(
+          'lb-01',
+          `ss -tnpH state established '( sport = :22 )' | grep -v " $(echo $SSH_CLIENT | cut -d' ' -f1):$(echo $SSH_CLIENT | cut -d' ' -f2) " | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2`,
+          true,
+        )
+        .out.trim();
     }
     expect(pid, out).to.match(/^\d+$/);
     site.onHost('lb-01', `kill ${pid}`);

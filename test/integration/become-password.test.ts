@@ -21,7 +21,11 @@ describe('become with a sudo password', function () {
   const plumb = (password: string): Promise<{ code: number; out: string; ms: number }> =>
     new Promise((done) => {
       const started = Date.now();
-      const p = spawn(process.execPath, [CLI, 'apply', join(dir, 'pb.yml'), '-i', join(dir, 'inv.yml')], { cwd: ROOT, env: { ...process.env, DEPLOY_SUDO_PW: password }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(process.execPath, [CLI, 'apply', join(dir, 'pb.yml'), '-i', join(dir, 'inv.yml')], {
+        cwd: ROOT,
+        env: { ...process.env, DEPLOY_SUDO_PW: password },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       p.stdout.on('data', (d: Buffer) => (out += d.toString()));
       p.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -33,7 +37,10 @@ describe('become with a sudo password', function () {
     site = new SiteRun(lab);
     dir = mkdtempSync(join(tmpdir(), 'plumb-become-'));
     // The password reaches chpasswd on stdin, never on a command line.
-    site.onHost('lb-01', `id deploy >/dev/null 2>&1 || useradd -m -s /bin/sh -G sudo deploy; mkdir -p ~deploy/.ssh; cp /root/.ssh/authorized_keys ~deploy/.ssh/; chown -R deploy ~deploy/.ssh; rm -f /root/plumb-become-test`);
+    site.onHost(
+      'lb-01',
+      `id deploy >/dev/null 2>&1 || useradd -m -s /bin/sh -G sudo deploy; mkdir -p ~deploy/.ssh; cp /root/.ssh/authorized_keys ~deploy/.ssh/; chown -R deploy ~deploy/.ssh; rm -f /root/plumb-become-test`,
+    );
     site.onHost('lb-01', `chpasswd < /dev/stdin <<'EOF'\ndeploy:${PW}\nEOF`);
     writeFileSync(
       join(dir, 'inv.yml'),

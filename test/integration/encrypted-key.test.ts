@@ -39,7 +39,8 @@ describe('encrypted private key', function () {
     expect(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', PP, '-C', 'plumb-ekey-test', '-f', key]).status).to.equal(0);
     pub = readFileSync(`${key}.pub`, 'utf8').trim();
     site.onHost('lb-01', `echo '${pub}' >> /root/.ssh/authorized_keys`);
-    const inv = (extra: string) => `all:\n  hosts:\n    lb-01:\n      ansible_host: ${site.addr('lb-01')}\n      ansible_user: root\n      ansible_ssh_private_key_file: ${key}\n      plumb_known_hosts: ${lab.knownHosts}\n${extra}`;
+    const inv = (extra: string) =>
+      `all:\n  hosts:\n    lb-01:\n      ansible_host: ${site.addr('lb-01')}\n      ansible_user: root\n      ansible_ssh_private_key_file: ${key}\n      plumb_known_hosts: ${lab.knownHosts}\n${extra}`;
     writeFileSync(join(dir, 'with.yml'), inv('      plumb_private_key_passphrase: { secret_env: KEY_PP }\n'));
     writeFileSync(join(dir, 'without.yml'), inv(''));
     writeFileSync(join(dir, 'pb.yml'), '- hosts: all\n  tasks:\n    - name: up\n      command: uptime\n');

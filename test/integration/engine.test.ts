@@ -25,7 +25,10 @@ interface CliResult {
 function plumb(args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
   const events = args.includes('--json')
-    ? r.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>)
+    ? r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
     : [];
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, events };
 }
@@ -43,7 +46,11 @@ describe('engine on real sshd hosts (lab)', function () {
   let work: string;
 
   const onHost = (cmd: string): string => {
-    const r = spawnSync(sshArgs({ host: host.sshHost, port: host.port, knownHosts: lab.knownHosts })[0]!, [...sshArgs({ host: host.sshHost, port: host.port, knownHosts: lab.knownHosts }).slice(1), '--', cmd], { encoding: 'utf8' });
+    const r = spawnSync(
+      sshArgs({ host: host.sshHost, port: host.port, knownHosts: lab.knownHosts })[0]!,
+      [...sshArgs({ host: host.sshHost, port: host.port, knownHosts: lab.knownHosts }).slice(1), '--', cmd],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) throw new Error(`ssh ${cmd}: ${r.stderr}`);
     return r.stdout;
   };
@@ -177,7 +184,19 @@ describe('engine on real sshd hosts (lab)', function () {
       const changed = check.events.filter((e) => e.type === 'task' && e.status === 'changed');
       expect(changed.length).to.be.greaterThan(0);
       const diffs = changed.flatMap((e) => (e.diff as Array<{ before: string; after: string; label: string }> | undefined) ?? []);
-      const text = diffs.map((d) => `${d.label}\n${d.before.split('\n').map((l) => `-${l}`).join('\n')}\n${d.after.split('\n').map((l) => `+${l}`).join('\n')}`).join('\n') + changed.map((e) => String(e.message)).join('\n');
+      const text =
+        diffs
+          .map(
+            (d) =>
+              `${d.label}\n${d.before
+                .split('\n')
+                .map((l) => `-${l}`)
+                .join('\n')}\n${d.after
+                .split('\n')
+                .map((l) => `+${l}`)
+                .join('\n')}`,
+          )
+          .join('\n') + changed.map((e) => String(e.message)).join('\n');
       expect(text).to.match(c.diff);
       // And apply puts it back.
       const fix = plumb(['apply', pb, '-i', inv, '--json']);
@@ -273,7 +292,15 @@ describe('engine on real sshd hosts (lab)', function () {
     expect(plumb(['check', pb, '-i', inv]).code).to.equal(0);
     // Same key type, different key: a changed host key.
     const [token, type] = recorded.trim().split(/\s+/);
-    const fake = spawnSync('ssh-keygen', ['-t', type === 'ssh-ed25519' ? 'ed25519' : type!.startsWith('ecdsa') ? 'ecdsa' : 'rsa', '-N', '', '-q', '-f', join(dir, 'fake')]);
+    const fake = spawnSync('ssh-keygen', [
+      '-t',
+      type === 'ssh-ed25519' ? 'ed25519' : type!.startsWith('ecdsa') ? 'ecdsa' : 'rsa',
+      '-N',
+      '',
+      '-q',
+      '-f',
+      join(dir, 'fake'),
+    ]);
     expect(fake.status).to.equal(0);
     const fakePub = readFileSync(join(dir, 'fake.pub'), 'utf8').trim().split(/\s+/);
     writeFileSync(known, `${token} ${fakePub[0]} ${fakePub[1]}\n`);

@@ -47,7 +47,10 @@ describe('expressions: host output is data (lab)', function () {
     work = mkdtempSync(join(tmpdir(), 'plumb-expr-it-'));
     mkdirSync(join(work, 'playbooks'), { recursive: true });
     mkdirSync(join(work, 'templates'), { recursive: true });
-    writeFileSync(join(work, 'templates', 'out.ejs'), 'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n');
+    writeFileSync(
+      join(work, 'templates', 'out.ejs'),
+      'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
+    );
     writeFileSync(join(work, 'templates', 'item.ejs'), '<%- item.l %>\n');
     const printf = lines.map((l) => `printf '%b\\n' '${escaped(l)}'`).join('\n        ');
     writeFileSync(

@@ -34,14 +34,18 @@ function writeLoop(lb: string, tag: string, max = 400): { stop: () => void; resu
   const result = new Promise<{ acked: string[]; failed: number }>((done) =>
     p.on('close', () => {
       rmSync(stopFile, { force: true });
-      const lines = out.trim().split('\n').filter(Boolean).map((l) => l.split(' '));
+      const lines = out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(' '));
       done({ acked: lines.filter((l) => l[1] === '201').map((l) => l[0]!), failed: lines.filter((l) => l[1] !== '201').length });
     }),
   );
   return { stop: () => writeFileSync(stopFile, ''), result };
 }
 
-describe('database switchover and failover (lab)', function () {
+describe('database switchover and failover (lab)', () => {
   stepwise();
   let ops: StackOps;
   let lab: Lab;
@@ -54,13 +58,14 @@ describe('database switchover and failover (lab)', function () {
     }
   };
   const sql = (h: string, q: string): string => ops.on(h, `mysql --batch --skip-column-names -e ${JSON.stringify(q)}`).out.trim();
-  const rowsOn = (h: string, tag: string): Set<string> => new Set(sql(h, `SELECT name FROM foobar.items WHERE name LIKE '${tag}-%'`).split('\n').filter(Boolean));
+  const rowsOn = (h: string, tag: string): Set<string> =>
+    new Set(sql(h, `SELECT name FROM foobar.items WHERE name LIKE '${tag}-%'`).split('\n').filter(Boolean));
   const slave = (h: string): string => ops.on(h, 'mysql -E -e "SHOW SLAVE STATUS"').out;
   const ok = (r: Run, what: string): void => {
     expect(r.code, `${what}:\n${failures(r)}`).to.equal(0);
   };
 
-  before(async function () {
+  before(async () => {
     ops = await StackOps.open();
     lab = ops.lab;
     dir = mkdtempSync(join(tmpdir(), 'plumb-failover-'));
@@ -86,7 +91,10 @@ describe('database switchover and failover (lab)', function () {
     const lost = acked.filter((n) => !have.has(n));
     log(`write loop: ${acked.length} acknowledged, ${failed} not; acknowledged but missing on web-02: ${lost.length}`);
     expect(lost).to.deep.equal([]);
-    expect(slave('web-01')).to.match(new RegExp(`Master_Host: ${ops.addr('web-02').replace(/\./g, '\\.')}\\n`)).and.match(/Slave_IO_Running: Yes/).and.match(/Slave_SQL_Running: Yes/);
+    expect(slave('web-01'))
+      .to.match(new RegExp(`Master_Host: ${ops.addr('web-02').replace(/\./g, '\\.')}\\n`))
+      .and.match(/Slave_IO_Running: Yes/)
+      .and.match(/Slave_SQL_Running: Yes/);
     expect(sql('web-01', 'SELECT @@read_only')).to.equal('1');
     expect(sql('web-02', 'SELECT @@read_only')).to.equal('0');
     // Until host_vars say so, the databases are drift, named.
@@ -122,7 +130,9 @@ describe('database switchover and failover (lab)', function () {
     // site.yml right after the failover, inventory not edited (web-02 still "primary").
     const stale = inv.plumb('apply', SITE, '--limit', 'web-01');
     expect(stale.code).to.equal(1);
-    expect(failures(stale)).to.match(/web-01 is the live primary[\s\S]*not demoting it/).and.match(/edit host_vars/);
+    expect(failures(stale))
+      .to.match(/web-01 is the live primary[\s\S]*not demoting it/)
+      .and.match(/edit host_vars/);
     const dbChanges = stale.events.filter((e) => e.type === 'task' && e.status === 'changed' && e.host === 'web-01');
     expect(dbChanges, JSON.stringify(dbChanges)).to.deep.equal([]);
     expect(sql('web-01', 'SELECT @@read_only')).to.equal('0');
@@ -138,8 +148,10 @@ describe('database switchover and failover (lab)', function () {
     expect(fenced.code).to.not.equal(0);
 
     setPrimary('web-01');
-    ok(inv.plumb('apply', SITE), 'rejoin of web-02 (its history a prefix of web-01\'s)');
-    expect(slave('web-02')).to.match(/Slave_IO_Running: Yes/).and.match(/Slave_SQL_Running: Yes/);
+    ok(inv.plumb('apply', SITE), "rejoin of web-02 (its history a prefix of web-01's)");
+    expect(slave('web-02'))
+      .to.match(/Slave_IO_Running: Yes/)
+      .and.match(/Slave_SQL_Running: Yes/);
     await waitFor('the rows on web-02', 20_000, () => (rowsOn('web-02', tag).size >= have.size ? true : undefined));
     ok(inv.plumb('check', SITE), 'check after the rejoin');
   });
@@ -148,7 +160,9 @@ describe('database switchover and failover (lab)', function () {
     ops.on('web-02', `mysql -e "STOP SLAVE; RESET SLAVE ALL; INSERT INTO foobar.items (name, created_by) VALUES ('diverged-${Date.now()}', 'web-02')"`);
     const r = inv.plumb('apply', SITE);
     expect(r.code).to.equal(1);
-    expect(failures(r)).to.match(/diverged: this server has GTIDs the primary does not/).and.match(/RESET MASTER/);
+    expect(failures(r))
+      .to.match(/diverged: this server has GTIDs the primary does not/)
+      .and.match(/RESET MASTER/);
     expect(slave('web-02').trim()).to.equal('');
     ops.on('web-02', `mysql -e "STOP SLAVE; RESET SLAVE ALL; RESET MASTER;"`);
     ok(inv.plumb('apply', SITE), 'reseed');

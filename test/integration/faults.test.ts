@@ -77,7 +77,10 @@ const problems = (r: Run): string =>
     .filter((e) => e.status === 'failed' || e.status === 'unreachable')
     .map((e) => `${String(e.host)} / ${String(e.task)}: ${String(e.message)}`)
     .join('\n') || r.stderr.slice(-3000);
-const changed = (r: Run): string[] => tasks(r).filter((e) => e.status === 'changed').map((e) => `${String(e.host)}: ${String(e.task)}`);
+const changed = (r: Run): string[] =>
+  tasks(r)
+    .filter((e) => e.status === 'changed')
+    .map((e) => `${String(e.host)}: ${String(e.task)}`);
 
 describe('faults on the lab (issue 10)', function () {
   this.timeout(900_000);
@@ -149,7 +152,16 @@ describe('faults on the lab (issue 10)', function () {
       let cutAt = 0;
       // A length of its own, so an earlier run's sleep (orphaned on the host by its cut) is not taken for this one's.
       const nap = 60 + (Date.now() % 1000);
-      const running = plumb(['apply', join(project, 'playbooks/faults.yml'), '-i', lab.inventory, '--keepalive', String(keepalive), '-e', JSON.stringify({ nap, cap: true })]);
+      const running = plumb([
+        'apply',
+        join(project, 'playbooks/faults.yml'),
+        '-i',
+        lab.inventory,
+        '--keepalive',
+        String(keepalive),
+        '-e',
+        JSON.stringify({ nap, cap: true }),
+      ]);
       await until(`sleep ${nap} on ${CUT}`, () => onHost(CUT, `ps -C sleep -o args= | grep -qx 'sleep ${nap}'`, true).code === 0, 60_000);
       link('down');
       cutAt = Date.now();
@@ -170,12 +182,19 @@ describe('faults on the lab (issue 10)', function () {
       expect(r.ended - cutAt, 'the run ends soon after').to.be.below(20_000);
 
       // The others ran every play to the end, web-02's capped command timed out on its host.
-      for (const h of ['lb-01', 'web-02']) expect(tasks(r).some((e) => e.host === h && e.task === 'marker' && e.status === 'changed'), `${h} finished`).to.equal(true);
+      for (const h of ['lb-01', 'web-02'])
+        expect(
+          tasks(r).some((e) => e.host === h && e.task === 'marker' && e.status === 'changed'),
+          `${h} finished`,
+        ).to.equal(true);
       const capped = tasks(r).find((e) => e.host === 'web-02' && e.task === 'capped command');
       expect(capped?.status).to.equal('failed');
       expect(String(capped?.message)).to.match(/^timed out after 2 s \(the command was stopped on the host\)/);
       expect(onHost('web-02', "ps -C sleep -o args= | grep -x 'sleep 30' || true").out.trim(), 'the capped sleep was stopped').to.equal('');
-      expect(tasks(r).some((e) => e.host === CUT && e.task === 'marker'), `${CUT} stopped at the cut`).to.equal(false);
+      expect(
+        tasks(r).some((e) => e.host === CUT && e.task === 'marker'),
+        `${CUT} stopped at the cut`,
+      ).to.equal(false);
 
       // NDJSON: every line one event (parsed above), the recap last, covering every host.
       expect(r.events.at(-1)?.type).to.equal('recap');
@@ -186,7 +205,7 @@ describe('faults on the lab (issue 10)', function () {
       expect(r.stderr).not.to.match(/Unhandled|internal error/);
     });
 
-    it('with the link back, a re-run converges (the cut run\'s lock is no obstacle) and check is clean', async () => {
+    it("with the link back, a re-run converges (the cut run's lock is no obstacle) and check is clean", async () => {
       const again = await plumb(['apply', join(project, 'playbooks/faults.yml'), '-i', lab.inventory, '--lock-timeout', '0', '-e', '{"nap": 1, "cap": false}']);
       expect(again.code, problems(again)).to.equal(0);
       expect(changed(again).sort()).to.deep.equal([`${CUT}: long command`, `${CUT}: marker`]);
@@ -223,7 +242,8 @@ describe('faults on the lab (issue 10)', function () {
         expect(other.code).to.equal(1);
         const locked = lockFailures(other);
         expect(locked.length, problems(other)).to.be.at.least(1);
-        for (const e of locked) expect(String(e.message)).to.match(new RegExp(`is locked by another apply: run [0-9a-f]+ of \\S+@\\S+, pid ${winner.pid}, started `));
+        for (const e of locked)
+          expect(String(e.message)).to.match(new RegExp(`is locked by another apply: run [0-9a-f]+ of \\S+@\\S+, pid ${winner.pid}, started `));
       } else {
         expect(other.ended, 'the waiting run ended after the winner').to.be.at.least(winner.ended - 1_000);
       }
@@ -242,7 +262,10 @@ describe('faults on the lab (issue 10)', function () {
       expect(changed(fast)).to.deep.equal([]);
       const locked = lockFailures(fast);
       expect(locked.map((e) => e.host).sort()).to.deep.equal([...HOSTS].sort());
-      for (const e of locked) expect(String(e.message)).to.match(new RegExp(`^${String(e.host)} is locked by another apply: run [0-9a-f]+ of \\S+@\\S+, pid ${holdPid}, started \\d{4}-\\d\\d-\\d\\dT`));
+      for (const e of locked)
+        expect(String(e.message)).to.match(
+          new RegExp(`^${String(e.host)} is locked by another apply: run [0-9a-f]+ of \\S+@\\S+, pid ${holdPid}, started \\d{4}-\\d\\d-\\d\\dT`),
+        );
       expect(recapOf(fast)['web-01']).to.include({ failed: 1, changed: 0 });
 
       const patient = await plumb(site('--lock-timeout', '60'));
@@ -254,7 +277,7 @@ describe('faults on the lab (issue 10)', function () {
       await check();
     });
 
-    it('a lock left by a kill -9\'d run does not block the next run', async () => {
+    it("a lock left by a kill -9'd run does not block the next run", async () => {
       let holdPid = 0;
       let child: ChildProcess | undefined;
       const hold = 20 + (Date.now() % 1000);

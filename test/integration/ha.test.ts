@@ -33,14 +33,23 @@ function vipLoop(max: number): { stop: () => void; result: Promise<Outage> } {
   const result = new Promise<Outage>((done) =>
     p.on('close', () => {
       spawnSync('rm', ['-f', stopFile]);
-      const rows = out.trim().split('\n').filter(Boolean).map((l) => { const [t, r] = l.split(' '); return { t: Number(t), ok: r === 'ok' }; });
+      const rows = out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const [t, r] = l.split(' ');
+          return { t: Number(t), ok: r === 'ok' };
+        });
       const bad = rows.filter((r) => !r.ok);
       const firstBad = rows.findIndex((r) => !r.ok);
       let lastBad = -1;
-      rows.forEach((r, i) => { if (!r.ok) lastBad = i; });
+      rows.forEach((r, i) => {
+        if (!r.ok) lastBad = i;
+      });
       const back = rows.slice(lastBad + 1).find((r) => r.ok);
       // The outage starts when the first failed request was sent (its time minus its own duration is unknown; the previous good one bounds it).
-      const start = firstBad > 0 ? rows[firstBad - 1]!.t : rows[0]?.t ?? 0;
+      const start = firstBad > 0 ? rows[firstBad - 1]!.t : (rows[0]?.t ?? 0);
       done({ ok: rows.length - bad.length, failed: bad.length, outageMs: firstBad < 0 ? 0 : (back?.t ?? rows[rows.length - 1]!.t) - start });
     }),
   );
@@ -53,7 +62,10 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
   let site: SiteRun;
   const holder = (): string | undefined => ['lb-01', 'lb-02'].find((h) => site.onHost(h, `ip -4 -o addr show dev eth0`, true).out.includes(` ${LAB_VIP}/`));
   const waitHolder = async (ms: number): Promise<string | undefined> => {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) { const h = holder(); if (h) return h; }
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(250)) {
+      const h = holder();
+      if (h) return h;
+    }
     return undefined;
   };
 
@@ -95,7 +107,9 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     await sleep(12_000);
     loop.stop();
     const m = await loop.result;
-    process.stderr.write(`      [ha] ${dead} killed: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `      [ha] ${dead} killed: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`,
+    );
     expect(holder()).to.equal(other);
     expect(m.outageMs).to.be.lessThan(6000);
     // The host back (same disk): it comes up BACKUP and does not take the address back.
@@ -115,7 +129,9 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     await sleep(8000);
     loop.stop();
     const m = await loop.result;
-    process.stderr.write(`      [ha] HAProxy killed on ${from}: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `      [ha] HAProxy killed on ${from}: ${m.failed} of ${m.ok + m.failed} requests failed, service back after ${(m.outageMs / 1000).toFixed(1)} s\n`,
+    );
     expect(holder()).to.equal(from === 'lb-01' ? 'lb-02' : 'lb-01');
     expect(m.outageMs).to.be.lessThan(4000);
     // Put HAProxy back for the next run.

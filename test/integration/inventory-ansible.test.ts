@@ -39,7 +39,6 @@ interface Case {
 
 type Listing = Record<string, unknown> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
 
-
 function ansible(cwd: string, args: string[], home: string): { code: number; out: string; err: string } {
   const r = spawnSync('ansible-inventory', args, { cwd, env: ansibleEnv(home), encoding: 'utf8', timeout: 120_000 });
   return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
@@ -107,9 +106,9 @@ const cases = existsSync(CORPUS)
 describe('inventory: plumb loads what ansible-inventory loads (differential)', function () {
   this.timeout(300_000);
   let home: string;
-  before(function () {
+  before(() => {
     const v = spawnSync('ansible-inventory', ['--version'], { encoding: 'utf8' });
-    if (v.status !== 0) throw new Error('ansible-inventory not found: install Debian\'s ansible-core (scripts/test.sh does, as root)');
+    if (v.status !== 0) throw new Error("ansible-inventory not found: install Debian's ansible-core (scripts/test.sh does, as root)");
     if (!existsSync(CLI)) throw new Error(`${CLI} missing: npm run build first`);
     home = mkdtempSync(join(tmpdir(), 'plumb-ansible-home-'));
     writeFileSync(join(home, 'ansible.cfg'), '[defaults]\n');
@@ -124,7 +123,7 @@ describe('inventory: plumb loads what ansible-inventory loads (differential)', f
 
   for (const { name, dir, c } of cases) {
     const args = c.sources.flatMap((s) => ['-i', s]);
-    it(`${name} (${c.format}, ${c.from})${c.refused ? ': plumb refuses it on purpose' : ''}`, function () {
+    it(`${name} (${c.format}, ${c.from})${c.refused ? ': plumb refuses it on purpose' : ''}`, () => {
       const a = ansible(dir, [...args, '--list'], home);
       expect(a.code, `ansible-inventory failed:\n${a.err}`).to.equal(0);
       const p = plumb(dir, ['inventory', ...args, '--list']);
@@ -151,11 +150,14 @@ describe('inventory: plumb loads what ansible-inventory loads (differential)', f
       if (out.yaml.length) console.log(`      deliberate (YAML 1.2, not 1.1): ${out.yaml.length} value(s), e.g. ${out.yaml[0]}`);
       const cli = { real: [] as string[], yaml: [] as string[] };
       diff(pl._meta.hostvars, vars, 'plumb inventory --list', cli);
-      expect(cli.real.filter((d) => !d.includes(REDACTED)), 'plumb inventory --list shows what the loader loaded, secrets masked').to.deep.equal([]);
+      expect(
+        cli.real.filter((d) => !d.includes(REDACTED)),
+        'plumb inventory --list shows what the loader loaded, secrets masked',
+      ).to.deep.equal([]);
       const first = Object.keys(al._meta.hostvars)[0];
       if (first) {
         const ph = JSON.parse(plumb(dir, ['inventory', ...args, '--host', first]).out) as unknown;
-        expect(ph, '--host H is that host\'s entry in --list').to.deep.equal(pl._meta.hostvars[first]);
+        expect(ph, "--host H is that host's entry in --list").to.deep.equal(pl._meta.hostvars[first]);
         const ah = JSON.parse(ansible(dir, [...args, '--host', first], home).out) as unknown;
         const hout = { real: [] as string[], yaml: [] as string[] };
         diff(vars[first], ah, `--host ${first}`, hout);
@@ -164,4 +166,3 @@ describe('inventory: plumb loads what ansible-inventory loads (differential)', f
     });
   }
 });
-

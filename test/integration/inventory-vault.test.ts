@@ -28,7 +28,12 @@ interface Run {
 }
 
 function plumb(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, CI: '1', ANSIBLE_VAULT_PASSWORD_FILE: '', ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    env: { ...process.env, CI: '1', ANSIBLE_VAULT_PASSWORD_FILE: '', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
 }
 
@@ -42,8 +47,9 @@ describe('inventory: Ansible Vault files made by ansible-vault', function () {
   this.timeout(300_000);
   let dir: string;
   let home: string;
-  before(function () {
-    if (spawnSync('ansible-vault', ['--version']).status !== 0) throw new Error("ansible-vault not found: install Debian's ansible-core (scripts/test.sh does, as root)");
+  before(() => {
+    if (spawnSync('ansible-vault', ['--version']).status !== 0)
+      throw new Error("ansible-vault not found: install Debian's ansible-core (scripts/test.sh does, as root)");
     dir = mkdtempSync(join(tmpdir(), 'plumb-vault-it-'));
     home = join(dir, 'home');
     mkdirSync(join(home, 'tmp'), { recursive: true });
@@ -105,7 +111,11 @@ describe('inventory: Ansible Vault files made by ansible-vault', function () {
   });
 
   it('Ansible reads the same values (the differential check for vault)', () => {
-    const r = spawnSync('ansible-inventory', ['-i', 'hosts.yml', '--host', 'control', '--vault-password-file', join(dir, 'pw'), '--vault-id', `prod@${join(dir, 'pw-prod')}`], { cwd: dir, env: ansibleEnv(home), encoding: 'utf8' });
+    const r = spawnSync(
+      'ansible-inventory',
+      ['-i', 'hosts.yml', '--host', 'control', '--vault-password-file', join(dir, 'pw'), '--vault-id', `prod@${join(dir, 'pw-prod')}`],
+      { cwd: dir, env: ansibleEnv(home), encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).to.equal(0);
     // ansible-inventory prints !vault values as their ciphertext; the whole-file ones decrypted.
     expect(JSON.parse(r.stdout)).to.deep.include({ api_key_value: FILE_SECRET, prod_value: LABELLED_SECRET, plain_setting: 'visible-value' });
@@ -114,7 +124,9 @@ describe('inventory: Ansible Vault files made by ansible-vault', function () {
   it('without a password, and with a wrong one: exit 1 and a clear error, nothing run', () => {
     const none = plumb(dir, ['inventory', '-i', 'hosts.yml']);
     expect(none.code).to.equal(1);
-    expect(none.err).to.match(/is vault-encrypted and no vault password was given/).and.match(/--vault-password-file/);
+    expect(none.err)
+      .to.match(/is vault-encrypted and no vault password was given/)
+      .and.match(/--vault-password-file/);
     const wrong = plumb(dir, ['inventory', '-i', 'hosts.yml', '--vault-password-file', join(dir, 'wrong')]);
     expect(wrong.code).to.equal(1);
     expect(wrong.err).to.match(/no vault password given decrypts it/);
@@ -132,7 +144,10 @@ describe('inventory: Ansible Vault files made by ansible-vault', function () {
     };
     const sampler = sample();
     const r = await new Promise<Run>((done) => {
-      const child = spawn(process.execPath, [CLI, 'apply', 'playbooks/site.yml', '-i', 'hosts.yml', ...ids(), '--json', '--diff'], { cwd: dir, env: { ...process.env, CI: '1' } });
+      const child = spawn(process.execPath, [CLI, 'apply', 'playbooks/site.yml', '-i', 'hosts.yml', ...ids(), '--json', '--diff'], {
+        cwd: dir,
+        env: { ...process.env, CI: '1' },
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -11,9 +11,7 @@ import { parse } from 'yaml';
 import ssh2 from 'ssh2';
 import { ensureLab, resetHosts } from './lab-fixture.js';
 import { LAB_NET, FLEET_NET, NETNS_PREFIX, STATE_DIR } from '../../src/lab/paths.js';
-import {
-  labUp, labDown, labStatus, labFleetStatus, labExecCount, sshArgs, STACK_PACKAGES, type LabStatus, type LabHost,
-} from '../../src/lab/index.js';
+import { labUp, labDown, labStatus, labFleetStatus, labExecCount, sshArgs, STACK_PACKAGES, type LabStatus, type LabHost } from '../../src/lab/index.js';
 
 const log = (m: string): void => {
   process.stderr.write(`      [lab] ${m}\n`);
@@ -47,7 +45,9 @@ function host(lab: LabStatus, name: string): LabHost {
 async function measure(h: LabHost, keyFile: string, n = 15): Promise<{ exec: number; echo: number }> {
   const c = new ssh2.Client();
   await new Promise<void>((resolve, reject) => {
-    c.on('ready', resolve).on('error', reject).connect({ host: h.sshHost, port: h.port, username: 'root', privateKey: readFileSync(keyFile) });
+    c.on('ready', resolve)
+      .on('error', reject)
+      .connect({ host: h.sshHost, port: h.port, username: 'root', privateKey: readFileSync(keyFile) });
   });
   try {
     const execOnce = (): Promise<void> =>
@@ -119,27 +119,78 @@ describe('lab', function () {
       for (const [name, h] of Object.entries(g.hosts)) {
         // A host in a second group (lb-01 in monitors) keeps its variables under its first.
         if (h.ansible_host === undefined) continue;
-        const r = spawnSync('ssh', [
-          '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
-          '-o', `UserKnownHostsFile=${vars.plumb_known_hosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
-          '-i', vars.ansible_ssh_private_key_file!, '-p', String(h.ansible_port), `${vars.ansible_user}@${h.ansible_host}`, 'hostname',
-        ], { encoding: 'utf8', timeout: 60_000 });
+        const r = spawnSync(
+          'ssh',
+          [
+            '-o',
+            'BatchMode=yes',
+            '-o',
+            'StrictHostKeyChecking=yes',
+            '-o',
+            `UserKnownHostsFile=${vars.plumb_known_hosts}`,
+            '-o',
+            'GlobalKnownHostsFile=/dev/null',
+            '-i',
+            vars.ansible_ssh_private_key_file!,
+            '-p',
+            String(h.ansible_port),
+            `${vars.ansible_user}@${h.ansible_host}`,
+            'hostname',
+          ],
+          { encoding: 'utf8', timeout: 60_000 },
+        );
         expect(r.status, `${group}/${name}: ${r.stderr}`).to.equal(0);
         expect(r.stdout.trim()).to.equal(name);
       }
     }
     // Strictness is real: with an empty known_hosts the same login is refused.
     const h = host(lab, 'web-01');
-    const r = spawnSync('ssh', ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'GlobalKnownHostsFile=/dev/null',
-      '-i', lab.keyFile, '-p', String(h.port), `root@${h.sshHost}`, 'true'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ssh',
+      [
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'UserKnownHostsFile=/dev/null',
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-i',
+        lab.keyFile,
+        '-p',
+        String(h.port),
+        `root@${h.sshHost}`,
+        'true',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).to.equal(255);
     expect(r.stderr).to.match(/Host key verification failed/);
   });
 
   it('refuses password logins (key-only sshd)', () => {
     const h = host(lab, 'lb-01');
-    const r = spawnSync('ssh', ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${lab.knownHosts}`,
-      '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=password,keyboard-interactive', '-p', String(h.port), `root@${h.sshHost}`, 'true'], { encoding: 'utf8' });
+    const r = spawnSync(
+      'ssh',
+      [
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        `UserKnownHostsFile=${lab.knownHosts}`,
+        '-o',
+        'PubkeyAuthentication=no',
+        '-o',
+        'PreferredAuthentications=password,keyboard-interactive',
+        '-p',
+        String(h.port),
+        `root@${h.sshHost}`,
+        'true',
+      ],
+      { encoding: 'utf8' },
+    );
     expect(r.status).to.equal(255);
     expect(r.stderr).to.match(/Permission denied \(publickey\)/);
   });
@@ -175,7 +226,9 @@ describe('lab', function () {
     expect(r.err).to.equal('err\n');
     expect(must(lab, h, `: ${tag}; printf 'a\\nb'`)).to.equal('a\nb');
     expect(labExecCount('web-01') - before).to.be.at.least(2);
-    const logged = readFileSync(`${h.upperDir}/var/log/plumb-lab-exec.log`, 'utf8').split('\n').filter((l) => l.includes(tag));
+    const logged = readFileSync(`${h.upperDir}/var/log/plumb-lab-exec.log`, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes(tag));
     expect(logged).to.have.length(2);
     expect(logged[0]).to.match(new RegExp(`^\\d+\\.\\d+ : ${tag}; cat; echo err >&2; exit 7$`));
   });
@@ -219,7 +272,11 @@ describe('lab', function () {
     });
 
     it('installs a package offline for real', () => {
-      const out = must(fleet, fleet.hosts[0]!, 'apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ssl-cert >/dev/null && dpkg-query -W -f=\'${Status}\' ssl-cert');
+      const out = must(
+        fleet,
+        fleet.hosts[0]!,
+        "apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ssl-cert >/dev/null && dpkg-query -W -f='${Status}' ssl-cert",
+      );
       expect(out).to.equal('install ok installed');
     });
 
@@ -233,7 +290,9 @@ describe('lab', function () {
       expect(must(fleet, h, 'hostname').trim()).to.equal(h.name);
       const slow = await measure(h, fleet.keyFile);
       log(`round trip on an open channel: ${direct.echo.toFixed(1)} ms direct, ${slow.echo.toFixed(1)} ms with --latency 50`);
-      log(`exec of 'true' on an open connection (channel open + exec + exit): ${direct.exec.toFixed(1)} ms direct, ${slow.exec.toFixed(1)} ms with --latency 50`);
+      log(
+        `exec of 'true' on an open connection (channel open + exec + exit): ${direct.exec.toFixed(1)} ms direct, ${slow.exec.toFixed(1)} ms with --latency 50`,
+      );
       expect(direct.echo).to.be.below(10);
       expect(slow.echo).to.be.within(48, 75);
       expect(slow.exec - direct.exec).to.be.above(40); // at least one more round trip per exec
@@ -244,13 +303,24 @@ describe('lab', function () {
   });
 
   describe('down', () => {
-    const netns = (): string[] => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith(NETNS_PREFIX));
+    const netns = (): string[] =>
+      spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => l.startsWith(NETNS_PREFIX));
     const mounts = (): string[] =>
-      spawnSync('findmnt', ['-rn', '-o', 'TARGET,FSTYPE'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /plumb-lab|overlay/.test(l));
-    const links = (): string[] => spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => new RegExp(`: (${LAB_NET.bridge}|${FLEET_NET.bridge}|${NETNS_PREFIX.replace('plumb', 'pl')}[^:]+)[:@]`).test(l));
-    const alive = (pids: number[]): number[] => pids.filter((p) => existsSync(`/proc/${p}`) && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${p}/stat`, 'utf8')));
+      spawnSync('findmnt', ['-rn', '-o', 'TARGET,FSTYPE'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => /plumb-lab|overlay/.test(l));
+    const links = (): string[] =>
+      spawnSync('ip', ['-o', 'link'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => new RegExp(`: (${LAB_NET.bridge}|${FLEET_NET.bridge}|${NETNS_PREFIX.replace('plumb', 'pl')}[^:]+)[:@]`).test(l));
+    const alive = (pids: number[]): number[] =>
+      pids.filter((p) => existsSync(`/proc/${p}`) && !/^\S+ \(.*\) [ZX]/.test(readFileSync(`/proc/${p}/stat`, 'utf8')));
     const labProcs = (): string[] =>
-      spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /systemd-nspawn|sshd -D -e|src\/lab\/proxy\.js/.test(l));
+      spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((l) => /systemd-nspawn|sshd -D -e|src\/lab\/proxy\.js/.test(l));
     const statePids = (): number[] => {
       const ids: number[] = [];
       for (const set of ['lab', 'fleet']) {

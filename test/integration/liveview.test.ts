@@ -44,21 +44,33 @@ describe('the live view under a pseudo-terminal (issue 11)', function () {
       const screen = tmux('capture-pane', '-t', session, '-p').stdout;
       const titles = HOSTS.map((h) => screen.split('\n').filter((l) => new RegExp(`^\\S ${h}\\s+\\[ok \\d+, changed \\d+`).test(l)).length);
       if (!existsSync(exitFile) && titles.every((n) => n === 1)) sawLive = true;
-      expect(titles.every((n) => n <= 1), `a host's title shows more than once:\n${screen}`).to.equal(true);
+      expect(
+        titles.every((n) => n <= 1),
+        `a host's title shows more than once:\n${screen}`,
+      ).to.equal(true);
       await sleep(1000);
     }
     expect(readFileSync(exitFile, 'utf8').trim(), 'plumb apply exit code').to.equal('0');
     expect(sawLive, 'the live region (one line per host) was seen while the apply ran').to.equal(true);
 
     // -J joins lines the terminal wrapped; -S - takes the whole scrollback.
-    const all = tmux('capture-pane', '-t', session, '-p', '-J', '-S', '-').stdout.split('\n').map((l) => l.trimEnd());
+    const all = tmux('capture-pane', '-t', session, '-p', '-J', '-S', '-')
+      .stdout.split('\n')
+      .map((l) => l.trimEnd());
     const results = all.filter((l) => /^[~✖] /.test(l));
     expect(results.length, 'result lines').to.be.greaterThan(40);
     const dupes = results.filter((l, i) => results.indexOf(l) !== i);
     expect(dupes, 'results shown more than once').to.deep.equal([]);
-    for (const h of HOSTS) expect(results.some((l) => l.startsWith(`~ ${h} `)), `results of ${h}`).to.equal(true);
+    for (const h of HOSTS)
+      expect(
+        results.some((l) => l.startsWith(`~ ${h} `)),
+        `results of ${h}`,
+      ).to.equal(true);
     // Nothing of the live region is left behind (spinners, titles, output bars).
-    expect(all.filter((l) => /^\s*[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔❯›]/.test(l)), 'leftovers of the live region').to.deep.equal([]);
+    expect(
+      all.filter((l) => /^\s*[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✔❯›]/.test(l)),
+      'leftovers of the live region',
+    ).to.deep.equal([]);
     // The screen ends with the recap: its header, one line per host, the total.
     const shown = all.filter((l) => l !== '');
     const recapAt = shown.lastIndexOf('RECAP');

@@ -89,12 +89,23 @@ describe('file and data modules on the lab (issue 13)', function () {
   let dir: string;
 
   const plumb = (verb: 'apply' | 'check', file: string, ...flags: string[]): Run => {
-    const r = spawnSync(process.execPath, [CLI, verb, join(dir, file), '-i', lab.inventory, '--json', ...flags], { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 });
-    const events = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const r = spawnSync(process.execPath, [CLI, verb, join(dir, file), '-i', lab.inventory, '--json', ...flags], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const events = (r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
   };
   const hashes = (): string =>
-    site.onHost(H, 'sha256sum /srv/mf/* /etc/sysctl.d/90-plumb-test.conf /etc/cron.d/plumb-test /home/mfuser/.ssh/authorized_keys; cat /proc/sys/net/ipv4/ip_forward').out;
+    site.onHost(
+      H,
+      'sha256sum /srv/mf/* /etc/sysctl.d/90-plumb-test.conf /etc/cron.d/plumb-test /home/mfuser/.ssh/authorized_keys; cat /proc/sys/net/ipv4/ip_forward',
+    ).out;
 
   before(async () => {
     lab = await ensureLab();
@@ -123,7 +134,9 @@ describe('file and data modules on the lab (issue 13)', function () {
   it('registered results port to when: (stat, find, slurp, getent)', () => {
     const r = plumb('apply', 'results.yml');
     expect(r.code, failures(r) + r.stderr).to.equal(0);
-    expect(site.onHost(H, 'test -e /srv/mf/results-ok && echo yes', true).out.trim(), 'the when: over stat, find, slurp and getent results held').to.equal('yes');
+    expect(site.onHost(H, 'test -e /srv/mf/results-ok && echo yes', true).out.trim(), 'the when: over stat, find, slurp and getent results held').to.equal(
+      'yes',
+    );
   });
 
   it('second apply: 0 changed at 1 exec, counted on the host', () => {
@@ -145,7 +158,9 @@ describe('file and data modules on the lab (issue 13)', function () {
     expect(labExecCount(H) - before, 'a check is one exec').to.equal(1);
     expect(hashes(), 'check touched nothing').to.equal(snap);
     const diffOf = (task: string) => tasks(r).find((e) => e.host === H && e.task === task)?.diff ?? [];
-    expect(diffOf('Ini')).to.deep.equal([{ label: '/srv/mf/app.ini', before: 'debug = false\n[main]\nport = 9090\n', after: 'debug = false\n[main]\nport = 8080\n' }]);
+    expect(diffOf('Ini')).to.deep.equal([
+      { label: '/srv/mf/app.ini', before: 'debug = false\n[main]\nport = 9090\n', after: 'debug = false\n[main]\nport = 8080\n' },
+    ]);
     expect(diffOf('Forwarding')).to.deep.equal([{ label: 'sysctl net.ipv4.ip_forward (running kernel)', before: '0\n', after: '1\n' }]);
     expect(diffOf('Key')).to.deep.equal([{ label: '/home/mfuser/.ssh/authorized_keys (keys)', before: '', after: 'ssh-ed25519 plumb-test@lab\n' }]);
     const text = r.stdout;

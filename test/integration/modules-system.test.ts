@@ -56,8 +56,15 @@ describe('system modules on the lab', function () {
   let site: SiteRun;
   let book: string;
   const run = (verb: 'apply' | 'check'): Run => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', site.lab.inventory, '--json', '--limit', HOST], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-    const events = (r.stdout ?? '').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', site.lab.inventory, '--json', '--limit', HOST], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    const events = (r.stdout ?? '')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
   };
 
@@ -68,7 +75,10 @@ describe('system modules on the lab', function () {
     book = join(dir, 'system.yml');
     writeFileSync(book, PLAYBOOK);
     // The only server uri talks to: started by this test on the host's loopback, gone with the reset.
-    site.onHost(HOST, 'systemd-run --unit=modsys-http python3 -m http.server 8765 --bind 127.0.0.1 -d /etc && for i in 1 2 3 4 5 6 7 8 9 10; do bash -c "exec 3<>/dev/tcp/127.0.0.1/8765" 2>/dev/null && break; sleep 0.3; done');
+    site.onHost(
+      HOST,
+      'systemd-run --unit=modsys-http python3 -m http.server 8765 --bind 127.0.0.1 -d /etc && for i in 1 2 3 4 5 6 7 8 9 10; do bash -c "exec 3<>/dev/tcp/127.0.0.1/8765" 2>/dev/null && break; sleep 0.3; done',
+    );
   });
   after(async () => {
     await resetHosts([HOST]);
@@ -77,7 +87,12 @@ describe('system modules on the lab', function () {
   it('first apply changes, second is ok with 0 changed, check reports a drift and leaves the host untouched', () => {
     const first = run('apply');
     expect(first.code, failures(first) + first.stderr).to.be.oneOf([0, 2]);
-    expect(changed(first)).to.include.members([`${HOST}: ufw installed (package, as in geerlingguy.firewall's "Ensure ufw is installed")`, `${HOST}: hostname`, `${HOST}: timezone`, `${HOST}: ufw stopped and disabled (systemd)`]);
+    expect(changed(first)).to.include.members([
+      `${HOST}: ufw installed (package, as in geerlingguy.firewall's "Ensure ufw is installed")`,
+      `${HOST}: hostname`,
+      `${HOST}: timezone`,
+      `${HOST}: ufw stopped and disabled (systemd)`,
+    ]);
     expect(site.onHost(HOST, 'hostname').out.trim()).to.equal('modsys-web');
     expect(site.onHost(HOST, 'readlink /etc/localtime').out.trim()).to.equal('/usr/share/zoneinfo/Europe/Paris');
     const facts = site.onHost(HOST, 'cat /etc/modsys-facts').out;

@@ -35,7 +35,10 @@ describe('services running an older configuration (issue 17)', function () {
 
   it('a drop-in edited without daemon-reload: check names foobar-app (NeedDaemonReload), apply restarts it with the new definition', () => {
     const dropin = '/etc/systemd/system/foobar-app.service.d/plumb-test.conf';
-    const env = (): string => site.onHost('web-02', "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value foobar-app)/environ | grep -c '^PLUMB_TEST_DROPIN=1$' || true").out.trim();
+    const env = (): string =>
+      site
+        .onHost('web-02', "tr '\\0' '\\n' < /proc/$(systemctl show -p MainPID --value foobar-app)/environ | grep -c '^PLUMB_TEST_DROPIN=1$' || true")
+        .out.trim();
     const write = (v: number): string => `printf '[Service]\\nEnvironment=PLUMB_TEST_DROPIN=${v}\\n' > ${dropin}`;
     try {
       // systemd tracks the drop-ins it loaded: load one, then edit it behind its back.

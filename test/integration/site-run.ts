@@ -19,7 +19,14 @@ export interface Run {
   events: Array<Record<string, unknown>>;
 }
 
-export type TaskEvent = { host: string; task: string; status: string; handler?: boolean; message?: string; diff?: { label: string; before: string; after: string }[] };
+export type TaskEvent = {
+  host: string;
+  task: string;
+  status: string;
+  handler?: boolean;
+  message?: string;
+  diff?: { label: string; before: string; after: string }[];
+};
 
 export class SiteRun {
   constructor(readonly lab: LabStatus) {}

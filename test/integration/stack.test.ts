@@ -109,10 +109,14 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
 
   /** curl from the machine to lb-01 (a lab address: this test's own namespace). */
   const curl = (args: string[]): { code: number; out: string } => {
-    const r = spawnSync('curl', ['-sS', '--max-time', '5', '--resolve', `${DOMAIN}:443:${addr('lb-01')}`, '--resolve', `${DOMAIN}:80:${addr('lb-01')}`, ...args], {
-      encoding: 'utf8',
-      timeout: 15_000,
-    });
+    const r = spawnSync(
+      'curl',
+      ['-sS', '--max-time', '5', '--resolve', `${DOMAIN}:443:${addr('lb-01')}`, '--resolve', `${DOMAIN}:80:${addr('lb-01')}`, ...args],
+      {
+        encoding: 'utf8',
+        timeout: 15_000,
+      },
+    );
     return { code: r.status ?? -1, out: r.stdout ?? '' };
   };
   const get = (path: string): { status: number; server: string; body: Record<string, unknown> } => {
@@ -147,7 +151,8 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
 
   const timings: Record<string, number> = {};
   /** apt-get installs recorded in the host's own /var/log/apt/history.log (counted on the host, not by plumb). */
-  const aptInstalls = (h: HostName): number => Number(onHost(h, "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true").out.trim() || '0');
+  const aptInstalls = (h: HostName): number =>
+    Number(onHost(h, "grep -Ec '^Commandline: (/usr/bin/)?apt-get( .*)? install ' /var/log/apt/history.log 2>/dev/null || true").out.trim() || '0');
   const installsBefore: Partial<Record<HostName, number>> = {};
 
   // PLUMB_STACK_KEEP=1 skips the reset to fresh hosts (for iterating on a converged lab).
@@ -178,7 +183,10 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     // The plan installs every host's packages in ONE apt step; no apt task installs on its own.
     for (const h of HOSTS) {
       const installs = r.events.filter((e) => e.type === 'task' && e.host === h && e.status === 'changed' && /\binstall\b/.test(String(e.message)));
-      expect(installs.map((e) => e.task), h).to.have.length(1);
+      expect(
+        installs.map((e) => e.task),
+        h,
+      ).to.have.length(1);
       expect(String(installs[0]!.task), h).to.match(/^Packages: one apt transaction/);
     }
   });
@@ -296,7 +304,9 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     const drift = plumb('check', '--diff', '--json');
     expect(drift.code, failures(drift)).to.equal(2);
     expect(changedTasks(drift), changedDetail(drift)).to.deep.equal(['lb-01: HAProxy running at boot', 'web-02: Site']);
-    const site = drift.events.find((e) => e.type === 'task' && e.host === 'web-02' && e.task === 'Site') as { diff?: { label: string; before: string; after: string }[] };
+    const site = drift.events.find((e) => e.type === 'task' && e.host === 'web-02' && e.task === 'Site') as {
+      diff?: { label: string; before: string; after: string }[];
+    };
     expect(site.diff?.[0]?.label).to.equal('/etc/nginx/sites-available/foobar');
     expect(site.diff?.[0]?.before).to.include('# hand edit');
     expect(site.diff?.[0]?.after).not.to.include('# hand edit');
@@ -378,14 +388,41 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
       const make = (name: string): { cert: string; key: string; fingerprint: string } => {
         const crt = join(dir, `${name}.crt`);
         const key = join(dir, `${name}.key`);
-        const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-sha256', '-days', '30', '-subj', `/CN=${DOMAIN}`, '-addext', `subjectAltName=DNS:${DOMAIN}`, '-keyout', key, '-out', crt], { encoding: 'utf8' });
+        const r = spawnSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-sha256',
+            '-days',
+            '30',
+            '-subj',
+            `/CN=${DOMAIN}`,
+            '-addext',
+            `subjectAltName=DNS:${DOMAIN}`,
+            '-keyout',
+            key,
+            '-out',
+            crt,
+          ],
+          { encoding: 'utf8' },
+        );
         expect(r.status, r.stderr).to.equal(0);
         const fp = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', crt], { encoding: 'utf8' }).stdout.trim();
         return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8'), fingerprint: fp };
       };
       /** The certificate lb-01 serves on 443, as its SHA-256 fingerprint line. */
       const served = (): string =>
-        spawnSync('sh', ['-c', `openssl s_client -connect ${addr('lb-01')}:443 -servername ${DOMAIN} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`], { encoding: 'utf8', timeout: 15_000 }).stdout.trim();
+        spawnSync(
+          'sh',
+          ['-c', `openssl s_client -connect ${addr('lb-01')}:443 -servername ${DOMAIN} </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256`],
+          { encoding: 'utf8', timeout: 15_000 },
+        ).stdout.trim();
       const onDisk = (): string => onHost('lb-01', 'sha256sum /etc/haproxy/certs/site.pem').out.split(' ')[0]!;
       const withPem = (pem: string): string[] => ['-e', JSON.stringify({ haproxy_tls_operator_cert: true, haproxy_tls_pem_secret: pem })];
       const a = make('a');
@@ -404,7 +441,13 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
       expect(bad.code).to.equal(1);
       expect(failures(bad)).to.include("Operator's certificate");
       expect(onDisk(), 'the live PEM is untouched').to.equal(live);
-      expect(onHost('lb-01', 'ls -a /etc/haproxy/certs').out.split('\n').filter((f) => f.startsWith('.')).filter((f) => f !== '.' && f !== '..'), 'no temp file left behind').to.deep.equal([]);
+      expect(
+        onHost('lb-01', 'ls -a /etc/haproxy/certs')
+          .out.split('\n')
+          .filter((f) => f.startsWith('.'))
+          .filter((f) => f !== '.' && f !== '..'),
+        'no temp file left behind',
+      ).to.deep.equal([]);
       expect(served()).to.equal(a.fingerprint);
 
       const again = plumb('apply', '--json', '--limit', 'lb-01', ...withPem(a.cert + a.key));

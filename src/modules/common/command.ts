@@ -66,9 +66,7 @@ unset __plumb_kv __plumb_v`);
 /** The script around the command proper, and the stdin that goes with it. */
 export function wrapCommand(args: GuardArgs, command: Shell): { script: Shell; stdin?: string } {
   const env = Object.entries(args.environment ?? {});
-  const stdin = env.length
-    ? env.map(([k, v]) => `${k}=${Buffer.from(v, 'utf8').toString('base64')}\n`).join('') + '\n' + (args.stdin ?? '')
-    : args.stdin;
+  const stdin = env.length ? env.map(([k, v]) => `${k}=${Buffer.from(v, 'utf8').toString('base64')}\n`).join('') + '\n' + (args.stdin ?? '') : args.stdin;
   return {
     script: script(env.length ? READ_ENV : null, args.chdir !== undefined ? sh`cd -- ${args.chdir} || exit 125` : null, command),
     ...(stdin !== undefined ? { stdin } : {}),

@@ -51,7 +51,8 @@ export function liveText(path: string, facts: FactResults): { st: FileState; tex
   const st = facts.get(fileFact(path, true));
   if (st.kind === 'absent') return { st, text: null };
   if (st.kind !== 'file') throw new TaskError(`${path} is a ${st.kind}, not a regular file`, 'name the file itself (plumb does not edit through links)');
-  if (st.content === undefined) throw new TaskError(`${path} is larger than 1 MiB: plumb edits only files it can diff`, 'manage it whole with copy or template');
+  if (st.content === undefined)
+    throw new TaskError(`${path} is larger than 1 MiB: plumb edits only files it can diff`, 'manage it whole with copy or template');
   if (st.content.includes(0)) throw new TaskError(`${path} is binary`, 'line editors only edit text files');
   return { st, text: st.content.toString('utf8') };
 }
@@ -63,7 +64,11 @@ export function liveText(path: string, facts: FactResults): { st: FileState; tex
 export function missing(path: string, ctx: ModuleContext, hint: string): Plan {
   if (ctx.mayChange(fileFact(path, true))) {
     // Only reachable in check mode (an applied change is probed again): never run.
-    const c = { description: `edit ${path} (an earlier task may create it)`, script: sh`echo ${`${path} does not exist`} >&2; exit 1`, invalidates: [`file:${path}`] };
+    const c = {
+      description: `edit ${path} (an earlier task may create it)`,
+      script: sh`echo ${`${path} does not exist`} >&2; exit 1`,
+      invalidates: [`file:${path}`],
+    };
     return definePlan({ changes: [c], summary: c.description });
   }
   throw new TaskError(`Destination ${path} does not exist`, hint);

@@ -84,10 +84,7 @@ export function setAttrsNoFollow(path: string, chown: string | null, mode: strin
 }
 
 /** Does the fact's owner/group satisfy the wanted one? Numeric ids are not resolved: use names. */
-export function attrsMatch(
-  st: { mode: string; owner: string; group: string },
-  want: { mode?: string; owner?: string; group?: string },
-): boolean {
+export function attrsMatch(st: { mode: string; owner: string; group: string }, want: { mode?: string; owner?: string; group?: string }): boolean {
   return (
     (want.mode === undefined || st.mode === normalizeMode(want.mode)) &&
     (want.owner === undefined || st.owner === want.owner) &&
@@ -97,7 +94,11 @@ export function attrsMatch(
 
 export function attrLine(a: { mode?: string; owner?: string; group?: string }): string {
   return (
-    [a.owner !== undefined ? `owner=${a.owner}` : '', a.group !== undefined ? `group=${a.group}` : '', a.mode !== undefined ? `mode=${normalizeMode(a.mode)}` : '']
+    [
+      a.owner !== undefined ? `owner=${a.owner}` : '',
+      a.group !== undefined ? `group=${a.group}` : '',
+      a.mode !== undefined ? `mode=${normalizeMode(a.mode)}` : '',
+    ]
       .filter((s) => s !== '')
       .join(' ') + '\n'
   );
@@ -154,7 +155,10 @@ export function planPutFile(args: PutFileArgs, content: Buffer, facts: FactResul
 export function planContent(args: PutFileArgs, content: Buffer, st: FileState): Plan {
   if (st.kind === 'directory' || st.kind === 'link') {
     // Replacing a directory or following a link silently is how configs get lost.
-    throw new TaskError(`${args.dest} is a ${st.kind}; refusing to replace it with a file`, 'remove it first with a file: task (state: absent), or choose another dest');
+    throw new TaskError(
+      `${args.dest} is a ${st.kind}; refusing to replace it with a file`,
+      'remove it first with a file: task (state: absent), or choose another dest',
+    );
   }
   const exists = st.kind === 'file';
   // Unspecified attributes keep the live file's; a new file gets 0644 and the writer's

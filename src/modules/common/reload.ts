@@ -33,7 +33,7 @@ const PRELUDE = raw(
     '  echo "$_k"',
     '}',
     'journal() {',
-    "  journalctl -u \"$u\" --since \"@$t0\" -o cat --no-pager 2>/dev/null | grep -E 'ALERT|emerg|crit|rror|fail' | tail -n 4 >&2",
+    '  journalctl -u "$u" --since "@$t0" -o cat --no-pager 2>/dev/null | grep -E \'ALERT|emerg|crit|rror|fail\' | tail -n 4 >&2',
     '}',
     't0=$(date +%s)',
   ].join('\n'),
@@ -45,7 +45,7 @@ const PRELUDE = raw(
 const WANTED = raw(
   [
     'wanted() {',
-    '  set -- $(tr \'\\0\' \' \' < "/proc/$main/cmdline" 2>/dev/null)',
+    "  set -- $(tr '\\0' ' ' < \"/proc/$main/cmdline\" 2>/dev/null)",
     '  _f=; _c=',
     '  while [ $# -gt 0 ]; do case $1 in -f) _f="$_f $2"; shift;; -c) _c=$2; shift;; esac; shift; done',
     '  case $comm in',
@@ -98,7 +98,9 @@ const PRECHECK = script(
   sh`  busy=$({ echo "P $main $(kids "$main")"; ip -o addr show 2>/dev/null | awk '{ print "A", $4 }'; for v in 4 6; do echo "N $v $(cat /proc/sys/net/ipv$v/ip_nonlocal_bind 2>/dev/null)"; done; wanted | sed 's/^/W /'; ss -Hltnp 2>/dev/null | sed 's/^/L /'; } | awk ${CONFLICTS_AWK})`,
   raw('  if [ -n "$busy" ]; then'),
   raw(`    printf '%s\\n' "$busy" >&2`),
-  raw(`    echo "not $act $u: its configuration listens on an address it cannot bind, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`),
+  raw(
+    `    echo "not $act $u: its configuration listens on an address it cannot bind, so $comm would refuse it and keep its old one (a failed HAProxy reload also pauses its listeners while it retries)" >&2`,
+  ),
   raw('    exit 4'),
   raw('  fi ;;'),
   raw('esac; fi'),
@@ -125,12 +127,16 @@ export function reloadScript(unit: string): Shell {
     raw('      [ -n "${new:-}" ] && break'),
     // The daemon's own verdict, when it gives one, ends the wait early (HAProxy's master
     // logs "Loading failure!", Nginx's "[emerg]" lines reach the journal through stderr).
-    raw(`      if [ $((i % 10)) -eq 9 ] && journalctl -u "$u" --since "@$t0" -o cat --no-pager 2>/dev/null | grep -q -e 'Loading failure' -e '\\[emerg\\]'; then break; fi`),
+    raw(
+      `      if [ $((i % 10)) -eq 9 ] && journalctl -u "$u" --since "@$t0" -o cat --no-pager 2>/dev/null | grep -q -e 'Loading failure' -e '\\[emerg\\]'; then break; fi`,
+    ),
     raw('      sleep 0.1; i=$((i + 1))'),
     raw('    done'),
     raw('    if [ -z "${new:-}" ] || [ "$(systemctl show -p MainPID --value -- "$u")" != "$main" ]; then'),
     raw('      journal'),
-    raw(`      echo "the reload of $u did not take: $comm started no new workers (waited up to ${CONFIRM_TENTHS / 10} s) and still runs its previous configuration" >&2`),
+    raw(
+      `      echo "the reload of $u did not take: $comm started no new workers (waited up to ${CONFIRM_TENTHS / 10} s) and still runs its previous configuration" >&2`,
+    ),
     raw('      exit 5'),
     raw('    fi ;;'),
     raw('esac'),

@@ -10,7 +10,17 @@ const scenario = (id: string, hosts = 3): ScenarioResult => ({ id, title: id, ho
 
 describe('bench/report', () => {
   it('table: one row per scenario with medians, ranges and the ratio', () => {
-    const t = renderTable([{ scenario: 'no-op', hosts: 3, plumb: { n: 5, median: 500, min: 400, max: 600 }, ansible: { n: 5, median: 20_000, min: 19_000, max: 21_000 }, ratio: 40, plumbExecs: 1, floor: 310 }]);
+    const t = renderTable([
+      {
+        scenario: 'no-op',
+        hosts: 3,
+        plumb: { n: 5, median: 500, min: 400, max: 600 },
+        ansible: { n: 5, median: 20_000, min: 19_000, max: 21_000 },
+        ratio: 40,
+        plumbExecs: 1,
+        floor: 310,
+      },
+    ]);
     const [head, , row] = t.split('\n');
     expect(head).to.match(/^scenario/);
     expect(row).to.contain('0.50 (0.40-0.60) n=5');
@@ -44,7 +54,16 @@ describe('bench/report', () => {
   });
 
   it('the chart has one polyline per series with more than one point', () => {
-    const svg = scaleChart('t', 's', [{ label: 'plumb', color: '#000', points: [{ hosts: 10, median: 1, min: 0.9, max: 1.1 }, { hosts: 100, median: 2, min: 1.9, max: 2.2 }] }]);
+    const svg = scaleChart('t', 's', [
+      {
+        label: 'plumb',
+        color: '#000',
+        points: [
+          { hosts: 10, median: 1, min: 0.9, max: 1.1 },
+          { hosts: 100, median: 2, min: 1.9, max: 2.2 },
+        ],
+      },
+    ]);
     expect(svg).to.match(/^<svg /);
     expect(svg.match(/<polyline/g)).to.have.length(1);
     expect(svg.match(/<circle/g)).to.have.length(2);

@@ -14,8 +14,19 @@ describe('bench/stats', () => {
   });
 
   it('overlapping intervals count once (remote time of parallel hosts)', () => {
-    expect(unionLength([[0, 10], [5, 15], [20, 25]])).to.equal(20);
-    expect(unionLength([[0, 10], [2, 3]])).to.equal(10);
+    expect(
+      unionLength([
+        [0, 10],
+        [5, 15],
+        [20, 25],
+      ]),
+    ).to.equal(20);
+    expect(
+      unionLength([
+        [0, 10],
+        [2, 3],
+      ]),
+    ).to.equal(10);
     expect(unionLength([])).to.equal(0);
   });
 

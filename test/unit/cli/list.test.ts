@@ -40,7 +40,9 @@ describe('cli/list: --list-* and --start-at-task', () => {
     expect(out).to.contain('    tasks:\n      base : packages\tTAGS: [base]\n      site\tTAGS: [nginx]\n');
   });
   it('--list-tasks honours --tags', () => {
-    expect(listing(inv, book, { listTasks: true }, { ...opts, tags: ['nginx'] })).to.contain('    tasks:\n      site\tTAGS: [nginx]\n\n  play #2').and.not.contain('base : packages');
+    expect(listing(inv, book, { listTasks: true }, { ...opts, tags: ['nginx'] }))
+      .to.contain('    tasks:\n      site\tTAGS: [nginx]\n\n  play #2')
+      .and.not.contain('base : packages');
   });
   it('--list-tags', () => {
     expect(listing(inv, book, { listTags: true }, opts)).to.contain('      TASK TAGS: [base, nginx]\n');
@@ -52,6 +54,8 @@ describe('cli/list: --list-* and --start-at-task', () => {
     { name: 'base : packages', skipped: [] },
     { name: 'haproxy*', skipped: ['packages', 'site'] },
   ];
-  for (const c of starts) it(`--start-at-task '${c.name}' leaves out ${c.skipped.join(', ') || 'nothing'}`, () => expect([...tasksBefore(book, c.name)].map((t) => t.name)).to.deep.equal(c.skipped));
+  for (const c of starts)
+    it(`--start-at-task '${c.name}' leaves out ${c.skipped.join(', ') || 'nothing'}`, () =>
+      expect([...tasksBefore(book, c.name)].map((t) => t.name)).to.deep.equal(c.skipped));
   it('--start-at-task with no such task is bad input', () => expect(() => tasksBefore(book, 'nope')).to.throw(InputError, /no task named 'nope'/));
 });

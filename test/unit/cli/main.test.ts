@@ -23,8 +23,14 @@ function plumb(args: string[], cwd: string, env: Record<string, string> = {}): P
     const base = { ...process.env, CI: '1', HOME: cwd, SSH_AUTH_SOCK: '/nonexistent/plumb-test-agent.sock' };
     execFile(process.execPath, [CLI, ...args], { cwd, env: { ...base, ...env }, timeout: 240_000 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr: err?.killed ? `${stderr}
-[test: killed after 240 s]` : stderr });
+      done({
+        code,
+        stdout,
+        stderr: err?.killed
+          ? `${stderr}
+[test: killed after 240 s]`
+          : stderr,
+      });
     });
   });
 }
@@ -210,7 +216,15 @@ const cases: Case[] = [
               dest: /etc/app.conf
     `,
     files: { 'templates/app.conf.ejs': '# app\nlisten <%= http_port %>\n\nuser <%= app_user %>\n' },
-    expect: [{ file: 'templates/app.conf.ejs', line: 4, col: 1, message: /undefined variable 'app_user' in template \(task 'config' at .*site\.yml:7:14/, hint: /define 'app_user'/ }],
+    expect: [
+      {
+        file: 'templates/app.conf.ejs',
+        line: 4,
+        col: 1,
+        message: /undefined variable 'app_user' in template \(task 'config' at .*site\.yml:7:14/,
+        hint: /define 'app_user'/,
+      },
+    ],
   },
   {
     name: 'a missing template',
@@ -220,7 +234,15 @@ const cases: Case[] = [
           - name: config
             template: {src: nope.conf.ejs, dest: /etc/app.conf}
     `,
-    expect: [{ file: 'playbooks/site.yml', line: 4, col: 23, message: /template not found: .*templates\/nope\.conf\.ejs \(host web1\)/, hint: /relative to the templates\/ folder/ }],
+    expect: [
+      {
+        file: 'playbooks/site.yml',
+        line: 4,
+        col: 23,
+        message: /template not found: .*templates\/nope\.conf\.ejs \(host web1\)/,
+        hint: /relative to the templates\/ folder/,
+      },
+    ],
   },
   {
     name: 'unknown host pattern in hosts:',
@@ -229,7 +251,9 @@ const cases: Case[] = [
         hosts: webservers
         tasks: []
     `,
-    expect: [{ file: 'playbooks/site.yml', line: 2, col: 10, message: /host pattern 'webservers' matches no host or group/, hint: /known groups and hosts: .*web/ }],
+    expect: [
+      { file: 'playbooks/site.yml', line: 2, col: 10, message: /host pattern 'webservers' matches no host or group/, hint: /known groups and hosts: .*web/ },
+    ],
   },
   {
     name: '--limit with an unknown pattern: the command line, not a play, is at fault',
@@ -304,7 +328,15 @@ const cases: Case[] = [
     name: 'missing secret_env',
     playbook: GOOD_PLAYBOOK,
     inventory: INVENTORY + '      vars:\n        db_password: {secret_env: PLUMB_CLI_TEST_NOT_SET}\n',
-    expect: [{ file: 'inventory.yml', line: 12, col: 9, message: /secret 'db_password' reads environment variable PLUMB_CLI_TEST_NOT_SET, which is not set/, hint: /export PLUMB_CLI_TEST_NOT_SET=/ }],
+    expect: [
+      {
+        file: 'inventory.yml',
+        line: 12,
+        col: 9,
+        message: /secret 'db_password' reads environment variable PLUMB_CLI_TEST_NOT_SET, which is not set/,
+        hint: /export PLUMB_CLI_TEST_NOT_SET=/,
+      },
+    ],
   },
   {
     name: 'playbook not a list',
@@ -394,12 +426,20 @@ const cases: Case[] = [
       { file: 'playbooks/site.yml', line: 10, col: 15, message: /notify 'nothing' names no handler/ },
       { file: 'inventory.yml', line: 6, col: 5, message: /web1, web2: become must be a boolean, got "maybe"/, hint: /write true or false/ },
     ],
-  },  // Expressions are a safe subset of JavaScript: the controller is out of reach (issue 10).
+  }, // Expressions are a safe subset of JavaScript: the controller is out of reach (issue 10).
   {
     name: 'an -e value reaching for the controller is refused where a task uses it',
     playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', 'port={{ evil }}'),
     args: ['-e', 'evil={{ process.getBuiltinModule("child_process").execSync("touch plumb-pwned") }}'],
-    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /no variable 'process', and the controller's 'process' is not available in expressions, in task 'config'/, hint: /variables and plumb's helpers only/ }],
+    expect: [
+      {
+        file: 'playbooks/site.yml',
+        line: 9,
+        col: 18,
+        message: /no variable 'process', and the controller's 'process' is not available in expressions, in task 'config'/,
+        hint: /variables and plumb's helpers only/,
+      },
+    ],
   },
   {
     name: 'a refused construct is found by validate even in a task that reads a registered result',
@@ -422,8 +462,16 @@ const cases: Case[] = [
   },
   {
     name: 'a Jinja filter is a clear error showing the JavaScript to write',
-    playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', "port={{ http_port | default(80) }}"),
-    expect: [{ file: 'playbooks/site.yml', line: 9, col: 18, message: /'\| default' is a Jinja filter; expressions are JavaScript, in task 'config'/, hint: /write d\(http_port, 80\) / }],
+    playbook: GOOD_PLAYBOOK.replace('port={{ http_port }}', 'port={{ http_port | default(80) }}'),
+    expect: [
+      {
+        file: 'playbooks/site.yml',
+        line: 9,
+        col: 18,
+        message: /'\| default' is a Jinja filter; expressions are JavaScript, in task 'config'/,
+        hint: /write d\(http_port, 80\) /,
+      },
+    ],
   },
   {
     name: 'a __proto__ key in the inventory is refused (prototype pollution)',
@@ -438,7 +486,7 @@ const cases: Case[] = [
     expect: [{ file: null, message: /-e: the key '__proto__' is not allowed/ }],
   },
   {
-    name: 'an unclosed <% if { %> block: the template line, not EJS\'s async hint',
+    name: "an unclosed <% if { %> block: the template line, not EJS's async hint",
     playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
     files: { 'templates/app.conf.ejs': '# app\n<% if (http_port > 1) { -%>\nlisten <%= http_port %>\n' },
     expect: [{ file: 'templates/app.conf.ejs', line: 2, col: 1, message: /the block opened on line 2 is not closed/, hint: /close it with <% } %>/ }],
@@ -447,7 +495,9 @@ const cases: Case[] = [
     name: 'a template reaching for the controller is refused at its line',
     playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
     files: { 'templates/app.conf.ejs': '# app\nlisten <%= http_port %>\nhome <%= process.env.HOME %>\n' },
-    expect: [{ file: 'templates/app.conf.ejs', line: 3, col: 1, message: /no variable 'process', and the controller's 'process' is not available in templates/ }],
+    expect: [
+      { file: 'templates/app.conf.ejs', line: 3, col: 1, message: /no variable 'process', and the controller's 'process' is not available in templates/ },
+    ],
   },
 ];
 
@@ -502,12 +552,14 @@ async function runCase(c: Case): Promise<Outcome> {
 async function pool<T, R>(items: T[], size: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: size }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -547,7 +599,9 @@ describe('cli/main: malformed input exits 1 with file:line:col, and never connec
         const what = `plumb ${args[0]}:\n${r.stderr}${r.stdout}`;
         expect(r.code, what).to.equal(1);
         expect(r.stdout, `${what}\nnothing on stdout`).to.equal('');
-        expect(r.stderr, what).to.match(new RegExp(`^error: ${c.expect.length === 1 ? '1 problem' : `${c.expect.length} problems`} in the input \\(nothing was run\\):\n`));
+        expect(r.stderr, what).to.match(
+          new RegExp(`^error: ${c.expect.length === 1 ? '1 problem' : `${c.expect.length} problems`} in the input \\(nothing was run\\):\n`),
+        );
         const lines = r.stderr.split('\n');
         for (const w of c.expect) {
           const at = w.file === null ? '' : `${escape(join(dir, w.file))}:${w.line ?? '\\d+'}:${w.col ?? '\\d+'}: `;
@@ -555,7 +609,7 @@ describe('cli/main: malformed input exits 1 with file:line:col, and never connec
           const i = lines.findIndex((l) => re.test(l));
           expect(i, `${what}\nexpected a line matching ${re}`).to.be.greaterThan(-1);
           if (w.hint) {
-            expect(lines[i + 1], `${what}\nhint after line ${i}`).to.match(/^    hint: /);
+            expect(lines[i + 1], `${what}\nhint after line ${i}`).to.match(/^ {4}hint: /);
             expect(lines[i + 1]).to.match(w.hint);
           }
         }
@@ -587,14 +641,25 @@ describe('cli/main: plumb inventory masks secrets', function () {
   });
   after(() => removeTree(dir));
 
-  for (const args of [['inventory', '-i', 'inventory.yml'], ['inventory', '-i', 'inventory.yml', '--host', 'web1']]) {
+  for (const args of [
+    ['inventory', '-i', 'inventory.yml'],
+    ['inventory', '-i', 'inventory.yml', '--host', 'web1'],
+  ]) {
     it(args.join(' '), async () => {
       const r = await plumb(args, dir);
       expect(r.code, r.stderr).to.equal(0);
       for (const s of ['Top-Secret-pw1', 'Api-Tok-2', 'Lic-3-abc']) expect(r.stdout).not.to.include(s);
       const vars = JSON.parse(r.stdout) as Record<string, unknown>;
-      const web1 = (args.includes('--host') ? vars : (vars._meta as { hostvars: Record<string, Record<string, unknown>> }).hostvars.web1) as Record<string, unknown>;
-      expect(web1).to.deep.include({ db_password: '<redacted>', license: '<redacted>', api: { url: 'https://api', token: '<redacted>' }, motd: 'copied <redacted> into a plain var' });
+      const web1 = (args.includes('--host') ? vars : (vars._meta as { hostvars: Record<string, Record<string, unknown>> }).hostvars.web1) as Record<
+        string,
+        unknown
+      >;
+      expect(web1).to.deep.include({
+        db_password: '<redacted>',
+        license: '<redacted>',
+        api: { url: 'https://api', token: '<redacted>' },
+        motd: 'copied <redacted> into a plain var',
+      });
       expect(web1.plumb_secret_vars).to.deep.equal(['license']);
     });
   }

@@ -27,10 +27,10 @@ describe('engine: host output is data, never an expression', () => {
     ];
     const printf = lines.map((l) => `printf '%b\\n' '${o(l).replace(/'/g, `'\\''`)}'`).join('\n        ');
     writeTree(dir, {
-        'inventory.yml': 'all:\n  hosts:\n    h1:\n',
-        'templates/out.ejs': 'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
-        'templates/item.ejs': 'item=<%- item.l %>\n',
-        'playbooks/site.yml': `
+      'inventory.yml': 'all:\n  hosts:\n    h1:\n',
+      'templates/out.ejs': 'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
+      'templates/item.ejs': 'item=<%- item.l %>\n',
+      'playbooks/site.yml': `
 - hosts: all
   vars:
     root: "${root}"

@@ -194,7 +194,7 @@ ${HANDLERS}`;
       expect(existsSync(PENDING)).to.equal(false);
     });
 
-    it('a write refused by its validate fails with the validator\'s words and owes no handler; marks from before stay', async () => {
+    it("a write refused by its validate fails with the validator's words and owes no handler; marks from before stay", async () => {
       write(`
 - hosts: all
   tasks:
@@ -237,4 +237,3 @@ ${HANDLERS}`);
     });
   });
 });
-

@@ -65,7 +65,7 @@ describe('engine/lock', function () {
     expect(got?.status === 'held' && got.holder).to.include({ run: 'feedf00d', host: 'ci-runner', user: 'alice', pid: '4242', since: '2026-12-01T10:00:00Z' });
     const e = new HostLocked('web-01', got?.status === 'held' ? got.holder : {}, 0);
     expect(e.message.split('\n')[0]).to.equal('web-01 is locked by another apply: run feedf00d of alice@ci-runner, pid 4242, started 2026-12-01T10:00:00Z');
-    expect(e.message.split('\n')[1]).to.match(/^  hint: let it finish, or wait longer with --lock-timeout/);
+    expect(e.message.split('\n')[1]).to.match(/^ {2}hint: let it finish, or wait longer with --lock-timeout/);
   });
 
   for (const [name, rec] of [
@@ -252,7 +252,7 @@ describe('engine/lock', function () {
       expect(r.result.exitCode).to.equal(1);
       const ev = taskEvents(r.events);
       expect(ev.map((e) => `${e.host} ${e.task} ${e.status}`).sort()).to.deep.equal(['h1 lock failed', 'h2 lock failed']);
-      expect(ev[0]!.message).to.match(/is locked by another apply: run feedf00d of alice@ci-runner, pid 4242, started 2026-12-01T10:00:00Z\n  hint: /);
+      expect(ev[0]!.message).to.match(/is locked by another apply: run feedf00d of alice@ci-runner, pid 4242, started 2026-12-01T10:00:00Z\n {2}hint: /);
       expect(r.result.hosts.h1).to.include({ failed: 1, changed: 0 });
       expect(r.events.filter((e) => e.type === 'play')).to.deep.equal([]);
       expect(r.events.at(-1)?.type).to.equal('recap');

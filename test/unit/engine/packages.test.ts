@@ -15,7 +15,10 @@ const dirs: string[] = [];
 after(() => dirs.forEach(removeTree));
 
 function project(tasks: string, plays = 1): string {
-  const body = Array.from({ length: plays }, (_, i) => `- name: play ${i}\n  hosts: all\n  handlers:\n    - name: h\n      command: 'true'\n  tasks:\n${tasks.split('---\n')[i] ?? ''}`).join('');
+  const body = Array.from(
+    { length: plays },
+    (_, i) => `- name: play ${i}\n  hosts: all\n  handlers:\n    - name: h\n      command: 'true'\n  tasks:\n${tasks.split('---\n')[i] ?? ''}`,
+  ).join('');
   const dir = tree({ 'inventory.yml': 'all:\n  hosts:\n    h1:\n', 'playbooks/site.yml': body }, 'plumb-pkgs-');
   dirs.push(dir);
   return dir;
@@ -43,7 +46,9 @@ function facts(installed: string[]): FactResults {
     get: <T>(f: { key: string }): T => {
       if (!f.key.startsWith('pkg:')) throw new Error(`fact ${f.key} was never gathered`);
       const names = f.key.replace(/^pkg:/, '').split(',');
-      return Object.fromEntries(names.map((n) => [n, installed.includes(n) ? { status: 'ii', installed: true, version: '1' } : { status: '', installed: false }])) as T;
+      return Object.fromEntries(
+        names.map((n) => [n, installed.includes(n) ? { status: 'ii', installed: true, version: '1' } : { status: '', installed: false }]),
+      ) as T;
     },
   };
 }
@@ -57,7 +62,13 @@ function plan(dir: string, installed: string[], from = 0, vars: Record<string, u
 
 describe('engine/packages: planning the one apt transaction', () => {
   it('unions the missing packages of the batchable apt tasks across plays, refreshing once', () => {
-    const dir = project(t('base', 'apt: { name: [a, b], update_cache: true, batch: true }') + t('dir', 'file: { path: /tmp/x, state: directory }') + '---\n' + t('web', 'apt: { name: c, update_cache: true, batch: true }'), 2);
+    const dir = project(
+      t('base', 'apt: { name: [a, b], update_cache: true, batch: true }') +
+        t('dir', 'file: { path: /tmp/x, state: directory }') +
+        '---\n' +
+        t('web', 'apt: { name: c, update_cache: true, batch: true }'),
+      2,
+    );
     const b = plan(dir, ['b'])!;
     expect(b.task.args).to.deep.equal({ name: ['a', 'c'], state: 'present', update_cache: true });
     expect(b.tasks.map((x) => x.name)).to.deep.equal(['base', 'web']);
@@ -65,7 +76,9 @@ describe('engine/packages: planning the one apt transaction', () => {
     expect(b.task.ignoreErrors, 'a failed batch falls back to per-task installs').to.equal(true);
     expect(b.union[0].key).to.equal(pkgFact(['a', 'c']).key);
     expect(b.refreshes).to.equal(true);
-    expect(afterBatch({ a: { status: '', installed: false }, b: { status: 'ii', installed: true, version: '1' }, z: { status: '', installed: false } }, b)).to.deep.equal({
+    expect(
+      afterBatch({ a: { status: '', installed: false }, b: { status: 'ii', installed: true, version: '1' }, z: { status: '', installed: false } }, b),
+    ).to.deep.equal({
       a: { status: 'ii', installed: true },
       b: { status: 'ii', installed: true, version: '1' },
       z: { status: '', installed: false },
@@ -80,29 +93,50 @@ describe('engine/packages: planning the one apt transaction', () => {
   });
 
   it('is opt-in: an apt task without batch: true neither starts a batch nor joins one', () => {
-    const dir = project(t('one', 'apt: { name: a }') + t('two', 'apt: { name: b, batch: true }') + t('three', 'apt: { name: c, batch: true }') + t('four', 'apt: { name: d }') + t('five', 'apt: { name: e, batch: true }'));
+    const dir = project(
+      t('one', 'apt: { name: a }') +
+        t('two', 'apt: { name: b, batch: true }') +
+        t('three', 'apt: { name: c, batch: true }') +
+        t('four', 'apt: { name: d }') +
+        t('five', 'apt: { name: e, batch: true }'),
+    );
     expect(batchWindow(stepsOf(dir), 0)).to.deep.equal([]);
     expect(plan(dir, [], 1)!.task.args).to.deep.include({ name: ['b', 'c'] });
   });
 
   it('refreshes when a task up to the last batched one would have, even one with nothing to install', () => {
-    const dir = project(t('certs', 'apt: { name: ca-certificates, update_cache: true, batch: true }') + t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }'));
+    const dir = project(
+      t('certs', 'apt: { name: ca-certificates, update_cache: true, batch: true }') +
+        t('one', 'apt: { name: a, batch: true }') +
+        t('two', 'apt: { name: b, batch: true }'),
+    );
     expect(plan(dir, ['ca-certificates'])!.task.args).to.deep.equal({ name: ['a', 'b'], state: 'present', update_cache: true });
-    const later = project(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }') + t('late', 'apt: { name: z, update_cache: true, batch: true }'));
+    const later = project(
+      t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }') + t('late', 'apt: { name: z, update_cache: true, batch: true }'),
+    );
     expect(plan(later, ['z'])!.task.args, 'a refresh asked only after the last install is not moved').to.not.have.property('update_cache');
   });
 
   it('keeps a refresh window only when every refreshing task has one (the shortest wins)', () => {
-    const a = project(t('one', 'apt: { name: a, update_cache: true, cache_valid_time: 600, batch: true }') + t('two', 'apt: { name: b, update_cache: true, cache_valid_time: 60, batch: true }'));
+    const a = project(
+      t('one', 'apt: { name: a, update_cache: true, cache_valid_time: 600, batch: true }') +
+        t('two', 'apt: { name: b, update_cache: true, cache_valid_time: 60, batch: true }'),
+    );
     expect(plan(a, [])!.task.args).to.deep.include({ update_cache: true, cache_valid_time: 60 });
-    const b = project(t('one', 'apt: { name: a, update_cache: true, cache_valid_time: 600, batch: true }') + t('two', 'apt: { name: b, update_cache: true, batch: true }'));
+    const b = project(
+      t('one', 'apt: { name: a, update_cache: true, cache_valid_time: 600, batch: true }') + t('two', 'apt: { name: b, update_cache: true, batch: true }'),
+    );
     expect(plan(b, [])!.task.args).to.not.have.property('cache_valid_time');
     const c = project(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }'));
     expect(plan(c, [])!.task.args).to.not.have.property('update_cache');
   });
 
   it('skipped tasks (when false) neither join nor stop the batch', () => {
-    const dir = project(t('one', 'apt: { name: a, batch: true }') + t('never', 'apt: { name: z, state: absent }\n      when: "!flag"') + t('two', 'apt: { name: b, batch: true }'));
+    const dir = project(
+      t('one', 'apt: { name: a, batch: true }') +
+        t('never', 'apt: { name: z, state: absent }\n      when: "!flag"') +
+        t('two', 'apt: { name: b, batch: true }'),
+    );
     expect(plan(dir, [])!.task.args).to.deep.include({ name: ['a', 'b'] });
   });
 
@@ -123,13 +157,23 @@ describe('engine/packages: planning the one apt transaction', () => {
   ];
   for (const [what, body] of stopsAt) {
     it(`stops at ${what}: tasks after it install at their own place`, () => {
-      const dir = project(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }') + t('barrier', body) + t('three', 'apt: { name: c, batch: true }'));
+      const dir = project(
+        t('one', 'apt: { name: a, batch: true }') +
+          t('two', 'apt: { name: b, batch: true }') +
+          t('barrier', body) +
+          t('three', 'apt: { name: c, batch: true }'),
+      );
       expect(plan(dir, [])!.task.args).to.deep.include({ name: ['a', 'b'] });
     });
   }
 
   it('stops at a task that reads a result registered earlier, even when a variable of that name exists up front', () => {
-    const dir = project(t('one', 'apt: { name: a, batch: true }') + t('probe', 'command: uname -r\n      register: k') + t('two', 'apt: { name: b, batch: true }') + t('three', 'apt: { name: "linux-headers-{{ k.stdout }}", batch: true }'));
+    const dir = project(
+      t('one', 'apt: { name: a, batch: true }') +
+        t('probe', 'command: uname -r\n      register: k') +
+        t('two', 'apt: { name: b, batch: true }') +
+        t('three', 'apt: { name: "linux-headers-{{ k.stdout }}", batch: true }'),
+    );
     const steps = stepsOf(dir, { k: { stdout: '6.1' } });
     expect(steps[3]!.prepared, 'evaluable up front with the stand-in k').to.have.property('instances');
     expect(planPackageBatch(batchWindow(steps, 0), facts([]))!.task.args).to.deep.include({ name: ['a', 'b'] });
@@ -144,7 +188,15 @@ describe('engine/packages: planning the one apt transaction', () => {
     const dir = project(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: b, batch: true }'));
     const steps = stepsOf(dir).map((st, i) => ({ ...st, become: i === 1 }));
     expect(planPackageBatch(batchWindow(steps, 0), facts([]))!.task.become).to.equal(true);
-    expect(planPackageBatch(batchWindow(steps.map((st) => ({ ...st, become: false })), 0), facts([]))!.task.become).to.equal(false);
+    expect(
+      planPackageBatch(
+        batchWindow(
+          steps.map((st) => ({ ...st, become: false })),
+          0,
+        ),
+        facts([]),
+      )!.task.become,
+    ).to.equal(false);
   });
 });
 
@@ -176,7 +228,10 @@ describe('engine/packages: a run with stand-in dpkg-query and apt-get', function
     process.env.PATH = `${bin}:${savedPath}`;
     const log = (): string[] => {
       try {
-        return readFileSync(join(state, 'log'), 'utf8').trim().split('\n').map((l) => l.replace(/ -y -q -o \S+ -o \S+ -o \S+ --no-install-recommends/, ''));
+        return readFileSync(join(state, 'log'), 'utf8')
+          .trim()
+          .split('\n')
+          .map((l) => l.replace(/ -y -q -o \S+ -o \S+ -o \S+ --no-install-recommends/, ''));
       } catch {
         return [];
       }
@@ -228,7 +283,10 @@ describe('engine/packages: a run with stand-in dpkg-query and apt-get', function
   });
 
   it('a failed batch is reported, then each task installs on its own and the one with the bad package fails with its name', async () => {
-    const p = standIns(t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: bad, batch: true }') + t('three', 'apt: { name: c, batch: true }'), 1);
+    const p = standIns(
+      t('one', 'apt: { name: a, batch: true }') + t('two', 'apt: { name: bad, batch: true }') + t('three', 'apt: { name: c, batch: true }'),
+      1,
+    );
     const { inv, book } = loadProject(p.dir);
     const r = await runLocal(inv, book);
     expect(r.result.exitCode).to.equal(1);

@@ -18,8 +18,14 @@ describe('engine/run hostVars: the precedence chain', () => {
   it('every level beats the ones below it', () => {
     dir = tree({
       'h.yml': 'web:\n  hosts:\n    h1:\n',
-      'group_vars/web.yml': Object.entries(setBy(1)).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n',
-      'host_vars/h1.yml': Object.entries(setBy(2)).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n',
+      'group_vars/web.yml':
+        Object.entries(setBy(1))
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n') + '\n',
+      'host_vars/h1.yml':
+        Object.entries(setBy(2))
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('\n') + '\n',
     });
     const inv = loadInventory(join(dir, 'h.yml'));
     const play = { roleDefaults: setBy(0), vars: setBy(3) } as unknown as Play;

@@ -5,7 +5,20 @@ import { inputsOf, serviceInputMap } from '../../../src/engine/reads.js';
 import type { Play, Task } from '../../../src/playbook/load.js';
 
 const task = (name: string, module: string, args: unknown, extra: Partial<Task> = {}): Task =>
-  ({ name, module, args, when: [], notify: [], listen: [], tags: [], loopVar: 'item', noLog: false, ignoreErrors: false, loc: { src: undefined, path: [] }, ...extra }) as unknown as Task;
+  ({
+    name,
+    module,
+    args,
+    when: [],
+    notify: [],
+    listen: [],
+    tags: [],
+    loopVar: 'item',
+    noLog: false,
+    ignoreErrors: false,
+    loc: { src: undefined, path: [] },
+    ...extra,
+  }) as unknown as Task;
 const play = (tasks: Task[], handlers: Task[]): Play => ({ name: 'p', hosts: 'all', vars: {}, roleDefaults: {}, tasks, handlers }) as unknown as Play;
 const asWritten = (t: Task) => (t.name === 'skipped' ? { skip: 'condition false' } : t.name === 'unready' ? undefined : { instances: [{ args: t.args }] });
 
@@ -61,7 +74,12 @@ const cases: { name: string; tasks: Task[]; unit: string; handlers?: Task[]; not
     unit: 'app',
     expected: { restart: ['/etc/systemd/system/app.service'], reload: [], owed: false },
   },
-  { name: 'a unit no handler restarts or reloads: nothing known', tasks: [task('cfg', 'copy', { dest: '/etc/db.cnf', content: 'x' }, { notify: ['start only'] })], unit: 'db', expected: undefined },
+  {
+    name: 'a unit no handler restarts or reloads: nothing known',
+    tasks: [task('cfg', 'copy', { dest: '/etc/db.cnf', content: 'x' }, { notify: ['start only'] })],
+    unit: 'db',
+    expected: undefined,
+  },
   { name: 'a handler nobody notifies: nothing known', tasks: [], unit: 'nginx', expected: undefined },
 ];
 

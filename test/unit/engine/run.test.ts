@@ -18,7 +18,9 @@ function project(files: Record<string, string>): string {
 }
 
 function inventory(hosts: string[], vars: Record<string, string> = {}): string {
-  const v = Object.entries(vars).map(([k, x]) => `    ${k}: ${x}\n`).join('');
+  const v = Object.entries(vars)
+    .map(([k, x]) => `    ${k}: ${x}\n`)
+    .join('');
   return `all:\n${v ? `  vars:\n${v}` : ''}  hosts:\n${hosts.map((h) => `    ${h}:\n`).join('')}`;
 }
 
@@ -26,7 +28,8 @@ function inventory(hosts: string[], vars: Record<string, string> = {}): string {
 function thirtyTasks(root: string): Record<string, string> {
   const tasks: string[] = [`    - name: root\n      file: {path: "{{ base }}", state: directory, mode: "0755"}\n`];
   for (let i = 0; i < 10; i++) tasks.push(`    - name: dir ${i}\n      file: {path: "{{ base }}/d${i}", state: directory, mode: "0750"}\n`);
-  for (let i = 0; i < 10; i++) tasks.push(`    - name: copy ${i}\n      copy: {dest: "{{ base }}/d${i}/c.txt", content: "copy ${i} on {{ inventory_hostname }}\\n", mode: "0640"}\n`);
+  for (let i = 0; i < 10; i++)
+    tasks.push(`    - name: copy ${i}\n      copy: {dest: "{{ base }}/d${i}/c.txt", content: "copy ${i} on {{ inventory_hostname }}\\n", mode: "0640"}\n`);
   for (let i = 0; i < 9; i++) tasks.push(`    - name: template ${i}\n      template: {src: t.conf.ejs, dest: "{{ base }}/d${i}/t.conf", mode: "0600"}\n`);
   return {
     'inventory.yml': inventory(['h1', 'h2']),
@@ -216,7 +219,11 @@ describe('engine/run with a local transport', function () {
       const { inv, book } = loadProject(dir);
       const r = await runLocal(inv, book);
       expect(r.result.exitCode).to.equal(0);
-      expect(taskEvents(r.events).filter((e) => e.status === 'changed').map((e) => e.task)).to.deep.equal(['probe']);
+      expect(
+        taskEvents(r.events)
+          .filter((e) => e.status === 'changed')
+          .map((e) => e.task),
+      ).to.deep.equal(['probe']);
     });
   });
 

@@ -62,7 +62,8 @@ describe('engine: secrets never reach output or command lines', function () {
     h1:
 `,
       'playbooks/site.yml': `- hosts: all\n  tasks:\n${tasks.replace(/ROOT/g, root)}`,
-      'templates/my.cnf.ejs': '[client]\nuser=app\npassword=<%= db_password %>\nlicense=<%= license %>\nmotd=<%= motd_word %>\nroot=<%= mysql.root_password %>\n',
+      'templates/my.cnf.ejs':
+        '[client]\nuser=app\npassword=<%= db_password %>\nlicense=<%= license %>\nmotd=<%= motd_word %>\nroot=<%= mysql.root_password %>\n',
     };
     writeTree(dir, files);
   }

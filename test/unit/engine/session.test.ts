@@ -157,7 +157,11 @@ describe('engine/run: a connection lost mid-run', function () {
     const unreachable = taskEvents(events).filter((e) => e.status === 'unreachable');
     expect(unreachable.map((e) => `${e.host} ${e.task}`)).to.deep.equal(['h1 long']);
     expect(unreachable[0]!.message).to.equal('h1: connection lost: the host stopped answering (fake)');
-    expect(taskEvents(events).filter((e) => e.host === 'h2').map((e) => `${e.task} ${e.status}`)).to.deep.equal(['long skipped', 'later changed']);
+    expect(
+      taskEvents(events)
+        .filter((e) => e.host === 'h2')
+        .map((e) => `${e.task} ${e.status}`),
+    ).to.deep.equal(['long skipped', 'later changed']);
     expect(r.hosts.h1).to.include({ unreachable: true });
     expect(r.hosts.h2).to.include({ unreachable: false, failed: 0, changed: 1 });
     expect(events.at(-1)?.type).to.equal('recap');

@@ -36,11 +36,22 @@ describe('facts/batch', function () {
 
   it('a probe that exits or fails does not stop the ones after it', () => {
     const got = runBatchLocally([probe('x', 'exit 5'), probe('y', 'echo after')]);
-    expect(got).to.deep.equal([{ out: '', code: 5 }, { out: 'after\n', code: 0 }]);
+    expect(got).to.deep.equal([
+      { out: '', code: 5 },
+      { out: 'after\n', code: 0 },
+    ]);
   });
 
   const cases: { name: string; stdout: string; count: number; expected: { out: string; code: number }[] | RegExp }[] = [
-    { name: 'two probes', stdout: '@@plumb:n:0:begin\nA\n\n@@plumb:n:0:end:0\n@@plumb:n:1:begin\n\n@@plumb:n:1:end:2\n', count: 2, expected: [{ out: 'A\n', code: 0 }, { out: '', code: 2 }] },
+    {
+      name: 'two probes',
+      stdout: '@@plumb:n:0:begin\nA\n\n@@plumb:n:0:end:0\n@@plumb:n:1:begin\n\n@@plumb:n:1:end:2\n',
+      count: 2,
+      expected: [
+        { out: 'A\n', code: 0 },
+        { out: '', code: 2 },
+      ],
+    },
     { name: 'last line without newline', stdout: '@@plumb:n:0:begin\nx\n@@plumb:n:0:end:0', count: 1, expected: [{ out: 'x', code: 0 }] },
     { name: 'truncated output', stdout: '@@plumb:n:0:begin\nx', count: 1, expected: /missing probe 0/ },
     { name: 'fewer probes than asked', stdout: '@@plumb:n:0:begin\nx\n@@plumb:n:0:end:0\n', count: 2, expected: /missing probe 1 of 2/ },
@@ -67,19 +78,30 @@ describe('facts/batch', function () {
     const got = runBatchLocally(facts);
     expect(got[0]!.out).to.have.length(262144 + 8);
     expect(got[0]!.out.endsWith('end\0tail')).to.equal(true);
-    expect(got.slice(1)).to.deep.equal([{ out: 'x\n', code: 0 }, { out: 'y', code: 4 }, { out: 'z\n', code: 0 }]);
+    expect(got.slice(1)).to.deep.equal([
+      { out: 'x\n', code: 0 },
+      { out: 'y', code: 4 },
+      { out: 'z\n', code: 0 },
+    ]);
   });
 
   it('groupSlots: heaviest first, each to the lightest group, members in index order', () => {
     // 3s to two groups, the 2 to the third, then the 1s each to the lightest so far
-    expect(groupSlots([1, 3, 1, 3, 2, 1], 3)).to.deep.equal([[1, 2], [3, 5], [0, 4]]);
+    expect(groupSlots([1, 3, 1, 3, 2, 1], 3)).to.deep.equal([
+      [1, 2],
+      [3, 5],
+      [0, 4],
+    ]);
     expect(groupSlots([1], 3)).to.deep.equal([[0]]);
     expect(groupSlots([], 3)).to.deep.equal([]);
   });
 
   it('parseFrames: frames out of index order (concurrent groups)', () => {
     const out = '@@plumb:n:1:begin\nB\n@@plumb:n:1:end:0\n@@plumb:n:0:begin\nA\n@@plumb:n:0:end:7\n';
-    expect(parseFrames(out, 2, 'n')).to.deep.equal([{ out: 'A', code: 7 }, { out: 'B', code: 0 }]);
+    expect(parseFrames(out, 2, 'n')).to.deep.equal([
+      { out: 'A', code: 7 },
+      { out: 'B', code: 0 },
+    ]);
   });
 
   it('probes that wait on no daemon stay in one group: no pipes, no extra processes', () => {

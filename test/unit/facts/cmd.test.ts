@@ -17,7 +17,14 @@ describe('facts/cmd', function () {
   it('runs for real, in a batch: a syntax error fails only its own probe', () => {
     const dir = mkdtempSync(join(tmpdir(), 'plumb-cmd-'));
     try {
-      const facts = [probeFact('test -d /'), probeFact('false'), probeFact('echo ) ('), probeFact('test "$(pwd)" = ' + dir, dir), probeFact('true', join(dir, 'missing')), probeFact('grep -q root /etc/passwd && echo $HOME | grep -q /')];
+      const facts = [
+        probeFact('test -d /'),
+        probeFact('false'),
+        probeFact('echo ) ('),
+        probeFact('test "$(pwd)" = ' + dir, dir),
+        probeFact('true', join(dir, 'missing')),
+        probeFact('grep -q root /etc/passwd && echo $HOME | grep -q /'),
+      ];
       const raw = runBatchLocally(facts);
       expect(facts.map((f, i) => f.parse(raw[i]!.out, raw[i]!.code))).to.deep.equal([true, false, false, true, false, true]);
     } finally {

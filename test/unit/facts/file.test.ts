@@ -15,12 +15,48 @@ describe('facts/file', function () {
   this.timeout(60_000);
   const cases: { name: string; params: [string, boolean?]; stdout: string; code: number; expected: FileState }[] = [
     { name: 'absent', params: ['/x'], stdout: 'absent\n', code: 0, expected: { kind: 'absent' } },
-    { name: 'directory', params: ['/x'], stdout: 'directory\n755\nroot\nroot\n', code: 0, expected: { kind: 'directory', mode: '0755', owner: 'root', group: 'root' } },
-    { name: 'link', params: ['/x'], stdout: 'link\n777\nroot\nroot\n/target\n', code: 0, expected: { kind: 'link', mode: '0777', owner: 'root', group: 'root', target: '/target' } },
-    { name: 'file', params: ['/x'], stdout: `file\n640\nroot\nadm\n3\n${sha('abc')}\n`, code: 0, expected: { kind: 'file', mode: '0640', owner: 'root', group: 'adm', size: 3, sha256: sha('abc') } },
-    { name: 'file with content', params: ['/x', true], stdout: `file\n644\nroot\nroot\n3\n${sha('abc')}\nYWJj`, code: 0, expected: { kind: 'file', mode: '0644', owner: 'root', group: 'root', size: 3, sha256: sha('abc'), content: Buffer.from('abc') } },
-    { name: 'empty file with content', params: ['/x', true], stdout: `file\n600\nroot\nroot\n0\n${sha('')}\n`, code: 0, expected: { kind: 'file', mode: '0600', owner: 'root', group: 'root', size: 0, sha256: sha(''), content: Buffer.alloc(0) } },
-    { name: 'setuid mode keeps 4 digits', params: ['/x'], stdout: 'directory\n1777\nroot\nroot\n', code: 0, expected: { kind: 'directory', mode: '1777', owner: 'root', group: 'root' } },
+    {
+      name: 'directory',
+      params: ['/x'],
+      stdout: 'directory\n755\nroot\nroot\n',
+      code: 0,
+      expected: { kind: 'directory', mode: '0755', owner: 'root', group: 'root' },
+    },
+    {
+      name: 'link',
+      params: ['/x'],
+      stdout: 'link\n777\nroot\nroot\n/target\n',
+      code: 0,
+      expected: { kind: 'link', mode: '0777', owner: 'root', group: 'root', target: '/target' },
+    },
+    {
+      name: 'file',
+      params: ['/x'],
+      stdout: `file\n640\nroot\nadm\n3\n${sha('abc')}\n`,
+      code: 0,
+      expected: { kind: 'file', mode: '0640', owner: 'root', group: 'adm', size: 3, sha256: sha('abc') },
+    },
+    {
+      name: 'file with content',
+      params: ['/x', true],
+      stdout: `file\n644\nroot\nroot\n3\n${sha('abc')}\nYWJj`,
+      code: 0,
+      expected: { kind: 'file', mode: '0644', owner: 'root', group: 'root', size: 3, sha256: sha('abc'), content: Buffer.from('abc') },
+    },
+    {
+      name: 'empty file with content',
+      params: ['/x', true],
+      stdout: `file\n600\nroot\nroot\n0\n${sha('')}\n`,
+      code: 0,
+      expected: { kind: 'file', mode: '0600', owner: 'root', group: 'root', size: 0, sha256: sha(''), content: Buffer.alloc(0) },
+    },
+    {
+      name: 'setuid mode keeps 4 digits',
+      params: ['/x'],
+      stdout: 'directory\n1777\nroot\nroot\n',
+      code: 0,
+      expected: { kind: 'directory', mode: '1777', owner: 'root', group: 'root' },
+    },
   ];
   for (const c of cases) {
     it(`parse: ${c.name}`, () => {
@@ -29,8 +65,7 @@ describe('facts/file', function () {
   }
   it('merged split: content whose length or hash does not match the stat is left out, not guessed', () => {
     const rec = (p: string, size: number): string => `${p}\x00regular file\x00644\x00root\x00root\x00${size}\x00`;
-    const out = (b64: string): string =>
-      `@stat\0${rec('/a', 3)}${rec('/b', 2)}@links\0@sha\0${sha('abc')}  /a\0${sha('de')}  /b\0@content\0${b64}`;
+    const out = (b64: string): string => `@stat\0${rec('/a', 3)}${rec('/b', 2)}@links\0@sha\0${sha('abc')}  /a\0${sha('de')}  /b\0@content\0${b64}`;
     const args = ['c:/a', 'c:/b'];
     const ok = fileMerger.split(out(Buffer.from('abcde').toString('base64')), 0, args);
     expect(ok.map((r, i) => fileFact(['/a', '/b'][i]!, true).parse(r.out, r.code))).to.deep.equal([
@@ -109,7 +144,9 @@ describe('facts/file', function () {
         const facts = [fileFact(odd, true), fileFact(big, true), fileFact(join(dir, 'f.conf'), true)];
         const got = gatherAll(facts) as FileState[];
         expect(got[0]).to.deep.include({ kind: 'file', size: 1, sha256: sha('x'), content: Buffer.from('x') });
-        expect(got[1]).to.include({ kind: 'file', size: 1024 * 1024 + 1 }).and.not.have.property('content');
+        expect(got[1])
+          .to.include({ kind: 'file', size: 1024 * 1024 + 1 })
+          .and.not.have.property('content');
         expect(got[2]).to.deep.include({ content: Buffer.from('hello\n') });
       } finally {
         rmSync(odd);

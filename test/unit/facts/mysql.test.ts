@@ -48,20 +48,59 @@ describe('facts/mysql', () => {
           'GRANT SELECT, LOCK TABLES ON `foobar`.* TO `repl`@`10.0.0.3`\n',
         want: {
           available: true,
-          value: { exists: true, plugin: 'mysql_native_password', authString: '*ABC', privs: { '*.*': ['BINLOG MONITOR', 'RELOAD', 'REPLICATION SLAVE'], 'foobar.*': ['LOCK TABLES', 'SELECT'] } },
+          value: {
+            exists: true,
+            plugin: 'mysql_native_password',
+            authString: '*ABC',
+            privs: { '*.*': ['BINLOG MONITOR', 'RELOAD', 'REPLICATION SLAVE'], 'foobar.*': ['LOCK TABLES', 'SELECT'] },
+          },
         },
       },
       // Server variables: the running server's value (issue 17), and whether SET GLOBAL can change it.
-      { name: 'variable, dynamic', fact: mysqlVariableFact('read_only'), out: 'ok\nREAD_ONLY\tOFF\tNO\tBOOLEAN\n', want: { available: true, value: { exists: true, value: 'OFF', dynamic: true, type: 'BOOLEAN' } } },
-      { name: 'variable read only at start', fact: mysqlVariableFact('log_bin'), out: 'ok\nLOG_BIN\tON\tYES\tBOOLEAN\n', want: { available: true, value: { exists: true, value: 'ON', dynamic: false, type: 'BOOLEAN' } } },
-      { name: 'variable with a NULL global value', fact: mysqlVariableFact('init_connect'), out: 'ok\nINIT_CONNECT\tNULL\tNO\tVARCHAR\n', want: { available: true, value: { exists: true, value: '', dynamic: true, type: 'VARCHAR' } } },
-      { name: 'variable this server does not have (super_read_only on MariaDB)', fact: mysqlVariableFact('super_read_only'), out: 'ok\n\n', want: { available: true, value: { exists: false, value: '', dynamic: false, type: '' } } },
+      {
+        name: 'variable, dynamic',
+        fact: mysqlVariableFact('read_only'),
+        out: 'ok\nREAD_ONLY\tOFF\tNO\tBOOLEAN\n',
+        want: { available: true, value: { exists: true, value: 'OFF', dynamic: true, type: 'BOOLEAN' } },
+      },
+      {
+        name: 'variable read only at start',
+        fact: mysqlVariableFact('log_bin'),
+        out: 'ok\nLOG_BIN\tON\tYES\tBOOLEAN\n',
+        want: { available: true, value: { exists: true, value: 'ON', dynamic: false, type: 'BOOLEAN' } },
+      },
+      {
+        name: 'variable with a NULL global value',
+        fact: mysqlVariableFact('init_connect'),
+        out: 'ok\nINIT_CONNECT\tNULL\tNO\tVARCHAR\n',
+        want: { available: true, value: { exists: true, value: '', dynamic: true, type: 'VARCHAR' } },
+      },
+      {
+        name: 'variable this server does not have (super_read_only on MariaDB)',
+        fact: mysqlVariableFact('super_read_only'),
+        out: 'ok\n\n',
+        want: { available: true, value: { exists: false, value: '', dynamic: false, type: '' } },
+      },
     ];
     for (const c of cases) it(c.name, () => expect(c.fact.parse(c.out, c.code ?? 0)).to.deep.equal(c.want));
   });
 
   it('parses SHOW SLAVE STATUS by column name', () => {
-    const header = ['Slave_IO_State', 'Master_Host', 'Master_User', 'Master_Port', 'Connect_Retry', 'Slave_IO_Running', 'Slave_SQL_Running', 'Last_IO_Errno', 'Last_IO_Error', 'Last_SQL_Errno', 'Last_SQL_Error', 'Seconds_Behind_Master', 'Using_Gtid'];
+    const header = [
+      'Slave_IO_State',
+      'Master_Host',
+      'Master_User',
+      'Master_Port',
+      'Connect_Retry',
+      'Slave_IO_Running',
+      'Slave_SQL_Running',
+      'Last_IO_Errno',
+      'Last_IO_Error',
+      'Last_SQL_Errno',
+      'Last_SQL_Error',
+      'Seconds_Behind_Master',
+      'Using_Gtid',
+    ];
     const row = ['Waiting for master to send event', '10.9.0.2', 'repl', '3306', '60', 'Yes', 'Yes', '0', '', '0', '', '0', 'Slave_Pos'];
     const out = `ok\nvars\t0-1-42\t0-1-42\t1\t2\t/var/lib/mysql/\npw\tabc123\n${header.join('\t')}\n${row.join('\t')}\n`;
     expect(mysqlReplicationFact().parse(out, 0)).to.deep.equal({
@@ -90,13 +129,15 @@ describe('facts/mysql', () => {
   });
 
   it('a server that never replicated is not configured', () => {
-    const st = mysqlReplicationFact().parse('ok\nvars\t\t\t0\t1\t/var/lib/mysql/\npw\t\n\n', 0) as { value: { configured: boolean; secondsBehind: unknown; ioRunning: string } };
+    const st = mysqlReplicationFact().parse('ok\nvars\t\t\t0\t1\t/var/lib/mysql/\npw\t\n\n', 0) as {
+      value: { configured: boolean; secondsBehind: unknown; ioRunning: string };
+    };
     expect(st.value).to.include({ configured: false, secondsBehind: null, ioRunning: 'No' });
   });
 
   it('probes are read-only and put no SQL value unquoted', () => {
     const probe = mysqlUserFact("o'neil", 'localhost').probe.text;
-    expect(probe).to.include("--no-defaults");
+    expect(probe).to.include('--no-defaults');
     expect(probe).not.to.match(/\b(CREATE|GRANT|ALTER|DROP|INSERT|SET)\b(?![^']*')/);
     expect(mysqlReplicationFact().probe.text).to.include('SHOW SLAVE STATUS');
   });
@@ -125,7 +166,12 @@ describe('facts/mysql', () => {
   });
 
   describe('merged: every database and account probe in one client start', () => {
-    const facts = [mysqlDatabaseFact('foobar'), mysqlUserFact('foobar', 'localhost'), mysqlUserFact('nosuch', 'x'), mysqlVariableFact('read_only')] as Fact<unknown>[];
+    const facts = [
+      mysqlDatabaseFact('foobar'),
+      mysqlUserFact('foobar', 'localhost'),
+      mysqlUserFact('nosuch', 'x'),
+      mysqlVariableFact('read_only'),
+    ] as Fact<unknown>[];
     // What the client printed on a stack primary (recorded on the lab), framed as the batch frames it.
     const frame = (body: string): string => `@@plumb:n:0:begin\n${body}\n@@plumb:n:0:end:0\n`;
     const parse = (body: string): unknown[] => parseBatch(frame(body), facts, 'n').map((r, i) => facts[i]!.parse(r.out, r.code));
@@ -162,13 +208,23 @@ describe('facts/mysql', () => {
         { available: true, value: { exists: true, value: 'ON', dynamic: true, type: 'BOOLEAN' } },
       ]);
     });
-    it('no server: every probe is unavailable with the client\'s reason', () => {
+    it("no server: every probe is unavailable with the client's reason", () => {
       const reason = "ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)";
       for (const st of parse(reason)) expect(st).to.deep.equal({ available: false, reason });
-      for (const st of parse('unavailable\nthe mysql client is not installed')) expect(st).to.deep.equal({ available: false, reason: 'the mysql client is not installed' });
+      for (const st of parse('unavailable\nthe mysql client is not installed'))
+        expect(st).to.deep.equal({ available: false, reason: 'the mysql client is not installed' });
     });
     it('a failing statement fails only its own probe', () => {
-      const body = ['@@plumb-mysql:0', 'ERROR 1044 (42000) at line 1: Access denied', '@@plumb-mysql:1', '@@plumb-mysql:1g', 'x', '@@plumb-mysql:2', '@@plumb-mysql:2g', '@@plumb-mysql:end'].join('\n');
+      const body = [
+        '@@plumb-mysql:0',
+        'ERROR 1044 (42000) at line 1: Access denied',
+        '@@plumb-mysql:1',
+        '@@plumb-mysql:1g',
+        'x',
+        '@@plumb-mysql:2',
+        '@@plumb-mysql:2g',
+        '@@plumb-mysql:end',
+      ].join('\n');
       const [db, user1, user2] = parse(body);
       expect(db).to.deep.equal({ available: false, reason: 'query failed: ERROR 1044 (42000) at line 1: Access denied' });
       expect(user1).to.deep.equal({ available: true, value: { exists: false } });

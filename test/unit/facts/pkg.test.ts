@@ -12,11 +12,27 @@ describe('facts/pkg', function () {
       params: ['nginx', 'nosuch', 'apache2'],
       stdout: 'nginx\tamd64\tii \t1.22.1-9\napache2\tamd64\trc \t2.4.57\n',
       code: 1,
-      expected: { apache2: { status: 'rc', installed: false }, nginx: { status: 'ii', installed: true, version: '1.22.1-9' }, nosuch: { status: '', installed: false } },
+      expected: {
+        apache2: { status: 'rc', installed: false },
+        nginx: { status: 'ii', installed: true, version: '1.22.1-9' },
+        nosuch: { status: '', installed: false },
+      },
     },
-    { name: 'held package counts as installed', params: ['x'], stdout: 'x\tall\thi \t1\n', code: 0, expected: { x: { status: 'hi', installed: true, version: '1' } } },
+    {
+      name: 'held package counts as installed',
+      params: ['x'],
+      stdout: 'x\tall\thi \t1\n',
+      code: 0,
+      expected: { x: { status: 'hi', installed: true, version: '1' } },
+    },
     { name: 'half-configured is not installed', params: ['x'], stdout: 'x\tall\tiF \t1\n', code: 0, expected: { x: { status: 'iF', installed: false } } },
-    { name: 'reinst-required error flag', params: ['x'], stdout: 'x\tall\tiiR\t1\n', code: 0, expected: { x: { status: 'ii', installed: true, version: '1' } } },
+    {
+      name: 'reinst-required error flag',
+      params: ['x'],
+      stdout: 'x\tall\tiiR\t1\n',
+      code: 0,
+      expected: { x: { status: 'ii', installed: true, version: '1' } },
+    },
     {
       name: 'multi-arch: bare name and name:arch',
       params: ['libc6', 'libc6:i386'],
@@ -50,7 +66,7 @@ describe('facts/pkg', function () {
       expect(st.dpkg?.version).to.match(/^\d/);
       expect(st['plumb-no-such-package']).to.deep.equal({ status: '', installed: false });
     });
-    it('merged: several tasks\' packages in one dpkg-query, each fact with only its own names', () => {
+    it("merged: several tasks' packages in one dpkg-query, each fact with only its own names", () => {
       const facts = [pkgFact(['dpkg', 'plumb-no-such-package']), pkgFact(['coreutils']), pkgFact(['dpkg'])];
       expect(slots(facts)).to.have.length(1);
       expect(gatherAll(facts)).to.deep.equal(facts.map((f) => gather(f)));

@@ -31,7 +31,7 @@ describe('facts/svc', function () {
     },
     {
       name: 'no systemd',
-      stdout: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n',
+      stdout: "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n",
       code: 1,
       expected: { kind: 'no-systemd', message: "System has not been booted with systemd as init system (PID 1). Can't operate." },
     },
@@ -58,7 +58,7 @@ describe('facts/svc', function () {
 [ -n "$PLUMB_NO_SYSTEMD" ] && { echo 'System has not been booted with systemd as init system (PID 1). Can'"'"'t operate.' >&2; exit 1; }
 shift 4; rc=0; first=1
 for u; do
-  case "$u" in *' '*) echo "Invalid unit name \"$u\"" >&2; rc=1; continue;; esac
+  case "$u" in *' '*) echo "Invalid unit name "$u"" >&2; rc=1; continue;; esac
   [ -n "$first" ] || echo; first=
   case "$u" in nginx) printf 'LoadState=loaded\nActiveState=active\nSubState=running\nUnitFileState=enabled\nNeedDaemonReload=no\n';;
   *) printf 'LoadState=not-found\nActiveState=inactive\nSubState=dead\nUnitFileState=\nNeedDaemonReload=no\n';; esac
@@ -89,12 +89,16 @@ exit $rc
       expect(got[1]).to.include({ kind: 'no-systemd' });
       expect(got[2]).to.deep.equal(missing);
     });
-    it('no systemd: every unit says so, with systemctl\'s message', () => {
+    it("no systemd: every unit says so, with systemctl's message", () => {
       process.env.PLUMB_NO_SYSTEMD = '1';
       try {
         const got = gatherAll([serviceFact('nginx'), serviceFact('nope')]);
         expect(got).to.have.length(2);
-        for (const st of got) expect(st).to.deep.include({ kind: 'no-systemd' }).and.have.property('message').that.match(/not been booted/);
+        for (const st of got)
+          expect(st)
+            .to.deep.include({ kind: 'no-systemd' })
+            .and.have.property('message')
+            .that.match(/not been booted/);
       } finally {
         delete process.env.PLUMB_NO_SYSTEMD;
       }

@@ -26,10 +26,22 @@ describe('facts/ufw', function () {
   // Real processes on a possibly busy machine: allow more than mocha's 2 s.
   this.timeout(60_000);
   const tuples: { name: string; line: string; expected: Record<string, unknown> | null }[] = [
-    { name: 'plain port rule', line: '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in', expected: { action: 'allow', log: '', proto: 'tcp', dport: '22', src: '0.0.0.0/0', direction: 'in', comment: '', dapp: '' } },
+    {
+      name: 'plain port rule',
+      line: '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0 in',
+      expected: { action: 'allow', log: '', proto: 'tcp', dport: '22', src: '0.0.0.0/0', direction: 'in', comment: '', dapp: '' },
+    },
     { name: 'hex comment', line: '### tuple ### allow tcp 80 0.0.0.0/0 any 0.0.0.0/0 in comment=68747470207331', expected: { comment: 'http s1' } },
-    { name: 'logged action', line: '### tuple ### deny_log-all udp 53 0.0.0.0/0 any 10.0.0.0/8 in', expected: { action: 'deny', log: 'log-all', src: '10.0.0.0/8' } },
-    { name: 'application profile', line: '### tuple ### allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 Nginx%20Full - in', expected: { dapp: 'Nginx Full', sapp: '', direction: 'in', dport: '80,443' } },
+    {
+      name: 'logged action',
+      line: '### tuple ### deny_log-all udp 53 0.0.0.0/0 any 10.0.0.0/8 in',
+      expected: { action: 'deny', log: 'log-all', src: '10.0.0.0/8' },
+    },
+    {
+      name: 'application profile',
+      line: '### tuple ### allow tcp 80,443 0.0.0.0/0 any 0.0.0.0/0 Nginx%20Full - in',
+      expected: { dapp: 'Nginx Full', sapp: '', direction: 'in', dport: '80,443' },
+    },
     { name: 'route rule', line: '### tuple ### route:allow any any 0.0.0.0/0 any 0.0.0.0/0 in_eth0!out_eth1', expected: { route: true, action: 'allow' } },
     { name: 'old format without direction', line: '### tuple ### allow tcp 22 0.0.0.0/0 any 0.0.0.0/0', expected: { direction: 'in' } },
     { name: 'not a tuple', line: '-A ufw-user-input -j ACCEPT', expected: null },
@@ -48,7 +60,18 @@ describe('facts/ufw', function () {
       name: 'inactive, fresh install',
       stdout: `@conf\nENABLED=no\nLOGLEVEL=low\n@default\n${DEFAULT}@rules4\n@rules6\n@sshd\n`,
       code: 0,
-      expected: { installed: true, readable: true, enabled: false, defaultIncoming: 'deny', defaultOutgoing: 'allow', defaultRouted: 'deny', logging: 'low', ipv6: true, rules: [], sshPorts: [22] },
+      expected: {
+        installed: true,
+        readable: true,
+        enabled: false,
+        defaultIncoming: 'deny',
+        defaultOutgoing: 'allow',
+        defaultRouted: 'deny',
+        logging: 'low',
+        ipv6: true,
+        rules: [],
+        sshPorts: [22],
+      },
     },
     {
       name: 'enabled, rules, sshd -T ports',
@@ -56,8 +79,18 @@ describe('facts/ufw', function () {
       code: 0,
       expected: { enabled: true, sshPorts: [22, 2222] },
     },
-    { name: 'unreadable rules (no become)', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@unreadable\n@rules6\n@unreadable\n@sshd\n`, code: 0, expected: { readable: false } },
-    { name: 'logging on means low; policies ACCEPT/REJECT', stdout: '@conf\nENABLED=yes\nLOGLEVEL=on\n@default\nDEFAULT_INPUT_POLICY="REJECT"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nIPV6=no\n@rules4\n@rules6\n@sshd\n', code: 0, expected: { logging: 'low', defaultIncoming: 'reject', ipv6: false } },
+    {
+      name: 'unreadable rules (no become)',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@unreadable\n@rules6\n@unreadable\n@sshd\n`,
+      code: 0,
+      expected: { readable: false },
+    },
+    {
+      name: 'logging on means low; policies ACCEPT/REJECT',
+      stdout: '@conf\nENABLED=yes\nLOGLEVEL=on\n@default\nDEFAULT_INPUT_POLICY="REJECT"\nDEFAULT_OUTPUT_POLICY="ACCEPT"\nIPV6=no\n@rules4\n@rules6\n@sshd\n',
+      code: 0,
+      expected: { logging: 'low', defaultIncoming: 'reject', ipv6: false },
+    },
     {
       name: 'live: chains loaded and hooked, rule counts from the files and the kernel',
       stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n### tuple ### limit tcp 22 0.0.0.0/0 any 0.0.0.0/0 in\n-A ufw-user-input -p tcp --dport 22 -j ufw-user-limit\n-A ufw-user-limit -j REJECT\n@rules6\n-A ufw6-user-limit -j REJECT\n@live4\n-N ufw-user-input\n-A INPUT -j ufw-before-logging-input\n-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit\n-A ufw-user-limit -j REJECT --reject-with icmp-port-unreachable\n@live6\n-N ufw6-user-input\n-A INPUT -j ufw6-before-logging-input\n-A ufw6-user-limit -j REJECT\n@sshd\n`,
@@ -88,8 +121,18 @@ describe('facts/ufw', function () {
       code: 0,
       expected: { sshPorts: [2222, 22] },
     },
-    { name: 'no sshd config port, connected on 2200: 22 (the default) and 2200', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@sshd\n@conn\n2200\n`, code: 0, expected: { sshPorts: [22, 2200] } },
-    { name: 'live: iptables cannot be read (no become) -> null', stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@live4\n!noaccess\n@live6\n!noaccess\n@sshd\n`, code: 0, expected: { live: null } },
+    {
+      name: 'no sshd config port, connected on 2200: 22 (the default) and 2200',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@sshd\n@conn\n2200\n`,
+      code: 0,
+      expected: { sshPorts: [22, 2200] },
+    },
+    {
+      name: 'live: iptables cannot be read (no become) -> null',
+      stdout: `@conf\n${CONF}@default\n${DEFAULT}@rules4\n@rules6\n@live4\n!noaccess\n@live6\n!noaccess\n@sshd\n`,
+      code: 0,
+      expected: { live: null },
+    },
   ];
   for (const c of states) it(`parse: ${c.name}`, () => expect(parseUfw(c.stdout)).to.deep.include(c.expected));
 
@@ -101,7 +144,10 @@ describe('facts/ufw', function () {
       writeFileSync(join(root, 'usr/sbin/ufw'), '#!/bin/sh\nexit 0\n');
       chmodSync(join(root, 'usr/sbin/ufw'), 0o755);
       // The kernel's view: IPv4 loaded with one user rule, IPv6 not loaded.
-      writeFileSync(join(root, 'usr/sbin/iptables'), "#!/bin/sh\nprintf '%s\\n' '-P INPUT DROP' '-N ufw-user-input' '-A INPUT -j ufw-before-logging-input' '-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit'\n");
+      writeFileSync(
+        join(root, 'usr/sbin/iptables'),
+        "#!/bin/sh\nprintf '%s\\n' '-P INPUT DROP' '-N ufw-user-input' '-A INPUT -j ufw-before-logging-input' '-A ufw-user-input -p tcp -m tcp --dport 22 -j ufw-user-limit'\n",
+      );
       writeFileSync(join(root, 'usr/sbin/ip6tables'), "#!/bin/sh\nprintf '%s\\n' '-P INPUT ACCEPT'\n");
       chmodSync(join(root, 'usr/sbin/iptables'), 0o755);
       chmodSync(join(root, 'usr/sbin/ip6tables'), 0o755);

@@ -10,7 +10,16 @@ describe('facts/user', function () {
       name: 'present with groups',
       stdout: 'deploy:x:1001:1001:Deploy Bot,,,:/home/deploy:/bin/bash\ndeploy\ndeploy sudo docker\n',
       code: 0,
-      expected: { kind: 'present', uid: 1001, gid: 1001, comment: 'Deploy Bot,,,', home: '/home/deploy', shell: '/bin/bash', group: 'deploy', groups: ['deploy', 'sudo', 'docker'] },
+      expected: {
+        kind: 'present',
+        uid: 1001,
+        gid: 1001,
+        comment: 'Deploy Bot,,,',
+        home: '/home/deploy',
+        shell: '/bin/bash',
+        group: 'deploy',
+        groups: ['deploy', 'sudo', 'docker'],
+      },
     },
     { name: 'absent (getent exits 2)', stdout: '', code: 2, expected: { kind: 'absent' } },
   ];

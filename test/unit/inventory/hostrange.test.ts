@@ -33,10 +33,11 @@ describe('inventory/hostrange', () => {
     ['plain', 'plain', undefined],
     ['not a host:22', 'not a host:22', undefined],
   ];
-  for (const [key, pattern, port] of ports) it(`${key}: host ${pattern}, port ${port}`, () => {
-    const r = splitHostPort(key);
-    expect([r.pattern, r.port]).to.deep.equal([pattern, port]);
-  });
+  for (const [key, pattern, port] of ports)
+    it(`${key}: host ${pattern}, port ${port}`, () => {
+      const r = splitHostPort(key);
+      expect([r.pattern, r.port]).to.deep.equal([pattern, port]);
+    });
 
   it('a key with a range and a port gives every host that port', () => {
     expect(hostsOfKey('w[1:2]:2200')).to.deep.equal({ names: ['w1', 'w2'], port: 2200 });

@@ -10,7 +10,9 @@ function parse(text: string): RawInventory {
 
 describe('inventory/ini', () => {
   it('sections, host vars, group vars, children and comments', () => {
-    const inv = parse(['# comment', '; also a comment', 'top', '[web]', 'w1 a=1 b="x y"', 'w[2:3]', '[web:vars]', 'port = 80', '[prod:children]', 'web', ''].join('\n'));
+    const inv = parse(
+      ['# comment', '; also a comment', 'top', '[web]', 'w1 a=1 b="x y"', 'w[2:3]', '[web:vars]', 'port = 80', '[prod:children]', 'web', ''].join('\n'),
+    );
     expect([...inv.hosts.keys()]).to.deep.equal(['top', 'w1', 'w2', 'w3']);
     expect([...inv.groups.get('web')!.hosts]).to.deep.equal(['w1', 'w2', 'w3']);
     expect([...inv.groups.get('ungrouped')!.hosts]).to.deep.equal(['top']);

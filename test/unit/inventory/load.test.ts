@@ -236,7 +236,11 @@ describe('inventory/load', () => {
         vars: '{ansible_host: 10.0.0.5, ansible_port: 2222, ansible_user: deploy, ansible_ssh_private_key_file: /keys/id, ansible_become: true}',
         want: { address: '10.0.0.5', port: 2222, user: 'deploy', keyFile: '/keys/id', become: true },
       },
-      { name: 'ansible_ssh_* aliases', vars: '{ansible_ssh_host: 10.0.0.6, ansible_ssh_port: 2200, ansible_ssh_user: ops}', want: { address: '10.0.0.6', port: 2200, user: 'ops' } },
+      {
+        name: 'ansible_ssh_* aliases',
+        vars: '{ansible_ssh_host: 10.0.0.6, ansible_ssh_port: 2200, ansible_ssh_user: ops}',
+        want: { address: '10.0.0.6', port: 2200, user: 'ops' },
+      },
       { name: 'ansible_private_key_file alias', vars: '{ansible_private_key_file: /keys/alt}', want: { keyFile: '/keys/alt' } },
       {
         name: 'plumb_* names win over Ansible names',
@@ -248,7 +252,11 @@ describe('inventory/load', () => {
       { name: '-J in ansible_ssh_common_args', vars: '{ansible_ssh_common_args: "-o ControlMaster=auto -J root@lb"}', want: { proxyJump: 'root@lb' } },
       { name: '-o ProxyJump= in ansible_ssh_extra_args', vars: '{ansible_ssh_extra_args: "-o ProxyJump=lb"}', want: { proxyJump: 'lb' } },
       { name: 'plumb_proxy_jump wins over the ssh args', vars: '{plumb_proxy_jump: a, ansible_ssh_common_args: "-J b"}', want: { proxyJump: 'a' } },
-      { name: 'become and key secrets', vars: '{ansible_become_password: pw, plumb_private_key_passphrase: pp}', want: { becomePassword: 'pw', keyPassphrase: 'pp' } },
+      {
+        name: 'become and key secrets',
+        vars: '{ansible_become_password: pw, plumb_private_key_passphrase: pp}',
+        want: { becomePassword: 'pw', keyPassphrase: 'pp' },
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -261,7 +269,8 @@ describe('inventory/load', () => {
       ['{ansible_ssh_common_args: "-o ProxyCommand=\'nc %h %p\'"}', /ProxyCommand is not supported/],
       ['{plumb_proxy_jump: "a:b"}', /bad ProxyJump hop/],
     ];
-    for (const [vars, why] of refused) it(`refuses ${vars}`, () => expect(loadError({ 'inventory.yml': `all:\n  hosts:\n    h1: ${vars}\n` }).message).to.match(why));
+    for (const [vars, why] of refused)
+      it(`refuses ${vars}`, () => expect(loadError({ 'inventory.yml': `all:\n  hosts:\n    h1: ${vars}\n` }).message).to.match(why));
 
     it('relative key files and plumb_known_hosts resolve against the inventory folder', () => {
       const inv = load({ 'inventory.yml': 'all:\n  hosts:\n    h1: {ansible_ssh_private_key_file: keys/id, plumb_known_hosts: known_hosts}\n' });
@@ -294,7 +303,13 @@ describe('inventory/load', () => {
 
   describe('schema errors', () => {
     const cases: Array<{ name: string; text: string; message: RegExp; line: number; col: number }> = [
-      { name: 'hosts as a list', text: 'all:\n  hosts:\n    - web1\n    - web2\n', message: /'hosts' must be a mapping of host names \(not a list\)/, line: 3, col: 5 },
+      {
+        name: 'hosts as a list',
+        text: 'all:\n  hosts:\n    - web1\n    - web2\n',
+        message: /'hosts' must be a mapping of host names \(not a list\)/,
+        line: 3,
+        col: 5,
+      },
       { name: 'children as a list', text: 'all:\n  children:\n    - web\n', message: /'children' must be a mapping/, line: 3, col: 5 },
       { name: 'unknown group key', text: 'all:\n  hosts:\n    h1:\n  host_vars:\n    x: 1\n', message: /unknown key 'host_vars'/, line: 4, col: 3 },
       { name: 'vars as a list', text: 'all:\n  vars:\n    - a\n  hosts:\n    h1:\n', message: /'vars' must be a mapping/, line: 3, col: 5 },
@@ -349,7 +364,10 @@ describe('inventory/load', () => {
     const at = (files: Record<string, string>, sources: string[], opts: LoadOptions = {}): Inventory => {
       const dir = tree(files);
       dirs.push(dir);
-      return loadInventory(sources.map((x) => (x.includes(',') ? x : join(dir, x))), opts);
+      return loadInventory(
+        sources.map((x) => (x.includes(',') ? x : join(dir, x))),
+        opts,
+      );
     };
     const errorOf = (fn: () => unknown): InputError => {
       try {
@@ -403,7 +421,14 @@ describe('inventory/load', () => {
       for (const [k, v, why] of want) it(`${why}: ${k} = ${v}`, () => expect(at(files, ['hosts.yml']).hosts.get('h1')!.vars[k]).to.equal(v));
 
       it('ansible_group_priority orders groups of one depth and is not a variable', () => {
-        const inv = at({ 'h.yml': 'a:\n  vars: {x: a, ansible_group_priority: 5}\n  hosts: {h1: }\nb:\n  vars: {x: b}\n  hosts: {h1: }\n', 'group_vars/a.yml': 'y: a\n', 'group_vars/b.yml': 'y: b\n' }, ['h.yml']);
+        const inv = at(
+          {
+            'h.yml': 'a:\n  vars: {x: a, ansible_group_priority: 5}\n  hosts: {h1: }\nb:\n  vars: {x: b}\n  hosts: {h1: }\n',
+            'group_vars/a.yml': 'y: a\n',
+            'group_vars/b.yml': 'y: b\n',
+          },
+          ['h.yml'],
+        );
         expect(inv.hosts.get('h1')!.vars).to.deep.equal({ x: 'a', y: 'a' });
         expect(inv.groups.get('a')!.priority).to.equal(5);
       });
@@ -417,7 +442,10 @@ describe('inventory/load', () => {
 
     describe('host keys', () => {
       it('expands ranges and splits host:port into ansible_port (inline vars still win)', () => {
-        const inv = at({ 'h.yml': 'all:\n  hosts:\n    www[01:03].x:\n    db-[a:b]:\n    n[1:5:2]:\n    h.example.com:5309:\n    p:2222: {ansible_port: 22}\n' }, ['h.yml']);
+        const inv = at(
+          { 'h.yml': 'all:\n  hosts:\n    www[01:03].x:\n    db-[a:b]:\n    n[1:5:2]:\n    h.example.com:5309:\n    p:2222: {ansible_port: 22}\n' },
+          ['h.yml'],
+        );
         expect([...inv.hosts.keys()]).to.deep.equal(['www01.x', 'www02.x', 'www03.x', 'db-a', 'db-b', 'n1', 'n3', 'n5', 'h.example.com', 'p']);
         expect(inv.hosts.get('h.example.com')!.conn.port).to.equal(5309);
         expect(inv.hosts.get('p')!.vars.ansible_port).to.equal(22);
@@ -464,7 +492,10 @@ describe('inventory/load', () => {
       });
 
       it('-i given several times merges the sources, each with the vars folders beside it', () => {
-        const inv = at({ 'a/h.yml': 'web:\n  hosts:\n    w1:\n', 'a/group_vars/web.yml': 'x: a\n', 'b/h.ini': '[web]\nw2\n', 'b/group_vars/web.yml': 'x: b\ny: b\n' }, ['a/h.yml', 'b/h.ini']);
+        const inv = at(
+          { 'a/h.yml': 'web:\n  hosts:\n    w1:\n', 'a/group_vars/web.yml': 'x: a\n', 'b/h.ini': '[web]\nw2\n', 'b/group_vars/web.yml': 'x: b\ny: b\n' },
+          ['a/h.yml', 'b/h.ini'],
+        );
         expect(inv.groups.get('web')!.hosts).to.deep.equal(['w1', 'w2']);
         expect(inv.hosts.get('w1')!.vars).to.deep.equal({ x: 'b', y: 'b' });
       });
@@ -528,13 +559,22 @@ describe('inventory/load', () => {
     });
 
     describe('booleans where plumb expects one', () => {
-      for (const [text, want] of [['yes', true], ['No', false], ['ON', true], ['off', false], ['"true"', true], ['False', false], ['1', true]] as const) {
-        it(`ansible_become: ${text} -> ${want}`, () => expect(at({ 'h.yml': `all:\n  hosts:\n    h1: {ansible_become: ${text}}\n` }, ['h.yml']).hosts.get('h1')!.conn.become).to.equal(want));
+      for (const [text, want] of [
+        ['yes', true],
+        ['No', false],
+        ['ON', true],
+        ['off', false],
+        ['"true"', true],
+        ['False', false],
+        ['1', true],
+      ] as const) {
+        it(`ansible_become: ${text} -> ${want}`, () =>
+          expect(at({ 'h.yml': `all:\n  hosts:\n    h1: {ansible_become: ${text}}\n` }, ['h.yml']).hosts.get('h1')!.conn.become).to.equal(want));
       }
       it('the variable itself keeps its YAML 1.2 value', () => {
         expect(at({ 'h.yml': 'all:\n  hosts:\n    h1: {ansible_become: yes}\n' }, ['h.yml']).hosts.get('h1')!.vars.ansible_become).to.equal('yes');
       });
-      it('ansibleBoolean takes Ansible\'s spellings only', () => {
+      it("ansibleBoolean takes Ansible's spellings only", () => {
         expect(['y', 't', 'TRUE', 'n', 'f', 'maybe', 2].map(ansibleBoolean)).to.deep.equal([true, true, true, false, false, undefined, undefined]);
       });
     });
@@ -561,12 +601,21 @@ describe('inventory/load', () => {
         );
         const h = inv.hosts.get('h1')!;
         expect(h.vars).to.deep.include({ db_user_pw: 'inline-plain-1', vaulted_api: 'whole-file-plain', nested: { k: 'nested-plain' }, visible: 1 });
-        expect([...h.secretNames]).to.include.members(['db_user_pw', 'vaulted_api', 'nested']).and.not.include('visible');
+        expect([...h.secretNames])
+          .to.include.members(['db_user_pw', 'vaulted_api', 'nested'])
+          .and.not.include('visible');
         expect(h.secretValues).to.include.members(['inline-plain-1', 'whole-file-plain', 'nested-plain']);
       });
 
       it('a whole inventory file encrypted (YAML or INI) loads, every value in it a secret', () => {
-        const inv = at({ 'a.yml': encryptVault('all:\n  hosts:\n    y1: {token_like: yaml-plain-1}\n', 'hunter2-long'), 'b': encryptVault('[g]\ni1 note=ini-plain-2\n', 'hunter2-long') }, ['a.yml', 'b'], { vault });
+        const inv = at(
+          {
+            'a.yml': encryptVault('all:\n  hosts:\n    y1: {token_like: yaml-plain-1}\n', 'hunter2-long'),
+            b: encryptVault('[g]\ni1 note=ini-plain-2\n', 'hunter2-long'),
+          },
+          ['a.yml', 'b'],
+          { vault },
+        );
         expect(inv.hosts.get('y1')!.vars.token_like).to.equal('yaml-plain-1');
         expect([...inv.hosts.get('i1')!.secretNames]).to.deep.equal(['note']);
         expect(inv.hosts.get('i1')!.secretValues).to.include('ini-plain-2');
@@ -581,16 +630,20 @@ describe('inventory/load', () => {
 
       it('a wrong password is a clear error naming the file', () => {
         const other = new Vault(vaultSources([], [join(pwdir, 'pw')], {}));
-        const e = errorOf(() => at({ 'h.yml': 'all:\n  hosts:\n    h1:\n', 'group_vars/all.yml': encryptVault('a: 1\n', 'not-the-password') }, ['h.yml'], { vault: other }));
+        const e = errorOf(() =>
+          at({ 'h.yml': 'all:\n  hosts:\n    h1:\n', 'group_vars/all.yml': encryptVault('a: 1\n', 'not-the-password') }, ['h.yml'], { vault: other }),
+        );
         expect(e.message).to.match(/group_vars\/all\.yml: no vault password given decrypts it/);
       });
     });
 
     describe('secret names', () => {
       for (const name of ['ansible_become_pass', 'ansible_become_password', 'ansible_ssh_pass', 'ansible_password', 'ansible_sudo_pass']) {
-        it(`${name} is a secret`, () => expect([...at({ 'h.yml': `all:\n  hosts:\n    h1: {${name}: abcdef}\n` }, ['h.yml']).hosts.get('h1')!.secretNames]).to.deep.equal([name]));
+        it(`${name} is a secret`, () =>
+          expect([...at({ 'h.yml': `all:\n  hosts:\n    h1: {${name}: abcdef}\n` }, ['h.yml']).hosts.get('h1')!.secretNames]).to.deep.equal([name]));
       }
-      it('bypass_cache is not', () => expect([...at({ 'h.yml': 'all:\n  hosts:\n    h1: {bypass_cache: abc}\n' }, ['h.yml']).hosts.get('h1')!.secretNames]).to.deep.equal([]));
+      it('bypass_cache is not', () =>
+        expect([...at({ 'h.yml': 'all:\n  hosts:\n    h1: {bypass_cache: abc}\n' }, ['h.yml']).hosts.get('h1')!.secretNames]).to.deep.equal([]));
     });
 
     describe("the stack's own inventory", () => {

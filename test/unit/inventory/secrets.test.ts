@@ -91,7 +91,9 @@ describe('inventory/secrets', () => {
 
   describe('in a loaded inventory', () => {
     it('names containing password/secret/token are secret, others are not', () => {
-      const inv = load({ 'inventory.yml': 'all:\n  vars:\n    db_password: hunter22\n    api_token: tok-123\n    app_secret: s3cr3t\n    db_name: app\n  hosts:\n    h1:\n' });
+      const inv = load({
+        'inventory.yml': 'all:\n  vars:\n    db_password: hunter22\n    api_token: tok-123\n    app_secret: s3cr3t\n    db_name: app\n  hosts:\n    h1:\n',
+      });
       const h = inv.hosts.get('h1')!;
       expect([...h.secretNames]).to.have.members(['db_password', 'api_token', 'app_secret']);
       expect(h.secretValues).to.have.members(['hunter22', 'tok-123', 's3cr3t']);

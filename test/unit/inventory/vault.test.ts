@@ -8,7 +8,7 @@ import { removeTree, tree } from '../../fixtures/tree.js';
 describe('inventory/vault', () => {
   let dir: string;
   before(() => {
-    dir = tree({ 'pw': 'correct horse\n', 'other': 'other-pw\n', 'empty': '\n' });
+    dir = tree({ pw: 'correct horse\n', other: 'other-pw\n', empty: '\n' });
     writeFileSync(join(dir, 'script'), '#!/bin/sh\necho from-script\n');
     chmodSync(join(dir, 'script'), 0o700);
   });
@@ -47,7 +47,12 @@ describe('inventory/vault', () => {
 
   const bad: Array<[string, () => Vault, string, RegExp]> = [
     ['no password given', () => new Vault([]), encryptVault('x', 'pw'), /no vault password was given/],
-    ['a wrong password', () => new Vault(vaultSources([], [join(dir, 'other')], {})), encryptVault('x', 'correct horse'), /no vault password given decrypts it/],
+    [
+      'a wrong password',
+      () => new Vault(vaultSources([], [join(dir, 'other')], {})),
+      encryptVault('x', 'correct horse'),
+      /no vault password given decrypts it/,
+    ],
     ['an empty password file', () => new Vault(vaultSources([], [join(dir, 'empty')], {})), encryptVault('x', 'pw'), /is empty/],
     ['a missing password file', () => new Vault(vaultSources([], [join(dir, 'nope')], {})), encryptVault('x', 'pw'), /cannot read vault password file/],
     ['a damaged text', () => new Vault(vaultSources([], [join(dir, 'pw')], {})), '$ANSIBLE_VAULT;1.1;AES256\nzz\n', /damaged/],
@@ -59,7 +64,9 @@ describe('inventory/vault', () => {
         make().decrypt(text, 'group_vars/all/vault.yml');
       } catch (e) {
         expect(e).to.be.instanceOf(VaultError);
-        expect((e as Error).message).to.match(msg).and.not.match(/correct horse|other-pw/);
+        expect((e as Error).message)
+          .to.match(msg)
+          .and.not.match(/correct horse|other-pw/);
         return;
       }
       throw new Error('expected a VaultError');

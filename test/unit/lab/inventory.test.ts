@@ -35,7 +35,11 @@ describe('lab/inventory', () => {
   it('a pair gets the floating address and one shared certificate; a single load balancer gets nothing', async () => {
     const pair = { vip: '10.0.0.10', certFile: '/s/site.pem' };
     const two = await groupsOf([host('lb-01', 'loadbalancers', 11), host('lb-02', 'loadbalancers', 12)], pair);
-    expect(two.loadbalancers?.vars).to.deep.equal({ keepalived_vip: '10.0.0.10', haproxy_tls_operator_cert: true, haproxy_tls_pem_secret: { secret_file: '/s/site.pem' } });
+    expect(two.loadbalancers?.vars).to.deep.equal({
+      keepalived_vip: '10.0.0.10',
+      haproxy_tls_operator_cert: true,
+      haproxy_tls_pem_secret: { secret_file: '/s/site.pem' },
+    });
     expect((await groupsOf([host('lb-01', 'loadbalancers', 11)], pair)).loadbalancers).not.to.have.property('vars');
   });
 });

@@ -16,10 +16,30 @@ const commandCases: Case<CommandArgs>[] = [
     ctx: { check: true },
     expect: { status: 'changed', scriptMatches: [/^exec systemctl daemon-reload$/m], invalidates: ['*'], result: { cmd: ['systemctl', 'daemon-reload'] } },
   },
-  { name: 'quoted words stay one argument', args: { cmd: `echo 'a b' "c \\"d\\"" e\\ f` }, facts: {}, expect: { status: 'changed', scriptMatches: [/^exec echo 'a b' 'c "d"' 'e f'$/m] } },
-  { name: 'argv is quoted word by word', args: { argv: ['mysql', '-e', 'SELECT 1; DROP x'] }, facts: {}, expect: { status: 'changed', scriptMatches: [/^exec mysql -e 'SELECT 1; DROP x'$/m] } },
-  { name: 'creates exists -> skipped', args: { cmd: 'tar xf /tmp/a.tgz', creates: '/opt/a' }, facts: { 'file:/opt/a#exists': true }, expect: { status: 'skipped' } },
-  { name: 'creates missing -> runs', args: { cmd: 'tar xf /tmp/a.tgz', creates: '/opt/a', chdir: '/opt' }, facts: { 'file:/opt/a#exists': false }, expect: { status: 'changed', scriptMatches: [/^cd -- \/opt \|\| exit 125$/m, /exec tar xf \/tmp\/a\.tgz/] } },
+  {
+    name: 'quoted words stay one argument',
+    args: { cmd: `echo 'a b' "c \\"d\\"" e\\ f` },
+    facts: {},
+    expect: { status: 'changed', scriptMatches: [/^exec echo 'a b' 'c "d"' 'e f'$/m] },
+  },
+  {
+    name: 'argv is quoted word by word',
+    args: { argv: ['mysql', '-e', 'SELECT 1; DROP x'] },
+    facts: {},
+    expect: { status: 'changed', scriptMatches: [/^exec mysql -e 'SELECT 1; DROP x'$/m] },
+  },
+  {
+    name: 'creates exists -> skipped',
+    args: { cmd: 'tar xf /tmp/a.tgz', creates: '/opt/a' },
+    facts: { 'file:/opt/a#exists': true },
+    expect: { status: 'skipped' },
+  },
+  {
+    name: 'creates missing -> runs',
+    args: { cmd: 'tar xf /tmp/a.tgz', creates: '/opt/a', chdir: '/opt' },
+    facts: { 'file:/opt/a#exists': false },
+    expect: { status: 'changed', scriptMatches: [/^cd -- \/opt \|\| exit 125$/m, /exec tar xf \/tmp\/a\.tgz/] },
+  },
   { name: 'removes missing -> skipped', args: { cmd: 'rm /tmp/x', removes: '/tmp/x' }, facts: { 'file:/tmp/x#exists': false }, expect: { status: 'skipped' } },
   { name: 'removes present -> runs', args: { cmd: 'rm /tmp/x', removes: '/tmp/x' }, facts: { 'file:/tmp/x#exists': true }, expect: { status: 'changed' } },
   { name: 'unless succeeds -> ok', args: { cmd: 'useradd x', unless: 'id x' }, facts: { 'cmd::id x': true }, expect: { status: 'ok' } },
@@ -30,16 +50,41 @@ const commandCases: Case<CommandArgs>[] = [
     facts: {},
     expect: { status: 'changed', scriptNotMatches: [/s3cret/, /czNjcmV0/], stdin: `MYSQL_PWD=${Buffer.from('s3cret').toString('base64')}\n\ninput\n` },
   },
-  { name: 'a pipe in command -> error pointing at shell', args: { cmd: 'cat /etc/passwd | grep root' }, facts: {}, expect: { status: 'error', error: /use shell:/ } },
+  {
+    name: 'a pipe in command -> error pointing at shell',
+    args: { cmd: 'cat /etc/passwd | grep root' },
+    facts: {},
+    expect: { status: 'error', error: /use shell:/ },
+  },
   { name: 'a $VAR in command -> error', args: { cmd: 'echo $HOME' }, facts: {}, expect: { status: 'error', error: /\$ expansion/ } },
   { name: 'a glob in command -> error', args: { cmd: 'rm /tmp/*.log' }, facts: {}, expect: { status: 'error', error: /'\*'/ } },
 ];
 
 const shellCases: Case<ShellArgs>[] = [
-  { name: 'runs the line as one quoted argument to /bin/sh', args: { cmd: 'cat /etc/passwd | grep -c root > /tmp/n' }, facts: {}, expect: { status: 'changed', scriptMatches: [/^exec \/bin\/sh -c 'cat \/etc\/passwd \| grep -c root > \/tmp\/n'$/m] } },
-  { name: 'executable', args: { cmd: 'echo ${BASH_VERSION}', executable: '/bin/bash' }, facts: {}, expect: { status: 'changed', scriptMatches: [/^exec \/bin\/bash -c 'echo \$\{BASH_VERSION\}'$/m] } },
-  { name: 'creates exists -> skipped', args: { cmd: 'make install', creates: '/usr/local/bin/x' }, facts: { 'file:/usr/local/bin/x#exists': true }, expect: { status: 'skipped' } },
-  { name: 'unless with chdir is probed in that directory', args: { cmd: 'git pull', chdir: '/srv/app', unless: 'git diff --quiet' }, facts: { 'cmd:/srv/app:git diff --quiet': true }, expect: { status: 'ok' } },
+  {
+    name: 'runs the line as one quoted argument to /bin/sh',
+    args: { cmd: 'cat /etc/passwd | grep -c root > /tmp/n' },
+    facts: {},
+    expect: { status: 'changed', scriptMatches: [/^exec \/bin\/sh -c 'cat \/etc\/passwd \| grep -c root > \/tmp\/n'$/m] },
+  },
+  {
+    name: 'executable',
+    args: { cmd: 'echo ${BASH_VERSION}', executable: '/bin/bash' },
+    facts: {},
+    expect: { status: 'changed', scriptMatches: [/^exec \/bin\/bash -c 'echo \$\{BASH_VERSION\}'$/m] },
+  },
+  {
+    name: 'creates exists -> skipped',
+    args: { cmd: 'make install', creates: '/usr/local/bin/x' },
+    facts: { 'file:/usr/local/bin/x#exists': true },
+    expect: { status: 'skipped' },
+  },
+  {
+    name: 'unless with chdir is probed in that directory',
+    args: { cmd: 'git pull', chdir: '/srv/app', unless: 'git diff --quiet' },
+    facts: { 'cmd:/srv/app:git diff --quiet': true },
+    expect: { status: 'ok' },
+  },
   { name: 'check mode reports would run', args: { cmd: 'echo hi' }, facts: {}, ctx: { check: true }, expect: { status: 'changed' } },
 ];
 
@@ -88,7 +133,11 @@ describe('command/shell scripts run for real (local /bin/sh)', function () {
 
   it('environment values (newlines, quotes, trailing newline) reach the command; the rest of stdin stays its stdin', () => {
     const value = `p'a"s$s\nline2\n`;
-    const plan = shell.plan({ cmd: 'printf "%s|" "$SECRET" "$OTHER"; cat; pwd', chdir: dir, environment: { SECRET: value, OTHER: '' }, stdin: 'from stdin\n' }, fakeFacts({}), fakeContext());
+    const plan = shell.plan(
+      { cmd: 'printf "%s|" "$SECRET" "$OTHER"; cat; pwd', chdir: dir, environment: { SECRET: value, OTHER: '' }, stdin: 'from stdin\n' },
+      fakeFacts({}),
+      fakeContext(),
+    );
     expect(plan.changes[0]!.script.text).not.to.include('line2');
     const r = run(plan);
     expect(r.code).to.equal(0);

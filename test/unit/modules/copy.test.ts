@@ -8,7 +8,13 @@ import { fakeContext, fakeFacts } from '../helpers.js';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 const file = (content: string, over: Partial<Extract<FileState, { kind: 'file' }>> = {}): FileState => ({
-  kind: 'file', mode: '0644', owner: 'root', group: 'root', size: content.length, sha256: sha(content), ...over,
+  kind: 'file',
+  mode: '0644',
+  owner: 'root',
+  group: 'root',
+  size: content.length,
+  sha256: sha(content),
+  ...over,
 });
 const D = '/etc/app.conf';
 
@@ -19,7 +25,14 @@ const copyCases: Case<CopyArgs>[] = [
     facts: { [`file:${D}`]: { kind: 'absent' } },
     expect: {
       status: 'changed',
-      scriptMatches: [/mktemp \/etc\/\.plumb\.XXXXXX/, /cat > "\$tmp"/, /chown root:adm "\$tmp"/, /chmod 0640 "\$tmp"/, /sync "\$tmp"/, /mv -f "\$tmp" \/etc\/app\.conf/],
+      scriptMatches: [
+        /mktemp \/etc\/\.plumb\.XXXXXX/,
+        /cat > "\$tmp"/,
+        /chown root:adm "\$tmp"/,
+        /chmod 0640 "\$tmp"/,
+        /sync "\$tmp"/,
+        /mv -f "\$tmp" \/etc\/app\.conf/,
+      ],
       scriptNotMatches: [/a=1/],
       stdin: 'a=1\n',
       diff: [{ label: D, before: '', after: 'a=1\n' }],
@@ -43,7 +56,12 @@ const copyCases: Case<CopyArgs>[] = [
     args: { dest: D, content: 'a=1\n' },
     facts: { [`file:${D}#content`]: file('a=2\n', { content: Buffer.from('a=2\n') }) },
     ctx: { diff: true },
-    expect: { status: 'changed', diff: [{ label: D, before: 'a=2\n', after: 'a=1\n' }], scriptMatches: [/chown --reference=\/etc\/app\.conf "\$tmp"/, /chmod 0644/], scriptNotMatches: [/chown root/] },
+    expect: {
+      status: 'changed',
+      diff: [{ label: D, before: 'a=2\n', after: 'a=1\n' }],
+      scriptMatches: [/chown --reference=\/etc\/app\.conf "\$tmp"/, /chmod 0644/],
+      scriptNotMatches: [/chown root/],
+    },
   },
   {
     name: 'drifted content without --diff says the content was not fetched',
@@ -165,7 +183,11 @@ describe('modules/template', () => {
     { name: 'content is copy, not template', args: { src: 'a.ejs', dest: D, content: 'x' }, valid: false, message: /'content'/ },
   ]);
   it('a render error (undefined variable) propagates', () => {
-    const ctx = fakeContext({ renderTemplate: () => { throw new Error("undefined variable 'port'"); } });
+    const ctx = fakeContext({
+      renderTemplate: () => {
+        throw new Error("undefined variable 'port'");
+      },
+    });
     expect(() => template.plan({ src: 'a.ejs', dest: D }, fakeFacts({ [`file:${D}`]: { kind: 'absent' } }), ctx)).to.throw(/undefined variable 'port'/);
   });
 });

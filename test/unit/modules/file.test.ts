@@ -34,7 +34,12 @@ const cases: Case<FileArgs>[] = [
       diff: [{ label: P, before: 'state=directory\nowner=root\ngroup=root\nmode=0755\n', after: 'state=directory\nowner=root\ngroup=root\nmode=0700\n' }],
     },
   },
-  { name: 'directory: a regular file is there -> error', args: { path: P, state: 'directory' }, facts: { [k()]: reg() }, expect: { status: 'error', error: /regular file/ } },
+  {
+    name: 'directory: a regular file is there -> error',
+    args: { path: P, state: 'directory' },
+    facts: { [k()]: reg() },
+    expect: { status: 'error', error: /regular file/ },
+  },
   // absent
   { name: 'absent: already absent -> ok', args: { path: P, state: 'absent' }, facts: { [k()]: absent }, expect: { status: 'ok' } },
   {
@@ -47,10 +52,25 @@ const cases: Case<FileArgs>[] = [
     name: 'absent: directory -> rm -rf, invalidating everything below it',
     args: { path: P, state: 'absent' },
     facts: { [k()]: dir() },
-    expect: { status: 'changed', scriptMatches: [/rm -rf -- \/srv\/app/], invalidates: ['file:*'], diff: [{ label: P, before: 'state=directory\nowner=root\ngroup=root\nmode=0755\n', after: 'state=absent\n' }] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/rm -rf -- \/srv\/app/],
+      invalidates: ['file:*'],
+      diff: [{ label: P, before: 'state=directory\nowner=root\ngroup=root\nmode=0755\n', after: 'state=absent\n' }],
+    },
   },
-  { name: 'absent: refuses a top-level directory', args: { path: '/usr/', state: 'absent' }, facts: { [k('/usr/')]: dir() }, expect: { status: 'error', error: /refusing to remove/ } },
-  { name: 'absent: refuses /var/lib', args: { path: '/var/lib', state: 'absent' }, facts: { [k('/var/lib')]: dir() }, expect: { status: 'error', error: /system directory/ } },
+  {
+    name: 'absent: refuses a top-level directory',
+    args: { path: '/usr/', state: 'absent' },
+    facts: { [k('/usr/')]: dir() },
+    expect: { status: 'error', error: /refusing to remove/ },
+  },
+  {
+    name: 'absent: refuses /var/lib',
+    args: { path: '/var/lib', state: 'absent' },
+    facts: { [k('/var/lib')]: dir() },
+    expect: { status: 'error', error: /system directory/ },
+  },
   {
     name: 'absent, check mode: absent now but an earlier unapplied change may create it -> would change',
     args: { path: '/etc/nginx/sites-enabled/default', state: 'absent' },
@@ -80,17 +100,42 @@ const cases: Case<FileArgs>[] = [
       diff: [{ label: '/x/l', before: 'state=link\ntarget=/x/t\nowner=root\ngroup=root\n', after: 'state=link\ntarget=/x/t2\nowner=root\ngroup=root\n' }],
     },
   },
-  { name: 'link: owner drift -> chown -h', args: { path: '/x/l', state: 'link', src: '/x/t', owner: 'app' }, facts: { [k('/x/l')]: link('/x/t') }, expect: { status: 'changed', scriptMatches: [/chown -h app \/x\/l/] } },
-  { name: 'link: a regular file is there -> error without force', args: { path: '/x/l', state: 'link', src: '/x/t' }, facts: { [k('/x/l')]: reg() }, expect: { status: 'error', error: /force: true/ } },
-  { name: 'link: force replaces a regular file', args: { path: '/x/l', state: 'link', src: '/x/t', force: true }, facts: { [k('/x/l')]: reg() }, expect: { status: 'changed', scriptMatches: [/ln -sfn/] } },
-  { name: 'link: never replaces a directory', args: { path: '/x/l', state: 'link', src: '/x/t', force: true }, facts: { [k('/x/l')]: dir() }, expect: { status: 'error', error: /is a directory/ } },
+  {
+    name: 'link: owner drift -> chown -h',
+    args: { path: '/x/l', state: 'link', src: '/x/t', owner: 'app' },
+    facts: { [k('/x/l')]: link('/x/t') },
+    expect: { status: 'changed', scriptMatches: [/chown -h app \/x\/l/] },
+  },
+  {
+    name: 'link: a regular file is there -> error without force',
+    args: { path: '/x/l', state: 'link', src: '/x/t' },
+    facts: { [k('/x/l')]: reg() },
+    expect: { status: 'error', error: /force: true/ },
+  },
+  {
+    name: 'link: force replaces a regular file',
+    args: { path: '/x/l', state: 'link', src: '/x/t', force: true },
+    facts: { [k('/x/l')]: reg() },
+    expect: { status: 'changed', scriptMatches: [/ln -sfn/] },
+  },
+  {
+    name: 'link: never replaces a directory',
+    args: { path: '/x/l', state: 'link', src: '/x/t', force: true },
+    facts: { [k('/x/l')]: dir() },
+    expect: { status: 'error', error: /is a directory/ },
+  },
   // file / touch
   { name: 'file: attrs in sync -> ok', args: { path: '/x/f', mode: '0644', owner: 'root' }, facts: { [k('/x/f')]: reg() }, expect: { status: 'ok' } },
   {
     name: 'file: group drift -> chown :group only',
     args: { path: '/x/f', group: 'adm' },
     facts: { [k('/x/f')]: reg() },
-    expect: { status: 'changed', scriptMatches: [/chown -h :adm \/x\/f/], scriptNotMatches: [/chmod/], diff: [{ label: '/x/f', before: 'state=file\nowner=root\ngroup=root\nmode=0644\n', after: 'state=file\nowner=root\ngroup=adm\nmode=0644\n' }] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/chown -h :adm \/x\/f/],
+      scriptNotMatches: [/chmod/],
+      diff: [{ label: '/x/f', before: 'state=file\nowner=root\ngroup=root\nmode=0644\n', after: 'state=file\nowner=root\ngroup=adm\nmode=0644\n' }],
+    },
   },
   {
     name: 'file: mode drift -> chmod, after checking in the same command that the path is not a symlink by now',
@@ -98,10 +143,31 @@ const cases: Case<FileArgs>[] = [
     facts: { [k('/x/f')]: reg() },
     expect: { status: 'changed', scriptMatches: [/if \[ -L \/x\/f \]; then .*exit 1; fi\nchown -h app \/x\/f\nchmod 0600 \/x\/f/] },
   },
-  { name: 'file: missing -> error (state: file never creates)', args: { path: '/x/f', state: 'file', mode: '0600' }, facts: { [k('/x/f')]: absent }, expect: { status: 'error', error: /does not exist/ } },
-  { name: 'file: missing but an earlier unapplied change may create it -> would change', args: { path: '/x/f', state: 'file', mode: '0600' }, facts: { [k('/x/f')]: absent }, ctx: { check: true, mayChange: () => true }, expect: { status: 'changed', scriptMatches: [/chmod 0600/] } },
-  { name: 'touch: absent -> touch', args: { path: '/x/f', state: 'touch', mode: '0600' }, facts: { [k('/x/f')]: absent }, expect: { status: 'changed', scriptMatches: [/touch -- \/x\/f/, /chmod 0600/] } },
-  { name: 'touch: present -> ok (no mtime bump, no fake change)', args: { path: '/x/f', state: 'touch' }, facts: { [k('/x/f')]: reg() }, expect: { status: 'ok' } },
+  {
+    name: 'file: missing -> error (state: file never creates)',
+    args: { path: '/x/f', state: 'file', mode: '0600' },
+    facts: { [k('/x/f')]: absent },
+    expect: { status: 'error', error: /does not exist/ },
+  },
+  {
+    name: 'file: missing but an earlier unapplied change may create it -> would change',
+    args: { path: '/x/f', state: 'file', mode: '0600' },
+    facts: { [k('/x/f')]: absent },
+    ctx: { check: true, mayChange: () => true },
+    expect: { status: 'changed', scriptMatches: [/chmod 0600/] },
+  },
+  {
+    name: 'touch: absent -> touch',
+    args: { path: '/x/f', state: 'touch', mode: '0600' },
+    facts: { [k('/x/f')]: absent },
+    expect: { status: 'changed', scriptMatches: [/touch -- \/x\/f/, /chmod 0600/] },
+  },
+  {
+    name: 'touch: present -> ok (no mtime bump, no fake change)',
+    args: { path: '/x/f', state: 'touch' },
+    facts: { [k('/x/f')]: reg() },
+    expect: { status: 'ok' },
+  },
 ];
 
 describe('modules/file', () => {

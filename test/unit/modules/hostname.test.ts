@@ -7,7 +7,11 @@ const cases: Case<HostnameArgs>[] = [
     name: 'differs -> /etc/hostname and the kernel name, with a diff',
     args: { name: 'web1' },
     facts: { 'sys:hostname': { current: 'debian', file: 'debian' } },
-    expect: { status: 'changed', scriptMatches: [/> \/etc\/hostname/, /^hostname web1$/m], diff: [{ label: 'hostname', before: 'hostname=debian\n/etc/hostname=debian\n', after: 'hostname=web1\n/etc/hostname=web1\n' }] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/> \/etc\/hostname/, /^hostname web1$/m],
+      diff: [{ label: 'hostname', before: 'hostname=debian\n/etc/hostname=debian\n', after: 'hostname=web1\n/etc/hostname=web1\n' }],
+    },
   },
   { name: 'only the file lags -> changed', args: { name: 'web1' }, facts: { 'sys:hostname': { current: 'web1', file: '' } }, expect: { status: 'changed' } },
 ];

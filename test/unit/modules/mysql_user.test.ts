@@ -58,7 +58,9 @@ const cases: Case<MysqlUserArgs>[] = [
   {
     name: 'revokes extra privileges and whole extra targets, grants missing ones',
     args: { name: 'repl', host: '10.0.0.3', priv: 'foobar.*:SELECT,INSERT' },
-    facts: { [K]: up({ exists: true, plugin: 'mysql_native_password', authString: HASH, privs: { 'foobar.*': ['DELETE', 'SELECT'], 'x.*': ['ALL PRIVILEGES'] } }) },
+    facts: {
+      [K]: up({ exists: true, plugin: 'mysql_native_password', authString: HASH, privs: { 'foobar.*': ['DELETE', 'SELECT'], 'x.*': ['ALL PRIVILEGES'] } }),
+    },
     expect: {
       status: 'changed',
       stdin:
@@ -126,9 +128,19 @@ describe('modules/mysql_user', () => {
     const A = "'u'@'h'";
     const table: { name: string; have: Record<string, string[]>; want: Record<string, string[]>; sql: string[] }[] = [
       { name: 'same is nothing', have: { 'a.*': ['SELECT'] }, want: { 'a.*': ['SELECT'] }, sql: [] },
-      { name: 'ALL to specific', have: { 'a.*': ['ALL PRIVILEGES'] }, want: { 'a.*': ['SELECT'] }, sql: ['REVOKE ALL PRIVILEGES ON `a`.* FROM ' + A, 'GRANT SELECT ON `a`.* TO ' + A] },
+      {
+        name: 'ALL to specific',
+        have: { 'a.*': ['ALL PRIVILEGES'] },
+        want: { 'a.*': ['SELECT'] },
+        sql: ['REVOKE ALL PRIVILEGES ON `a`.* FROM ' + A, 'GRANT SELECT ON `a`.* TO ' + A],
+      },
       { name: 'ALL subsumes listed', have: { 'a.*': ['ALL PRIVILEGES'] }, want: { 'a.*': ['ALL PRIVILEGES', 'SELECT'] }, sql: [] },
-      { name: 'grant option only', have: { 'a.*': ['SELECT'] }, want: { 'a.*': ['GRANT', 'SELECT'] }, sql: ['GRANT USAGE ON `a`.* TO ' + A + ' WITH GRANT OPTION'] },
+      {
+        name: 'grant option only',
+        have: { 'a.*': ['SELECT'] },
+        want: { 'a.*': ['GRANT', 'SELECT'] },
+        sql: ['GRANT USAGE ON `a`.* TO ' + A + ' WITH GRANT OPTION'],
+      },
       { name: 'drop grant option', have: { 'a.*': ['GRANT', 'SELECT'] }, want: { 'a.*': ['SELECT'] }, sql: ['REVOKE GRANT OPTION ON `a`.* FROM ' + A] },
       { name: 'table target', have: {}, want: { 'a.t': ['SELECT'] }, sql: ['GRANT SELECT ON `a`.`t` TO ' + A] },
     ];

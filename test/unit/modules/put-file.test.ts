@@ -1,7 +1,20 @@
 // The atomic write script, run for real by the local /bin/sh (as root when available),
 // and the file module's scripts on a temp tree: plan from real facts, apply, re-plan -> ok.
 import { spawnSync } from 'node:child_process';
-import { chownSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, mkdirSync, existsSync } from 'node:fs';
+import {
+  chownSync,
+  symlinkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  lstatSync,
+  readlinkSync,
+  mkdirSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';

@@ -3,7 +3,14 @@ import type { ServiceState } from '../../../src/facts/svc.js';
 import { runSchemaTable, runTable, type Case } from './table.js';
 
 const unit = (active: string, unitFile: string, over: Partial<Extract<ServiceState, { kind: 'unit' }>> = {}): ServiceState => ({
-  kind: 'unit', load: 'loaded', active, sub: active === 'active' ? 'running' : 'dead', unitFile, needReload: false, mainPid: active === 'active' ? 100 : 0, ...over,
+  kind: 'unit',
+  load: 'loaded',
+  active,
+  sub: active === 'active' ? 'running' : 'dead',
+  unitFile,
+  needReload: false,
+  mainPid: active === 'active' ? 100 : 0,
+  ...over,
 });
 const notFound: ServiceState = { kind: 'unit', load: 'not-found', active: 'inactive', sub: 'dead', unitFile: '', needReload: false, mainPid: 0 };
 const K = 'svc:nginx';
@@ -33,16 +40,30 @@ const cases: Case<ServiceArgs>[] = [
       invalidates: ['*'],
     },
   },
-  { name: 'running+enabled -> ok', args: { name: 'nginx', state: 'started', enabled: true }, facts: { [K]: unit('active', 'enabled') }, expect: { status: 'ok' } },
+  {
+    name: 'running+enabled -> ok',
+    args: { name: 'nginx', state: 'started', enabled: true },
+    facts: { [K]: unit('active', 'enabled') },
+    expect: { status: 'ok' },
+  },
   { name: 'static unit counts as enabled', args: { name: 'nginx', enabled: true }, facts: { [K]: unit('active', 'static') }, expect: { status: 'ok' } },
   { name: 'failed counts as stopped', args: { name: 'nginx', state: 'stopped' }, facts: { [K]: unit('failed', 'enabled') }, expect: { status: 'ok' } },
   {
     name: 'drifted: running but should be stopped and disabled',
     args: { name: 'nginx', state: 'stopped', enabled: false },
     facts: { [K]: unit('active', 'enabled') },
-    expect: { status: 'changed', scriptMatches: [/systemctl stop -- nginx/, /systemctl disable -- nginx/], diff: [{ label: 'service nginx', before: 'state=started\nenabled=true\n', after: 'state=stopped\nenabled=false\n' }] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/systemctl stop -- nginx/, /systemctl disable -- nginx/],
+      diff: [{ label: 'service nginx', before: 'state=started\nenabled=true\n', after: 'state=stopped\nenabled=false\n' }],
+    },
   },
-  { name: 'enabled only: already enabled -> ok (state untouched)', args: { name: 'nginx', enabled: true }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'ok' } },
+  {
+    name: 'enabled only: already enabled -> ok (state untouched)',
+    args: { name: 'nginx', enabled: true },
+    facts: { [K]: unit('inactive', 'enabled') },
+    expect: { status: 'ok' },
+  },
   {
     name: 'restarted always changes: bind pre-check, restart, then the unit must reach active',
     args: { name: 'nginx', state: 'restarted' },
@@ -55,14 +76,27 @@ const cases: Case<ServiceArgs>[] = [
     facts: { [K]: unit('active', 'enabled') },
     expect: { status: 'changed', scriptMatches: [/^u=nginx; act=reloading$/m, /exit 4/, /systemctl reload -- "\$u"/, /did not take/, /exit 5/] },
   },
-  { name: 'reloaded starts a stopped service', args: { name: 'nginx', state: 'reloaded' }, facts: { [K]: unit('inactive', 'enabled') }, expect: { status: 'changed', scriptMatches: [/systemctl start -- nginx/], scriptNotMatches: [/reload/] } },
-  { name: 'unit not found -> error', args: { name: 'nginx', state: 'started' }, facts: { [K]: notFound }, expect: { status: 'error', error: /unit nginx not found/ } },
+  {
+    name: 'reloaded starts a stopped service',
+    args: { name: 'nginx', state: 'reloaded' },
+    facts: { [K]: unit('inactive', 'enabled') },
+    expect: { status: 'changed', scriptMatches: [/systemctl start -- nginx/], scriptNotMatches: [/reload/] },
+  },
+  {
+    name: 'unit not found -> error',
+    args: { name: 'nginx', state: 'started' },
+    facts: { [K]: notFound },
+    expect: { status: 'error', error: /unit nginx not found/ },
+  },
   {
     name: 'check mode: not found but an earlier unapplied apt install may provide it -> would change',
     args: { name: 'nginx', state: 'started', enabled: true },
     facts: { [K]: notFound },
     ctx: { check: true, mayChange: (f) => f.key.startsWith('svc:') },
-    expect: { status: 'changed', diff: [{ label: 'service nginx', before: 'unit not loaded yet\nstate=stopped\nenabled=false\n', after: 'state=started\nenabled=true\n' }] },
+    expect: {
+      status: 'changed',
+      diff: [{ label: 'service nginx', before: 'unit not loaded yet\nstate=stopped\nenabled=false\n', after: 'state=started\nenabled=true\n' }],
+    },
   },
   {
     name: 'not found with daemon_reload: a new unit file -> daemon-reload then start',
@@ -84,7 +118,13 @@ const cases: Case<ServiceArgs>[] = [
     expect: {
       status: 'changed',
       scriptMatches: [/^systemctl daemon-reload$/m, /systemctl restart -- "\$u"/],
-      diff: [{ label: 'service app', before: 'state=started\nconfig=unit file changed on disk, not loaded by systemd (NeedDaemonReload=yes)\n', after: 'state=started\nconfig=current\n' }],
+      diff: [
+        {
+          label: 'service app',
+          before: 'state=started\nconfig=unit file changed on disk, not loaded by systemd (NeedDaemonReload=yes)\n',
+          after: 'state=started\nconfig=current\n',
+        },
+      ],
     },
   },
   {
@@ -96,7 +136,13 @@ const cases: Case<ServiceArgs>[] = [
       status: 'changed',
       scriptMatches: [/systemctl reload -- "\$u"/],
       scriptNotMatches: [/systemctl restart/],
-      diff: [{ label: 'service app', before: 'state=started\nconfig=/etc/app.conf written 2026-12-02T06:00:10Z, after the workers started 2026-12-02T06:00:05Z\n', after: 'state=started\nconfig=current\n' }],
+      diff: [
+        {
+          label: 'service app',
+          before: 'state=started\nconfig=/etc/app.conf written 2026-12-02T06:00:10Z, after the workers started 2026-12-02T06:00:05Z\n',
+          after: 'state=started\nconfig=current\n',
+        },
+      ],
     },
   },
   {
@@ -134,9 +180,24 @@ const cases: Case<ServiceArgs>[] = [
     ctx: { serviceInputs: () => ({ restart: [], reload: ['/etc/app.conf', '/etc/app.d/x'], owed: false }) },
     expect: { status: 'changed', scriptMatches: [/systemctl start -- app/], scriptNotMatches: [/reload/] },
   },
-  { name: 'daemon_reload with nothing stale and nothing to do -> ok', args: { name: 'app', state: 'started', daemon_reload: true }, facts: { 'svc:app': unit('active', 'enabled') }, expect: { status: 'ok' } },
-  { name: 'masked unit cannot be started', args: { name: 'nginx', state: 'started' }, facts: { [K]: unit('inactive', 'masked', { load: 'masked' }) }, expect: { status: 'error', error: /masked/ } },
-  { name: 'no systemd -> error', args: { name: 'nginx', state: 'started' }, facts: { [K]: { kind: 'no-systemd', message: 'System has not been booted with systemd' } }, expect: { status: 'error', error: /systemd/ } },
+  {
+    name: 'daemon_reload with nothing stale and nothing to do -> ok',
+    args: { name: 'app', state: 'started', daemon_reload: true },
+    facts: { 'svc:app': unit('active', 'enabled') },
+    expect: { status: 'ok' },
+  },
+  {
+    name: 'masked unit cannot be started',
+    args: { name: 'nginx', state: 'started' },
+    facts: { [K]: unit('inactive', 'masked', { load: 'masked' }) },
+    expect: { status: 'error', error: /masked/ },
+  },
+  {
+    name: 'no systemd -> error',
+    args: { name: 'nginx', state: 'started' },
+    facts: { [K]: { kind: 'no-systemd', message: 'System has not been booted with systemd' } },
+    expect: { status: 'error', error: /systemd/ },
+  },
 ];
 
 describe('modules/service', () => {

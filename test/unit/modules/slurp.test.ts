@@ -4,7 +4,12 @@ import { absent, textFile, withText } from './edit-fixtures.js';
 
 const P = '/etc/machine-id';
 const cases: Case<SlurpArgs>[] = [
-  { name: 'content base64 with encoding and source', args: { src: P }, facts: withText(P, textFile('abc\n')), expect: { status: 'ok', result: { content: 'YWJjCg==', encoding: 'base64', source: P } } },
+  {
+    name: 'content base64 with encoding and source',
+    args: { src: P },
+    facts: withText(P, textFile('abc\n')),
+    expect: { status: 'ok', result: { content: 'YWJjCg==', encoding: 'base64', source: P } },
+  },
   { name: 'alias path', args: { path: P }, facts: withText(P, textFile('')), expect: { status: 'ok', result: { content: '' } } },
   { name: 'missing: error', args: { src: P }, facts: withText(P, absent), expect: { status: 'error', error: /file not found/ } },
 ];

@@ -103,7 +103,11 @@ export function runSchemaTable(module: Module<unknown> | Module<never>, cases: r
       if (c.valid) expect(errors, errors.join('\n')).to.deep.equal([]);
       else {
         expect(errors, 'should be rejected').not.to.deep.equal([]);
-        if (c.message) expect(errors.some((e) => c.message!.test(e)), errors.join('\n')).to.equal(true);
+        if (c.message)
+          expect(
+            errors.some((e) => c.message!.test(e)),
+            errors.join('\n'),
+          ).to.equal(true);
       }
     });
   }

@@ -160,11 +160,18 @@ describe('playbook/expr', () => {
 
   describe('interpolate (deep)', () => {
     it('walks lists and mappings, keeping non-strings', () => {
-      expect(interpolate({ a: ['{{ port }}', 'x{{ name }}'], b: { c: 3, d: '{{ on }}' }, e: null }, vars)).to.deep.equal({ a: [8080, 'xweb'], b: { c: 3, d: true }, e: null });
+      expect(interpolate({ a: ['{{ port }}', 'x{{ name }}'], b: { c: 3, d: '{{ on }}' }, e: null }, vars)).to.deep.equal({
+        a: [8080, 'xweb'],
+        b: { c: 3, d: true },
+        e: null,
+      });
     });
 
-    it("omit leaves an argument (or a list item) out: {{ d(x, omit) }}", () => {
-      expect(interpolate({ mode: '{{ d(nope, omit) }}', owner: "{{ d(name, omit) }}", groups: ['a', '{{ omit }}'] }, vars)).to.deep.equal({ owner: 'web', groups: ['a'] });
+    it('omit leaves an argument (or a list item) out: {{ d(x, omit) }}', () => {
+      expect(interpolate({ mode: '{{ d(nope, omit) }}', owner: '{{ d(name, omit) }}', groups: ['a', '{{ omit }}'] }, vars)).to.deep.equal({
+        owner: 'web',
+        groups: ['a'],
+      });
     });
 
     it('omit inside text is an error, not "{}"', () => {
@@ -190,7 +197,10 @@ describe('playbook/expr: the expression language', () => {
     s: ' Web-01 ',
     list: [3, 1, 2],
     words: ['b', 'a', 'c'],
-    users: [{ name: 'ann', uid: 1, admin: true }, { name: 'bob', uid: 2, admin: false }],
+    users: [
+      { name: 'ann', uid: 1, admin: true },
+      { name: 'bob', uid: 2, admin: false },
+    ],
     map: { a: 1, b: 'two', nested: { deep: [10, 20] } },
     nothing: null,
     text: 'it\'s a "test"; rm -rf /',

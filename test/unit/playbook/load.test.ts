@@ -14,7 +14,12 @@ function problems(files: Record<string, string>): Array<{ at: string; message: s
   try {
     load(files);
   } catch (e) {
-    if (e instanceof InputError) return e.problems.map((p) => ({ at: `${p.pos ? `${p.pos.file.split('/').slice(-2).join('/')}:${p.pos.line}:${p.pos.col}` : '-'}`, message: p.message, hint: p.hint }));
+    if (e instanceof InputError)
+      return e.problems.map((p) => ({
+        at: `${p.pos ? `${p.pos.file.split('/').slice(-2).join('/')}:${p.pos.line}:${p.pos.col}` : '-'}`,
+        message: p.message,
+        hint: p.hint,
+      }));
     throw e;
   }
   throw new Error('expected an InputError');
@@ -59,7 +64,15 @@ describe('playbook/load', () => {
     expect(play).to.include({ name: 'web', hosts: 'web', become: true, serial: '50%', maxFailPercentage: 10 });
     expect(play!.vars).to.deep.equal({ port: 80 });
     const [t1, t2] = play!.tasks;
-    expect(t1).to.deep.include({ name: 'config', module: 'copy', notify: ['restart'], tags: ['t1', 'webtag'], when: ['port == 80'], register: 'cfg', loopVar: 'item' });
+    expect(t1).to.deep.include({
+      name: 'config',
+      module: 'copy',
+      notify: ['restart'],
+      tags: ['t1', 'webtag'],
+      when: ['port == 80'],
+      register: 'cfg',
+      loopVar: 'item',
+    });
     expect(t2).to.deep.include({ module: 'command', args: { cmd: 'echo hi' }, loop: [1, 2], loopVar: 'n', become: false, noLog: true, ignoreErrors: true });
     expect(t2!.name).to.equal('command echo hi');
     expect(play!.handlers.map((h) => h.name)).to.deep.equal(['restart', 'other']);
@@ -111,12 +124,18 @@ describe('playbook/load', () => {
   const bad: Array<{ name: string; files: Record<string, string>; want: Array<{ at: string; message: RegExp }> }> = [
     {
       name: 'notify naming no handler, at the notify value',
-      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: restart nginx\n  handlers:\n    - name: restart ngnix\n      command: "true"\n' },
+      files: {
+        'playbooks/site.yml':
+          '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: restart nginx\n  handlers:\n    - name: restart ngnix\n      command: "true"\n',
+      },
       want: [{ at: 'playbooks/site.yml:4:15', message: /notify 'restart nginx' names no handler/ }],
     },
     {
       name: 'notify may name a listen topic',
-      files: { 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: web changed\n  handlers:\n    - name: restart\n      listen: web changed\n      command: "true"\n' },
+      files: {
+        'playbooks/site.yml':
+          '- hosts: all\n  tasks:\n    - copy: {dest: /x, content: a}\n      notify: web changed\n  handlers:\n    - name: restart\n      listen: web changed\n      command: "true"\n',
+      },
       want: [],
     },
     {
@@ -134,7 +153,10 @@ describe('playbook/load', () => {
     },
     {
       name: 'errors inside a role file point into the role file',
-      files: { 'playbooks/site.yml': '- hosts: all\n  roles: [web]\n', 'playbooks/roles/web/tasks.yml': '- name: a\n  copy: {dest: /x, content: a}\n- name: b\n  copy: {dest: /x, conten: a}\n' },
+      files: {
+        'playbooks/site.yml': '- hosts: all\n  roles: [web]\n',
+        'playbooks/roles/web/tasks.yml': '- name: a\n  copy: {dest: /x, content: a}\n- name: b\n  copy: {dest: /x, conten: a}\n',
+      },
       want: [
         { at: 'web/tasks.yml:4:9', message: /copy needs exactly one of content or src/ },
         { at: 'web/tasks.yml:4:20', message: /unknown key 'conten'/ },
@@ -196,7 +218,10 @@ describe('playbook/load', () => {
       const ps = problems(c.files);
       expect(ps, JSON.stringify(ps, null, 1)).to.have.length(c.want.length);
       for (const w of c.want) {
-        expect(ps.some((p) => p.at === w.at && w.message.test(p.message)), `${w.at} ${w.message} in\n${JSON.stringify(ps, null, 1)}`).to.equal(true);
+        expect(
+          ps.some((p) => p.at === w.at && w.message.test(p.message)),
+          `${w.at} ${w.message} in\n${JSON.stringify(ps, null, 1)}`,
+        ).to.equal(true);
       }
     });
   }

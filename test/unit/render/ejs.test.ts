@@ -45,7 +45,19 @@ describe('render/ejs', () => {
   });
   after(() => removeTree(dir));
   const t = (name: string): string => join(dir, 'templates', name);
-  const vars = operatorVars({ port: 80, name: 'web', map: { a: 1, b: 2 }, list: [3, 9, 4], upstreams: [{ host: 'a', port: 1 }, { host: 'b', port: 2 }], host: 'h', url: 'http://{{ host }}:{{ port }}', html: '<b>' });
+  const vars = operatorVars({
+    port: 80,
+    name: 'web',
+    map: { a: 1, b: 2 },
+    list: [3, 9, 4],
+    upstreams: [
+      { host: 'a', port: 1 },
+      { host: 'b', port: 2 },
+    ],
+    host: 'h',
+    url: 'http://{{ host }}:{{ port }}',
+    html: '<b>',
+  });
 
   it('renders variables', () => {
     expect(renderFile(t('ok.conf.ejs'), vars)).to.equal('port 80\nname WEB\n');
@@ -127,10 +139,13 @@ describe('render/ejs', () => {
   }
 
   it('a template line ending in :80 is not mistaken for the error header', () => {
-    expect(() => renderFile(t('colon.ejs'), vars)).to.throw(UndefinedVariableError).with.property('problems').that.satisfies((ps: Array<{ pos: object }>) => {
-      expect(ps[0]!.pos).to.deep.equal({ file: t('colon.ejs'), line: 3, col: 1 });
-      return true;
-    });
+    expect(() => renderFile(t('colon.ejs'), vars))
+      .to.throw(UndefinedVariableError)
+      .with.property('problems')
+      .that.satisfies((ps: Array<{ pos: object }>) => {
+        expect(ps[0]!.pos).to.deep.equal({ file: t('colon.ejs'), line: 3, col: 1 });
+        return true;
+      });
   });
 
   it('includes work', () => {

@@ -13,10 +13,24 @@ const ROOT = resolve(import.meta.dirname, '../../../..');
 const defaults = parse(readFileSync(resolve(ROOT, 'playbooks/roles/mariadb/defaults.yml'), 'utf8')) as Vars;
 
 describe('templates/mariadb/60-foobar.cnf.ejs and mysql_server_variables', () => {
-  for (const [role, id] of [['primary', 1], ['replica', 2]] as const) {
+  for (const [role, id] of [
+    ['primary', 1],
+    ['replica', 2],
+  ] as const) {
     it(`${role}: every live-checked variable is set in the config file to the same value`, () => {
       // Operator-written variables (role defaults) are templates: say so, as hostVars() does.
-      const vars: Vars = withTemplates({ ...defaults, stack_domain: 'www.foobar.com', inventory_hostname: 'web', stack_addresses: { web: '10.0.0.5' }, mysql_port: 3306, mysql_role: role, mysql_server_id: id }, [defaults]);
+      const vars: Vars = withTemplates(
+        {
+          ...defaults,
+          stack_domain: 'www.foobar.com',
+          inventory_hostname: 'web',
+          stack_addresses: { web: '10.0.0.5' },
+          mysql_port: 3306,
+          mysql_role: role,
+          mysql_server_id: id,
+        },
+        [defaults],
+      );
       const text = renderFile(resolve(ROOT, 'templates/mariadb/60-foobar.cnf.ejs'), vars);
       const cnf = new Map([...text.matchAll(/^([a-z_]+)\s*=\s*(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
       const live = evaluate('mysql_server_variables', vars) as Record<string, unknown>;

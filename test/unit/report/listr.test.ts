@@ -3,7 +3,14 @@ import type { PlumbEvent } from '../../../src/report/events.js';
 import { fitsScreen, hostTitle, resultLine } from '../../../src/report/listr.js';
 
 const task = (over: Partial<Extract<PlumbEvent, { type: 'task' }>>): Extract<PlumbEvent, { type: 'task' }> => ({
-  type: 'task', host: 'web-01', play: 'p', task: 'config', handler: false, status: 'ok', durationMs: 1, ...over,
+  type: 'task',
+  host: 'web-01',
+  play: 'p',
+  task: 'config',
+  handler: false,
+  status: 'ok',
+  durationMs: 1,
+  ...over,
 });
 
 describe('report/listr', () => {
@@ -13,7 +20,11 @@ describe('report/listr', () => {
       { name: 'skipped is not a result line', e: task({ status: 'skipped', message: 'condition false' }), want: undefined },
       { name: 'changed: first line of its message', e: task({ status: 'changed', message: 'update /etc/a\nmore' }), want: '~ web-01  config: update /etc/a' },
       { name: 'handler and item', e: task({ status: 'changed', handler: true, task: 'restart', item: 'a' }), want: '~ web-01  handler: restart (item=a)' },
-      { name: 'failed keeps the whole message, indented', e: task({ status: 'failed', message: 'boom\nline 2' }), want: '✖ web-01  FAILED config: boom\n    line 2' },
+      {
+        name: 'failed keeps the whole message, indented',
+        e: task({ status: 'failed', message: 'boom\nline 2' }),
+        want: '✖ web-01  FAILED config: boom\n    line 2',
+      },
       { name: 'unreachable', e: task({ status: 'unreachable', task: 'connect', message: 'refused' }), want: '✖ web-01  UNREACHABLE connect: refused' },
     ];
     for (const c of cases) it(c.name, () => expect(resultLine(c.e, 6)).to.equal(c.want));

@@ -11,7 +11,10 @@ const schema = {
     mode: { type: 'string', pattern: '^[0-7]{4}$', errorMessage: 'mode must be a quoted octal string such as "0644"' },
     state: { enum: ['present', 'absent'] },
     serial: {
-      anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', pattern: '^[0-9]+%$' }],
+      anyOf: [
+        { type: 'integer', minimum: 1 },
+        { type: 'string', pattern: '^[0-9]+%$' },
+      ],
       errorMessage: "'serial' must be a positive integer or a percentage",
     },
     tags: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] },
@@ -32,12 +35,32 @@ describe('schema/validate', () => {
   });
 
   const cases: Array<{ name: string; text: string; want: { at: string; message: RegExp | string; hint?: RegExp } }> = [
-    { name: 'unknown key: at the key, listing allowed keys', text: 'name: a\nprot: 22\n', want: { at: '2:1', message: "unknown key 'prot'", hint: /allowed keys here: name, port/ } },
+    {
+      name: 'unknown key: at the key, listing allowed keys',
+      text: 'name: a\nprot: 22\n',
+      want: { at: '2:1', message: "unknown key 'prot'", hint: /allowed keys here: name, port/ },
+    },
     { name: 'missing required key', text: 'port: 22\n', want: { at: '1:1', message: "missing required key 'name'" } },
-    { name: 'yes is a string, with a YAML 1.2 hint', text: 'name: a\nenabled: yes\n', want: { at: '2:10', message: `'enabled' must be boolean, got "yes"`, hint: /write true or false/ } },
-    { name: 'mode: 0644 (the integer 644): quote what was written', text: 'name: a\nmode: 0644\n', want: { at: '2:7', message: 'mode must be a quoted octal string such as "0644"', hint: /quote it: "0644"/ } },
-    { name: 'mode: 644: quote it', text: 'name: a\nmode: 644\n', want: { at: '2:7', message: 'mode must be a quoted octal string such as "0644"', hint: /quote it: "644"/ } },
-    { name: 'a number in a list where strings are wanted', text: 'name: a\ntags: [a, 0755]\n', want: { at: '2:11', message: /must be string/, hint: /quote it: "0755"/ } },
+    {
+      name: 'yes is a string, with a YAML 1.2 hint',
+      text: 'name: a\nenabled: yes\n',
+      want: { at: '2:10', message: `'enabled' must be boolean, got "yes"`, hint: /write true or false/ },
+    },
+    {
+      name: 'mode: 0644 (the integer 644): quote what was written',
+      text: 'name: a\nmode: 0644\n',
+      want: { at: '2:7', message: 'mode must be a quoted octal string such as "0644"', hint: /quote it: "0644"/ },
+    },
+    {
+      name: 'mode: 644: quote it',
+      text: 'name: a\nmode: 644\n',
+      want: { at: '2:7', message: 'mode must be a quoted octal string such as "0644"', hint: /quote it: "644"/ },
+    },
+    {
+      name: 'a number in a list where strings are wanted',
+      text: 'name: a\ntags: [a, 0755]\n',
+      want: { at: '2:11', message: /must be string/, hint: /quote it: "0755"/ },
+    },
     { name: 'enum', text: 'name: a\nstate: gone\n', want: { at: '2:8', message: `'state' must be one of "present", "absent", got "gone"` } },
     { name: 'minimum', text: 'name: a\nport: 0\n', want: { at: '2:7', message: /'port' must be >= 1/ } },
     { name: 'deep item type', text: 'name: a\nnested:\n  deep: [1, x]\n', want: { at: '3:13', message: `'1' must be integer, got "x"` } },

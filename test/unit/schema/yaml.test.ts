@@ -39,7 +39,14 @@ describe('schema/yaml', () => {
   describe('errors carry file:line:col and a hint', () => {
     const cases: Array<{ name: string; text: string; line: number; col: number; message: RegExp; hint: RegExp }> = [
       { name: 'duplicate key: the second one', text: 'a: 1\nb: 2\na: 3\n', line: 3, col: 1, message: /Map keys must be unique/, hint: /duplicated key/ },
-      { name: 'unclosed { : where it opens, not where the parser noticed', text: 'x:\n  y: {a: 1, b: 2\nz: 3\n', line: 2, col: 6, message: /\{ opened here is never closed/, hint: /closing \}/ },
+      {
+        name: 'unclosed { : where it opens, not where the parser noticed',
+        text: 'x:\n  y: {a: 1, b: 2\nz: 3\n',
+        line: 2,
+        col: 6,
+        message: /\{ opened here is never closed/,
+        hint: /closing \}/,
+      },
       { name: 'unclosed { at the end of the file', text: 'x:\n  y: {a: 1\n', line: 2, col: 6, message: /\{ opened here is never closed/, hint: /closing \}/ },
       { name: 'unclosed [', text: 'l:\n  - a\ntags: [a, b\nnext: 1\n', line: 3, col: 7, message: /\[ opened here is never closed/, hint: /closing \]/ },
       { name: 'unclosed "', text: 'a: 1\nb: "text\nc: 2\n', line: 2, col: 4, message: /" opened here is never closed/, hint: /closing "/ },
@@ -85,7 +92,10 @@ describe('schema/yaml', () => {
     }
 
     it('the same words as values are fine', () => {
-      expect(loadYaml('/virtual/f.yml', 'a: __proto__\nb: [constructor, prototype]\n').value).to.deep.equal({ a: '__proto__', b: ['constructor', 'prototype'] });
+      expect(loadYaml('/virtual/f.yml', 'a: __proto__\nb: [constructor, prototype]\n').value).to.deep.equal({
+        a: '__proto__',
+        b: ['constructor', 'prototype'],
+      });
     });
   });
 

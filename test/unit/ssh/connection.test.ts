@@ -11,7 +11,19 @@ describe('ssh/connection resolveConnection', () => {
   const cfg = join(dir, 'config');
   writeFileSync(
     cfg,
-    ['Host web-*', '  User deploy', '  IdentityFile ~/.ssh/web_key', '', 'Host web-01', '  HostName 192.0.2.21', '  Port 2222', '', 'Host *', '  User fallback', ''].join('\n'),
+    [
+      'Host web-*',
+      '  User deploy',
+      '  IdentityFile ~/.ssh/web_key',
+      '',
+      'Host web-01',
+      '  HostName 192.0.2.21',
+      '  Port 2222',
+      '',
+      'Host *',
+      '  User fallback',
+      '',
+    ].join('\n'),
   );
 
   const cases: Array<{ name: string; conn: Parameters<typeof resolveConnection>[0]; want: Partial<ReturnType<typeof resolveConnection>> }> = [

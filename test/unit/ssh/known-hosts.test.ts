@@ -29,20 +29,21 @@ describe('ssh/known-hosts', () => {
   let file: string;
   before(() => {
     dir = tree({
-      known_hosts: [
-        '# comment line',
-        '',
-        `web1.example,10.0.0.1 ssh-ed25519 ${b64(ed)}`,
-        `[10.0.0.2]:2222 ssh-ed25519 ${b64(ed)} comment here`,
-        `${hashed('secret-host')} ssh-ed25519 ${b64(ed2)}`,
-        `${hashed('[10.0.0.3]:2200')} ssh-ed25519 ${b64(ed2)}`,
-        `rsa-only ssh-rsa ${b64(rsa)}`,
-        `*.lab,!bad.lab ssh-ed25519 ${b64(other)}`,
-        `@revoked revoked-host ssh-ed25519 ${b64(ed)}`,
-        `revoked-host ssh-ed25519 ${b64(ed)}`,
-        `@cert-authority *.example ssh-ed25519 ${b64(ed2)}`,
-        'garbage-line-without-fields',
-      ].join('\n') + '\n',
+      known_hosts:
+        [
+          '# comment line',
+          '',
+          `web1.example,10.0.0.1 ssh-ed25519 ${b64(ed)}`,
+          `[10.0.0.2]:2222 ssh-ed25519 ${b64(ed)} comment here`,
+          `${hashed('secret-host')} ssh-ed25519 ${b64(ed2)}`,
+          `${hashed('[10.0.0.3]:2200')} ssh-ed25519 ${b64(ed2)}`,
+          `rsa-only ssh-rsa ${b64(rsa)}`,
+          `*.lab,!bad.lab ssh-ed25519 ${b64(other)}`,
+          `@revoked revoked-host ssh-ed25519 ${b64(ed)}`,
+          `revoked-host ssh-ed25519 ${b64(ed)}`,
+          `@cert-authority *.example ssh-ed25519 ${b64(ed2)}`,
+          'garbage-line-without-fields',
+        ].join('\n') + '\n',
     });
     file = join(dir, 'known_hosts');
   });
