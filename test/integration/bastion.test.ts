@@ -3,6 +3,7 @@
 // through lb-01, configured once in the inventory (plumb_proxy_jump) and once in a HOME's
 // ~/.ssh/config (ProxyJump). One bastion login per run, a no-op stays 1 exec per host, and
 // a bastion whose host key does not match is refused.
+import { NETNS_PREFIX, SLOT } from '../../src/lab/paths.js';
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,6 @@ import { ensureLab } from './lab-fixture.js';
 import { failures, recapOf, ROOT, SiteRun } from './site-run.js';
 
 const WEB = ['web-01', 'web-02'];
-const slot = process.env.PLUMB_LAB_SLOT ?? '0';
 const RULE = (addr: string) => ['PREROUTING', '-p', 'tcp', '--dport', '22', '-s', addr, '-j', 'DROP', '-m', 'comment', '--comment', 'plumb-bastion-test'];
 
 describe('bastion: hosts behind lb-01', function () {
@@ -24,7 +24,7 @@ describe('bastion: hosts behind lb-01', function () {
   let jumpInv: string;
   const bridge = () => site.addr('lb-01').replace(/\.\d+$/, '.1');
   const iptables = (host: string, op: '-A' | '-D') =>
-    spawnSync('ip', ['netns', 'exec', `plumb${slot}-${host}`, 'iptables', '-t', 'raw', op, ...RULE(bridge())], { encoding: 'utf8' });
+    spawnSync('ip', ['netns', 'exec', `${NETNS_PREFIX}${host}`, 'iptables', '-t', 'raw', op, ...RULE(bridge())], { encoding: 'utf8' });
   /** sshd logins on lb-01 so far (the bastion's, and the test's own ssh). */
   const logins = () => Number(site.onHost('lb-01', 'journalctl -u ssh --no-pager -o cat | grep -c "Accepted publickey" || true').out.trim());
 
@@ -34,7 +34,7 @@ describe('bastion: hosts behind lb-01', function () {
     dir = mkdtempSync(join(tmpdir(), 'plumb-bastion-'));
     for (const h of WEB) expect(iptables(h, '-A').status, `block ssh on ${h}`).to.equal(0);
     // The inventory way: a second source that puts the web servers behind lb-01.
-    jumpInv = resolve(ROOT, 'inventory', `lab-${slot}-bastion.yml`);
+    jumpInv = resolve(ROOT, 'inventory', `lab-${SLOT}-bastion.yml`);
     writeFileSync(jumpInv, `all:\n  children:\n    webservers:\n      vars:\n        plumb_proxy_jump: root@${site.addr('lb-01')}\n`);
   });
   after(() => {
