@@ -18,7 +18,6 @@ import locale_gen from './locale_gen.js';
 import modprobe from './modprobe.js';
 import mysql_db from './mysql_db.js';
 import mysql_replication from './mysql_replication.js';
-import mysql_role from './mysql_role.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
 import package_ from './package.js';
@@ -62,7 +61,6 @@ export const modules: Record<string, Module<any>> = {
   modprobe,
   mysql_db,
   mysql_replication,
-  mysql_role,
   mysql_user,
   mysql_variables,
   package: package_,

@@ -37,15 +37,13 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
-function changeMasterSql(args: MysqlReplicationArgs, demote = false): string {
+function changeMasterSql(args: MysqlReplicationArgs): string {
   const opts = [
     `MASTER_HOST = ${sqlString(args.primary_host)}`,
     `MASTER_PORT = ${args.primary_port ?? 3306}`,
     `MASTER_USER = ${sqlString(args.user)}`,
     `MASTER_PASSWORD = ${sqlString(args.password)}`,
     'MASTER_USE_GTID = slave_pos',
-    // A former primary: its own binlog position becomes where it resumes (MariaDB 10.10+).
-    ...(demote ? ['MASTER_DEMOTE_TO_SLAVE = 1'] : []),
     ...(args.connect_retry !== undefined ? [`MASTER_CONNECT_RETRY = ${args.connect_retry}`] : []),
   ];
   return `CHANGE MASTER TO ${opts.join(', ')};\nSTART SLAVE;\n`;
@@ -71,9 +69,10 @@ function waitRunning(client: Shell, timeout: number): Shell {
   );
 }
 
-/** The primary's login as an option file: it reaches the host on stdin, never in argv. */
-function primaryCnf(args: MysqlReplicationArgs): string {
-  return [
+/** Fresh replica: dump from the primary FIRST (a failed dump leaves the replica untouched), then reset, load and start. */
+function seedChange(args: MysqlReplicationArgs, dbs: string[], timeout: number): Change {
+  const client = mysqlClient(args);
+  const cnf = [
     '[client]',
     `host=${optionValue(args.primary_host)}`,
     `port=${args.primary_port ?? 3306}`,
@@ -81,26 +80,15 @@ function primaryCnf(args: MysqlReplicationArgs): string {
     `password=${optionValue(args.password)}`,
     '',
   ].join('\n');
-}
-
-/** Splits stdin (primaryCnf, the separator, SQL) into $d/primary.cnf and $d/change.sql, in a 0700 temp dir. */
-const readPrimaryLogin = script(
-  raw('set -eu'),
-  raw('umask 077'),
-  raw('d=$(mktemp -d)'),
-  raw(`trap 'rm -rf "$d"' EXIT`),
-  raw(`while IFS= read -r line && [ "$line" != ${STDIN_SEPARATOR} ]; do printf '%s\\n' "$line"; done > "$d/primary.cnf"`),
-  raw('cat > "$d/change.sql"'),
-);
-
-/** Fresh replica: dump from the primary FIRST (a failed dump leaves the replica untouched), then reset, load and start. */
-function seedChange(args: MysqlReplicationArgs, dbs: string[], timeout: number): Change {
-  const client = mysqlClient(args);
-  const cnf = primaryCnf(args);
   return {
     description: `seed from ${args.primary_host} (${dbs.join(', ')}) and start GTID replication`,
     script: script(
-      readPrimaryLogin,
+      raw('set -eu'),
+      raw('umask 077'),
+      raw('d=$(mktemp -d)'),
+      raw(`trap 'rm -rf "$d"' EXIT`),
+      raw(`while IFS= read -r line && [ "$line" != ${STDIN_SEPARATOR} ]; do printf '%s\\n' "$line"; done > "$d/primary.cnf"`),
+      raw('cat > "$d/change.sql"'),
       sh`mysqldump --defaults-file="$d/primary.cnf" --single-transaction --gtid --master-data=1 --add-drop-database --routines --events --triggers --databases ${dbs} > "$d/seed.sql"`,
       // The replica's own binlog must hold no GTIDs of its own, or gtid_strict_mode rejects
       // the primary's; the dump sets gtid_slave_pos to the primary's position at dump time.
@@ -110,40 +98,6 @@ function seedChange(args: MysqlReplicationArgs, dbs: string[], timeout: number):
       waitRunning(client, timeout),
     ),
     stdin: `${cnf}${STDIN_SEPARATOR}\n${changeMasterSql(args)}`,
-    invalidates: ['mysql:*'],
-  };
-}
-
-/**
- * A server with a GTID history of its own and no replication (a former primary, fenced after
- * a failover): it follows the primary only if its history is a prefix of the primary's.
- * Each GTID of its gtid_binlog_pos (the last per domain) must be in the primary's
- * gtid_binlog_state: same domain and server_id, a sequence number at least as high. Under
- * gtid_strict_mode that is exact; a transaction the primary never got (a write acknowledged
- * by nobody, or made after the failover) makes it diverged, and it is refused with the steps
- * to reseed it. Otherwise MASTER_DEMOTE_TO_SLAVE=1 resumes it from its own position.
- */
-function rejoinChange(args: MysqlReplicationArgs, host: string, own: string, timeout: number): Change {
-  const client = mysqlClient(args);
-  const cnf = primaryCnf(args);
-  const reseed = `to reseed ${host} from the primary (this discards its own history; dump it first if those transactions matter): run on ${host} mysql -e 'STOP SLAVE; RESET SLAVE ALL; RESET MASTER;' and apply again (a replica with no history is seeded from a dump of the primary)`;
-  return {
-    description: `rejoin ${args.primary_host} as a replica (own history ${own}: checked to be a prefix of the primary's)`,
-    script: script(
-      readPrimaryLogin,
-      raw(`state=$(mysql --defaults-file="$d/primary.cnf" --batch --skip-column-names -e 'SELECT @@gtid_binlog_state')`),
-      raw(`mine=$(${client.text} --batch --skip-column-names -e 'SELECT @@gtid_binlog_pos')`),
-      raw(
-        `missing=$(awk -v mine="$mine" -v state="$state" 'BEGIN { n = split(state, s, ","); for (i = 1; i <= n; i++) { split(s[i], p, "-"); hi[p[1] "-" p[2]] = p[3] + 0 } m = split(mine, o, ","); out = ""; for (i = 1; i <= m; i++) { if (o[i] == "") continue; split(o[i], p, "-"); k = p[1] "-" p[2]; if (!(k in hi) || hi[k] < p[3] + 0) out = out (out == "" ? "" : ",") o[i] } print out }')`,
-      ),
-      raw('if [ -n "$missing" ]; then'),
-      sh`  printf 'diverged: this server has GTIDs the primary does not (%s; the primary holds %s): not rejoining it. %s\n' "$missing" "$state" ${reseed} >&2`,
-      raw('  exit 3'),
-      raw('fi'),
-      raw(`${client.text} < "$d/change.sql"`),
-      waitRunning(client, timeout),
-    ),
-    stdin: `${cnf}${STDIN_SEPARATOR}\n${changeMasterSql(args, true)}`,
     invalidates: ['mysql:*'],
   };
 }
@@ -169,7 +123,7 @@ function startChange(args: MysqlReplicationArgs, st: ReplicaState, timeout: numb
 }
 
 function describe(st: ReplicaState | undefined): string {
-  if (!st?.configured) return 'not replicating\n';
+  if (!st || !st.configured) return 'not replicating\n';
   return `primary: ${st.primaryHost}:${st.primaryPort} user=${st.user} using_gtid=${st.usingGtid}\nio_thread: ${st.ioRunning}\nsql_thread: ${st.sqlRunning}\n`;
 }
 
@@ -225,15 +179,6 @@ export default defineModule<MysqlReplicationArgs>({
       seconds_behind: st.secondsBehind,
       read_only: st.readOnly,
     };
-    if (!st.configured && st.gtidBinlogPos !== '') {
-      const c = rejoinChange(args, ctx.host, st.gtidBinlogPos, timeout);
-      return definePlan({
-        changes: [c],
-        diffs: [{ label, before: describe(st) + `history: ${st.gtidBinlogPos}\n`, after: describeWanted(args) }],
-        summary: c.description,
-        result,
-      });
-    }
     if (!st.configured) return { ...fresh(st), result };
 
     const wrong: string[] = [];

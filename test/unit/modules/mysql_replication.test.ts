@@ -115,17 +115,6 @@ const cases: Case<MysqlReplicationArgs>[] = [
     expect: { status: 'changed', stdin: CHANGE.replace('slave_pos;', 'slave_pos, MASTER_CONNECT_RETRY = 10;'), scriptNotMatches: [/mysqldump/] },
   },
   {
-    name: 'a former primary with a history of its own is rejoined, never reseeded: prefix check, then MASTER_DEMOTE_TO_SLAVE',
-    args,
-    facts: { [K]: { available: true, value: { ...fresh, gtidBinlogPos: '0-1-57', readOnly: true } } },
-    expect: {
-      status: 'changed',
-      scriptMatches: [/SELECT @@gtid_binlog_state/, /diverged: [\s\S]*RESET MASTER/, /exit 3/],
-      scriptNotMatches: [/mysqldump/, /p"w/],
-      stdin: /MASTER_USE_GTID = slave_pos, MASTER_DEMOTE_TO_SLAVE = 1;\nSTART SLAVE;\n$/,
-    },
-  },
-  {
     name: 'check mode on a host without MariaDB would seed',
     args,
     facts: { [K]: { available: false, reason: 'the mysql client is not installed' } },
