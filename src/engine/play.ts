@@ -33,8 +33,8 @@ export interface PlayOptions {
   selected: (t: Task) => boolean;
   /** delegate_to: the session of another host (connected on first use), null when unreachable. */
   sessionFor?: (host: string) => Promise<HostSession | null>;
-  /** run_once: shared by the hosts of one serial batch; the first host to reach a task runs it. */
-  once?: Map<string, Promise<OnceResult>>;
+  /** run_once: shared by the hosts of one serial batch; its first host runs the task. */
+  once?: OnceBatch;
 }
 
 /** What a run_once task left for the other hosts of its batch. */
@@ -42,6 +42,54 @@ export interface OnceResult {
   host: string;
   registered?: unknown;
   facts?: Vars;
+  /** The first host ended its play without reaching the task (failed, unreachable, or skipped it). */
+  notRun?: boolean;
+}
+
+/**
+ * run_once for one serial batch: the batch's first host (inventory order) runs the task and
+ * the others take its result, so check and apply pick the same host on every run. When that
+ * host ends without reaching the task, the others skip it too (Ansible would move to the next
+ * host: a run_once task then never runs twice, nor on a host chosen by timing).
+ */
+export class OnceBatch {
+  private readonly slots = new Map<string, { p: Promise<OnceResult>; resolve: (r: OnceResult) => void; done: boolean }>();
+  constructor(readonly first: string | undefined) {}
+
+  private slot(key: string) {
+    let sl = this.slots.get(key);
+    if (!sl) {
+      let resolve!: (r: OnceResult) => void;
+      const p = new Promise<OnceResult>((r) => (resolve = r));
+      sl = { p, resolve, done: false };
+      this.slots.set(key, sl);
+    }
+    return sl;
+  }
+
+  result(key: string): Promise<OnceResult> {
+    return this.slot(key).p;
+  }
+
+  settle(key: string, r: OnceResult): void {
+    const sl = this.slot(key);
+    if (sl.done) return;
+    sl.done = true;
+    sl.resolve(r);
+  }
+
+  /** The first host is done with the play: what it did not reach is not run by anyone. */
+  finish(host: string): void {
+    if (host !== this.first) return;
+    for (const [key, sl] of this.slots) if (!sl.done) this.settle(key, { host, notRun: true });
+    this.ended = true;
+  }
+
+  /** True once the first host ended: a slot asked for afterwards is settled at once. */
+  private ended = false;
+  isEnded(): boolean {
+    return this.ended;
+  }
 }
 
 type BlockState = 'rescuing' | 'failed' | 'abort';
@@ -341,11 +389,12 @@ export class PlayRunner {
   /** Plan and apply one task on this host (all loop items). Returns false if the host must stop. */
   private async runTask(t: Task, prepared: Prepared, handler: boolean): Promise<boolean> {
     if (t.runOnce && !handler && this.opts.once) {
-      // run_once: the first host of the batch to get here runs it; the others take its result.
+      const once = this.opts.once;
       const key = `${t.loc.src.file}:${t.loc.path.join('/')}:${this.play.name}`;
-      const first = this.opts.once.get(key);
-      if (first) {
-        const r = await first;
+      if (this.s.host.name !== once.first) {
+        // The batch's first host runs it; this one takes its result.
+        if (once.isEnded()) once.settle(key, { host: once.first ?? '', notRun: true });
+        const r = await once.result(key);
         if (t.register && r.registered !== undefined) this.s.registered[t.register] = r.registered;
         if (r.facts) Object.assign(this.s.registered, r.facts);
         this.s.emit({
@@ -355,13 +404,11 @@ export class PlayRunner {
           task: this.s.redactor.redact(t.name),
           handler,
           status: 'skipped',
-          message: `run once, on ${r.host}`,
+          message: r.notRun ? `run once: ${r.host} did not reach it` : `run once, on ${r.host}`,
           durationMs: 0,
         });
         return true;
       }
-      let done!: (r: OnceResult) => void;
-      this.opts.once.set(key, new Promise((res) => (done = res)));
       const factsBefore = new Set(Object.keys(this.s.registered));
       try {
         return await this.runTaskHere(t, prepared, handler);
@@ -370,7 +417,7 @@ export class PlayRunner {
           t.module === 'set_fact' || t.module === 'include_vars'
             ? Object.fromEntries(Object.entries(this.s.registered).filter(([k]) => !factsBefore.has(k) || definedNames(t).includes(k)))
             : undefined;
-        done({ host: this.s.host.name, registered: t.register ? this.s.registered[t.register] : undefined, facts });
+        once.settle(key, { host: this.s.host.name, registered: t.register ? this.s.registered[t.register] : undefined, facts });
       }
     }
     return this.runTaskHere(t, prepared, handler);

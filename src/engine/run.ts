@@ -10,7 +10,7 @@ import type { Playbook, Play, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { PlayRunner, readsVariable, type HostPackages, type OnceResult } from './play.js';
+import { OnceBatch, PlayRunner, readsVariable, type HostPackages } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
 import { definedNames } from './actions.js';
@@ -231,7 +231,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const packagesOf = new Map<string, HostPackages>();
   // delegate_to: another host's session, connected on first use (it may be outside the play).
   const sessionFor = (name: string): Promise<HostSession | null> => (inv.hosts.has(name) && !dead.has(name) ? session(name) : Promise.resolve(null));
-  const runnerFor = (s: HostSession, pl: Play, once?: Map<string, Promise<OnceResult>>) =>
+  const runnerFor = (s: HostSession, pl: Play, once?: OnceBatch) =>
     new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, s.host.name, opts.extraVars, s.registered, t), {
       check: opts.mode === 'check',
       diff: opts.diff,
@@ -296,10 +296,13 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       let aborted = false;
       for (const batch of batches(hosts, play.serial)) {
         if (aborted) break;
-        const once = new Map<string, Promise<OnceResult>>();
+        const once = new OnceBatch(batch[0]);
         await pool(batch, opts.forks, async (name) => {
-          const s = await session(name);
-          if (!s) return;
+          const s = await session(name).catch((e: unknown) => {
+            once.finish(name);
+            throw e;
+          });
+          if (!s) return once.finish(name);
           const t0 = Date.now();
           try {
             if (!prefetched.has(name)) await prefetch(s);
@@ -334,6 +337,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
               });
             } else throw e;
           } finally {
+            once.finish(name);
             s.recap.durationMs += Date.now() - t0;
             opts.emit({ type: 'host_done', host: name, play: play.name });
           }
