@@ -7,9 +7,9 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { ensureHaLab, killHost, resetHosts } from './lab-fixture.js';
+import { ensureHaLab, ensureLab, killHost, resetHosts } from './lab-fixture.js';
 import { SiteRun, recapOf, failures, changed, sleep, DOMAIN } from './site-run.js';
-import { LAB_VIP } from '../../src/lab/paths.js';
+import { LAB_NET, LAB_VIP, hostSpec } from '../../src/lab/paths.js';
 import type { LabStatus } from '../../src/lab/index.js';
 
 const HOSTS = ['lb-01', 'lb-02', 'web-01', 'web-02'];
@@ -73,6 +73,15 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     lab = await ensureHaLab();
     site = new SiteRun(lab);
     expect(lab.hosts.map((h) => h.name)).to.have.members(HOSTS);
+  });
+
+  // Back to the default 3-host lab for the files after this one. ip_nonlocal_bind belongs to
+  // the host's network namespace, which outlives a fresh disk: set it back by hand.
+  after(async () => {
+    for (const h of ['lb-01', 'lb-02'])
+      spawnSync('ip', ['netns', 'exec', hostSpec(LAB_NET, h, '', '').netns, 'sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=0']);
+    await resetHosts(['lb-01']);
+    await ensureLab();
   });
 
   it('cold apply of four fresh hosts exits 0; the floating address serves HTTPS round robin; a re-run changes nothing', async () => {
