@@ -134,6 +134,12 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     expect(from).to.be.oneOf(['lb-01', 'lb-02']);
     const loop = vipLoop(1000);
     await sleep(3000);
+    // A crash that stays down: with Debian's Restart= systemd may bring HAProxy back before
+    // the check sees it gone, and the address would rightly not move (no outage to measure).
+    site.onHost(
+      from!,
+      "mkdir -p /run/systemd/system/haproxy.service.d && printf '[Service]\\nRestart=no\\n' > /run/systemd/system/haproxy.service.d/plumb-test.conf && systemctl daemon-reload",
+    );
     site.onHost(from!, 'systemctl kill --signal=KILL haproxy.service');
     await sleep(8000);
     loop.stop();
@@ -144,6 +150,6 @@ describe('the load balancer pair on the HA lab (issue 14)', function () {
     expect(holder()).to.equal(from === 'lb-01' ? 'lb-02' : 'lb-01');
     expect(m.outageMs).to.be.lessThan(4000);
     // Put HAProxy back for the next run.
-    site.onHost(from!, 'systemctl start haproxy');
+    site.onHost(from!, 'rm -rf /run/systemd/system/haproxy.service.d && systemctl daemon-reload && systemctl start haproxy');
   });
 });
