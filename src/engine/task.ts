@@ -41,7 +41,9 @@ function truthy(task: Task, when: (string | boolean)[], vars: Vars): boolean {
 /** Evaluate a task for one host. Throws UndefinedVariableError / InputError with positions. */
 export function prepareTask(task: Task, vars: Vars): Prepared {
   if (task.module === 'meta') return { instances: [{ args: task.args }] };
-  if (!(task.module in modules)) return prepareAction(task, vars);
+  // Actions the engine runs itself (set_fact, assert, include_tasks, ...) interpolate their
+  // args lazily; `when` and the loop are the same as for modules.
+  const argsFor = task.module in modules ? (v: Vars) => interpolateArgs(task, v) : () => task.args;
   let items: unknown[] | undefined;
   if (task.loop !== undefined) {
     let loop: unknown;
@@ -54,13 +56,13 @@ export function prepareTask(task: Task, vars: Vars): Prepared {
   }
   if (!items) {
     if (!truthy(task, task.when, vars)) return { skip: 'condition false' };
-    return { instances: [{ args: interpolateArgs(task, vars) }] };
+    return { instances: [{ args: argsFor(vars) }] };
   }
   const instances: Instance[] = [];
   for (const [index, item] of items.entries()) {
     const v = { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) };
     if (!truthy(task, task.when, v)) continue;
-    instances.push({ item, index, args: interpolateArgs(task, v) });
+    instances.push({ item, index, args: argsFor(v) });
   }
   return instances.length ? { instances } : { skip: items.length ? 'condition false for every item' : 'empty loop' };
 }
@@ -110,25 +112,6 @@ export function loopItems(task: Task, loop: unknown): unknown[] {
       if (!Array.isArray(loop)) bad(`is not a list (got ${typeof loop})`);
       return loop as unknown[];
   }
-}
-
-/** Actions the engine runs itself (set_fact, assert, include_tasks, ...): `when` and loop as for modules, args interpolated lazily by the action. */
-function prepareAction(task: Task, vars: Vars): Prepared {
-  let items: unknown[] | undefined;
-  if (task.loop !== undefined) {
-    let loop: unknown;
-    try {
-      loop = interpolate(task.loop, vars);
-    } catch (e) {
-      located(task, ['loop'], e);
-    }
-    items = loopItems(task, loop);
-  }
-  if (!items) return truthy(task, task.when, vars) ? { instances: [{ args: task.args }] } : { skip: 'condition false' };
-  const instances = items.flatMap((item, index) =>
-    truthy(task, task.when, { ...vars, [task.loopVar]: item, ...(task.indexVar ? { [task.indexVar]: index } : {}) }) ? [{ item, args: task.args, index }] : [],
-  );
-  return instances.length ? { instances } : { skip: items.length ? 'condition false for every item' : 'empty loop' };
 }
 
 function interpolateArgs(task: Task, vars: Vars): unknown {
