@@ -6,33 +6,37 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { run } from './run.js';
 
+/** `openssl` arguments for a self-signed P-256 certificate of `domain` (CN and SAN), key unencrypted. */
+export function selfSignedArgs(domain: string, days: number, keyOut: string, certOut: string): string[] {
+  return [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-sha256',
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=${domain}`,
+    '-addext',
+    `subjectAltName=DNS:${domain}`,
+    '-keyout',
+    keyOut,
+    '-out',
+    certOut,
+  ];
+}
+
 export async function ensureSiteCert(file: string, domain: string): Promise<string> {
   if (existsSync(file)) return file;
   const dir = await fsp.mkdtemp(path.join(path.dirname(file), '.cert-'));
   try {
     const key = path.join(dir, 'key.pem');
     const cert = path.join(dir, 'cert.pem');
-    await run([
-      'openssl',
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-sha256',
-      '-days',
-      '825',
-      '-subj',
-      `/CN=${domain}`,
-      '-addext',
-      `subjectAltName=DNS:${domain}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
+    await run(['openssl', ...selfSignedArgs(domain, 825, key, cert)]);
     const pem = (await fsp.readFile(cert, 'utf8')) + (await fsp.readFile(key, 'utf8'));
     await fsp.writeFile(`${file}.new`, pem, { mode: 0o600 });
     await fsp.rename(`${file}.new`, file);

@@ -3,6 +3,7 @@
 // reaching the replica, the firewall tested from the hosts themselves, a no-op re-run that
 // restarts nothing, drift found by `check` and fixed by `apply`, and a web server lost
 // without a failed request. The cases run in order on one lab and stop at the first failure.
+import { selfSignedArgs } from '../../src/lab/cert.js';
 import type { HostRecap } from '../../src/report/events.js';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
@@ -388,30 +389,7 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
       const make = (name: string): { cert: string; key: string; fingerprint: string } => {
         const crt = join(dir, `${name}.crt`);
         const key = join(dir, `${name}.key`);
-        const r = spawnSync(
-          'openssl',
-          [
-            'req',
-            '-x509',
-            '-newkey',
-            'ec',
-            '-pkeyopt',
-            'ec_paramgen_curve:prime256v1',
-            '-nodes',
-            '-sha256',
-            '-days',
-            '30',
-            '-subj',
-            `/CN=${DOMAIN}`,
-            '-addext',
-            `subjectAltName=DNS:${DOMAIN}`,
-            '-keyout',
-            key,
-            '-out',
-            crt,
-          ],
-          { encoding: 'utf8' },
-        );
+        const r = spawnSync('openssl', selfSignedArgs(DOMAIN, 30, key, crt), { encoding: 'utf8' });
         expect(r.status, r.stderr).to.equal(0);
         const fp = spawnSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', crt], { encoding: 'utf8' }).stdout.trim();
         return { cert: readFileSync(crt, 'utf8'), key: readFileSync(key, 'utf8'), fingerprint: fp };
