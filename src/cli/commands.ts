@@ -3,19 +3,19 @@
 // commander alone; and validate never loads the reporters or the SSH transport.
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import { InputError, UndefinedVariableError, formatPos, type InputProblem } from '../errors.js';
-import { loadYaml, posOf, RESERVED_KEYS, reservedKeyMessage, reservedKeyPaths } from '../schema/yaml.js';
-import { loadInventory, defaultUser, type Inventory } from '../inventory/load.js';
-import { REDACTED, isSecretName } from '../inventory/secrets.js';
-import { Vault, VaultError, vaultSources } from '../inventory/vault.js';
-import { loadPlaybook } from '../playbook/load.js';
-import { checkReferences, hostVars, playHosts, runPlaybook, tagFilter, type RunOptions } from '../engine/run.js';
+import { checkReferences, hostVars, playHosts, type RunOptions, runPlaybook, tagFilter } from '../engine/run.js';
 import { localFile, prepareTask } from '../engine/task.js';
+import { formatPos, InputError, type InputProblem, UndefinedVariableError } from '../errors.js';
+import { defaultUser, type Inventory, loadInventory } from '../inventory/load.js';
 import { PatternError, resolvePattern } from '../inventory/pattern.js';
-import { renderFile, templatePath } from '../render/ejs.js';
-import { Redactor } from '../report/redact.js';
-import type { Emit } from '../report/events.js';
+import { isSecretName, REDACTED } from '../inventory/secrets.js';
+import { Vault, VaultError, vaultSources } from '../inventory/vault.js';
 import type { Vars } from '../modules/types.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { renderFile, templatePath } from '../render/ejs.js';
+import type { Emit } from '../report/events.js';
+import { Redactor } from '../report/redact.js';
+import { loadYaml, posOf, RESERVED_KEYS, reservedKeyMessage, reservedKeyPaths } from '../schema/yaml.js';
 
 /** -i (repeatable) and the vault password options. */
 export interface InventoryFlags {
@@ -313,11 +313,12 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     emit,
     commandTimeoutS,
     lock: mode === 'apply' ? { waitS: lockWaitS } : undefined,
-    connect: async (name) => {
+    connect: async (name, remoteUser) => {
       const h = inv.hosts.get(name)!;
       // ansible_connection: local runs on this machine, no SSH.
       if (h.conn.local) return new (await import('../ssh/local.js')).LocalTransport(name, sshOpts.onExec);
-      return SshTransport.connect(name, h.conn, defaultUser(), sshOpts);
+      // A play's remote_user stands for the user the inventory does not name (it beats ~/.ssh/config's User, as in Ansible).
+      return SshTransport.connect(name, remoteUser && h.conn.user === undefined ? { ...h.conn, user: remoteUser } : h.conn, defaultUser(), sshOpts);
     },
   };
   const result = await runPlaybook(inv, book, opts).finally(() => jumps.close());

@@ -1,23 +1,28 @@
 // One play on one host: prepare every task, gather all their facts in one exec, then plan
 // and (unless checking) apply task by task, re-probing only facts a change invalidated.
-import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
-import type { Fact } from '../facts/types.js';
-import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
-import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
-import { modules } from '../modules/index.js';
-import { definedNames, runAction } from './actions.js';
-import { renderFile, templatePath } from '../render/ejs.js';
-import type { Status } from '../report/events.js';
-import { clearPending, pendingFact, recordPending } from './handlers.js';
-import { inputsOf, serviceInputMap } from './reads.js';
-import type { HostSession } from './session.js';
-import { localFile, moduleOf, prepareTask, type Instance, type Prepared } from './task.js';
-import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, windowFacts, type Step } from './packages.js';
-import { aptCacheFact } from '../facts/pkg.js';
+
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
+import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
+import { aptCacheFact } from '../facts/pkg.js';
+import type { Fact } from '../facts/types.js';
 import { isSecretName, secretLeaves } from '../inventory/secrets.js';
+import { modules } from '../modules/index.js';
+import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
+import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
+import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
+import { renderFile, templatePath } from '../render/ejs.js';
+import type { Status } from '../report/events.js';
+import { definedNames, runAction } from './actions.js';
+import { clearPending, pendingFact, recordPending } from './handlers.js';
+import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
+import { inputsOf, serviceInputMap } from './reads.js';
+import type { Become, HostSession } from './session.js';
+import { type Instance, localFile, moduleOf, type Prepared, prepareTask } from './task.js';
+
+const USER_NAME = /^[a-z_][a-z0-9_.-]*[$]?$/;
+/** A task as written (its copies per include pass share it): throttle's key. */
+const taskKey = (t: Task): string => `${t.loc.src.file}:${t.loc.path.join('.')}`;
 
 /** A host's tasks in run order (all its plays), and the apt tasks a batch already took in. */
 export interface HostPackages {
@@ -35,6 +40,35 @@ export interface PlayOptions {
   sessionFor?: (host: string) => Promise<HostSession | null>;
   /** run_once: shared by the hosts of one serial batch; its first host runs the task. */
   once?: OnceBatch;
+  /** any_errors_fatal and throttle: shared by the hosts of one serial batch. */
+  batch?: BatchControl;
+}
+
+/**
+ * What the hosts of one serial batch share besides run_once: a failure under
+ * any_errors_fatal (the others stop before their next task; hosts are not in lockstep, so
+ * one may already be past the failed task: docs/playbooks.md), and throttle's slots.
+ */
+export class BatchControl {
+  fatal?: { host: string; task: string };
+  private readonly slots = new Map<string, { active: number; waiting: (() => void)[] }>();
+
+  trip(host: string, task: string): void {
+    this.fatal ??= { host, task };
+  }
+
+  /** Wait for one of the task's `limit` slots; the returned function frees it. */
+  async acquire(key: string, limit: number): Promise<() => void> {
+    let sl = this.slots.get(key);
+    if (!sl) this.slots.set(key, (sl = { active: 0, waiting: [] }));
+    const slot = sl;
+    while (slot.active >= limit) await new Promise<void>((r) => slot.waiting.push(r));
+    slot.active++;
+    return () => {
+      slot.active--;
+      slot.waiting.shift()?.();
+    };
+  }
 }
 
 /** What a run_once task left for the other hosts of its batch. */
@@ -123,6 +157,21 @@ export class PlayRunner {
 
   private become(t: Task): boolean {
     return t.become ?? (this.play.become || this.s.host.conn.become);
+  }
+
+  /**
+   * Whom a task's changes run as: false (the connection's user), true (root), or a user
+   * name (become_user of the task, its blocks or play, else the host's ansible_become_user).
+   * Keywords beat the inventory variable, unlike Ansible (docs/playbooks.md).
+   */
+  private becomeAs(t: Task, vars: Vars): Become {
+    if (!this.become(t)) return false;
+    const raw = t.becomeUser ?? this.s.host.conn.becomeUser;
+    if (raw === undefined) return true;
+    const user = String(interpolate(raw, vars));
+    if (!USER_NAME.test(user))
+      throw new TaskError(`become_user must be a user name, got ${JSON.stringify(user)}`, 'lower-case letters, digits, _ . - (as useradd accepts)');
+    return user === 'root' ? true : user;
   }
 
   private ctx(t: Task, vars: Vars): ModuleContext {
@@ -233,6 +282,11 @@ export class PlayRunner {
     let failing = false;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
+      const fatal = this.opts.batch?.fatal;
+      if (fatal && fatal.host !== this.s.host.name) {
+        await this.stopForFatal(fatal);
+        return;
+      }
       const go = runsNow(slot.task, state, failing);
       if (go === 'stop') break;
       if (go === 'skip' || slot.after === Number.MAX_SAFE_INTEGER) continue; // skipped, or its include was left out by tags
@@ -257,16 +311,35 @@ export class PlayRunner {
           become,
         );
       }
-      const ok = await this.runTask(slot.task, slot.prepared!, false);
+      const release = slot.task.throttle && this.opts.batch ? await this.opts.batch.acquire(taskKey(slot.task), slot.task.throttle) : undefined;
+      const ok = await this.runTask(slot.task, slot.prepared!, false).finally(() => release?.());
       if (ok) continue;
       if (failIn(slot.task, state)) {
         // Rescued: the host goes on, and the failure counts as rescued, not failed.
         this.s.failed = false;
         this.s.recap.failed--;
         this.s.recap.rescued = (this.s.recap.rescued ?? 0) + 1;
-      } else failing = true;
+      } else {
+        failing = true;
+        if (slot.task.anyErrorsFatal) this.opts.batch?.trip(this.s.host.name, this.s.redactor.redact(slot.task.name));
+      }
     }
     if (!this.s.failed || this.opts.forceHandlers || this.play.forceHandlers) await this.runHandlers();
+  }
+
+  /** Another host's failure under any_errors_fatal: this host stops here, its handlers unrun (unless forced). */
+  private async stopForFatal(fatal: { host: string; task: string }): Promise<void> {
+    this.s.emit({
+      type: 'task',
+      host: this.s.host.name,
+      play: this.play.name,
+      task: 'any_errors_fatal',
+      handler: false,
+      status: 'skipped',
+      message: `play stopped: ${fatal.host} failed '${fatal.task}' (any_errors_fatal)`,
+      durationMs: 0,
+    });
+    if (this.opts.forceHandlers || this.play.forceHandlers) await this.runHandlers();
   }
 
   /** Index of the last earlier task defining a name this task reads (-1: none); an included task waits for its include. */
@@ -618,7 +691,9 @@ export class PlayRunner {
       this.s.redactor.add(m.secretArgs.map((k) => a[k]).filter((v): v is string => typeof v === 'string'));
     }
     let plan: Plan;
+    let as: Become;
     try {
+      as = this.becomeAs(t, vars);
       const needed = m.facts(inst.args as never, ctx);
       if (s.missing(needed).length) await s.gather(needed, ctx.become);
       plan = m.plan(inst.args as never, s.view(), ctx);
@@ -650,7 +725,7 @@ export class PlayRunner {
     for (const [n, c] of plan.changes.entries()) {
       const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
       try {
-        last = await s.run(scriptOf(c), ctx.become, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? s.commandTimeoutS);
+        last = await s.run(scriptOf(c), as, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? s.commandTimeoutS);
       } catch (e) {
         if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
         if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
@@ -664,7 +739,7 @@ export class PlayRunner {
           status: 'failed',
           message: err.message,
           diffs: plan.diffs,
-          result: { rc: last.code, stdout: last.stdout, stderr: last.stderr, ...(c.parse ? safeParse(c, last) : {}) },
+          result: { ...outputOf(last), ...(c.parse ? safeParse(c, last) : {}) },
           ran: true,
         };
       }
@@ -676,10 +751,7 @@ export class PlayRunner {
       diffs: plan.diffs,
       result: {
         ...(plan.result ?? {}),
-        rc: last.code,
-        stdout: last.stdout,
-        stderr: last.stderr,
-        stdout_lines: last.stdout.split('\n').filter((l, i, a) => l !== '' || i < a.length - 1),
+        ...outputOf(last),
         ...parsed,
       },
       ran: true,
@@ -746,6 +818,17 @@ export function failIn(t: Task, state: Map<Frame, BlockState>): boolean {
 }
 
 /** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */
+/**
+ * A command's registered output as Ansible gives it: stdout and stderr without their
+ * trailing newlines (so `out.stdout == 'yes'` ports), and their lines.
+ */
+export function outputOf(r: { code: number; stdout: string; stderr: string }): Vars {
+  const stdout = r.stdout.replace(/[\r\n]+$/, '');
+  const stderr = r.stderr.replace(/[\r\n]+$/, '');
+  const lines = (t: string) => (t === '' ? [] : t.split(/\r?\n/));
+  return { rc: r.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
+}
+
 function safeParse(c: Change, out: { code: number; stdout: string; stderr: string }): Vars {
   try {
     return c.parse!(out);

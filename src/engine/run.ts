@@ -1,21 +1,22 @@
 // The run: plays in order; within a play, hosts in parallel (up to --forks), in `serial`
 // batches, each host running its task list independently. One connection per host for
 // the whole run. Input is validated for every host before any connection is made.
+
+import { InputError, type InputProblem, PlumbError, UnreachableError } from '../errors.js';
 import type { Inventory } from '../inventory/load.js';
 import { defaultUser } from '../inventory/load.js';
 import { resolvePattern } from '../inventory/pattern.js';
-import { InputError, PlumbError, UnreachableError, type InputProblem } from '../errors.js';
 import type { Vars } from '../modules/types.js';
-import type { Playbook, Play, Task } from '../playbook/load.js';
+import { resolveVar, withTemplates } from '../playbook/expr.js';
+import type { BatchSize, HostOrder, Play, Playbook, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { OnceBatch, PlayRunner, readsVariable, type HostPackages } from './play.js';
+import { definedNames } from './actions.js';
+import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
+import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable } from './play.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
-import { definedNames } from './actions.js';
-import { resolveVar, withTemplates } from '../playbook/expr.js';
-import { describeHolder, lockHosts, lockOwner, type LockOwner } from './lock.js';
 
 /** A host's default command time limit: plumb_command_timeout, else the run's. */
 function commandTimeoutOf(inv: Inventory, host: string, fallback: number): number {
@@ -38,7 +39,8 @@ export interface RunOptions {
   /** Tasks left out of the run whatever their tags (--start-at-task: the ones before it). */
   skipTasks?: ReadonlySet<Task>;
   emit: Emit;
-  connect: (hostName: string) => Promise<Transport>;
+  /** `remoteUser`: the plays' remote_user, for a host whose inventory sets no ansible_user. */
+  connect: (hostName: string, remoteUser?: string) => Promise<Transport>;
   /** Default time limit of every command, in seconds (0 or unset: none); hosts may set plumb_command_timeout. */
   commandTimeoutS?: number;
   /** apply: lock every host before any change (src/engine/lock.ts), waiting up to waitS for another run. */
@@ -110,9 +112,43 @@ export function playHosts(inv: Inventory, play: Play, limit?: string): string[] 
   return hosts.filter((h) => allowed.has(h));
 }
 
+/**
+ * remote_user, per host: the plays' keyword, for hosts whose inventory names no user
+ * (ansible_user wins, as in Ansible). plumb keeps one connection per host for the whole
+ * run, so two plays naming different users for one host is an error, not a reconnect.
+ */
+export function remoteUsers(inv: Inventory, book: Playbook, limit?: string): { users: Map<string, string>; problems: InputProblem[] } {
+  const users = new Map<string, string>();
+  const by = new Map<string, Play>();
+  const problems: InputProblem[] = [];
+  for (const play of book.plays) {
+    if (!play.remoteUser) continue;
+    let hosts: string[];
+    try {
+      hosts = playHosts(inv, play, limit);
+    } catch {
+      continue; // reported by checkReferences
+    }
+    for (const h of hosts) {
+      if (inv.hosts.get(h)?.conn.user !== undefined) continue;
+      const had = users.get(h);
+      if (had === undefined) {
+        users.set(h, play.remoteUser);
+        by.set(h, play);
+      } else if (had !== play.remoteUser)
+        problems.push({
+          pos: posOf(play.loc.src, [...play.loc.path, 'remote_user']),
+          message: `remote_user ${play.remoteUser} for ${h}, but play '${by.get(h)!.name}' connects to it as ${had}: plumb keeps one connection per host for the whole run`,
+          hint: `give ${h} its user in the inventory (ansible_user), or use one remote_user in every play that reaches it`,
+        });
+    }
+  }
+  return { users, problems };
+}
+
 /** Static checks that need variables: undefined names, bad loops, args after interpolation. */
 export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): void {
-  const problems: InputProblem[] = [];
+  const problems: InputProblem[] = [...remoteUsers(inv, book, opts.limit).problems];
   const seen = new Set<string>();
   const selected = tagFilter(opts.tags, opts.skipTags);
   const registered: Vars = {};
@@ -159,6 +195,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
 }
 
 import { posOf } from '../schema/yaml.js';
+
 function posOfPlay(play: Play) {
   return posOf(play.loc.src, [...play.loc.path, 'hosts']);
 }
@@ -171,12 +208,41 @@ async function pool<T>(items: T[], size: number, fn: (x: T) => Promise<void>): P
   await Promise.all(workers);
 }
 
-function batches(hosts: string[], serial: number | string | undefined): string[][] {
+/** The play's hosts in batches: `serial` as a size, a percentage, or a list of them (the last one repeats). */
+export function batches(hosts: string[], serial: BatchSize | BatchSize[] | undefined): string[][] {
   if (serial === undefined) return [hosts];
-  const n = typeof serial === 'number' ? serial : Math.max(1, Math.floor((hosts.length * Number(serial.replace('%', ''))) / 100));
+  const sizes = (Array.isArray(serial) ? serial : [serial]).map((v) =>
+    typeof v === 'number' ? v : Math.max(1, Math.floor((hosts.length * Number(v.replace('%', ''))) / 100)),
+  );
   const out: string[][] = [];
-  for (let i = 0; i < hosts.length; i += n) out.push(hosts.slice(i, i + n));
+  for (let i = 0, b = 0; i < hosts.length; b++) {
+    const n = sizes[Math.min(b, sizes.length - 1)]!;
+    out.push(hosts.slice(i, i + n));
+    i += n;
+  }
   return out;
+}
+
+/** Ansible's play `order`. `shuffle` is a new order on every run (so run_once may pick another host). */
+export function ordered(hosts: string[], order: HostOrder, random: () => number = Math.random): string[] {
+  switch (order) {
+    case 'inventory':
+      return hosts;
+    case 'reverse_inventory':
+      return [...hosts].reverse();
+    case 'sorted':
+      return [...hosts].sort();
+    case 'reverse_sorted':
+      return [...hosts].sort().reverse();
+    case 'shuffle': {
+      const out = [...hosts];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    }
+  }
 }
 
 export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptions): Promise<RunResult> {
@@ -190,6 +256,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const dead = new Map<string, HostRecap>(); // unreachable hosts
   const connecting = new Map<string, Promise<HostSession | null>>();
   const allHosts = [...new Set(book.plays.flatMap((p) => playHosts(inv, p, opts.limit)))];
+  const remote = remoteUsers(inv, book, opts.limit).users;
   const timeouts = new Map(allHosts.map((h) => [h, commandTimeoutOf(inv, h, opts.commandTimeoutS ?? 0)]));
   opts.emit({ type: 'run', mode: opts.mode, playbook: book.file, hosts: allHosts });
 
@@ -199,9 +266,9 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       p = (async () => {
         const t0 = Date.now();
         try {
-          const transport = await opts.connect(name);
+          const transport = await opts.connect(name, remote.get(name));
           const h = inv.hosts.get(name)!;
-          const s = new HostSession(h, transport, h.conn.user ?? defaultUser(), redactor, opts.emit, timeouts.get(name));
+          const s = new HostSession(h, transport, h.conn.user ?? remote.get(name) ?? defaultUser(), redactor, opts.emit, timeouts.get(name));
           sessions.set(name, s);
           return s;
         } catch (e) {
@@ -231,7 +298,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const packagesOf = new Map<string, HostPackages>();
   // delegate_to: another host's session, connected on first use (it may be outside the play).
   const sessionFor = (name: string): Promise<HostSession | null> => (inv.hosts.has(name) && !dead.has(name) ? session(name) : Promise.resolve(null));
-  const runnerFor = (s: HostSession, pl: Play, once?: OnceBatch) =>
+  const runnerFor = (s: HostSession, pl: Play, once?: OnceBatch, batch?: BatchControl) =>
     new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, s.host.name, opts.extraVars, s.registered, t), {
       check: opts.mode === 'check',
       diff: opts.diff,
@@ -239,6 +306,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       selected,
       sessionFor,
       once,
+      batch,
     });
   const upfrontOf = (s: HostSession) =>
     book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
@@ -291,22 +359,26 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
       }
     }
     for (const play of stopped ? [] : book.plays) {
-      const hosts = playHosts(inv, play, opts.limit).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
+      const hosts = ordered(playHosts(inv, play, opts.limit), play.order).filter((h) => !dead.has(h) && !sessions.get(h)?.failed);
       opts.emit({ type: 'play', play: play.name, hosts });
       let aborted = false;
       for (const batch of batches(hosts, play.serial)) {
         if (aborted) break;
         const once = new OnceBatch(batch[0]);
+        const control = new BatchControl();
         await pool(batch, opts.forks, async (name) => {
           const s = await session(name).catch((e: unknown) => {
             once.finish(name);
             throw e;
           });
-          if (!s) return once.finish(name);
+          if (!s) {
+            if (play.anyErrorsFatal) control.trip(name, 'connect');
+            return once.finish(name);
+          }
           const t0 = Date.now();
           try {
             if (!prefetched.has(name)) await prefetch(s);
-            await runnerFor(s, play, once).run(packagesOf.get(name));
+            await runnerFor(s, play, once, control).run(packagesOf.get(name));
           } catch (e) {
             if (e instanceof UnreachableError) {
               s.recap.unreachable = true;
@@ -322,7 +394,9 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
                   message: redactor.redact(e.message),
                   durationMs: 0,
                 });
+              if (play.anyErrorsFatal) control.trip(name, 'connection');
             } else if (e instanceof PlumbError) {
+              if (play.anyErrorsFatal) control.trip(name, 'error');
               s.failed = true;
               s.recap.failed++;
               opts.emit({
@@ -344,6 +418,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
         });
         const failedInBatch = batch.filter((h) => dead.has(h) || sessions.get(h)?.failed).length;
         if (play.maxFailPercentage !== undefined && batch.length && (failedInBatch * 100) / batch.length > play.maxFailPercentage) aborted = true;
+        // any_errors_fatal: the play ends, and so does the run (Ansible's "NO MORE HOSTS LEFT").
+        if (control.fatal) aborted = true;
       }
       if (aborted) break;
     }

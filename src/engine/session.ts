@@ -2,27 +2,34 @@
 // results, its fact cache, and the one place a script becomes a remote command line.
 import { CommandError, CommandTimeout, InternalError, TaskError, UnreachableError } from '../errors.js';
 import { buildBatch, newNonce, parseBatch } from '../facts/batch.js';
-import { invalidates, type Fact, type FactResults } from '../facts/types.js';
+import { type Fact, type FactResults, invalidates } from '../facts/types.js';
 import type { Host } from '../inventory/load.js';
 import type { Vars } from '../modules/types.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import type { Redactor } from '../report/redact.js';
-import { quote, script, type Shell } from '../sh.js';
+import { quote, type Shell, script } from '../sh.js';
 import type { ExecResult, Transport } from '../ssh/transport.js';
-import { HostLocked, parseLock, stripLock, takeLock, type LockOwner } from './lock.js';
+import { HostLocked, type LockOwner, parseLock, stripLock, takeLock } from './lock.js';
 
 /**
  * The remote command line for a script: never holds secrets (the guard below enforces it).
  * With a time limit, coreutils' timeout(1) stops the script's whole process group on the
  * host: SIGTERM at `timeoutS`, SIGKILL 10 s later.
  */
-export function commandLine(script: Shell, become: boolean, user: string, timeoutS = 0, becomePassword = false): string {
+export function commandLine(script: Shell, become: Become, user: string, timeoutS = 0, becomePassword = false): string {
   const body = quote(`LC_ALL=C; export LC_ALL\n${script.text}`);
   const run = timeoutS > 0 ? `timeout -k 10 ${timeoutS} /bin/sh -c ${body}` : `/bin/sh -c ${body}`;
-  if (!become || user === 'root') return run;
-  if (!becomePassword) return `sudo -n -- ${run}`;
-  return `/bin/sh -c ${quote(withSudoPassword(run))}`;
+  const target = becomeTarget(become);
+  if (target === undefined || target === user) return run;
+  // sudo -u: become_user (root may become anyone without a password).
+  const sudo = target === 'root' ? 'sudo' : `sudo -u ${quote(target)}`;
+  if (!becomePassword || user === 'root') return `${sudo} -n -- ${run}`;
+  return `/bin/sh -c ${quote(withSudoPassword(run, sudo))}`;
 }
+
+/** become: false (as the connection's user), true (root), or the user to become (become_user). */
+export type Become = boolean | string;
+export const becomeTarget = (b: Become): string | undefined => (b === true ? 'root' : b === false ? undefined : b);
 
 /** Exit code and stderr marker of a become password that sudo refused. */
 export const BAD_BECOME_PASSWORD = { code: 97, marker: 'plumb: sudo refused the become password' };
@@ -36,12 +43,12 @@ export const BAD_BECOME_PASSWORD = { code: 97, marker: 'plumb: sudo refused the 
  * a builtin: the password is in no argv.
  * A user who needs no password (NOPASSWD) gets plain `sudo -n`, the line dropped.
  */
-function withSudoPassword(run: string): string {
+function withSudoPassword(run: string, sudo: string): string {
   return [
     'IFS= read -r PLUMB_BECOME_PW || exit 96',
-    `if sudo -n true 2>/dev/null; then unset PLUMB_BECOME_PW; exec sudo -n -- ${run}; fi`,
+    `if ${sudo} -n true 2>/dev/null; then unset PLUMB_BECOME_PW; exec ${sudo} -n -- ${run}; fi`,
     `printf '%s\n' "$PLUMB_BECOME_PW" | sudo -S -p '' -v 2>/dev/null || { echo '${BAD_BECOME_PASSWORD.marker}' >&2; exit ${BAD_BECOME_PASSWORD.code}; }`,
-    `{ printf '%s\n' "$PLUMB_BECOME_PW"; unset PLUMB_BECOME_PW; exec cat; } | sudo -k -S -p '' -- ${run}`,
+    `{ printf '%s\n' "$PLUMB_BECOME_PW"; unset PLUMB_BECOME_PW; exec cat; } | ${sudo} -k -S -p '' -- ${run}`,
   ].join('\n');
 }
 
@@ -81,13 +88,14 @@ export class HostSession {
 
   async run(
     script: Shell,
-    become: boolean,
+    become: Become,
     purpose: 'facts' | 'change' | 'handlers',
     stdin?: string | Buffer,
     noLog = false,
     timeoutS = this.commandTimeoutS,
   ): Promise<ExecResult> {
-    const password = become && this.user !== 'root' ? this.host.conn.becomePassword : undefined;
+    const target = becomeTarget(become);
+    const password = target !== undefined && target !== this.user && this.user !== 'root' ? this.host.conn.becomePassword : undefined;
     const command = commandLine(script, become, this.user, timeoutS, password !== undefined);
     if (this.redactor.has(command)) {
       // Secrets travel on stdin, never argv: argv is visible in `ps` on the host.

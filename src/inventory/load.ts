@@ -9,20 +9,20 @@
 // ansible_group_priority, then name in code-point order. Role defaults, play vars and extra
 // vars are layered on top by the engine (src/engine/run.ts hostVars()).
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, extname, join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
-import { isPair, isScalar, visit, type ScalarTag } from 'yaml';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { isPair, isScalar, type ScalarTag, visit } from 'yaml';
 import { formatPos, InputError, type InputProblem, type SourcePos } from '../errors.js';
-import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
+import type { Vars } from '../modules/types.js';
 import { addSchema, validate } from '../schema/validate.js';
-import { CONNECTION_VARS, groupSchema, inventorySchema, varsFileSchema } from './schema.js';
-import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
-import { RawInventory, setVar, varSet, type RawGroup, type VarSet } from './build.js';
+import { loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
+import { JumpSpecError, jumpFromSshArgs, parseProxyJump } from '../ssh/jump.js';
+import { type RawGroup, RawInventory, setVar, type VarSet, varSet } from './build.js';
 import { readHostKey, splitHostPort } from './hostrange.js';
 import { parseIni } from './ini.js';
-import { jumpFromSshArgs, JumpSpecError, parseProxyJump } from '../ssh/jump.js';
-import { isVaultText, Vault, Vaulted, VaultError } from './vault.js';
-import type { Vars } from '../modules/types.js';
+import { CONNECTION_VARS, groupSchema, inventorySchema, varsFileSchema } from './schema.js';
+import { expandPath, isSecretName, isSecretRef, nestedSecretLeaves, resolveSecret, secretLeaves } from './secrets.js';
+import { isVaultText, Vault, VaultError, Vaulted } from './vault.js';
 
 addSchema(groupSchema);
 
@@ -37,6 +37,8 @@ export interface Connection {
   proxyJump?: string;
   /** The passphrase of an encrypted private key (a secret). */
   keyPassphrase?: string;
+  /** Whom become makes the tasks run as, when no become_user keyword says (default root). */
+  becomeUser?: string;
   /** sudo's password for become (a secret: sent on stdin, never on a command line). */
   becomePassword?: string;
   /** ansible_connection: local: tasks run on this machine, no SSH. */
@@ -594,6 +596,7 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
   const knownHosts = first(vars, CONNECTION_VARS.knownHosts);
   const proxyJump = proxyJumpOf(vars, posOfVar, report);
   const becomePassword = first(vars, CONNECTION_VARS.becomePassword);
+  const becomeUser = first(vars, CONNECTION_VARS.becomeUser);
   const keyPassphrase = first(vars, CONNECTION_VARS.keyPassphrase);
   const portNum = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port;
   if (portNum !== undefined && (typeof portNum !== 'number' || !Number.isInteger(portNum) || portNum < 1 || portNum > 65535)) {
@@ -625,6 +628,7 @@ function connectionOf(name: string, vars: Vars, dir: string, posOfVar: (name: st
     ...(proxyJump !== undefined ? { proxyJump } : {}),
     ...(keyPassphrase !== undefined && keyPassphrase !== null ? { keyPassphrase: String(keyPassphrase) } : {}),
     ...(becomePassword !== undefined && becomePassword !== null ? { becomePassword: String(becomePassword) } : {}),
+    ...(becomeUser !== undefined && becomeUser !== null ? { becomeUser: String(becomeUser) } : {}),
     ...(conn === 'local' ? { local: true } : {}),
   };
 }

@@ -36,6 +36,7 @@ export const CONNECTION_VARS = {
   knownHosts: ['plumb_known_hosts'],
   proxyJump: ['plumb_proxy_jump'],
   keyPassphrase: ['plumb_private_key_passphrase'],
+  becomeUser: ['plumb_become_user', 'ansible_become_user', 'ansible_sudo_user'],
   becomePassword: ['plumb_become_password', 'ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass'],
 } as const;
 

@@ -5,10 +5,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, type InputProblem } from '../errors.js';
-import { loadYaml, posOf, type Located, type YamlPath, type YamlSource } from '../schema/yaml.js';
-import { validate } from '../schema/validate.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
+import { validate } from '../schema/validate.js';
+import { type Located, loadYaml, posOf, type YamlPath, type YamlSource } from '../schema/yaml.js';
 import { expressionProblem, expressionsIn, hasTemplate } from './expr.js';
 import { LEGACY_LOOPS, playbookSchema, playSchema, roleDefaultsSchema, TASK_KEYWORDS, taskKeywordSchema } from './schema.js';
 
@@ -53,6 +53,12 @@ export interface Task {
   delegateTo?: string;
   runOnce?: boolean;
   ignoreUnreachable?: boolean;
+  /** sudo -u this user (with become); may hold an expression, interpolated per host. Unset: the host's ansible_become_user, else root. */
+  becomeUser?: string;
+  /** A failure of this task (not rescued) ends the play on every host of its batch. */
+  anyErrorsFatal?: boolean;
+  /** At most this many hosts run the task at once. */
+  throttle?: number;
   /** The blocks this task is in, outermost first, and in which part of each. */
   frames?: FrameRef[];
   /** include_tasks / include_role: the include this task came from (run when it is reached, per its loop). */
@@ -82,14 +88,23 @@ export interface Play {
   vars: Vars;
   roleDefaults: Vars;
   become: boolean;
-  serial?: number | string;
+  serial?: BatchSize | BatchSize[];
+  /** Ansible's `order`: the order hosts are taken in (batches follow it). */
+  order: HostOrder;
+  /** Connection user for hosts whose inventory sets none (ansible_user wins, as in Ansible). */
+  remoteUser?: string;
   maxFailPercentage?: number;
+  /** A host's failure ends the play (and the run) for every host. */
+  anyErrorsFatal: boolean;
   forceHandlers: boolean;
   /** pre_tasks, roles, tasks and post_tasks, flattened: blocks and includes expanded, in run order. */
   tasks: Task[];
   handlers: Task[];
   loc: Located;
 }
+
+export type BatchSize = number | `${number}%`;
+export type HostOrder = 'inventory' | 'reverse_inventory' | 'sorted' | 'reverse_sorted' | 'shuffle';
 
 export interface Playbook {
   file: string;
@@ -165,6 +180,8 @@ export interface Inherit {
   delegateTo?: string;
   runOnce?: boolean;
   checkMode?: boolean;
+  becomeUser?: string;
+  anyErrorsFatal?: boolean;
   frames: FrameRef[];
   role?: string;
   roleDir?: string;
@@ -218,6 +235,8 @@ function loadTasks(
       delegateTo: typeof t.delegate_to === 'string' ? t.delegate_to : inh.delegateTo,
       runOnce: typeof t.run_once === 'boolean' ? t.run_once : inh.runOnce,
       checkMode: typeof t.check_mode === 'boolean' ? t.check_mode : inh.checkMode,
+      becomeUser: typeof t.become_user === 'string' ? t.become_user : inh.becomeUser,
+      anyErrorsFatal: typeof t.any_errors_fatal === 'boolean' ? t.any_errors_fatal : inh.anyErrorsFatal,
     };
     if ('block' in t) {
       // A block is not a task: its keywords go down to the tasks inside (Ansible's inheritance).
@@ -340,6 +359,9 @@ function loadTasks(
       delegateTo: here.delegateTo,
       runOnce: here.runOnce,
       ignoreUnreachable: t.ignore_unreachable === true,
+      becomeUser: here.becomeUser,
+      anyErrorsFatal: here.anyErrorsFatal,
+      throttle: typeof t.throttle === 'number' ? t.throttle : undefined,
       frames: inh.frames.length ? inh.frames : undefined,
       includedBy: inh.includedBy,
       dir: inh.dir,
@@ -497,7 +519,16 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
     playVars = { ...playVars, ...((p.vars as Vars) ?? {}) };
     const playTags = list(p.tags);
     const env = p.environment && typeof p.environment === 'object' ? (p.environment as Vars) : undefined;
-    const base: Inherit = { when: [], tags: playTags, frames: [], dir: dirname(path), chain: [path], environment: env };
+    const base: Inherit = {
+      when: [],
+      tags: playTags,
+      frames: [],
+      dir: dirname(path),
+      chain: [path],
+      environment: env,
+      becomeUser: typeof p.become_user === 'string' ? p.become_user : undefined,
+      anyErrorsFatal: p.any_errors_fatal === true ? true : undefined,
+    };
     const loaded = new Set<string>();
     // A role in plumb's layout (tasks.yml, handlers.yml, defaults.yml) or Ansible's (tasks/main.yml, ...).
     const roles: RoleSink = {
@@ -597,8 +628,11 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       vars: playVars,
       roleDefaults,
       become: p.become === true,
-      serial: p.serial as number | string | undefined,
+      serial: p.serial as BatchSize | BatchSize[] | undefined,
+      order: (p.order as HostOrder | undefined) ?? 'inventory',
+      remoteUser: typeof p.remote_user === 'string' ? p.remote_user : undefined,
       maxFailPercentage: p.max_fail_percentage as number | undefined,
+      anyErrorsFatal: p.any_errors_fatal === true,
       forceHandlers: p.force_handlers === true,
       tasks,
       handlers,

@@ -3,6 +3,20 @@
 const conditions = { anyOf: [{ type: 'string', minLength: 1 }, { type: 'boolean' }, { type: 'array', items: { type: ['string', 'boolean'] } }] } as const;
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
 
+const batchSize = {
+  anyOf: [
+    { type: 'integer', minimum: 1 },
+    { type: 'string', pattern: '^(100|[1-9]?[0-9])%$' },
+  ],
+} as const;
+/** A user name as written (no expression: plumb needs it before any host is reached). */
+const userName = (what: string) =>
+  ({
+    type: 'string',
+    pattern: '^[a-z_][a-z0-9_.-]*[$]?$',
+    errorMessage: `${what} must be a user name (lower-case letters, digits, _ . -)`,
+  }) as const;
+
 /** Ansible's `with_<lookup>` loops plumb runs through the same loop machinery as `loop`. */
 export const LEGACY_LOOPS = ['with_items', 'with_list', 'with_dict', 'with_subelements', 'with_first_found'] as const;
 
@@ -33,6 +47,9 @@ export const TASK_KEYWORDS = [
   'delegate_to',
   'run_once',
   'ignore_unreachable',
+  'become_user',
+  'any_errors_fatal',
+  'throttle',
   'rescue',
   'always',
   ...LEGACY_LOOPS,
@@ -76,6 +93,9 @@ export const taskKeywordSchema = {
     delegate_to: { type: 'string', minLength: 1 },
     run_once: { type: 'boolean' },
     ignore_unreachable: { type: 'boolean' },
+    become_user: { type: 'string', minLength: 1 },
+    any_errors_fatal: { type: 'boolean' },
+    throttle: { type: 'integer', minimum: 1, errorMessage: "'throttle' is how many hosts may run the task at once: a whole number, 1 or more" },
     rescue: { type: 'array' },
     always: { type: 'array' },
     with_items: { type: ['array', 'string'] },
@@ -94,12 +114,16 @@ export const playSchema = {
     vars: { type: 'object' },
     become: { type: 'boolean' },
     serial: {
-      anyOf: [
-        { type: 'integer', minimum: 1 },
-        { type: 'string', pattern: '^(100|[1-9]?[0-9])%$' },
-      ],
-      errorMessage: '\'serial\' must be a positive integer or a percentage such as "30%"',
+      anyOf: [batchSize, { type: 'array', minItems: 1, items: batchSize }],
+      errorMessage: '\'serial\' must be a positive integer, a percentage such as "30%", or a list of them such as [1, "50%"]',
     },
+    order: {
+      enum: ['inventory', 'reverse_inventory', 'sorted', 'reverse_sorted', 'shuffle'],
+      errorMessage: "'order' is one of inventory, reverse_inventory, sorted, reverse_sorted, shuffle",
+    },
+    any_errors_fatal: { type: 'boolean' },
+    remote_user: userName("'remote_user'"),
+    become_user: { type: 'string', minLength: 1 },
     max_fail_percentage: { type: 'number', minimum: 0, maximum: 100 },
     roles: {
       type: 'array',

@@ -1,11 +1,12 @@
 // Acceptance 3: malformed input exits 1 with file:line:col, a message and a hint, and never
 // connects. Each case runs the real CLI as a child process against an inventory whose hosts
 // point at a local TCP server that counts connections (it must count none).
-import { expect } from 'chai';
+
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import { removeTree, tree, yaml } from '../../fixtures/tree.js';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../../src/cli/main.js');
@@ -166,7 +167,7 @@ const cases: Case[] = [
         serial: abc
         tasks: []
     `,
-    expect: [{ file: 'playbooks/site.yml', line: 2, col: 11, message: /'serial' must be a positive integer or a percentage such as "30%"/ }],
+    expect: [{ file: 'playbooks/site.yml', line: 2, col: 11, message: /'serial' must be a positive integer, a percentage such as "30%", or a list/ }],
   },
   {
     name: 'unquoted mode: 0644',

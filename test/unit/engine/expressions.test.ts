@@ -1,9 +1,10 @@
 // Data is data, through the whole engine (local fake transport): a host that prints
 // `{{ ... }}` gets its text written back literally by copy, template, loops and when,
 // and nothing of it runs on the controller.
-import { expect } from 'chai';
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { loadProject, runLocal } from '../../fixtures/local-transport.js';
 import { removeTree, tree, writeTree } from '../../fixtures/tree.js';
 
@@ -28,7 +29,7 @@ describe('engine: host output is data, never an expression', () => {
     const printf = lines.map((l) => `printf '%b\\n' '${o(l).replace(/'/g, `'\\''`)}'`).join('\n        ');
     writeTree(dir, {
       'inventory.yml': 'all:\n  hosts:\n    h1:\n',
-      'templates/out.ejs': 'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
+      'templates/out.ejs': 'stdout:\n<%- out.stdout %>\nlines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
       'templates/item.ejs': 'item=<%- item.l %>\n',
       'playbooks/site.yml': `
 - hosts: all
@@ -68,7 +69,8 @@ describe('engine: host output is data, never an expression', () => {
     const r = await runLocal(inv, book);
     expect(r.result.exitCode, r.lines).to.equal(0);
     const text = lines.join('\n') + '\n';
-    expect(readFileSync(join(root, 'copy.txt'), 'utf8')).to.equal(text);
+    // Registered stdout is rstripped of its trailing newline, as Ansible does.
+    expect(readFileSync(join(root, 'copy.txt'), 'utf8')).to.equal(lines.join('\n'));
     expect(readFileSync(join(root, 'template.txt'), 'utf8')).to.equal(`stdout:\n${text}lines:\n${text}`);
     lines.forEach((l, i) => {
       expect(readFileSync(join(root, `item-${i}.txt`), 'utf8')).to.equal(`item=${l}\n`);

@@ -1,9 +1,10 @@
 // Engine semantics against a local fake transport: the scripts are real shell run on this
 // machine, files land under a temp dir. Idempotence, exec counts, check mode, register/when,
 // loops, tags and serial.
-import { expect } from 'chai';
+
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { tagFilter } from '../../../src/engine/run.js';
 import type { Task } from '../../../src/playbook/load.js';
 import { loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
@@ -453,7 +454,7 @@ ${extra}  tasks:
       const r = await runLocal(inv, book);
       expect(r.result.exitCode, r.lines).to.equal(0);
       expect(Object.fromEntries(r.connects)).to.deep.equal({ h1: 1, h2: 1 });
-      expect(readFileSync(join(dir, 'h1'), 'utf8')).to.equal('from-play-1\n');
+      expect(readFileSync(join(dir, 'h1'), 'utf8')).to.equal('from-play-1');
       expect(readFileSync(join(dir, 'h2'), 'utf8')).to.equal('none');
       expect(r.events.filter((e) => e.type === 'play').map((e) => (e as { hosts: string[] }).hosts)).to.deep.equal([['h1'], ['h1', 'h2']]);
     });

@@ -1,10 +1,11 @@
 // Acceptance 4, unit part: a secret never appears in the line output, in --json, in a diff,
 // in an error, or on any command line given to the transport (what `ps` on the host would
 // show). Secrets travel on stdin; a script that would carry one in argv is refused.
-import { expect } from 'chai';
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProject, runLocal, taskEvents, type LocalRun } from '../../fixtures/local-transport.js';
+import { expect } from 'chai';
+import { type LocalRun, loadProject, runLocal, taskEvents } from '../../fixtures/local-transport.js';
 import { removeTree, tree, writeTree } from '../../fixtures/tree.js';
 
 const DB_PASSWORD = 'Db-Pa55-9f8e7d6c5b';
@@ -193,7 +194,7 @@ describe('engine: secrets never reach output or command lines', function () {
     const r = await runLocal(inv, book, { diff: true });
     expect(r.result.exitCode, r.lines).to.equal(0);
     expectNoSecret(r);
-    expect(readFileSync(join(root, 'from-register'), 'utf8')).to.equal(`got ${DB_PASSWORD}\n`);
+    expect(readFileSync(join(root, 'from-register'), 'utf8')).to.equal(`got ${DB_PASSWORD}`);
     expect(r.lines).to.match(/^ {4}\+got <redacted>$/m);
   });
 
