@@ -175,6 +175,18 @@ export function debconfFact(pkg: string): Fact<Record<string, string>> {
   };
 }
 
+/**
+ * The sha256 of a debconf password answer ('' when none is stored), read from debconf's
+ * passwords.dat on the host: the answer itself never leaves it, so no fact, log or diff holds it.
+ */
+export function debconfPasswordFact(question: string): Fact<string> {
+  return {
+    key: `sys:debconf:${question}#password`,
+    probe: sh`if v=$(awk -v q=${question} 'BEGIN { RS = ""; FS = "\n" } { n = 0; h = 0; for (i = 1; i <= NF; i++) { if ($i == "Name: " q) n = 1; if (substr($i, 1, 7) == "Value: ") { v = substr($i, 8); h = 1 } } if (n && h) { printf "%s", v; f = 1 } } END { exit f ? 0 : 1 }' /var/cache/debconf/passwords.dat 2>/dev/null); then printf '%s' "$v" | sha256sum | cut -c1-64; fi`,
+    parse: (out) => out.trim(),
+  };
+}
+
 export interface ServiceFacts {
   [unit: string]: { name: string; state: string; status: string; source: 'systemd' };
 }

@@ -35,7 +35,7 @@ const INSTALL_INVALIDATES = ['*'];
 const APT_ENV = raw('export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1');
 const APT_OPTS = ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', '-o', 'DPkg::Lock::Timeout=300'];
 
-const UPDATE: Shell = steps(
+export const UPDATE: Shell = steps(
   APT_ENV,
   sh`apt-get update -q -o DPkg::Lock::Timeout=300`,
   // Our own freshness stamp: apt's list files keep the server's dates.

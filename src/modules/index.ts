@@ -2,11 +2,15 @@
 import type { Module } from './types.js';
 import alternatives from './alternatives.js';
 import apt from './apt.js';
+import apt_key from './apt_key.js';
+import apt_repository from './apt_repository.js';
 import authorized_key from './authorized_key.js';
 import blockinfile from './blockinfile.js';
 import command from './command.js';
 import copy from './copy.js';
 import cron from './cron.js';
+import debconf from './debconf.js';
+import deb822_repository from './deb822_repository.js';
 import file from './file.js';
 import find from './find.js';
 import getent from './getent.js';
@@ -16,6 +20,7 @@ import ini_file from './ini_file.js';
 import lineinfile from './lineinfile.js';
 import locale_gen from './locale_gen.js';
 import modprobe from './modprobe.js';
+import mount from './mount.js';
 import mysql_db from './mysql_db.js';
 import mysql_replication from './mysql_replication.js';
 import mysql_user from './mysql_user.js';
@@ -45,11 +50,15 @@ import wait_for from './wait_for.js';
 export const modules: Record<string, Module<any>> = {
   alternatives,
   apt,
+  apt_key,
+  apt_repository,
   authorized_key,
   blockinfile,
   command,
   copy,
   cron,
+  debconf,
+  deb822_repository,
   file,
   find,
   getent,
@@ -59,6 +68,7 @@ export const modules: Record<string, Module<any>> = {
   lineinfile,
   locale_gen,
   modprobe,
+  mount,
   mysql_db,
   mysql_replication,
   mysql_user,

@@ -5,10 +5,9 @@ import { expect } from 'chai';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { labExecCount } from '../../src/lab/index.js';
 import { ensureLab, resetHosts } from './lab-fixture.js';
-import { changed, failures, recapOf, SiteRun, ROOT, type Run } from './site-run.js';
+import { changed, failures, runBookOn, recapOf, SiteRun, type Run } from './site-run.js';
 
 const HOST = 'web-02';
 const PLAYBOOK = `- hosts: ${HOST}
@@ -55,18 +54,7 @@ describe('system modules on the lab', function () {
   this.timeout(600_000);
   let site: SiteRun;
   let book: string;
-  const run = (verb: 'apply' | 'check'): Run => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', site.lab.inventory, '--json', '--limit', HOST], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 300_000,
-    });
-    const events = (r.stdout ?? '')
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
-  };
+  const run = (verb: 'apply' | 'check'): Run => runBookOn(site.lab, verb, book, HOST);
 
   before(async () => {
     site = new SiteRun(await ensureLab());

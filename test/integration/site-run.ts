@@ -127,4 +127,18 @@ export function changed(r: Run): string[] {
     .sort();
 }
 
+/** `plumb apply|check BOOK --json --limit HOST` on the lab's inventory, events parsed. */
+export function runBookOn(lab: LabStatus, verb: 'apply' | 'check', book: string, host: string): Run {
+  const r = spawnSync(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', lab.inventory, '--json', '--limit', host], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  const events = (r.stdout ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -193,6 +193,8 @@ describe('engine: play and task keywords', function () {
 
   describe('throttle', () => {
     it('throttle: 1 runs the task on one host at a time; the other tasks stay parallel', async () => {
+      // The hosts leave the throttled task 0.2 s apart; the next task lasts longer than that,
+      // so it overlaps on any machine.
       const dir = project({
         'inventory.yml': inventory(['h1', 'h2', 'h3']),
         'playbooks/site.yml': `
@@ -202,7 +204,7 @@ describe('engine: play and task keywords', function () {
       shell: "sleep 0.2"
       throttle: 1
     - name: all at once
-      shell: "sleep 0.2"
+      shell: "sleep 0.8"
 `,
       });
       const { inv, book } = loadProject(dir);
