@@ -37,6 +37,8 @@ export function loadInventoryFlags(flags: InventoryFlags): Inventory {
 }
 
 export interface RunFlags extends InventoryFlags {
+  askBecomePass?: boolean;
+  askKeyPassphrase?: boolean;
   limit?: string;
   tags?: string;
   skipTags?: string;
@@ -246,6 +248,39 @@ export async function adhoc(pattern: string, flags: AdhocFlags): Promise<number>
   return execute(flags.check ? 'check' : 'apply', loaded, flags, 'adhoc');
 }
 
+/**
+ * -K and --ask-key-passphrase: one prompt each, before anything connects, for the hosts whose
+ * inventory gives no such secret. The value becomes one of the host's secrets, so the
+ * redactor masks it like an inventory secret.
+ */
+async function askSecrets(inv: Inventory, flags: RunFlags): Promise<void> {
+  const { askSecret } = await import('./prompt.js');
+  const asks = [
+    {
+      on: flags.askBecomePass,
+      key: 'becomePassword',
+      question: 'BECOME password: ',
+      instead: 'give ansible_become_password as a secret (secret_env, secret_file or the vault)',
+    },
+    {
+      on: flags.askKeyPassphrase,
+      key: 'keyPassphrase',
+      question: 'SSH key passphrase: ',
+      instead: 'give plumb_private_key_passphrase as a secret, or load the key into ssh-agent',
+    },
+  ] as const;
+  for (const a of asks) {
+    if (!a.on) continue;
+    const hosts = [...inv.hosts.values()].filter((h) => h.conn[a.key] === undefined);
+    if (!hosts.length) continue;
+    const value = await askSecret(a.question, a.instead);
+    for (const h of hosts) {
+      h.conn[a.key] = value;
+      if (value) h.secretValues.push(value);
+    }
+  }
+}
+
 async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, flags: RunFlags, output: 'playbook' | 'adhoc' = 'playbook'): Promise<number> {
   const refs = { limit: flags.limit, extraVars: extra, tags: list(flags.tags), skipTags: list(flags.skipTags) };
   if (flags.step) {
@@ -263,6 +298,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
   const skipTasks = flags.startAtTask ? (await import('./list.js')).tasksBefore(book, flags.startAtTask) : undefined;
   checkReferences(inv, book, refs);
   checkTemplates(inv, book, refs);
+  await askSecrets(inv, flags);
   // Reporters and the transport are imported here, not at the top: listr2, diff and ssh2 are
   // most of plumb's startup cost, and validate, inventory and --help never need them.
   const write = (s: string) => process.stdout.write(s);
@@ -299,6 +335,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     acceptNewHostKeys: !!flags.acceptNewHostKeys,
     connectTimeoutMs: Number(flags.connectTimeout ?? 10000),
     keepaliveIntervalMs: keepaliveS * 1000,
+    onNotice: (text: string) => process.stderr.write(`note: ${text}\n`),
   };
   const opts: RunOptions = {
     mode,

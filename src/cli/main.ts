@@ -48,6 +48,8 @@ function addRunOptions(cmd: Command): Command {
     .option('--junit <file>', 'also write a JUnit XML report (in check, a task that would change is a failure)')
     .option('-e, --extra-vars <var>', 'key=value, @file.yml or JSON; repeatable', collect, [])
     .option('-v, --verbose', 'show every exec and ok results')
+    .option('-K, --ask-become-pass', 'ask for the sudo password on the terminal (for hosts whose inventory gives none)')
+    .option('--ask-key-passphrase', 'ask for the private key passphrase on the terminal (for hosts whose inventory gives none)')
     .option('--accept-new-host-keys', 'record unknown host keys (changed keys are always refused)')
     .option('--force-handlers', 'run notified handlers even after a failure')
     .option('--start-at-task <name>', 'start at the first task with this name (role tasks: "role : name"; * and ? are wildcards)')

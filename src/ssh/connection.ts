@@ -15,7 +15,8 @@ import ssh2, { type ClientChannel } from 'ssh2';
 const { utils } = ssh2;
 import { CommandTimeout, UnreachableError } from '../errors.js';
 import type { Connection } from '../inventory/load.js';
-import { fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey, type Verdict } from './known-hosts.js';
+import { authoritiesFor, fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey, type Verdict } from './known-hosts.js';
+import { certifiedHostKey, HostCertError, plainAlgorithms, tcp, type OpenSshCert } from './host-cert.js';
 import type { ExecOptions, ExecResult, Transport } from './transport.js';
 import { forward, JumpPool, JumpSpecError, parseProxyJump, proxyCommandRefusal, watchBastion, type Bastion } from './jump.js';
 
@@ -34,6 +35,8 @@ export interface SshOptions {
   onExec?: (host: string, command: string, result: ExecResult, ms: number) => void;
   /** The run's bastion connections (one per bastion, shared by the hosts behind it); closed by the run. */
   jumps?: JumpPool;
+  /** Advice worth showing once (e.g. a user certificate plumb cannot offer); the CLI prints it. */
+  onNotice?: (text: string) => void;
 }
 
 export const defaultSshOptions: SshOptions = {
@@ -92,6 +95,10 @@ export function sshConfigFor(alias: string, file: string): SshConfigValues {
 /** A ~/.ssh/config setting plumb cannot honour: refused by name, never silently ignored. */
 export class SshConfigError extends Error {}
 
+/** Why user certificates are refused (ssh2 1.x writes the key algorithm into the signature too, which a certificate cannot have). */
+const NO_USER_CERTS =
+  'ssh2, the SSH library plumb uses, cannot offer user certificates (github.com/mscdex/ssh2/issues/551); authorize the key itself on the host (authorized_keys), or remove CertificateFile for this host';
+
 /**
  * Keywords that change where or how ssh connects and that plumb does not implement. Others
  * (ciphers, forwarding, ControlMaster, ...) do not change which host plumb reaches or how it
@@ -103,6 +110,7 @@ const REFUSED: Record<string, string> = {
     'Include is not supported in the ssh config plumb reads: put the Host blocks plumb needs in the file itself, or point plumb at a file without Include',
   hostkeyalias: 'HostKeyAlias is not supported: plumb looks host keys up by the address it connects to',
   globalknownhostsfile: 'GlobalKnownHostsFile is not supported: use UserKnownHostsFile or plumb_known_hosts',
+  certificatefile: `CertificateFile is not supported: ${NO_USER_CERTS}`,
 };
 
 const tilde = (p: string): string => (p.startsWith('~/') ? join(homedir(), p.slice(2)) : p);
@@ -317,7 +325,7 @@ export class SshTransport implements Transport {
 async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bastion): Promise<NodeSSH> {
   const token = hostToken(r.address, r.port);
   const agent = r.identitiesOnly && r.keyFiles.length ? undefined : process.env.SSH_AUTH_SOCK;
-  const keys = usableKeys(host, r, agent !== undefined);
+  const keys = usableKeys(host, r, agent !== undefined, opts.onNotice);
   if (!keys.length && !agent) {
     throw new UnreachableError(
       host,
@@ -326,14 +334,23 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
     );
   }
   const connectTimeoutMs = r.connectTimeoutMs ?? opts.connectTimeoutMs;
+  // @cert-authority lines for this host: its certificate is fetched and checked first, and
+  // the key it certifies is accepted (undefined: not fetched yet; null: the host has none).
+  const cas = authoritiesFor(r.knownHosts, token);
+  let certified: OpenSshCert | null | undefined;
   let lastError: unknown;
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
     for (const keyFile of keys.length ? keys : [undefined]) {
       let verdict: Verdict | undefined;
       let offered: Buffer | undefined;
       const ssh = new NodeSSH();
-      const preferred = knownTypes(r.knownHosts, token);
       try {
+        if (cas.authorities.length && certified === undefined) {
+          const open = () => (via ? forward(via, r.address, r.port) : tcp(r.address, r.port, connectTimeoutMs));
+          certified = (await certifiedHostKey(open, { ...cas, principal: r.address, now: Date.now() / 1000 }, connectTimeoutMs)) ?? null;
+        }
+        const known = knownTypes(r.knownHosts, token);
+        const preferred = certified ? [...new Set([...plainAlgorithms(keyType(certified.key)), ...known])] : known;
         const sock: Duplex | undefined = via ? await forward(via, r.address, r.port) : undefined;
         await ssh.connect({
           ...(sock ? { sock } : { host: r.address }),
@@ -355,6 +372,7 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
           hostVerifier: (key: Buffer) => {
             offered = key;
             verdict = verifyHostKey(r.knownHosts, token, key);
+            if (certified?.key.equals(key) && verdict.result !== 'revoked') verdict = { result: 'match' };
             if (verdict.result === 'unknown' && (opts.acceptNewHostKeys || r.acceptNew)) {
               recordHostKey(r.recordTo, token, key);
               return true;
@@ -366,7 +384,14 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
       } catch (e) {
         ssh.dispose();
         lastError = e;
-        if (verdict && verdict.result !== 'match' && offered) throw hostKeyError(host, token, verdict, offered, r.recordTo);
+        if (e instanceof HostCertError)
+          throw new UnreachableError(
+            host,
+            `host certificate of ${token} refused: ${e.message}`,
+            'plumb refuses to connect; check the CA in known_hosts (@cert-authority) and the certificate on the host (ssh-keygen -L -f)',
+          );
+        if (verdict && verdict.result !== 'match' && offered)
+          throw hostKeyError(host, token, verdict, offered, r.recordTo, cas.authorities.length > 0 && certified === null);
         const msg = String((e as Error).message ?? e);
         if (/authentication methods failed/i.test(msg)) continue; // try the next key
         if (!RETRYABLE.test(msg)) break;
@@ -398,9 +423,13 @@ async function openClient(host: string, r: Resolved, opts: SshOptions, via?: Bas
  * (plumb_private_key_passphrase); without it the key is left to
  * ssh-agent when one runs (the agent holds it decrypted), else it is a clear error by name.
  */
-function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
+function usableKeys(host: string, r: Resolved, agent: boolean, notice?: (text: string) => void): string[] {
   const out: string[] = [];
   for (const f of r.keyFiles.filter((k) => existsSync(k))) {
+    if (notice && !certHinted.has(f) && existsSync(`${f}-cert.pub`)) {
+      certHinted.add(f);
+      notice(`${f}-cert.pub is not offered (the key itself is): ${NO_USER_CERTS.replace(', or remove CertificateFile for this host', '')}`);
+    }
     const parsed = utils.parseKey(readFileSync(f), r.passphrase);
     if (!(parsed instanceof Error)) out.push(f);
     else if (/no passphrase given|encrypted/i.test(parsed.message) && r.passphrase === undefined) {
@@ -417,9 +446,12 @@ function usableKeys(host: string, r: Resolved, agent: boolean): string[] {
   return out;
 }
 
+/** Keys whose -cert.pub was already pointed out in this run. */
+const certHinted = new Set<string>();
+
 const DEFAULT_HOST_KEY_ALGOS = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
 
-function hostKeyError(host: string, token: string, v: Verdict, key: Buffer, recordTo: string): UnreachableError {
+function hostKeyError(host: string, token: string, v: Verdict, key: Buffer, recordTo: string, noCert = false): UnreachableError {
   const fp = `${keyType(key)} ${fingerprint(key)}`;
   switch (v.result) {
     case 'changed':
@@ -433,7 +465,7 @@ function hostKeyError(host: string, token: string, v: Verdict, key: Buffer, reco
     default:
       return new UnreachableError(
         host,
-        `unknown host key for ${token}: ${fp} is not in ${recordTo}`,
+        `unknown host key for ${token}: ${fp} is not in ${recordTo}${noCert ? ' (known_hosts trusts a host CA for it, but the host offers no certificate)' : ''}`,
         `verify the fingerprint, then rerun with --accept-new-host-keys to record it (or add it with ssh-keyscan)`,
       );
   }

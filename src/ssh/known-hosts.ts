@@ -72,7 +72,7 @@ function entriesFor(files: readonly string[], token: string): Entry[] {
         const parts = line.split(/\s+/);
         const marker = parts[0]?.startsWith('@') ? parts.shift() : undefined;
         const [hosts, type, b64] = parts;
-        if (!hosts || !type || !b64 || marker === '@cert-authority') return;
+        if (!hosts || !type || !b64) return;
         if (!hostMatches(hosts, token)) return;
         out.push({ file, line: i + 1, marker, key: { type, blob: Buffer.from(b64, 'base64') } });
       });
@@ -89,6 +89,13 @@ export function knownTypes(files: readonly string[], token: string): string[] {
         .map((e) => e.key.type),
     ),
   ];
+}
+
+/** The @cert-authority and @revoked keys for this host: host certificates are checked against them (host-cert.ts). */
+export function authoritiesFor(files: readonly string[], token: string): { authorities: KnownKey[]; revoked: KnownKey[] } {
+  const entries = entriesFor(files, token);
+  const keys = (marker: string) => entries.filter((e) => e.marker === marker).map((e) => e.key);
+  return { authorities: keys('@cert-authority'), revoked: keys('@revoked') };
 }
 
 export function verifyHostKey(files: readonly string[], token: string, blob: Buffer): Verdict {

@@ -3,12 +3,12 @@
 // host and plumb's output never show it, the data a task sends on stdin arrives intact, and
 // a wrong password fails the host within the connect timeout.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureLab } from './lab-fixture.js';
-import { ROOT, SiteRun } from './site-run.js';
+import { ROOT, SiteRun, underPty } from './site-run.js';
 
 const PW = `pw-${process.pid}-x7Q`;
 const CLI = resolve(ROOT, 'dist/src/cli/main.js');
@@ -70,6 +70,33 @@ describe('become with a sudo password', function () {
     expect(seen).to.not.include(PW);
     expect(r.out).to.not.include(PW);
     expect(site.onHost('lb-01', 'cat /root/plumb-become-test; stat -c %U /root/plumb-become-test').out).to.equal('hello from stdin\nroot\n');
+  });
+
+  it('-K asks on the terminal (echo off) when the inventory gives no password; it shows nowhere', () => {
+    // The same host without the secret in the inventory; plumb runs under a pseudo-terminal
+    // and the test types the password at the prompt. The password reaches python in its env.
+    const inv = readFileSync(join(dir, 'inv.yml'), 'utf8').replace(/^ *ansible_become_password:.*\n/m, '');
+    writeFileSync(join(dir, 'inv-ask.yml'), inv);
+    site.onHost('lb-01', 'rm -f /root/plumb-become-test');
+    const r = underPty([process.execPath, CLI, 'apply', join(dir, 'pb.yml'), '-i', join(dir, 'inv-ask.yml'), '-K'], 'BECOME password:', PW);
+    const out = r.out;
+    expect(r.code, out).to.equal(0);
+    expect(out).to.include('BECOME password:');
+    expect(out).to.not.include(PW);
+    expect(site.onHost('lb-01', 'stat -c %U /root/plumb-become-test').out).to.equal('root\n');
+  });
+
+  it('-K without a terminal is a clear input error before anything connects', () => {
+    // setsid: a new session has no controlling terminal, so /dev/tty cannot be opened.
+    const r = spawnSync('setsid', ['-w', process.execPath, CLI, 'apply', join(dir, 'pb.yml'), '-i', join(dir, 'inv-ask.yml'), '-K'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.match(/BECOME password: no terminal to ask on/);
+    expect(r.stderr).to.match(/ansible_become_password as a secret/);
   });
 
   it('a wrong password fails the host quickly, with a clear message', async () => {

@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ensureLab } from './lab-fixture.js';
-import { ROOT, SiteRun } from './site-run.js';
+import { ROOT, SiteRun, underPty } from './site-run.js';
 
 const PP = `pp-${process.pid}-k3y`;
 const CLI = resolve(ROOT, 'dist/src/cli/main.js');
@@ -61,6 +61,18 @@ describe('encrypted private key', function () {
     const r = plumb('without.yml', noAgent());
     expect(r.code).to.not.equal(0);
     expect(r.out).to.include(`the private key ${key} is encrypted and no passphrase was given`);
+  });
+
+  it('--ask-key-passphrase asks on the terminal when the inventory gives none, and never shows it', () => {
+    const r = underPty(
+      [process.execPath, CLI, 'apply', join(dir, 'pb.yml'), '-i', join(dir, 'without.yml'), '--ask-key-passphrase'],
+      'SSH key passphrase:',
+      PP,
+      noAgent(),
+    );
+    expect(r.code, r.out).to.equal(0);
+    expect(r.out).to.include('SSH key passphrase:');
+    expect(r.out).to.not.include(PP);
   });
 
   it('works through ssh-agent', () => {

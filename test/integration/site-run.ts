@@ -141,4 +141,37 @@ export function runBookOn(lab: LabStatus, verb: 'apply' | 'check', book: string,
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '', events };
 }
 
+/**
+ * Run argv under a pseudo-terminal (python's pty), type `answer` and Enter when `prompt`
+ * shows. The answer reaches python in its environment, never on a command line.
+ */
+export function underPty(argv: string[], prompt: string, answer: string, env: NodeJS.ProcessEnv = process.env): { code: number; out: string } {
+  const driver = [
+    'import os, pty, select, sys',
+    'pid, fd = pty.fork()',
+    'if pid == 0:',
+    '    os.execv(sys.argv[1], sys.argv[1:])',
+    "buf, sent = b'', False",
+    'while True:',
+    '    r, _, _ = select.select([fd], [], [], 120)',
+    '    if not r: break',
+    '    try: d = os.read(fd, 4096)',
+    '    except OSError: break',
+    '    if not d: break',
+    '    buf += d',
+    "    if not sent and os.environ['PTY_PROMPT'].encode() in buf:",
+    "        os.write(fd, (os.environ['PTY_ANSWER'] + '\\r').encode()); sent = True",
+    '_, st = os.waitpid(pid, 0)',
+    "sys.stdout.write(buf.decode('utf8', 'replace'))",
+    'sys.exit(os.waitstatus_to_exitcode(st))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', driver, ...argv], {
+    cwd: ROOT,
+    env: { ...env, PTY_PROMPT: prompt, PTY_ANSWER: answer },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -65,6 +65,8 @@ describe('ssh/jump', () => {
           '  ProxyCommand nc %h %p',
           'Host inc',
           '  Include other.conf',
+          'Host certified',
+          '  CertificateFile ~/.ssh/id_ed25519-cert.pub',
           '',
         ].join('\n'),
       );
@@ -93,6 +95,7 @@ describe('ssh/jump', () => {
     const refused: Array<[string, RegExp]> = [
       ['proxied', /ProxyCommand is not supported/],
       ['inc', /Include is not supported/],
+      ['certified', /CertificateFile is not supported: ssh2, the SSH library plumb uses, cannot offer user certificates/],
     ];
     for (const [host, why] of refused) it(`refuses ${host}`, () => expect(() => resolveConnection(conn(host), 'me', cfg)).to.throw(why));
     it('ProxyCommand is overridden by an inventory jump', () => {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey } from '../../../src/ssh/known-hosts.js';
+import { authoritiesFor, fingerprint, hostToken, keyType, knownTypes, recordHostKey, verifyHostKey } from '../../../src/ssh/known-hosts.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 
 /** An SSH public key blob: string type, then key material (random here; only bytes are compared). */
@@ -99,6 +99,12 @@ describe('ssh/known-hosts', () => {
     expect(knownTypes([file], 'rsa-only')).to.deep.equal(['ssh-rsa']);
     expect(knownTypes([file], 'revoked-host')).to.deep.equal(['ssh-ed25519']);
     expect(knownTypes([file], 'stranger')).to.deep.equal([]);
+  });
+
+  it('authoritiesFor: the @cert-authority and @revoked keys whose patterns match the host', () => {
+    expect(authoritiesFor([file], 'x.example')).to.deep.equal({ authorities: [{ type: 'ssh-ed25519', blob: ed2 }], revoked: [] });
+    expect(authoritiesFor([file], 'revoked-host')).to.deep.equal({ authorities: [], revoked: [{ type: 'ssh-ed25519', blob: ed }] });
+    expect(authoritiesFor([file], 'stranger')).to.deep.equal({ authorities: [], revoked: [] });
   });
 
   it('recordHostKey appends a line (creating the file 0600) that then matches', () => {
