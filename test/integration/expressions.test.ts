@@ -49,7 +49,7 @@ describe('expressions: host output is data (lab)', function () {
     mkdirSync(join(work, 'templates'), { recursive: true });
     writeFileSync(
       join(work, 'templates', 'out.ejs'),
-      'stdout:\n<%- out.stdout %>lines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
+      'stdout:\n<%- out.stdout %>\nlines:\n<% out.stdout_lines.forEach(function (l) { -%>\n<%- l %>\n<% }); -%>\n',
     );
     writeFileSync(join(work, 'templates', 'item.ejs'), '<%- item.l %>\n');
     const printf = lines.map((l) => `printf '%b\\n' '${escaped(l)}'`).join('\n        ');
@@ -103,7 +103,8 @@ describe('expressions: host output is data (lab)', function () {
         expect(x.code, `${h.name}: ${f}`).to.equal(0);
         return x.out;
       };
-      expect(read('copy.txt'), h.name).to.equal(text);
+      // Registered stdout is rstripped of its trailing newline, as Ansible does.
+      expect(read('copy.txt'), h.name).to.equal(text.replace(/\n$/, ''));
       expect(read('template.txt'), h.name).to.equal(`stdout:\n${text}lines:\n${text}`);
       lines.forEach((l, i) => {
         expect(read(`copy-${i}.txt`), `${h.name} copy-${i}`).to.equal(`${l}\n`);
