@@ -236,7 +236,9 @@ function when(t: bigint): string {
 /** Check a host certificate as OpenSSH's client does; the certified key on success, HostCertError otherwise. */
 export function checkHostCertificate(blob: Buffer, c: CertCheck): OpenSshCert {
   const cert = parseCertificate(blob);
-  const id = `certificate "${cert.keyId}" (serial ${cert.serial})`;
+  // Key id and principals come from the host before any signature is checked: shown quoted
+  // (JSON), so control characters cannot reach the operator's terminal.
+  const id = `certificate ${JSON.stringify(cert.keyId.slice(0, 200))} (serial ${cert.serial})`;
   if (cert.kind !== 2) throw new HostCertError(`${id} is a user certificate, not a host certificate`);
   const ca = `${fingerprint(cert.caKey)}`;
   if (!c.authorities.some((a) => a.blob.equals(cert.caKey))) {
@@ -248,11 +250,12 @@ export function checkHostCertificate(blob: Buffer, c: CertCheck): OpenSshCert {
   if (c.revoked.some((k) => k.blob.equals(cert.key))) throw new HostCertError(`${id}: the host key it certifies is marked @revoked`);
   if (!cert.principals.length) throw new HostCertError(`${id} names no principals; plumb requires ${c.principal} among them (sign with -n ${c.principal})`);
   if (!cert.principals.includes(c.principal))
-    throw new HostCertError(`${id} is for ${cert.principals.join(', ')}, not for ${c.principal}, the name plumb connects to`);
+    throw new HostCertError(`${id} is for ${JSON.stringify(cert.principals.join(', ').slice(0, 300))}, not for ${c.principal}, the name plumb connects to`);
   const now = BigInt(Math.floor(c.now));
   if (now < cert.validAfter) throw new HostCertError(`${id} is not valid before ${when(cert.validAfter)}`);
   if (now >= cert.validBefore) throw new HostCertError(`${id} expired at ${when(cert.validBefore)}`);
-  if (cert.criticalOptions.length) throw new HostCertError(`${id} has critical options plumb does not know: ${cert.criticalOptions.join(', ')}`);
+  if (cert.criticalOptions.length)
+    throw new HostCertError(`${id} has critical options plumb does not know: ${JSON.stringify(cert.criticalOptions.join(', ').slice(0, 300))}`);
   return cert;
 }
 
@@ -342,7 +345,7 @@ export function fetchHostCertificate(sock: Duplex, timeoutMs: number): Promise<B
         }
         kex = KEX_ALGOS.find((a) => theirKex.includes(a));
         if (!kex) {
-          finish(new Error(`no common key exchange for the certificate probe (host offers ${theirKex.join(',')})`));
+          finish(new Error(`no common key exchange for the certificate probe (host offers ${JSON.stringify(theirKex.join(',').slice(0, 300))})`));
           return true;
         }
         sock.write(packet(Buffer.concat([Buffer.from([MSG.KEX_ECDH_INIT]), sshString(ephemeral(kex))])));
@@ -369,7 +372,8 @@ export function fetchHostCertificate(sock: Duplex, timeoutMs: number): Promise<B
             const line = buf.subarray(0, nl).toString('latin1');
             buf = buf.subarray(nl + 1);
             if (line.startsWith('SSH-')) {
-              if (!line.startsWith('SSH-2.0-') && !line.startsWith('SSH-1.99-')) return finish(new Error(`not an SSH-2 server: ${line.trim()}`));
+              if (!line.startsWith('SSH-2.0-') && !line.startsWith('SSH-1.99-'))
+                return finish(new Error(`not an SSH-2 server: ${JSON.stringify(line.trim().slice(0, 200))}`));
               identified = true;
               break;
             }
