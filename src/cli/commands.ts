@@ -354,8 +354,8 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
       const h = inv.hosts.get(name)!;
       // ansible_connection: local runs on this machine, no SSH.
       if (h.conn.local) return new (await import('../ssh/local.js')).LocalTransport(name, sshOpts.onExec);
-      // A play's remote_user stands for the user the inventory does not name (it beats ~/.ssh/config's User, as in Ansible).
-      return SshTransport.connect(name, remoteUser && h.conn.user === undefined ? { ...h.conn, user: remoteUser } : h.conn, defaultUser(), sshOpts);
+      // A play's remote_user, given only for a host whose inventory names no user (remoteUsers in engine/run.ts); it beats ~/.ssh/config's User, as in Ansible.
+      return SshTransport.connect(name, remoteUser ? { ...h.conn, user: remoteUser } : h.conn, defaultUser(), sshOpts);
     },
   };
   const result = await runPlaybook(inv, book, opts).finally(() => jumps.close());

@@ -11,6 +11,7 @@ import { modules } from '../modules/index.js';
 import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
 import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
+import { USER_NAME_PATTERN } from '../playbook/schema.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
 import { definedNames, runAction } from './actions.js';
@@ -20,7 +21,7 @@ import { inputsOf, serviceInputMap } from './reads.js';
 import type { Become, HostSession } from './session.js';
 import { type Instance, localFile, moduleOf, type Prepared, prepareTask } from './task.js';
 
-const USER_NAME = /^[a-z_][a-z0-9_.-]*[$]?$/;
+const USER_NAME = new RegExp(USER_NAME_PATTERN);
 /** A task as written (its copies per include pass share it): throttle's key. */
 const taskKey = (t: Task): string => `${t.loc.src.file}:${t.loc.path.join('.')}`;
 

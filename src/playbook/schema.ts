@@ -9,11 +9,13 @@ const batchSize = {
     { type: 'string', pattern: '^(100|[1-9]?[0-9])%$' },
   ],
 } as const;
+/** A login name as useradd accepts it: remote_user here, become_user once interpolated (engine/play.ts). */
+export const USER_NAME_PATTERN = '^[a-z_][a-z0-9_.-]*[$]?$';
 /** A user name as written (no expression: plumb needs it before any host is reached). */
 const userName = (what: string) =>
   ({
     type: 'string',
-    pattern: '^[a-z_][a-z0-9_.-]*[$]?$',
+    pattern: USER_NAME_PATTERN,
     errorMessage: `${what} must be a user name (lower-case letters, digits, _ . -)`,
   }) as const;
 
