@@ -125,6 +125,18 @@ const cases: Case[] = [
     shows: ['h1 items ok', 'h1 dict ok', 'h1 sub ok', 'h1 idx ok'],
   },
   {
+    name: "set_fact templates its names ('{{ item.key }}' over with_dict); with_first_found takes a list of {files, skip} mappings",
+    tasks: `
+    - {name: pick, include_vars: {file: "{{ item }}", name: os_vars}, with_first_found: [{files: [Nope.yml, Debian.yml], skip: true}]}
+    - {name: none found, include_vars: {file: "{{ item }}"}, with_first_found: [{files: [Nope.yml], skip: true}]}
+    - {name: spread, set_fact: {"{{ item.key }}": "{{ item.value }}"}, with_dict: "{{ os_vars }}"}
+    - {name: seen, assert: {that: "kex === 'curve25519' && defined('os_vars')"}}
+    - {name: bad name, set_fact: {"{{ 'a b' }}": 1}}`,
+    files: { 'playbooks/Debian.yml': 'kex: curve25519\n' },
+    exit: 1,
+    shows: ['h1 pick ok', 'h1 none found skipped', 'h1 spread ok', 'h1 seen ok', 'h1 bad name failed'],
+  },
+  {
     name: 'failed_when overrides the exit code; changed_when false makes a command ok',
     tasks: `
     - {name: fine, command: "false", failed_when: false}
