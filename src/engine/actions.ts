@@ -30,13 +30,27 @@ function varsFile(name: string, t: Task): string {
   return cands.find((c) => existsSync(c)) ?? cands[cands.length - 1]!;
 }
 
+/** A set_fact key: as written, or templated as Ansible templates it (`'{{ item.key }}': ...`); a variable name either way. */
+function factName(key: string, vars: Vars, t: Task): string {
+  const name = key.includes('{{') ? interpolate(key, vars) : key;
+  if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+    throw InputError.one(
+      `set_fact of task '${t.name}': the name ${JSON.stringify(key)} gives ${JSON.stringify(name)}, not a variable name`,
+      undefined,
+      'a name is letters, digits and _, not starting with a digit',
+    );
+  return name;
+}
+
 /** Run one action instance against the host's variables. Throws for input errors (undefined names, bad args). */
 export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome {
   switch (t.module) {
     case 'set_fact': {
       const args = interpolate(rawArgs, vars) as Vars;
       if (!args || typeof args !== 'object' || Array.isArray(args)) throw InputError.one(`set_fact of task '${t.name}' needs a mapping of name: value`);
-      const { cacheable: _ignored, ...facts } = args;
+      const { cacheable: _ignored, ...given } = args;
+      const facts: Vars = {};
+      for (const [k, v] of Object.entries(given)) facts[factName(k, vars, t)] = v;
       return { status: 'ok', result: { ansible_facts: facts }, facts };
     }
     case 'debug': {
@@ -87,12 +101,19 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
   }
 }
 
+/** A set_fact whose names are templated ('{{ item.key }}'): what it defines is known only when it runs. */
+export function definesNamesAtRunTime(t: Task): boolean {
+  return t.module === 'set_fact' && !!t.args && typeof t.args === 'object' && Object.keys(t.args as Vars).some((k) => k.includes('{{'));
+}
+
 /** Names a task defines for the tasks after it: its register, set_fact keys, include_vars keys (when its file is known now). */
 export function definedNames(t: Task): string[] {
   const out = t.register ? [t.register] : [];
   // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
   out.push(...(modules[t.module]?.factNames ?? []));
-  if (t.module === 'set_fact' && t.args && typeof t.args === 'object') out.push(...Object.keys(t.args as Vars).filter((k) => k !== 'cacheable'));
+  // A templated name ('{{ item.key }}') is known only when the task runs.
+  if (t.module === 'set_fact' && t.args && typeof t.args === 'object')
+    out.push(...Object.keys(t.args as Vars).filter((k) => k !== 'cacheable' && !k.includes('{{')));
   if (t.module === 'include_vars') {
     const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
     if (typeof a.name === 'string') out.push(a.name);

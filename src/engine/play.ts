@@ -14,7 +14,7 @@ import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
 import { USER_NAME_PATTERN } from '../playbook/schema.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
-import { definedNames, runAction } from './actions.js';
+import { definedNames, definesNamesAtRunTime, runAction } from './actions.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
 import { inputsOf, serviceInputMap } from './reads.js';
@@ -348,7 +348,8 @@ export class PlayRunner {
     if (task.includedBy) return Number.MAX_SAFE_INTEGER;
     let after = -1;
     earlier.forEach((e, j) => {
-      if (definedNames(e).some((n) => readsVariable(task, n))) after = j;
+      // A set_fact with templated names may define any name: what follows it waits.
+      if (definesNamesAtRunTime(e) || definedNames(e).some((n) => readsVariable(task, n))) after = j;
     });
     return after;
   }
@@ -395,6 +396,16 @@ export class PlayRunner {
         copies.push({ task: copy, after: copy.includedBy ? Number.MAX_SAFE_INTEGER : -1 });
       }
     }
+    // A task of the file that reads what an earlier one of it defines (setup's facts, a
+    // register) waits for that one, as in the play (waitsFor); the copies start at i + 1.
+    copies.forEach((sl, k) => {
+      if (sl.after !== -1) return;
+      const j = this.waitsFor(
+        sl.task,
+        copies.slice(0, k).map((c) => c.task),
+      );
+      if (j >= 0) sl.after = i + 1 + j;
+    });
     slots.splice(i + 1, end - i - 1, ...copies);
     this.s.recap.ok++;
     this.s.emit({

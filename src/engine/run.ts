@@ -12,7 +12,7 @@ import type { BatchSize, HostOrder, Play, Playbook, Task } from '../playbook/loa
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
-import { definedNames } from './actions.js';
+import { definedNames, definesNamesAtRunTime } from './actions.js';
 import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
 import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable } from './play.js';
 import { HostSession } from './session.js';
@@ -173,7 +173,10 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     // a placeholder cannot say whether out.stdout_lines[0] will be there.
     const names = Object.keys(registered);
     // A dynamic include's tasks are checked when the include runs, with its loop item.
-    const checkable = [...play.tasks.filter(selected), ...play.handlers].filter((t) => !t.includedBy && !names.some((n) => readsVariable(t, n)));
+    // After a set_fact with templated names, any name may be defined: those tasks too.
+    const all = [...play.tasks.filter(selected), ...play.handlers];
+    const dynamicAt = all.findIndex(definesNamesAtRunTime);
+    const checkable = all.filter((t, i) => !t.includedBy && !names.some((n) => readsVariable(t, n)) && (dynamicAt < 0 || i < dynamicAt));
     for (const host of hosts) {
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
       for (const t of checkable) {

@@ -68,6 +68,12 @@ export function prepareTask(task: Task, vars: Vars): Prepared {
 }
 
 /** The items of a loop, from `loop:` or a legacy `with_*` (Ansible's lookups, one machinery). */
+/** A string or a list of strings (with_first_found's `files`, `paths`); anything else is none. */
+function asStrings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
 export function loopItems(task: Task, loop: unknown): unknown[] {
   const key = task.loopKey ?? 'loop';
   const where = posOf(task.loc.src, [...task.loc.path, key]);
@@ -90,9 +96,12 @@ export function loopItems(task: Task, loop: unknown): unknown[] {
       });
     }
     case 'first_found': {
-      const spec = loop as unknown;
-      const files = typeof spec === 'string' ? [spec] : Array.isArray(spec) ? spec.map(String) : (((spec as Vars).files as string[]) ?? []);
-      const paths = !Array.isArray(spec) && spec && typeof spec === 'object' && Array.isArray((spec as Vars).paths) ? ((spec as Vars).paths as string[]) : [];
+      // Ansible's terms: a file name, a {files, paths, skip} mapping, or a list of either.
+      const terms = Array.isArray(loop) ? (loop as unknown[]) : [loop];
+      const maps = terms.filter((x): x is Vars => !!x && typeof x === 'object' && !Array.isArray(x));
+      const files = terms.flatMap((x) => (typeof x === 'string' ? [x] : x && typeof x === 'object' && !Array.isArray(x) ? asStrings((x as Vars).files) : []));
+      const paths = maps.flatMap((m) => asStrings(m.paths));
+      const skip = maps.some((m) => m.skip === true);
       const dirs = [
         ...paths.map((p) => (isAbsolute(p) ? p : join(task.dir ?? '.', p))),
         ...(task.roleDir ? [join(task.roleDir, 'files'), join(task.roleDir, 'vars'), join(task.roleDir, 'templates'), join(task.roleDir, 'tasks')] : []),
@@ -102,7 +111,7 @@ export function loopItems(task: Task, loop: unknown): unknown[] {
         const hit = isAbsolute(f) ? (existsSync(f) ? f : undefined) : dirs.map((d) => join(d, f)).find((c) => existsSync(c));
         if (hit) return [hit];
       }
-      if (!Array.isArray(spec) && spec && typeof spec === 'object' && (spec as Vars).skip) return [];
+      if (skip) return [];
       return bad(`found none of ${files.join(', ')} (with_first_found)`);
     }
     case 'items':

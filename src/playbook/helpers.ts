@@ -258,6 +258,50 @@ function combine(...args: unknown[]): Mapping {
 
 const HASHES = new Set(['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']);
 
+const VERSION_OPS: Readonly<Record<string, (c: number) => boolean>> = {
+  eq: (c) => c === 0,
+  ne: (c) => c !== 0,
+  lt: (c) => c < 0,
+  le: (c) => c <= 0,
+  gt: (c) => c > 0,
+  ge: (c) => c >= 0,
+};
+const VERSION_OP_ALIASES: Readonly<Record<string, string>> = { '==': 'eq', '=': 'eq', '!=': 'ne', '<>': 'ne', '<': 'lt', '<=': 'le', '>': 'gt', '>=': 'ge' };
+
+/** Python's LooseVersion parts: runs of digits as numbers, runs of anything else but dots as text. */
+function looseParts(v: string): (number | string)[] {
+  return (v.match(/\d+|[a-z]+|[^\d.a-z]+/gi) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function compareLoose(a: string, b: string): number {
+  const x = looseParts(a);
+  const y = looseParts(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = x[i];
+    const q = y[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    if (p === q) continue;
+    // A number sorts before text (Python 2's LooseVersion; Python 3's raises instead).
+    if (typeof p !== typeof q) return typeof p === 'number' ? -1 : 1;
+    return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Ansible's `version` test as a function: version(v, '5.9', '>='); LooseVersion ordering. */
+function version(v: unknown, ref: unknown, op: unknown = 'eq', strict: unknown = false, versionType: unknown = 'loose'): boolean {
+  if ((typeof v !== 'string' && typeof v !== 'number') || (typeof ref !== 'string' && typeof ref !== 'number'))
+    throw new ExpressionError(`version() compares two version strings, got ${kind(v)} and ${kind(ref)}`);
+  if (typeof op !== 'string') throw new ExpressionError(`version() takes an operator string ('>=', 'lt', ...), got ${kind(op)}`);
+  const name = VERSION_OP_ALIASES[op] ?? op;
+  const test = Object.hasOwn(VERSION_OPS, name) ? VERSION_OPS[name] : undefined;
+  if (!test) throw new ExpressionError(`version() operator '${op}' is not one of ==, !=, <, <=, >, >=, eq, ne, lt, le, gt, ge`);
+  if (strict !== false || (versionType !== 'loose' && versionType !== null))
+    throw new ExpressionError('version() compares loosely only (no strict, semver or pep440 version_type in plumb)');
+  return test(compareLoose(String(v), String(ref)));
+}
+
 /** The Jinja filters as functions, by the name expressions call them (Ansible's, or its alias `d`). */
 export const FILTERS: Readonly<Record<string, (...args: never[]) => unknown>> = {
   /** default: the interpreter evaluates `x` leniently, so an undefined name or attribute is the fallback. */
@@ -267,6 +311,7 @@ export const FILTERS: Readonly<Record<string, (...args: never[]) => unknown>> = 
     return v;
   },
   bool: toBool,
+  version,
   int: toInt,
   float: toFloat,
   string: str,

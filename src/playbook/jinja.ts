@@ -290,6 +290,9 @@ function test(v: string, name: string, a: string[]): string {
       return /^[A-Za-z_$][\w$]*$/.test(v) ? `defined('${v}')` : `vars.${v.replace(/\./g, '?.')} !== undefined`;
     case 'undefined':
       return `!${test(v, 'defined', a)}`;
+    case 'version':
+    case 'version_compare':
+      return `version(${[v, ...a].join(', ')})`;
     case 'none':
       return `${v} === null`;
     case 'string':
@@ -490,11 +493,6 @@ export function jinjaRewrite(src: string, loose = false): JinjaFound | undefined
         return {
           what: found.at(-1)!,
           hint: `expressions cannot see the controller's files, and a host's are not on the controller: register a 'stat' task and test its result (st.stat.exists, st.stat.isdir); `,
-        };
-      if (name === 'version' || name === 'version_compare')
-        return {
-          what: found.at(-1)!,
-          hint: `plumb has no version test yet: compare parsed numbers, e.g. ${unmask(v, literals)}.split('.').map(Number)[0] >= 2; `,
         };
       const js = test(v, name, args);
       out = `${out.slice(0, start)}${m[2] ? (/^!?[\w.]+\([^()]*\)$/.test(js) ? `!${js}`.replace(/^!!/, '') : `!(${js})`) : js}${out.slice(end)}`;

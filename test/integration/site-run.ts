@@ -127,9 +127,9 @@ export function changed(r: Run): string[] {
     .sort();
 }
 
-/** `plumb apply|check BOOK --json --limit HOST` on the lab's inventory, events parsed. */
-export function runBookOn(lab: LabStatus, verb: 'apply' | 'check', book: string, host: string): Run {
-  const r = spawnSync(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', lab.inventory, '--json', '--limit', host], {
+/** `plumb apply|check BOOK --json --limit HOST [ARGS]` on the lab's inventory, events parsed. */
+export function runBookOn(lab: LabStatus, verb: 'apply' | 'check', book: string, host: string, args: string[] = []): Run {
+  const r = spawnSync(process.execPath, [resolve(ROOT, 'dist/src/cli/main.js'), verb, book, '-i', lab.inventory, '--json', '--limit', host, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 300_000,

@@ -106,6 +106,17 @@ const cases: Case[] = [
     shows: ['h1 inc ok', 'h1 each {{ item }} changed', 'h1 each {{ item }} ok'],
   },
   {
+    name: 'inside an included file, a task whose loop reads what an earlier task of the file set waits for it',
+    files: {
+      'playbooks/inc.yml':
+        '- {name: pick, set_fact: {names: [x, y]}}\n- {name: "each", debug: {msg: "{{ item }}"}, loop: "{{ names }}"}\n- {name: echo, command: "echo hi", register: r}\n- {name: read, assert: {that: "item === \'hi\'"}, loop: ["{{ r.stdout }}"]}\n',
+    },
+    tasks: `
+    - {name: inc, include_tasks: inc.yml}`,
+    exit: 0,
+    shows: ['h1 inc ok', 'h1 pick ok', 'h1 each ok', 'h1 echo changed', 'h1 read ok'],
+  },
+  {
     name: 'an include whose when is false skips its tasks',
     files: { 'playbooks/inc.yml': '- {name: inner, debug: {msg: x}}\n' },
     tasks: `
@@ -123,6 +134,19 @@ const cases: Case[] = [
     - {name: idx, assert: {that: "i === 0 && thing === 'z'"}, loop: [z], loop_control: {index_var: i, loop_var: thing, label: "{{ thing }}!"}}`,
     exit: 0,
     shows: ['h1 items ok', 'h1 dict ok', 'h1 sub ok', 'h1 idx ok'],
+  },
+  {
+    name: "set_fact templates its names ('{{ item.key }}' over with_dict); with_first_found takes a list of {files, skip} mappings",
+    tasks: `
+    - {name: pick, include_vars: {file: "{{ item }}", name: os_vars}, with_first_found: [{files: [Nope.yml, Debian.yml], skip: true}]}
+    - {name: none found, include_vars: {file: "{{ item }}"}, with_first_found: [{files: [Nope.yml], skip: true}]}
+    - {name: spread, set_fact: {"{{ item.key }}": "{{ item.value }}"}, with_dict: "{{ os_vars }}"}
+    - {name: seen, assert: {that: "kex === 'curve25519' && defined('os_vars')"}}
+    - {name: used in args, debug: {msg: "{{ kex }}"}}
+    - {name: bad name, set_fact: {"{{ 'a b' }}": 1}}`,
+    files: { 'playbooks/Debian.yml': 'kex: curve25519\n' },
+    exit: 1,
+    shows: ['h1 pick ok', 'h1 none found skipped', 'h1 spread ok', 'h1 seen ok', 'h1 used in args ok', 'h1 bad name failed'],
   },
   {
     name: 'failed_when overrides the exit code; changed_when false makes a command ok',

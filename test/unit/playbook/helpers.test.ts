@@ -28,6 +28,16 @@ describe('playbook/helpers: Ansible filters as functions', () => {
     ['d(web.missing, 80)', 80],
     ["d(web.tls, 'off')", null], // None is defined in Ansible: kept
     ["d(web.tls, 'off', true)", 'off'],
+    // version: Ansible's version test, LooseVersion ordering (numbers as numbers)
+    ["version('9.2p1', '8.5', '>=')", true],
+    ["version('8.10', '8.9', 'gt')", true], // not text order
+    ["version('1.0', '1.0.0', '<')", true],
+    ["version('2.14.18', '2.14.18')", true],
+    ["version('2.14', '2.14.1', 'ne')", true],
+    ["version('1.0a', '1.0', '>')", true],
+    ["version('1.0', '1.0b', '<')", true],
+    ["version(6, '5.9', 'ge')", true],
+    ["version('5.8', '5.9', '>=')", false],
     ["d(empty_list, ['x'], true)", ['x']], // Python: an empty list is false
     ["d(empty_map, 'x', true)", 'x'],
     ['d(zero, 5, true)', 5],
@@ -198,6 +208,10 @@ describe('playbook/helpers: Ansible filters as functions', () => {
     ['d(nope.constructor, 1)', /'constructor' is not allowed/],
     ["d(process, 'y')", /'process' is not available/], // lenient is for undefined names, not controller globals
     ['join(web)', /join\(\) takes a list, got mapping/],
+    ["version('1.0', '2', '~=')", /operator '~=' is not one of/],
+    ["version(web, '2')", /version\(\) compares two version strings, got mapping/],
+    ["version('1', '2', 'lt', true)", /compares loosely only/],
+    ["version('1', '2', 'lt', false, 'semver')", /compares loosely only/],
   ];
   for (const [expr, message] of refused) {
     it(`refused: ${expr}`, () => expect(() => evaluate(expr, vars)).to.throw(ExpressionError, message));
