@@ -109,11 +109,14 @@ export function parseIni(file: string, text: string): Ini {
   for (const [name, sec] of ini) {
     for (const [key, v] of sec) {
       const lookup = (k: string) => sec.get(k) ?? defaults?.get(k);
+      let reported = false; // one problem per value
       const expand = (s: string, depth: number): string =>
         s.replace(/%(%|\(([^)]*)\)s|)/g, (all, what: string, ref: string | undefined) => {
           if (what === '%') return '%';
           const target = ref === undefined ? undefined : lookup(ref.toLowerCase());
           if (ref === undefined || !target || depth > 10) {
+            if (reported) return all;
+            reported = true;
             problems.push({
               pos: v.pos,
               message:
@@ -268,7 +271,15 @@ export function readAnsibleCfg(file: string, text: string, shownAs: string = fil
       vault_password_file: (v) => {
         out.vaultPasswordFile = path(v.value);
       },
-      host_key_checking: bool((b) => (out.hostKeyChecking = b)),
+      host_key_checking: (v, s, k) =>
+        bool((b) => {
+          out.hostKeyChecking = b;
+          if (!b)
+            warn(
+              v,
+              `[${s}] ${k} = False: host keys are not checked strictly: an unknown key is recorded without check (as --accept-new-host-keys); a changed key is still refused`,
+            );
+        })(v, s, k),
       timeout: (v, s, k) => {
         if (!/^\d+$/.test(v.value) || Number(v.value) < 1) bad(v, s, k, 'a whole number of seconds (at least 1)');
         else out.timeoutS = Number(v.value);
