@@ -230,7 +230,7 @@ export function readAnsibleCfg(file: string, text: string, shownAs: string = fil
     if (!new RegExp(USER_NAME_PATTERN).test(v.value)) bad(v, s, k, 'a login name', 'lower-case letters, digits, _ . - (as useradd accepts)');
     else set(v.value);
   };
-  const path = (p: string) => expandPath(p, dir, env);
+  const path = (p: string) => expandPath(p, dir, env, env.HOME ?? homedir()); // ~ is $HOME, as Python's expanduser
   const jump: Reader = (v, s, k) => {
     try {
       const j = jumpFromSshArgs(v.value);
