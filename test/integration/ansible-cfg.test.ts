@@ -81,6 +81,20 @@ describe('ansible.cfg: plumb reads it as Ansible does', function () {
     expect(quiet.err).to.include('gathering has no effect');
   });
 
+  it("remote_user: the host's ansible_user and the play's remote_user win over it", () => {
+    cfg(base().map((l) => l.replace('remote_user = root', 'remote_user = nosuchuser')));
+    const own = plumb(dir, ['run', 'all', '-a', 'true', '--connect-timeout', '3000']);
+    expect(own.code, 'as nosuchuser: refused').to.equal(1);
+    expect(own.out + own.err).to.match(/UNREACHABLE/);
+    writeFileSync(join(dir, 'as-root.yml'), '- hosts: all\n  remote_user: root\n  tasks:\n    - name: who\n      command: id -un\n');
+    const play = plumb(dir, ['apply', 'as-root.yml']);
+    expect(play.code, play.out + play.err).to.equal(0);
+    // The lab's own inventory names ansible_user root (and its key) for every host.
+    const host = plumb(dir, ['run', 'all', '-a', 'id -un', '-i', lab.inventory]);
+    expect(host.code, host.out + host.err).to.equal(0);
+    expect(host.out.match(/\nroot\n/g)).to.have.length(lab.hosts.length);
+  });
+
   it('forks = 2 runs two hosts at a time; -f wins over it', () => {
     cfg(base());
     const timed = (args: string[]) => {
