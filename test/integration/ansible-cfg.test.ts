@@ -5,7 +5,7 @@
 // (`ansible-config dump --only-changed`, `ansible-inventory --list`; Debian's ansible-core).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadAnsibleCfg } from '../../src/cli/ansible-cfg.js';
@@ -93,6 +93,23 @@ describe('ansible.cfg: plumb reads it as Ansible does', function () {
     const host = plumb(dir, ['run', 'all', '-a', 'id -un', '-i', lab.inventory]);
     expect(host.code, host.out + host.err).to.equal(0);
     expect(host.out.match(/\nroot\n/g)).to.have.length(lab.hosts.length);
+  });
+
+  it('host_key_checking = False records unknown host keys, with a warning; without it they are refused', () => {
+    const known = join(dir, 'empty_known_hosts');
+    writeFileSync(known, '');
+    const inv = join(dir, 'fresh.yml');
+    const lb = lab.hosts.find((h) => h.name === 'lb-01')!;
+    writeFileSync(inv, `all:\n  hosts:\n    lb-01:\n      ansible_host: ${lb.address}\n      ansible_port: ${lb.port}\n      plumb_known_hosts: ${known}\n`);
+    cfg(base());
+    const strict = plumb(dir, ['run', 'all', '-a', 'true', '-i', inv]);
+    expect(strict.code).to.equal(1);
+    expect(strict.out + strict.err).to.match(/unknown host key for .* is not in .*empty_known_hosts/);
+    cfg([...base().slice(0, 3), 'host_key_checking = False', ...base().slice(3)]);
+    const loose = plumb(dir, ['run', 'all', '-a', 'true', '-i', inv]);
+    expect(loose.code, loose.out + loose.err).to.equal(0);
+    expect(loose.err).to.match(/ansible.cfg:4: \[defaults\] host_key_checking = False: host keys are not checked strictly/);
+    expect(readFileSync(known, 'utf8')).to.include(lb.address);
   });
 
   it('forks = 2 runs two hosts at a time; -f wins over it', () => {
