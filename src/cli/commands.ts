@@ -6,6 +6,7 @@ import { relative } from 'node:path';
 import { checkReferences, hostVars, playHosts, type RunOptions, runPlaybook, tagFilter } from '../engine/run.js';
 import { localFile, prepareTask } from '../engine/task.js';
 import { formatPos, InputError, type InputProblem, UndefinedVariableError } from '../errors.js';
+import { type AnsibleCfg, loadAnsibleCfg } from './ansible-cfg.js';
 import { defaultUser, type Inventory, loadInventory } from '../inventory/load.js';
 import { PatternError, resolvePattern } from '../inventory/pattern.js';
 import { isSecretName, REDACTED } from '../inventory/secrets.js';
@@ -22,18 +23,52 @@ export interface InventoryFlags {
   inventory?: string[];
   vaultPasswordFile?: string[];
   vaultId?: string[];
+  /** Not an option: the ansible.cfg this run read (withAnsibleCfg), whose values sit under the command line's. */
+  ansibleCfg?: AnsibleCfg;
+}
+
+/**
+ * Find and read ansible.cfg (ANSIBLE_CONFIG, ./ansible.cfg, ...), once per command, before
+ * anything else: its problems are input errors, its unhonoured options are named on stderr.
+ */
+export function withAnsibleCfg<F extends InventoryFlags & { verbose?: boolean }>(flags: F, env: NodeJS.ProcessEnv = process.env): F {
+  const { cfg, warning } = loadAnsibleCfg(env);
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
+  if (!cfg) return flags;
+  if (flags.verbose) {
+    process.stderr.write(`using ${cfg.file}\n`);
+    if (cfg.noEffect.length) process.stderr.write(`${cfg.file}: no effect in plumb (one connection per host already): ${cfg.noEffect.join(', ')}\n`);
+  }
+  for (const w of cfg.warnings) process.stderr.write(`warning: ${w}\n`);
+  return { ...flags, ansibleCfg: cfg };
 }
 
 export function loadInventoryFlags(flags: InventoryFlags): Inventory {
-  if (!flags.inventory?.length) throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2,');
+  const cfg = flags.ansibleCfg;
+  // -i replaces ansible.cfg's inventory, as in Ansible.
+  const sources = flags.inventory?.length ? flags.inventory : cfg?.inventory;
+  if (!sources?.length)
+    throw InputError.one('no inventory given', undefined, 'pass -i FILE, -i DIR or -i host1,host2, (or set inventory in [defaults] of ansible.cfg)');
   let vault: Vault;
   try {
-    vault = new Vault(vaultSources(flags.vaultId, flags.vaultPasswordFile));
+    // vault_password_file is Ansible's DEFAULT_VAULT_PASSWORD_FILE, which ANSIBLE_VAULT_PASSWORD_FILE overrides.
+    const env =
+      cfg?.vaultPasswordFile && !process.env.ANSIBLE_VAULT_PASSWORD_FILE ? { ...process.env, ANSIBLE_VAULT_PASSWORD_FILE: cfg.vaultPasswordFile } : process.env;
+    vault = new Vault(vaultSources(flags.vaultId, flags.vaultPasswordFile, env));
   } catch (e) {
     if (e instanceof VaultError) throw InputError.one(e.message, undefined, e.hint);
     throw e;
   }
-  return loadInventory(flags.inventory, { vault });
+  const inv = loadInventory(sources, { vault });
+  // ansible.cfg's connection settings are the lowest level: any inventory variable wins.
+  if (cfg)
+    for (const h of inv.hosts.values()) {
+      if (h.conn.local) continue;
+      if (cfg.privateKeyFile !== undefined) h.conn.keyFile ??= cfg.privateKeyFile;
+      if (cfg.proxyJump !== undefined) h.conn.proxyJump ??= cfg.proxyJump;
+      if (cfg.becomeUser !== undefined) h.conn.becomeUser ??= cfg.becomeUser;
+    }
+  return inv;
 }
 
 export interface RunFlags extends InventoryFlags {
@@ -127,7 +162,8 @@ function load(
     else throw e;
   }
   try {
-    book = typeof playbook === 'string' ? loadPlaybook(playbook) : loadPlaybook(playbook.file, playbook);
+    const defaults = { rolesPath: flags.ansibleCfg?.rolesPath, become: flags.ansibleCfg?.become };
+    book = typeof playbook === 'string' ? loadPlaybook(playbook, undefined, defaults) : loadPlaybook(playbook.file, playbook, defaults);
   } catch (e) {
     if (e instanceof InputError) problems.push(...e.problems);
     else throw e;
@@ -228,7 +264,8 @@ const list = (s?: string): string[] =>
 
 type Loaded = ReturnType<typeof load>;
 
-export async function run(mode: 'apply' | 'check', playbook: string, flags: RunFlags): Promise<number> {
+export async function run(mode: 'apply' | 'check', playbook: string, cli: RunFlags): Promise<number> {
+  const flags = withAnsibleCfg(cli);
   return execute(mode, load(flags, playbook), flags);
 }
 
@@ -240,7 +277,8 @@ export interface AdhocFlags extends RunFlags {
 }
 
 /** `plumb run PATTERN -m MODULE -a ARGS`: one task as a one-play playbook, through the same engine. */
-export async function adhoc(pattern: string, flags: AdhocFlags): Promise<number> {
+export async function adhoc(pattern: string, cli: AdhocFlags): Promise<number> {
+  const flags = withAnsibleCfg(cli);
   const { parseModuleArgs, adhocPlaybook } = await import('./adhoc.js');
   const args = parseModuleArgs(flags.moduleName, flags.args);
   const text = adhocPlaybook(pattern, flags.moduleName, args, !!flags.become, flags.args);
@@ -257,7 +295,7 @@ async function askSecrets(inv: Inventory, flags: RunFlags): Promise<void> {
   const { askSecret } = await import('./prompt.js');
   const asks = [
     {
-      on: flags.askBecomePass,
+      on: flags.askBecomePass ?? flags.ansibleCfg?.becomeAskPass,
       key: 'becomePassword',
       question: 'BECOME password: ',
       instead: 'give ansible_become_password as a secret (secret_env, secret_file or the vault)',
@@ -321,7 +359,8 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
       show(e.type === 'task' && e.diff && !flags.diff ? { ...e, diff: undefined } : e);
     };
   }
-  const forks = flags.forks ? Number(flags.forks) : Math.min(Math.max(inv.hosts.size, 1), 50);
+  const cfg = flags.ansibleCfg;
+  const forks = flags.forks ? Number(flags.forks) : (cfg?.forks ?? Math.min(Math.max(inv.hosts.size, 1), 50));
   if (!Number.isInteger(forks) || forks < 1) throw InputError.one(`--forks must be a positive integer, got ${flags.forks}`);
   const commandTimeoutS = seconds('--command-timeout', flags.commandTimeout, 3600);
   const keepaliveS = seconds('--keepalive', flags.keepalive, 5, 1);
@@ -332,8 +371,9 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
   const sshOpts = {
     ...defaultSshOptions,
     jumps,
-    acceptNewHostKeys: !!flags.acceptNewHostKeys,
-    connectTimeoutMs: Number(flags.connectTimeout ?? 10000),
+    // host_key_checking = False is accept-new: a changed key is still refused (readAnsibleCfg warns).
+    acceptNewHostKeys: !!flags.acceptNewHostKeys || cfg?.hostKeyChecking === false,
+    connectTimeoutMs: flags.connectTimeout !== undefined ? Number(flags.connectTimeout) : cfg?.timeoutS !== undefined ? cfg.timeoutS * 1000 : 10000,
     keepaliveIntervalMs: keepaliveS * 1000,
     onNotice: (text: string) => process.stderr.write(`note: ${text}\n`),
   };
@@ -354,8 +394,10 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
       const h = inv.hosts.get(name)!;
       // ansible_connection: local runs on this machine, no SSH.
       if (h.conn.local) return new (await import('../ssh/local.js')).LocalTransport(name, sshOpts.onExec);
-      // A play's remote_user, given only for a host whose inventory names no user (remoteUsers in engine/run.ts); it beats ~/.ssh/config's User, as in Ansible.
-      return SshTransport.connect(name, remoteUser ? { ...h.conn, user: remoteUser } : h.conn, defaultUser(), sshOpts);
+      // A play's remote_user, given only for a host whose inventory names no user (remoteUsers in engine/run.ts), else
+      // ansible.cfg's; either beats ~/.ssh/config's User, as in Ansible.
+      const user = remoteUser ?? (h.conn.user === undefined ? cfg?.remoteUser : undefined);
+      return SshTransport.connect(name, user ? { ...h.conn, user } : h.conn, defaultUser(), sshOpts);
     },
   };
   const result = await runPlaybook(inv, book, opts).finally(() => jumps.close());
@@ -365,7 +407,8 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
 }
 
 /** `plumb validate`: every check that needs no connection. */
-export function validate(playbook: string, flags: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>): number {
+export function validate(playbook: string, cli: InventoryFlags & Pick<RunFlags, 'limit' | 'extraVars'>): number {
+  const flags = withAnsibleCfg(cli);
   const { inv, book, extra } = load(flags, playbook);
   checkReferences(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
   checkTemplates(inv, book, { limit: flags.limit, extraVars: extra, tags: [], skipTags: [] });
@@ -382,7 +425,7 @@ function masked(vars: Vars, secretNames: Set<string>, explicit: Set<string>): Va
 
 /** `plumb inventory`: ansible-inventory's --list / --host JSON, secrets masked. */
 export function inventory(flags: InventoryFlags & { host?: string }): number {
-  const inv = loadInventoryFlags(flags);
+  const inv = loadInventoryFlags(withAnsibleCfg(flags));
   const explicit = new Set<string>();
   // Secret-named variables are masked whole; any secret value anywhere else (nested under a
   // secret key, or copied into another variable) is masked where it appears.

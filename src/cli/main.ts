@@ -18,7 +18,13 @@ const EXIT_CODES = `
 Exit codes:
   0  in sync (check) or converged without failure (apply)
   1  failure: invalid inventory/playbook (reported as file:line:col), a failed task, or an unreachable host
-  2  check only: drift, at least one task would change`;
+  2  check only: drift, at least one task would change
+
+Configuration:
+  ansible.cfg gives defaults under the command line (inventory, remote_user, private_key_file, forks,
+  roles_path, vault_password_file, host_key_checking, timeout, ssh_args' ProxyJump, become*). Read from
+  $ANSIBLE_CONFIG, else ./ansible.cfg (not in a world-writable directory), ~/.ansible.cfg,
+  /etc/ansible/ansible.cfg; -v names the file used. See docs/connections.md.`;
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -42,7 +48,7 @@ function addRunOptions(cmd: Command): Command {
     .option('-l, --limit <pattern>', 'only these hosts/groups (comma-separated, !x excludes)')
     .option('-t, --tags <tags>', 'only tasks with these tags (comma-separated)')
     .option('--skip-tags <tags>', 'skip tasks with these tags')
-    .option('-f, --forks <n>', 'hosts in parallel (default: all, up to 50)')
+    .option('-f, --forks <n>', "hosts in parallel (default: ansible.cfg's forks, else all, up to 50)")
     .option('--diff', 'show unified diffs of what changes (or would change)')
     .option('--json', 'NDJSON events on stdout (one per task result, then the recap)')
     .option('--junit <file>', 'also write a JUnit XML report (in check, a task that would change is a failure)')
@@ -57,7 +63,7 @@ function addRunOptions(cmd: Command): Command {
     .option('--list-tasks', 'list the tasks each play would run, and exit without connecting')
     .option('--list-tags', 'list the tags of the tasks each play would run, and exit without connecting')
     .addOption(new Option('--step', 'not supported: hosts run their tasks independently in plumb; see docs/from-ansible.md').hideHelp())
-    .option('--connect-timeout <ms>', 'SSH connect timeout per attempt', '10000')
+    .option('--connect-timeout <ms>', "SSH connect timeout per attempt (default: ansible.cfg's timeout, else 10000)")
     .option('--command-timeout <s>', "time limit of every command on a host, in seconds (0: none); a task's timeout: overrides it", '3600')
     .option('--keepalive <s>', 'SSH keepalive interval in seconds: a host that answers none of 3 in a row is unreachable', '5');
 }

@@ -468,18 +468,24 @@ export function loadVarsFile(file: string, problems: InputProblem[]): Vars | nul
 const firstIn = (dir: string, names: string[]): string | undefined => names.map((n) => join(dir, n)).find((f) => existsSync(f));
 
 /** `inline`: a playbook made by plumb itself (`plumb run`), with the project root it resolves files against. */
-export function loadPlaybook(file: string, inline?: { text: string; root: string }): Playbook {
+/** Defaults from ansible.cfg (src/cli/ansible-cfg.ts): roles_path, and [privilege_escalation] become for plays that do not say. */
+export interface PlaybookDefaults {
+  rolesPath?: readonly string[];
+  become?: boolean;
+}
+
+export function loadPlaybook(file: string, inline?: { text: string; root: string }, defaults: PlaybookDefaults = {}): Playbook {
   const path = inline ? file : resolve(file);
   const pbDir = inline ? join(inline.root, 'playbooks') : dirname(path);
   const root = inline ? inline.root : dirname(pbDir);
   const templatesDir = join(root, 'templates');
   const problems: InputProblem[] = [];
-  const plays = loadPlays(path, inline?.text, pbDir, problems, [path]);
+  const plays = loadPlays(path, inline?.text, pbDir, problems, [path], defaults);
   if (problems.length) throw new InputError(problems);
   return { file: path, root, templatesDir, plays };
 }
 
-function loadPlays(path: string, text: string | undefined, pbDir: string, problems: InputProblem[], chain: string[]): Play[] {
+function loadPlays(path: string, text: string | undefined, pbDir: string, problems: InputProblem[], chain: string[], defaults: PlaybookDefaults): Play[] {
   const src = loadYaml(path, text);
   const bad = validate(playbookSchema, src.value ?? null, src);
   if (bad.length) {
@@ -498,7 +504,7 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
         });
         return;
       }
-      plays.push(...loadPlays(f, undefined, pbDir, problems, [...chain, f]));
+      plays.push(...loadPlays(f, undefined, pbDir, problems, [...chain, f], defaults));
       return;
     }
     problems.push(...validate(playSchema, raw, src, [i]));
@@ -533,12 +539,14 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
     // A role in plumb's layout (tasks.yml, handlers.yml, defaults.yml) or Ansible's (tasks/main.yml, ...).
     const roles: RoleSink = {
       load(name, inh, tasksFrom, pos) {
-        const dir = join(pbDir, 'roles', name);
-        if (!existsSync(dir)) {
+        // The playbook's own roles/ first, then ansible.cfg's roles_path, as Ansible searches.
+        const looked = [join(pbDir, 'roles', name), ...(defaults.rolesPath ?? []).map((d) => join(d, name))];
+        const dir = looked.find((d) => existsSync(d));
+        if (!dir) {
           problems.push({
             pos,
-            message: `role '${name}' not found (looked in ${dir})`,
-            hint: 'create playbooks/roles/<role>/tasks.yml (or tasks/main.yml) or fix the name',
+            message: `role '${name}' not found (looked in ${looked.join(', ')})`,
+            hint: `create playbooks/roles/<role>/tasks.yml (or tasks/main.yml)${defaults.rolesPath ? ' or put it in a roles_path directory' : ''}, or fix the name`,
           });
           return null;
         }
@@ -627,7 +635,7 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       hosts: String(p.hosts),
       vars: playVars,
       roleDefaults,
-      become: p.become === true,
+      become: typeof p.become === 'boolean' ? p.become : defaults.become === true,
       serial: p.serial as BatchSize | BatchSize[] | undefined,
       order: (p.order as HostOrder | undefined) ?? 'inventory',
       remoteUser: typeof p.remote_user === 'string' ? p.remote_user : undefined,

@@ -225,4 +225,27 @@ describe('playbook/load', () => {
       }
     });
   }
+
+  describe("ansible.cfg's defaults (roles_path, become)", () => {
+    const files = {
+      'playbooks/site.yml': JSON.stringify([
+        { hosts: 'all', roles: ['own', 'shared'] },
+        { hosts: 'all', become: false, tasks: [{ command: 'true' }] },
+      ]),
+      'playbooks/roles/own/tasks.yml': '- name: own\n  command: "true"\n',
+      'shared/own/tasks.yml': '- name: shadowed\n  command: "true"\n',
+      'shared/shared/tasks/main.yml': '- name: from roles_path\n  command: "true"\n',
+    };
+    it("roles are looked up in the playbook's roles/ first, then in roles_path; become is the default of plays that do not say", () => {
+      const dir = tree(files);
+      dirs.push(dir);
+      const book = loadPlaybook(join(dir, 'playbooks/site.yml'), undefined, { rolesPath: [join(dir, 'nowhere'), join(dir, 'shared')], become: true });
+      expect(book.plays[0]!.tasks.map((t) => t.name)).to.deep.equal(['own', 'from roles_path']);
+      expect(book.plays.map((p) => p.become)).to.deep.equal([true, false]);
+    });
+    it('a role in none of them names every place looked', () => {
+      const [p] = problems({ ...files, 'shared/shared/tasks/main.yml': '' }).filter((x) => x.message.includes('not found'));
+      expect(p!.message).to.match(/role 'shared' not found \(looked in .*playbooks\/roles\/shared\)/);
+    });
+  });
 });
