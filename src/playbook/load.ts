@@ -552,14 +552,21 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
         }
         const ansible = existsSync(join(dir, 'tasks')) && !existsSync(join(dir, 'tasks.yml'));
         const fileOf = (kind: string, stem = 'main') =>
-          ansible ? firstIn(join(dir, kind), [stem, `${stem}.yml`, `${stem}.yaml`]) : firstIn(dir, [`${kind}.yml`]);
+          ansible ? firstIn(join(dir, kind), [stem, `${stem}.yml`, `${stem}.yaml`]) : firstIn(dir, [stem === 'main' ? `${kind}.yml` : `${stem}.yml`]);
         const roleInh: Inherit = { ...inh, role: name, roleDir: ansible ? dir : undefined, dir: ansible ? join(dir, 'tasks') : dir };
         let vars: Vars | undefined = inh.vars;
         const rv = ansible ? fileOf('vars') : undefined;
         // Role vars (vars/main.yml) sit above play vars, as in Ansible; parameters above them.
         if (rv) vars = { ...loadVarsFile(rv, problems), ...vars };
         roleInh.vars = vars;
-        const tf = fileOf('tasks', tasksFrom.replace(/\.ya?ml$/, ''));
+        const stem = tasksFrom.replace(/\.ya?ml$/, '');
+        const tf = fileOf('tasks', stem);
+        if (!tf && stem !== 'main')
+          problems.push({
+            pos,
+            message: `role '${name}' has no tasks file '${tasksFrom}' (tasks_from)`,
+            hint: ansible ? `create ${join(dir, 'tasks', `${stem}.yml`)} or fix tasks_from` : `create ${join(dir, `${stem}.yml`)} or fix tasks_from`,
+          });
         const t = tf ? loadList(tf, problems) : null;
         const out = t
           ? loadTasks(

@@ -111,6 +111,29 @@ describe('playbook/load', () => {
     expect(play!.tasks[0]!.loc.src.file).to.match(/roles\/common\/tasks\.yml$/);
   });
 
+  it("import_role tasks_from loads <role>/<name>.yml in plumb's layout (tasks/<name>.yml in Ansible's); a missing one is an error", () => {
+    const book = load({
+      'playbooks/site.yml': yaml`
+        - hosts: all
+          roles: [rot]
+          post_tasks:
+            - import_role: {name: rot, tasks_from: back}
+            - import_role: {name: ans, tasks_from: extra.yml}
+      `,
+      'playbooks/roles/rot/tasks.yml': '- name: main task\n  command: "echo main"\n',
+      'playbooks/roles/rot/back.yml': '- name: back task\n  command: "echo back"\n',
+      'playbooks/roles/ans/tasks/main.yml': '- name: ans main\n  command: "echo m"\n',
+      'playbooks/roles/ans/tasks/extra.yml': '- name: ans extra\n  command: "echo x"\n',
+    });
+    expect(book.plays[0]!.tasks.map((t) => t.name).filter((n) => !n.startsWith('meta'))).to.deep.equal(['main task', 'back task', 'ans extra']);
+    const bad = problems({
+      'playbooks/site.yml': '- hosts: all\n  tasks:\n    - import_role: {name: rot, tasks_from: nope}\n',
+      'playbooks/roles/rot/tasks.yml': '- name: main task\n  command: "echo main"\n',
+    });
+    expect(bad.map((p) => `${p.at} ${p.message}`)).to.deep.equal(["playbooks/site.yml:3:20 role 'rot' has no tasks file 'nope' (tasks_from)"]);
+    expect(bad[0]!.hint).to.match(/roles\/rot\/nope\.yml/);
+  });
+
   it('free-form command and shell become {cmd}', () => {
     const book = load({ 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - shell: "echo a | cat"\n    - command: {argv: [ls, /]}\n' });
     expect(book.plays[0]!.tasks.map((t) => t.args)).to.deep.equal([{ cmd: 'echo a | cat' }, { argv: ['ls', '/'] }]);
