@@ -3,19 +3,20 @@
 
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { CommandError, InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
+import { InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
 import { aptCacheFact } from '../facts/pkg.js';
 import type { Fact } from '../facts/types.js';
 import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 import { modules } from '../modules/index.js';
-import type { Change, Diff, ModuleContext, Plan, Vars } from '../modules/types.js';
+import type { ModuleContext, Plan, Vars } from '../modules/types.js';
 import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
 import { USER_NAME_PATTERN } from '../playbook/schema.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
 import { definedNames, definesNamesAtRunTime, runAction } from './actions.js';
-import { clearPending, pendingFact, recordPending } from './handlers.js';
+import { execute, type Outcome } from './executor.js';
+import { clearPending, pendingFact } from './handlers.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
 import { inputsOf, serviceInputMap } from './reads.js';
 import type { Become, HostSession } from './session.js';
@@ -132,17 +133,6 @@ type BlockState = 'rescuing' | 'failed' | 'abort';
 /** `after`: index of the last earlier task whose registered result this task reads (-1: none). */
 type Slot = { task: Task; prepared?: Prepared; after: number };
 
-interface Outcome {
-  status: Status;
-  message?: string;
-  diffs: Diff[];
-  result: Vars;
-  /** Something ran (a command, an action): its result can be judged by changed_when/failed_when/until. */
-  ran?: boolean;
-  /** delegate_to: the host it ran on. */
-  delegate?: string;
-}
-
 export class PlayRunner {
   private readonly notified = new Set<string>();
   /** Names recorded in the host's pending file (by this run or an earlier one). */
@@ -178,7 +168,6 @@ export class PlayRunner {
   private ctx(t: Task, vars: Vars): ModuleContext {
     return {
       host: this.s.host.name,
-      check: this.opts.check,
       diff: this.opts.diff,
       become: this.become(t),
       user: this.s.user,
@@ -715,59 +704,17 @@ export class PlayRunner {
         return { status: 'failed', message: e.message, diffs: [], result: {} };
       throw e;
     }
-    if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
-    if (!plan.changes.length) return { status: 'ok', message: plan.summary, diffs: [], result: plan.result ?? {} };
-    // Only reads (uri GET, wait_for, a probe a later plan needs): run in check mode too, and ok.
-    const reads = plan.changes.every((c) => c.readOnly === true);
-    // check_mode: true never applies, not even in apply; false applies in check too (command/shell only, see the loader).
-    const check = t.checkMode ?? this.opts.check;
-    if (check && !reads) {
-      for (const c of plan.changes) s.wouldInvalidate(c.invalidates);
-      return {
-        status: 'changed',
-        message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`,
-        diffs: plan.diffs,
-        result: plan.result ?? {},
-      };
-    }
-    let last = { code: 0, stdout: '', stderr: '' };
-    let parsed: Vars = {};
     // Pending handlers are recorded on this host; a delegated change's notify stays in memory.
-    const notify = !handler && !reads && !delegated && t.notify.length ? t.notify : [];
-    for (const [n, c] of plan.changes.entries()) {
-      const scriptOf = (ch: Change) => (n === 0 && notify.length ? recordPending(notify, ch.script, ch.refusedExit) : ch.script);
-      try {
-        last = await s.run(scriptOf(c), as, handler ? 'handlers' : 'change', c.stdin, t.noLog, t.timeout ?? s.commandTimeoutS);
-      } catch (e) {
-        if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
-        if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
-        throw e;
-      }
-      if (n === 0 && notify.length) notify.forEach((x) => this.persisted.add(x));
-      s.invalidate(c.invalidates);
-      if (last.code !== 0) {
-        const err = new CommandError({ command: c.description, ...last });
-        return {
-          status: 'failed',
-          message: err.message,
-          diffs: plan.diffs,
-          result: { ...outputOf(last), ...(c.parse ? safeParse(c, last) : {}) },
-          ran: true,
-        };
-      }
-      if (c.parse) parsed = { ...parsed, ...safeParse(c, last) };
-    }
-    return {
-      status: reads ? 'ok' : 'changed',
-      message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
-      diffs: plan.diffs,
-      result: {
-        ...(plan.result ?? {}),
-        ...outputOf(last),
-        ...parsed,
-      },
-      ran: true,
-    };
+    return execute(plan, s, {
+      // check_mode: true never applies, not even in apply; false applies in check too (command/shell only, see the loader).
+      check: t.checkMode ?? this.opts.check,
+      become: as,
+      notify: !handler && !delegated && t.notify.length ? t.notify : [],
+      kind: handler ? 'handlers' : 'change',
+      noLog: t.noLog,
+      timeoutS: t.timeout ?? s.commandTimeoutS,
+      notified: (names) => names.forEach((x) => this.persisted.add(x)),
+    });
   }
 }
 
@@ -827,26 +774,6 @@ export function failIn(t: Task, state: Map<Frame, BlockState>): boolean {
     state.set(frame, section === 'always' ? 'abort' : 'failed');
   }
   return false;
-}
-
-/** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */
-/**
- * A command's registered output as Ansible gives it: stdout and stderr without their
- * trailing newlines (so `out.stdout == 'yes'` ports), and their lines.
- */
-export function outputOf(r: { code: number; stdout: string; stderr: string }): Vars {
-  const stdout = r.stdout.replace(/[\r\n]+$/, '');
-  const stderr = r.stderr.replace(/[\r\n]+$/, '');
-  const lines = (t: string) => (t === '' ? [] : t.split(/\r?\n/));
-  return { rc: r.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
-}
-
-function safeParse(c: Change, out: { code: number; stdout: string; stderr: string }): Vars {
-  try {
-    return c.parse!(out);
-  } catch {
-    return {};
-  }
 }
 
 /** Whether a task's arguments, `when` or `loop` mention `name` as a variable. */

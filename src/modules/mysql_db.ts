@@ -75,7 +75,7 @@ export default defineModule<MysqlDbArgs>({
     const useAndSchema = schema !== undefined ? `USE ${sqlIdent(args.name)};\n${schema}\n` : '';
 
     if (!probed.available) {
-      requireServer(label, probed, ctx.check || ctx.mayChange(fact));
+      requireServer(label, probed, ctx.mayChange(fact));
       const changes =
         state === 'present'
           ? [

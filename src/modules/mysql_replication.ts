@@ -167,7 +167,7 @@ export default defineModule<MysqlReplicationArgs>({
     };
 
     if (!probed.available) {
-      requireServer(label, probed, ctx.check || ctx.mayChange(fact));
+      requireServer(label, probed, ctx.mayChange(fact));
       const p = fresh();
       return { ...p, summary: `${p.summary} (MariaDB not running yet: ${probed.reason})` };
     }

@@ -158,7 +158,7 @@ export default defineModule<MysqlUserArgs>({
     const created: Diff = { label, before: 'absent\n', after: `present${args.password !== undefined ? ' (password set)' : ''}\n${privText(want ?? {})}` };
 
     if (!probed.available) {
-      requireServer(label, probed, ctx.check || ctx.mayChange(fact));
+      requireServer(label, probed, ctx.mayChange(fact));
       const c =
         state === 'present'
           ? change(`create user ${args.name}@${host}`, createStatements())

@@ -81,7 +81,7 @@ export default defineModule<MysqlVariablesArgs>({
     const fact = mysqlVariableFact(args.variable, args);
     const probed = facts.get(fact);
     if (!probed.available) {
-      const mayWait = ctx.check || ctx.mayChange(fact);
+      const mayWait = ctx.mayChange(fact);
       requireServer(`mysql variable ${name}`, probed, mayWait);
       if (args.value === undefined) return definePlan({ summary: `MariaDB not running yet: ${probed.reason}` });
       // Not running yet (a fresh host in check mode): it starts with the config, and is compared then.

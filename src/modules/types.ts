@@ -1,6 +1,7 @@
 // The module contract. A module declares its argument schema, the facts it needs, and a
 // PURE plan(args, facts) that returns the changes to make. It never touches a host:
-// the executor (src/engine/executor.ts) applies plans, so check mode is "plan only".
+// the executor (src/engine/executor.ts) applies plans, so check mode is "plan only" and no
+// module is told whether the run is a check.
 import type { Shell } from '../sh.js';
 import type { Fact, FactResults } from '../facts/types.js';
 
@@ -56,7 +57,6 @@ export interface Plan {
 /** Everything a module may consult while planning, besides facts. All of it is side-effect free. */
 export interface ModuleContext {
   host: string;
-  check: boolean;
   diff: boolean;
   become: boolean;
   /** The remote user plumb connects as. */

@@ -16,7 +16,6 @@ export function fakeContext(over: Partial<ModuleContext> & { files?: Record<stri
   const files = over.files ?? {};
   return {
     host: 'test-host',
-    check: false,
     diff: false,
     become: true,
     user: 'root',

@@ -13,7 +13,6 @@ const commandCases: Case<CommandArgs>[] = [
     name: 'no guard -> would run (changed), never silently skipped in check mode',
     args: { cmd: 'systemctl daemon-reload' },
     facts: {},
-    ctx: { check: true },
     expect: { status: 'changed', scriptMatches: [/^exec systemctl daemon-reload$/m], invalidates: ['*'], result: { cmd: ['systemctl', 'daemon-reload'] } },
   },
   {
@@ -85,7 +84,7 @@ const shellCases: Case<ShellArgs>[] = [
     facts: { 'cmd:/srv/app:git diff --quiet': true },
     expect: { status: 'ok' },
   },
-  { name: 'check mode reports would run', args: { cmd: 'echo hi' }, facts: {}, ctx: { check: true }, expect: { status: 'changed' } },
+  { name: 'check mode reports would run', args: { cmd: 'echo hi' }, facts: {}, expect: { status: 'changed' } },
 ];
 
 describe('modules/command', () => {

@@ -75,7 +75,7 @@ const cases: Case<FileArgs>[] = [
     name: 'absent, check mode: absent now but an earlier unapplied change may create it -> would change',
     args: { path: '/etc/nginx/sites-enabled/default', state: 'absent' },
     facts: { [k('/etc/nginx/sites-enabled/default')]: absent },
-    ctx: { check: true, mayChange: () => true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed', scriptMatches: [/if \[ -d /] },
   },
   // link
@@ -153,7 +153,7 @@ const cases: Case<FileArgs>[] = [
     name: 'file: missing but an earlier unapplied change may create it -> would change',
     args: { path: '/x/f', state: 'file', mode: '0600' },
     facts: { [k('/x/f')]: absent },
-    ctx: { check: true, mayChange: () => true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed', scriptMatches: [/chmod 0600/] },
   },
   {

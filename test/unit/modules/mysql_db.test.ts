@@ -61,7 +61,7 @@ const cases: Case<MysqlDbArgs>[] = [
     name: 'check mode on a fresh host: would create, not fail',
     args: { name: 'foobar' },
     facts: { [K]: down },
-    ctx: { check: true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed', stdin: 'CREATE DATABASE IF NOT EXISTS `foobar`;\n' },
   },
   {

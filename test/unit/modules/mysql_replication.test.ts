@@ -118,7 +118,7 @@ const cases: Case<MysqlReplicationArgs>[] = [
     name: 'check mode on a host without MariaDB would seed',
     args,
     facts: { [K]: { available: false, reason: 'the mysql client is not installed' } },
-    ctx: { check: true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed' },
   },
   {

@@ -97,7 +97,7 @@ const cases: Case<MysqlUserArgs>[] = [
     name: 'check mode on a fresh host would create',
     args: base,
     facts: { [K]: { available: false, reason: 'the mysql client is not installed' } },
-    ctx: { check: true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed' },
   },
   {

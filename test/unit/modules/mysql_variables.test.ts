@@ -108,7 +108,7 @@ const cases: Case<MysqlVariablesArgs>[] = [
     name: 'server not running yet in check mode -> would set',
     args: { variable: 'read_only', value: 'ON' },
     facts: { [K('read_only')]: down },
-    ctx: { check: true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed' },
   },
   {

@@ -92,7 +92,7 @@ const cases: Case<ServiceArgs>[] = [
     name: 'check mode: not found but an earlier unapplied apt install may provide it -> would change',
     args: { name: 'nginx', state: 'started', enabled: true },
     facts: { [K]: notFound },
-    ctx: { check: true, mayChange: (f) => f.key.startsWith('svc:') },
+    ctx: { mayChange: (f) => f.key.startsWith('svc:') },
     expect: {
       status: 'changed',
       diff: [{ label: 'service nginx', before: 'unit not loaded yet\nstate=stopped\nenabled=false\n', after: 'state=started\nenabled=true\n' }],

@@ -195,7 +195,7 @@ const cases: Case<UfwArgs>[] = [
     name: 'check mode: rules pending from earlier tasks -> would enable',
     args: { state: 'enabled' },
     facts: { [K]: state() },
-    ctx: { check: true, mayChange: () => true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed', scriptMatches: [/ufw --force enable/] },
   },
   { name: 'disable', args: { state: 'disabled' }, facts: { [K]: state({ enabled: true }) }, expect: { status: 'changed', scriptMatches: [/^ufw disable$/m] } },
@@ -269,7 +269,7 @@ const cases: Case<UfwArgs>[] = [
     name: 'ufw not installed yet in check mode (apt pending) -> would change',
     args: { rule: 'allow', port: '22', proto: 'tcp' },
     facts: { [K]: { installed: false } },
-    ctx: { check: true, mayChange: () => true },
+    ctx: { mayChange: () => true },
     expect: { status: 'changed' },
   },
   {

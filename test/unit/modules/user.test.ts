@@ -96,7 +96,7 @@ const userCases: Case<UserArgs>[] = [
     name: 'primary group missing but created earlier in check mode -> would change',
     args: { name: 'deploy', group: 'web' },
     facts: { [U]: deploy(), 'group:web': { kind: 'absent' } },
-    ctx: { check: true, mayChange: (f) => f.key === 'group:web' },
+    ctx: { mayChange: (f) => f.key === 'group:web' },
     expect: { status: 'changed', scriptMatches: [/usermod --gid web -- deploy/] },
   },
   {

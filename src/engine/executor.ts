@@ -1,0 +1,102 @@
+// The one executor: a module's plan and a host session in, the task's outcome out. Modules
+// only plan; whether this is a check run is decided here and nowhere else: in check mode a
+// plan that changes something is reported as what it would do (and the facts it would alter
+// are marked as such for the plans after it), and only read-only steps (uri GET, wait_for)
+// run. Redaction, no_log and the recap shape the outcome's events after it (play.ts, report/).
+import { CommandError, TaskError, UnreachableError } from '../errors.js';
+import type { Change, Diff, Plan, Vars } from '../modules/types.js';
+import type { Status } from '../report/events.js';
+import { recordPending } from './handlers.js';
+import type { Become, HostSession } from './session.js';
+
+export interface Outcome {
+  status: Status;
+  message?: string;
+  diffs: Diff[];
+  result: Vars;
+  /** Something ran (a command, an action): its result can be judged by changed_when/failed_when/until. */
+  ran?: boolean;
+  /** delegate_to: the host it ran on. */
+  delegate?: string;
+}
+
+export interface ExecOptions {
+  /** Plan only (check mode, or the task's `check_mode: true`). */
+  check: boolean;
+  become: Become;
+  /** Handler names to record as pending on the host in the exec of the first change. */
+  notify: readonly string[];
+  /** Which recap counter the execs go to. */
+  kind: 'change' | 'handlers';
+  noLog: boolean;
+  timeoutS: number;
+  /** Called once the notified names are recorded on the host. */
+  notified?(names: readonly string[]): void;
+}
+
+type Output = { code: number; stdout: string; stderr: string };
+
+/**
+ * A command's registered output as Ansible gives it: stdout and stderr without their
+ * trailing newlines (so `out.stdout == 'yes'` ports), and their lines.
+ */
+export function outputOf(r: Output): Vars {
+  const stdout = r.stdout.replace(/[\r\n]+$/, '');
+  const stderr = r.stderr.replace(/[\r\n]+$/, '');
+  const lines = (t: string) => (t === '' ? [] : t.split(/\r?\n/));
+  return { rc: r.code, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
+}
+
+/** A change's parsed output (data from the host: parsed, never evaluated); a parser that throws gives nothing. */
+function parsed(c: Change, out: Output): Vars {
+  if (!c.parse) return {};
+  try {
+    return c.parse(out);
+  } catch {
+    return {};
+  }
+}
+
+/** Apply (or, in check mode, only report) a plan on a host. */
+export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promise<Outcome> {
+  if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
+  if (!plan.changes.length) return { status: 'ok', message: plan.summary, diffs: [], result: plan.result ?? {} };
+  // Only reads (uri GET, wait_for, a probe a later plan needs): run in check mode too, and ok.
+  const reads = plan.changes.every((c) => c.readOnly === true);
+  if (o.check && !reads) {
+    for (const c of plan.changes) s.wouldInvalidate(c.invalidates);
+    return {
+      status: 'changed',
+      message: `would ${plan.summary ?? plan.changes.map((c) => c.description).join('; ')}`,
+      diffs: plan.diffs,
+      result: plan.result ?? {},
+    };
+  }
+  let last: Output = { code: 0, stdout: '', stderr: '' };
+  let values: Vars = {};
+  const notify = reads ? [] : o.notify;
+  for (const [n, c] of plan.changes.entries()) {
+    const record = n === 0 && notify.length > 0;
+    try {
+      last = await s.run(record ? recordPending(notify, c.script, c.refusedExit) : c.script, o.become, o.kind, c.stdin, o.noLog, o.timeoutS);
+    } catch (e) {
+      if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
+      if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: [], result: {} };
+      throw e;
+    }
+    if (record) o.notified?.(notify);
+    s.invalidate(c.invalidates);
+    if (last.code !== 0) {
+      const err = new CommandError({ command: c.description, ...last });
+      return { status: 'failed', message: err.message, diffs: plan.diffs, result: { ...outputOf(last), ...parsed(c, last) }, ran: true };
+    }
+    values = { ...values, ...parsed(c, last) };
+  }
+  return {
+    status: reads ? 'ok' : 'changed',
+    message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
+    diffs: plan.diffs,
+    result: { ...(plan.result ?? {}), ...outputOf(last), ...values },
+    ran: true,
+  };
+}
