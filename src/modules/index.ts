@@ -13,6 +13,7 @@ import debconf from './debconf.js';
 import deb822_repository from './deb822_repository.js';
 import file from './file.js';
 import find from './find.js';
+import get_url from './get_url.js';
 import getent from './getent.js';
 import group from './group.js';
 import hostname from './hostname.js';
@@ -61,6 +62,7 @@ export const modules: Record<string, Module<any>> = {
   deb822_repository,
   file,
   find,
+  get_url,
   getent,
   group,
   hostname,
