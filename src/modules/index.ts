@@ -42,6 +42,7 @@ import tempfile from './tempfile.js';
 import template from './template.js';
 import timezone from './timezone.js';
 import ufw from './ufw.js';
+import unarchive from './unarchive.js';
 import uri from './uri.js';
 import user from './user.js';
 import wait_for from './wait_for.js';
@@ -91,6 +92,7 @@ export const modules: Record<string, Module<any>> = {
   template,
   timezone,
   ufw,
+  unarchive,
   uri,
   user,
   wait_for,
