@@ -17,6 +17,7 @@ import type { Status } from '../report/events.js';
 import { definedNames, runAction } from './actions.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
+import { localSha1, writeLocal } from './local-write.js';
 import { inputsOf, serviceInputMap } from './reads.js';
 import type { Become, HostSession } from './session.js';
 import { type Instance, localFile, moduleOf, type Prepared, prepareTask } from './task.js';
@@ -194,6 +195,7 @@ export class PlayRunner {
           throw InputError.one(`file not found: ${p}`, undefined, 'copy src is relative to the project root (the folder that holds playbooks/)');
         }
       },
+      localChecksum: (p) => localSha1(isAbsolute(p) ? p : join(this.book.root, p)),
     };
   }
 
@@ -745,6 +747,16 @@ export class PlayRunner {
         };
       }
       if (c.parse) parsed = { ...parsed, ...safeParse(c, last) };
+      // The controller-side step (fetch): its failure (a checksum mismatch, a path leaving
+      // its root) fails the task like a failed command.
+      if (c.local) {
+        try {
+          writeLocal(c.local(last), this.book.root);
+        } catch (e) {
+          if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: plan.diffs, result: parsed, ran: true };
+          throw e;
+        }
+      }
     }
     return {
       status: reads ? 'ok' : 'changed',
@@ -752,7 +764,8 @@ export class PlayRunner {
       diffs: plan.diffs,
       result: {
         ...(plan.result ?? {}),
-        ...outputOf(last),
+        // A change that writes on the controller printed the file: its output is not a result.
+        ...(plan.changes.some((c) => c.local) ? {} : outputOf(last)),
         ...parsed,
       },
       ran: true,

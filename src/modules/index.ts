@@ -11,6 +11,7 @@ import copy from './copy.js';
 import cron from './cron.js';
 import debconf from './debconf.js';
 import deb822_repository from './deb822_repository.js';
+import fetch from './fetch.js';
 import file from './file.js';
 import find from './find.js';
 import get_url from './get_url.js';
@@ -61,6 +62,7 @@ export const modules: Record<string, Module<any>> = {
   cron,
   debconf,
   deb822_repository,
+  fetch,
   file,
   find,
   get_url,
