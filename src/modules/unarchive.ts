@@ -139,7 +139,7 @@ function selected(args: UnarchiveArgs, members: Member[]): Member[] {
 
 const memberFact = (dest: string, m: Member) => fileFact(`${dest.replace(/\/+$/, '')}/${m.path}`);
 
-/** Remote src: `tar --diff` against dest, run read-only in the fact batch. Key under dest: an extract invalidates it. */
+/** Remote src: `tar --diff` against dest, run read-only in the fact batch. */
 export function tarDiffFact(
   src: string,
   dest: string,
@@ -148,7 +148,7 @@ export function tarDiffFact(
   const s = quote(src);
   const d = quote(dest);
   return {
-    key: `file:${dest}#tardiff:${src}`,
+    key: `cmd:unarchive:${src}:${dest}`, // any change may alter src or dest: every change invalidates cmd:*
     probe: raw(
       `if [ ! -f ${s} ]; then echo @nosrc; else LC_ALL=C tar --diff -f ${s} -C ${d} 2>&1 | head -n 50${listFiles ? `; echo @files; LC_ALL=C tar -tf ${s} 2>/dev/null | head -n 10000` : ''}; fi`,
     ),

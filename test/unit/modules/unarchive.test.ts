@@ -35,7 +35,7 @@ const inSync = {
   [`file:${D}/app/one.txt`]: f('one\n'),
   [`file:${D}/app/sub/two.txt`]: f('two\n'),
 };
-const tardiff = (src: string) => `file:${D}#tardiff:${src}`;
+const tardiff = (src: string) => `cmd:unarchive:${src}:${D}`;
 
 const cases: Case<UnarchiveArgs>[] = [
   { name: 'controller src, every member matches -> ok, nothing sent', args: { src: 'files/a.tgz', dest: D }, facts: inSync, ctx, expect: { status: 'ok' } },
