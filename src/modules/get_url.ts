@@ -29,6 +29,10 @@ export interface GetUrlArgs {
   validate_certs?: boolean;
   backup?: boolean;
   tmp_dest?: string;
+  http_agent?: string;
+  use_proxy?: boolean;
+  /** Accepted and ignored: the write is always atomic. */
+  unsafe_writes?: boolean;
 }
 
 const ALGOS = ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
@@ -70,6 +74,8 @@ export function curlConfig(args: GetUrlArgs): string {
   const lines = [
     args.url_username !== undefined ? `user = ${q(`${args.url_username}:${args.url_password ?? ''}`)}` : '',
     ...Object.entries(args.headers ?? {}).map(([k, v]) => `header = ${q(`${k}: ${v}`)}`),
+    args.http_agent !== undefined ? `user-agent = ${q(args.http_agent)}` : '',
+    args.use_proxy === false ? 'noproxy = "*"' : '',
   ];
   return `${lines.filter(Boolean).join('\n')}\n`;
 }
@@ -107,6 +113,9 @@ export default defineModule<GetUrlArgs>({
       validate_certs: { type: 'boolean' },
       backup: { type: 'boolean' },
       tmp_dest: absPathSchema,
+      http_agent: { type: 'string' },
+      use_proxy: { type: 'boolean' },
+      unsafe_writes: { type: 'boolean' },
     },
     required: ['url', 'dest'],
     additionalProperties: false,

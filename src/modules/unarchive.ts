@@ -20,6 +20,8 @@ export interface UnarchiveArgs {
   src: string;
   dest: string;
   remote_src?: boolean;
+  /** Ansible's deprecated inverse of remote_src: `copy: no` is `remote_src: yes`. */
+  copy?: boolean;
   creates?: string;
   list_files?: boolean;
   extra_opts?: string[];
@@ -137,6 +139,8 @@ function selected(args: UnarchiveArgs, members: Member[]): Member[] {
   );
 }
 
+const isRemote = (a: UnarchiveArgs): boolean => a.remote_src === true || a.copy === false;
+
 const memberFact = (dest: string, m: Member) => fileFact(`${dest.replace(/\/+$/, '')}/${m.path}`);
 
 /** Remote src: `tar --diff` against dest, run read-only in the fact batch. */
@@ -144,16 +148,17 @@ export function tarDiffFact(
   src: string,
   dest: string,
   listFiles: boolean,
-): Fact<{ src: 'absent' | 'present'; code: number; lines: string[]; files: string[] }> {
+): Fact<{ src: 'absent' | 'present' | 'zip'; unzip?: boolean; code: number; lines: string[]; files: string[] }> {
   const s = quote(src);
   const d = quote(dest);
   return {
     key: `cmd:unarchive:${src}:${dest}`, // any change may alter src or dest: every change invalidates cmd:*
     probe: raw(
-      `if [ ! -f ${s} ]; then echo @nosrc; else LC_ALL=C tar --diff -f ${s} -C ${d} 2>&1 | head -n 50${listFiles ? `; echo @files; LC_ALL=C tar -tf ${s} 2>/dev/null | head -n 10000` : ''}; fi`,
+      `if [ ! -f ${s} ]; then echo @nosrc; elif [ "$(head -c 2 ${s})" = PK ]; then echo @zip; command -v unzip >/dev/null && echo @unzip; else LC_ALL=C tar --diff -f ${s} -C ${d} 2>&1 | head -n 50${listFiles ? `; echo @files; LC_ALL=C tar -tf ${s} 2>/dev/null | head -n 10000` : ''}; fi`,
     ),
     parse(out) {
       if (out.startsWith('@nosrc')) return { src: 'absent', code: 2, lines: [], files: [] };
+      if (out.startsWith('@zip')) return { src: 'zip', unzip: out.includes('@unzip'), code: 2, lines: [], files: [] };
       const [diff = '', files = ''] = out.split('@files\n');
       const lines = diff.split('\n').filter((l) => l !== '');
       return { src: 'present', code: lines.length ? 1 : 0, lines, files: files.split('\n').filter(Boolean) };
@@ -218,6 +223,7 @@ export default defineModule<UnarchiveArgs>({
       src: { type: 'string', minLength: 1 },
       dest: absPathSchema,
       remote_src: { type: 'boolean' },
+      copy: { type: 'boolean' },
       creates: absPathSchema,
       list_files: { type: 'boolean' },
       extra_opts: { type: 'array', items: { type: 'string' } },
@@ -228,13 +234,24 @@ export default defineModule<UnarchiveArgs>({
     },
     required: ['src', 'dest'],
     additionalProperties: false,
-    if: { properties: { remote_src: { const: true } }, required: ['remote_src'] },
+    allOf: [
+      {
+        not: { required: ['copy', 'remote_src'], properties: { copy: true, remote_src: true } },
+        errorMessage: 'copy (deprecated) and remote_src are mutually exclusive: use remote_src',
+      },
+    ],
+    if: {
+      anyOf: [
+        { properties: { remote_src: { const: true } }, required: ['remote_src'] },
+        { properties: { copy: { const: false } }, required: ['copy'] },
+      ],
+    },
     then: { properties: { src: absPathSchema } },
   },
   facts(args, ctx) {
     if (args.creates !== undefined) return [pathExistsFact(args.creates)];
     const dest = fileFact(args.dest);
-    if (args.remote_src) return [dest, tarDiffFact(args.src, args.dest, args.list_files === true)];
+    if (isRemote(args)) return [dest, tarDiffFact(args.src, args.dest, args.list_files === true)];
     let members: Member[];
     try {
       members = membersOf(args, ctx);
@@ -252,7 +269,7 @@ export default defineModule<UnarchiveArgs>({
     if (d && d.kind !== 'directory' && !ctx.mayChange(fileFact(args.dest)))
       throw new TaskError(`dest ${args.dest} is not an existing directory`, 'create it first with file: state=directory');
     const invalidates = [`file:${args.dest}`, 'file:*', PROBES];
-    const remote = args.remote_src === true;
+    const remote = isRemote(args);
     let why: string;
     let files: string[] | undefined;
     if (remote) {
@@ -260,6 +277,13 @@ export default defineModule<UnarchiveArgs>({
       const diff = args.creates !== undefined ? undefined : facts.get(fact);
       if (diff?.src === 'absent' && !ctx.mayChange(fact))
         throw new TaskError(`src ${args.src} not found on the host`, 'remote_src: yes takes a file already on the host');
+      if (diff?.src === 'zip')
+        throw new TaskError(
+          `${args.src} is a zip archive: plumb's unarchive extracts tar archives only`,
+          diff.unzip
+            ? 'unzip is on the host: use command: unzip -o SRC -d DEST with creates'
+            : 'zip needs the package unzip on the host (apt: unzip); or repack as .tar.gz',
+        );
       const real = diff ? realDiffs(args, diff.lines) : [];
       files = diff?.files;
       if (diff && diff.src === 'present' && real.length === 0)

@@ -129,6 +129,9 @@ describe('modules/get_url', () => {
       msg: 'OK (10 bytes)',
     });
   });
+  it('http_agent and use_proxy: no go in the curl config', () => {
+    expect(curlConfig({ url: U, dest: D, http_agent: 'plumb', use_proxy: false })).to.equal('user-agent = "plumb"\nnoproxy = "*"\n');
+  });
   it('curl config escapes quotes and newlines', () => {
     expect(curlConfig({ url: U, dest: D, headers: { X: 'a\nb' } })).to.equal('header = "X: a\\nb"\n');
   });

@@ -118,6 +118,18 @@ const cases: Case<UnarchiveArgs>[] = [
     expect: { status: 'changed' },
   },
   {
+    name: 'copy: no is remote_src: yes (tar --diff probe)',
+    args: { src: '/tmp/a.tgz', dest: D, copy: false },
+    facts: { [`file:${D}`]: dirSt, [tardiff('/tmp/a.tgz')]: { src: 'present', code: 0, lines: [], files: [] } },
+    expect: { status: 'ok' },
+  },
+  {
+    name: 'remote zip without unzip -> failure naming the package unzip',
+    args: { src: '/tmp/a.zip', dest: D, remote_src: true },
+    facts: { [`file:${D}`]: dirSt, [tardiff('/tmp/a.zip')]: { src: 'zip', unzip: false, code: 2, lines: [], files: [] } },
+    expect: { status: 'error', error: /package unzip/ },
+  },
+  {
     name: 'zip from the controller -> clear failure naming unzip',
     args: { src: 'files/a.zip', dest: D },
     facts: { [`file:${D}`]: dirSt },
@@ -148,7 +160,9 @@ describe('modules/unarchive', () => {
     { name: 'docs example', args: { src: 'foo.tgz', dest: '/var/lib/foo' }, valid: true },
     { name: 'remote example', args: { src: '/tmp/foo.zip', dest: '/usr/local/bin', remote_src: true }, valid: true },
     { name: 'remote src must be absolute', args: { src: 'foo.tgz', dest: '/x', remote_src: true }, valid: false, message: /absolute/ },
-    { name: 'dest required', args: { src: 'foo.tgz' }, valid: false },
+    { name: 'dest required', args: { src: 'foo.tgz' }, valid: false, message: /dest/ },
+    { name: 'copy: no (old roles) takes an absolute host path', args: { src: 'foo.tgz', dest: '/x', copy: false }, valid: false, message: /absolute/ },
+    { name: 'copy and remote_src together', args: { src: '/a.tgz', dest: '/x', copy: false, remote_src: true }, valid: false, message: /mutually exclusive/ },
     { name: 'mode quoted', args: { src: 'a', dest: '/x', mode: 644 }, valid: false, message: /quoted octal/ },
   ]);
 });
