@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { FileState } from '../../../src/facts/file.js';
+import { textFile } from './edit-fixtures.js';
 import unarchive, { archiveKind, globMatches, tarMembers, type UnarchiveArgs } from '../../../src/modules/unarchive.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 import { runSchemaTable, runTable, type Case } from './table.js';
@@ -17,15 +18,7 @@ after(() => removeTree(dir));
 
 const D = '/srv/www';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const f = (content: string, over: Partial<Extract<FileState, { kind: 'file' }>> = {}): FileState => ({
-  kind: 'file',
-  mode: '0644',
-  owner: 'root',
-  group: 'root',
-  size: content.length,
-  sha256: sha(content),
-  ...over,
-});
+const f = textFile;
 const dirSt: FileState = { kind: 'directory', mode: '0755', owner: 'root', group: 'root' };
 const ctx = { readLocal: () => tgz };
 const inSync = {
