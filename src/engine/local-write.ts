@@ -3,6 +3,7 @@
 // symbolic links included, or nothing is written.
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { TaskError } from '../errors.js';
 import type { LocalWrite } from '../modules/types.js';
@@ -12,11 +13,17 @@ const inside = (root: string, p: string): boolean => {
   return r !== '' && !r.startsWith(`..${sep}`) && r !== '..' && !isAbsolute(r);
 };
 
+/** A controller path as a task gives it: `~/` is the operator's home, a relative path is under `base` (the project root). */
+export function controllerPath(p: string, base: string): string {
+  if (p === '~' || p.startsWith('~/')) return join(homedir(), p.slice(1));
+  return resolve(base, p);
+}
+
 /** Where `w` lands, or a TaskError when it would leave its root. `base` resolves relative roots. */
 export function localTarget(w: Pick<LocalWrite, 'root' | 'path'>, base: string): { root: string; file: string } {
   if (w.path.split(/[\\/]/).includes('..') || isAbsolute(w.path) || w.path.includes('\0'))
     throw new TaskError(`refusing to write ${JSON.stringify(w.path)}: it would leave ${w.root}`);
-  const root = resolve(base, w.root);
+  const root = controllerPath(w.root, base);
   const file = resolve(root, w.path);
   if (!inside(root, file)) throw new TaskError(`refusing to write ${file}: it is not inside ${root}`);
   return { root, file };

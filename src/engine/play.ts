@@ -17,7 +17,7 @@ import type { Status } from '../report/events.js';
 import { definedNames, runAction } from './actions.js';
 import { clearPending, pendingFact, recordPending } from './handlers.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
-import { localSha1, writeLocal } from './local-write.js';
+import { controllerPath, localSha1, writeLocal } from './local-write.js';
 import { inputsOf, serviceInputMap } from './reads.js';
 import type { Become, HostSession } from './session.js';
 import { type Instance, localFile, moduleOf, type Prepared, prepareTask } from './task.js';
@@ -195,7 +195,7 @@ export class PlayRunner {
           throw InputError.one(`file not found: ${p}`, undefined, 'copy src is relative to the project root (the folder that holds playbooks/)');
         }
       },
-      localChecksum: (p) => localSha1(isAbsolute(p) ? p : join(this.book.root, p)),
+      localChecksum: (p) => localSha1(controllerPath(p, this.book.root)),
     };
   }
 

@@ -59,7 +59,11 @@ export default defineModule<FetchArgs>({
         type: 'string',
         allOf: [
           { type: 'string', minLength: 1 },
-          { type: 'string', pattern: '^(?![^]*(^|/)\\.\\.(/|$))', errorMessage: 'dest must not contain .. segments' },
+          {
+            type: 'string',
+            pattern: '^(?![^]*(^|/)\\.\\.(/|$))',
+            errorMessage: 'dest must not contain .. segments (a relative dest is under the project root: {{ playbook_dir }}/../fetched/x is fetched/x)',
+          },
           { type: 'string', not: { type: 'string', pattern: '[\\n\\r\\u0000]' }, errorMessage: 'dest must not contain a newline or NUL' },
         ],
       },

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { localSha1, localTarget, writeLocal } from '../../../src/engine/local-write.js';
+import { homedir } from 'node:os';
+import { controllerPath, localSha1, localTarget, writeLocal } from '../../../src/engine/local-write.js';
 import { removeTree, tree } from '../../fixtures/tree.js';
 
 describe('engine/local-write (fetch on the controller)', () => {
@@ -18,6 +19,11 @@ describe('engine/local-write (fetch on the controller)', () => {
     expect(readdirSync(join(dir, 'out/web1/etc'))).to.deep.equal(['a.conf']);
     expect(localSha1(f)).to.equal('86f7e437faa5a7fce15d1ddcb9eaeaea377667b8');
     expect(localSha1(join(dir, 'nope'))).to.equal(undefined);
+  });
+  it('~/ is the operator home; a relative path is under the project root', () => {
+    expect(controllerPath('~/.kube', '/p')).to.equal(join(homedir(), '.kube'));
+    expect(controllerPath('fetched', '/p')).to.equal('/p/fetched');
+    expect(controllerPath('/abs', '/p')).to.equal('/abs');
   });
   const escapes: Array<[string, string]> = [
     ['out', '../x'],

@@ -70,6 +70,11 @@ describe('modules/fetch', () => {
     { name: 'docs example', args: { src: '/tmp/somefile', dest: '/tmp/fetched' }, valid: true },
     { name: 'flat example', args: { src: '/tmp/uniquefile', dest: '/tmp/special/', flat: true }, valid: true },
     { name: '.. in src', args: { src: '/etc/../shadow', dest: '/tmp/x' }, valid: false, message: /\.\. segments/ },
+    {
+      name: 'kubeconfig to ~/.kube/config, flat (a common kubeadm playbook task)',
+      args: { src: '/etc/kubernetes/admin.conf', dest: '~/.kube/config', flat: true },
+      valid: true,
+    },
     { name: '.. in dest', args: { src: '/etc/x', dest: 'out/../../x' }, valid: false, message: /must not contain \.\. segments/ },
     { name: 'relative src', args: { src: 'etc/x', dest: '/tmp/x' }, valid: false, message: /absolute/ },
   ]);

@@ -108,6 +108,17 @@ describe('modules/get_url', () => {
   runTable(get_url, cases);
   runSchemaTable(get_url, [
     { name: 'docs example', args: { url: 'http://example.com/path/file.conf', dest: '/etc/foo.conf', mode: '0440' }, valid: true },
+    {
+      // geerlingguy/ansible-role-solr tasks/main.yml "Download Solr." (expressions given values)
+      name: 'task from geerlingguy.solr',
+      args: {
+        url: 'https://archive.apache.org/dist/lucene/solr/8.11.2/solr-8.11.2.tgz',
+        dest: '/root/solr-8.11.2.tgz',
+        force: false,
+        checksum: 'sha1:0123456789abcdef0123456789abcdef01234567',
+      },
+      valid: true,
+    },
     { name: 'url needs a scheme', args: { url: 'example.com/x', dest: D }, valid: false, message: /url must start with http/ },
     { name: 'relative dest', args: { url: U, dest: 'x' }, valid: false, message: /absolute path/ },
     { name: 'bad checksum algorithm', args: { url: U, dest: D, checksum: 'crc32:abc' }, valid: false, message: /checksum must be/ },

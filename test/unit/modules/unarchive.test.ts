@@ -151,6 +151,8 @@ describe('modules/unarchive', () => {
   runTable(unarchive, cases);
   runSchemaTable(unarchive, [
     { name: 'docs example', args: { src: 'foo.tgz', dest: '/var/lib/foo' }, valid: true },
+    // geerlingguy/ansible-role-solr tasks/main.yml "Expand Solr." (expressions given values)
+    { name: 'task from geerlingguy.solr (copy: no)', args: { src: '/root/solr-8.11.2.tgz', dest: '/root', copy: false }, valid: true },
     { name: 'remote example', args: { src: '/tmp/foo.zip', dest: '/usr/local/bin', remote_src: true }, valid: true },
     { name: 'remote src must be absolute', args: { src: 'foo.tgz', dest: '/x', remote_src: true }, valid: false, message: /absolute/ },
     { name: 'dest required', args: { src: 'foo.tgz' }, valid: false, message: /dest/ },
