@@ -96,7 +96,16 @@ describe('get_url, unarchive and fetch on the lab', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('first apply changes, second is ok with 0 changed in one exec, check reports the drift and leaves the host untouched', () => {
+  it('check on a fresh host would change everything; first apply changes, second is ok with 0 changed in one exec, check reports the drift and leaves the host untouched', () => {
+    // Check on the fresh host first: every task would change (the archive to unarchive and
+    // the file to fetch appear in this run), none fails, nothing is written.
+    const dry = run('check');
+    expect(dry.code, failures(dry)).to.equal(2);
+    expect(tasks(dry).filter((t) => t.status === 'failed')).to.deep.equal([]);
+    expect(changed(dry)).to.include.members([...DRIFTED, 'download without checksum'].map((t) => `${HOST}: ${t}`));
+    expect(site.onHost(HOST, `test -e ${D} && echo present || echo absent`).out.trim()).to.equal('absent');
+    expect(tasks(dry).find((t) => t.task === 'download without checksum')?.message).to.match(/dest is absent/);
+
     const first = run('apply');
     expect(first.code, failures(first) + first.stderr).to.equal(0);
     expect(changed(first)).to.include.members(
@@ -128,5 +137,21 @@ describe('get_url, unarchive and fetch on the lab', function () {
     expect(why).to.match(/sha256 of dest differs/);
     expect(site.onHost(HOST, STATE).out).to.equal(drifted);
     expect(readFileSync(local)).to.deep.equal(localBefore);
+  });
+
+  it('a download whose checksum does not match fails and leaves dest and its directory as they were', () => {
+    const bad = join(dir, 'bad.yml');
+    const url = `http://${site.addr(SERVER)}:${PORT}/pub/app.txt`;
+    writeFileSync(
+      bad,
+      `- hosts: ${HOST}\n  become: true\n  tasks:\n    - name: tampered\n      get_url: {url: "${url}", dest: ${D}/app2.txt, checksum: "sha256:${'0'.repeat(64)}"}\n`,
+    );
+    const before = site.onHost(HOST, STATE).out;
+    const r = runBookOn(site.lab, 'apply', bad, HOST);
+    expect(r.code).to.not.equal(0);
+    const t = tasks(r).find((e) => e.task === 'tampered');
+    expect(t?.status).to.equal('failed');
+    expect(String(t?.message)).to.match(/checksum mismatch/);
+    expect(site.onHost(HOST, STATE).out).to.equal(before);
   });
 });
