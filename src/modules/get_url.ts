@@ -175,7 +175,10 @@ export default defineModule<GetUrlArgs>({
     const mode = want.mode ?? (exists ? modeOf(st) : '0644');
     // curl: -f fails on HTTP >= 400; -L follows redirects as Ansible does; validate_certs
     // defaults to true, false is the operator's explicit choice.
-    const curl = sh`curl -sS -f -L -K - ${args.validate_certs === false ? ['-k'] : []} --max-time ${args.timeout ?? 10} -o "$tmp" -w ${'%{http_code} %{url_effective}'} -- ${args.url}`;
+    // Ansible's timeout is per network operation, not for the whole download: curl gives up
+    // on a connect, or on a transfer stalled (under 1 byte/s), after that many seconds.
+    const timeout = args.timeout ?? 10;
+    const curl = sh`curl -sS -f -L -K - ${args.validate_certs === false ? ['-k'] : []} --connect-timeout ${timeout} --speed-limit 1 --speed-time ${timeout} -o "$tmp" -w ${'%{http_code} %{url_effective}'} -- ${args.url}`;
     const change: Change = {
       description: `download ${args.url} to ${args.dest}`,
       script: script(

@@ -148,13 +148,14 @@ export function tarDiffFact(
   src: string,
   dest: string,
   listFiles: boolean,
+  strip = 0,
 ): Fact<{ src: 'absent' | 'present' | 'zip'; unzip?: boolean; code: number; lines: string[]; files: string[] }> {
   const s = quote(src);
   const d = quote(dest);
   return {
-    key: `cmd:unarchive:${src}:${dest}`, // any change may alter src or dest: every change invalidates cmd:*
+    key: `cmd:unarchive:${src}:${dest}:${strip}`, // any change may alter src or dest: every change invalidates cmd:*
     probe: raw(
-      `if [ ! -f ${s} ]; then echo @nosrc; elif [ "$(head -c 2 ${s})" = PK ]; then echo @zip; command -v unzip >/dev/null && echo @unzip; else LC_ALL=C tar --diff -f ${s} -C ${d} 2>&1 | head -n 50${listFiles ? `; echo @files; LC_ALL=C tar -tf ${s} 2>/dev/null | head -n 10000` : ''}; fi`,
+      `if [ ! -f ${s} ]; then echo @nosrc; elif [ "$(head -c 2 ${s})" = PK ]; then echo @zip; command -v unzip >/dev/null && echo @unzip; else LC_ALL=C tar --diff -f ${s} -C ${d}${strip ? ` --strip-components=${strip}` : ''} 2>&1 | head -n 50${listFiles ? `; echo @files; LC_ALL=C tar -tf ${s} 2>/dev/null | head -n 10000` : ''}; fi`,
     ),
     parse(out) {
       if (out.startsWith('@nosrc')) return { src: 'absent', code: 2, lines: [], files: [] };
@@ -173,7 +174,8 @@ function realDiffs(args: UnarchiveArgs, lines: string[]): string[] {
       !(args.owner !== undefined && /: Uid differs$/.test(l)) &&
       !(args.group !== undefined && /: Gid differs$/.test(l)) &&
       !(args.mode !== undefined && /: Mode differs$/.test(l)) &&
-      !/^tar: (Removing leading|.*: Not found in archive)/.test(l),
+      // a member stripped to nothing (--strip-components) is not extracted: nothing to compare
+      !/^tar: (Removing leading|.*: Not found in archive|: Warning: Cannot stat)/.test(l),
   );
 }
 
@@ -189,8 +191,26 @@ function differs(args: UnarchiveArgs, m: Member, st: FileState): boolean {
   return st.kind === 'absent';
 }
 
+/** `--strip-components=N` (or `--strip-components N`) among extra_opts: 0 when absent. */
+export function stripOf(extra: readonly string[] = []): number {
+  for (const [i, o] of extra.entries()) {
+    const m = /^--strip-components(?:=(\d+))?$/.exec(o);
+    if (m) return Number(m[1] ?? extra[i + 1] ?? 0);
+  }
+  return 0;
+}
+
+/** Members as they land in dest: leading components stripped as tar will (those left empty are not extracted). */
+function stripped(members: Member[], n: number): Member[] {
+  if (n === 0) return members;
+  return members.flatMap((m) => {
+    const parts = m.path.split('/');
+    return parts.length > n ? [{ ...m, path: parts.slice(n).join('/') }] : [];
+  });
+}
+
 function membersOf(args: UnarchiveArgs, ctx: ModuleContext): Member[] {
-  return selected(args, tarMembers(ctx.readLocal(args.src)));
+  return stripped(selected(args, tarMembers(ctx.readLocal(args.src))), stripOf(args.extra_opts));
 }
 
 /** The extraction: verify the archive reads to the end, then extract; then the attributes the task names. */
@@ -251,7 +271,7 @@ export default defineModule<UnarchiveArgs>({
   facts(args, ctx) {
     if (args.creates !== undefined) return [pathExistsFact(args.creates)];
     const dest = fileFact(args.dest);
-    if (isRemote(args)) return [dest, tarDiffFact(args.src, args.dest, args.list_files === true)];
+    if (isRemote(args)) return [dest, tarDiffFact(args.src, args.dest, args.list_files === true, stripOf(args.extra_opts))];
     let members: Member[];
     try {
       members = membersOf(args, ctx);
@@ -273,7 +293,7 @@ export default defineModule<UnarchiveArgs>({
     let why: string;
     let files: string[] | undefined;
     if (remote) {
-      const fact = tarDiffFact(args.src, args.dest, args.list_files === true);
+      const fact = tarDiffFact(args.src, args.dest, args.list_files === true, stripOf(args.extra_opts));
       const diff = args.creates !== undefined ? undefined : facts.get(fact);
       if (diff?.src === 'absent' && !ctx.mayChange(fact))
         throw new TaskError(`src ${args.src} not found on the host`, 'remote_src: yes takes a file already on the host');

@@ -33,7 +33,7 @@ const cases: Case<GetUrlArgs>[] = [
       status: 'changed',
       scriptMatches: [
         /mktemp \/opt\/app\/\.plumb\.XXXXXX/,
-        /curl -sS -f -L -K - +--max-time 10 -o "\$tmp"/,
+        /curl -sS -f -L -K - +--connect-timeout 10 --speed-limit 1 --speed-time 10 -o "\$tmp"/,
         /-- http:\/\/10\.0\.0\.1:8000\/app\.tgz/,
         /chmod 0640 "\$tmp"/,
         /mv -f "\$tmp" \/opt\/app\/app\.tgz/,
@@ -82,7 +82,10 @@ const cases: Case<GetUrlArgs>[] = [
     name: 'validate_certs: false -> -k; timeout; tmp_dest; backup',
     args: { url: U, dest: D, validate_certs: false, timeout: 30, tmp_dest: '/var/tmp', backup: true, force: true },
     facts: { [key()]: file('x') },
-    expect: { status: 'changed', scriptMatches: [/ -k /, /--max-time 30/, /mktemp \/var\/tmp\/\.plumb/, /cp -p \/opt\/app\/app\.tgz/] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/ -k /, /--connect-timeout 30 --speed-limit 1 --speed-time 30/, /mktemp \/var\/tmp\/\.plumb/, /cp -p \/opt\/app\/app\.tgz/],
+    },
   },
   {
     name: 'exists, attributes drifted only -> chmod without download',

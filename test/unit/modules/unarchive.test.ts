@@ -28,7 +28,7 @@ const inSync = {
   [`file:${D}/app/one.txt`]: f('one\n'),
   [`file:${D}/app/sub/two.txt`]: f('two\n'),
 };
-const tardiff = (src: string) => `cmd:unarchive:${src}:${D}`;
+const tardiff = (src: string) => `cmd:unarchive:${src}:${D}:0`;
 
 const cases: Case<UnarchiveArgs>[] = [
   { name: 'controller src, every member matches -> ok, nothing sent', args: { src: 'files/a.tgz', dest: D }, facts: inSync, ctx, expect: { status: 'ok' } },
@@ -88,7 +88,7 @@ const cases: Case<UnarchiveArgs>[] = [
   {
     name: 'remote src, tar --diff reports a difference -> extract from the host file, says what differs',
     args: { src: '/tmp/a.tgz', dest: D, remote_src: true, keep_newer: true, extra_opts: ['--strip-components=1'] },
-    facts: { [`file:${D}`]: dirSt, [tardiff('/tmp/a.tgz')]: { src: 'present', code: 1, lines: ['app/one.txt: Contents differ'], files: [] } },
+    facts: { [`file:${D}`]: dirSt, [`cmd:unarchive:/tmp/a.tgz:${D}:1`]: { src: 'present', code: 1, lines: ['app/one.txt: Contents differ'], files: [] } },
     expect: { status: 'changed', scriptMatches: [/tar -xf \/tmp\/a\.tgz -C \/srv\/www --keep-newer-files --strip-components=1/], scriptNotMatches: [/cat >/] },
   },
   {
@@ -109,6 +109,19 @@ const cases: Case<UnarchiveArgs>[] = [
     facts: { [`file:${D}`]: dirSt, [tardiff('/tmp/a.tgz')]: { src: 'absent', code: 2, lines: [], files: [] } },
     ctx: { mayChange: () => true },
     expect: { status: 'changed' },
+  },
+  {
+    name: 'extra_opts --strip-components=1: members compared where tar puts them',
+    args: { src: 'files/a.tgz', dest: D, extra_opts: ['--strip-components=1'] },
+    facts: { [`file:${D}`]: dirSt, [`file:${D}/sub`]: dirSt, [`file:${D}/one.txt`]: f('one\n'), [`file:${D}/sub/two.txt`]: f('two\n') },
+    ctx,
+    expect: { status: 'ok' },
+  },
+  {
+    name: 'remote src with --strip-components: tar --diff strips too',
+    args: { src: '/tmp/a.tgz', dest: D, remote_src: true, extra_opts: ['--strip-components', '1'] },
+    facts: { [`file:${D}`]: dirSt, [`cmd:unarchive:/tmp/a.tgz:${D}:1`]: { src: 'present', code: 0, lines: [], files: [] } },
+    expect: { status: 'ok' },
   },
   {
     name: 'copy: no is remote_src: yes (tar --diff probe)',
