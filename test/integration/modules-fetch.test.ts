@@ -130,7 +130,9 @@ describe('get_url, unarchive and fetch on the lab', function () {
     site.onHost(HOST, `cd ${D} && echo drift >> app.txt && echo drift >> app2.txt && echo drift > ctl/app/sub/two.txt && rm rem/app/one.txt`);
     const drifted = site.onHost(HOST, STATE).out;
     const localBefore = readFileSync(local);
+    const beforeCheck = labExecCount(HOST);
     const check = run('check');
+    expect(labExecCount(HOST) - beforeCheck, 'check costs 1 exec').to.equal(1);
     expect(check.code, failures(check)).to.equal(2);
     expect(changed(check)).to.have.members(DRIFTED.map((t) => `${HOST}: ${t}`));
     const why = tasks(check).find((t) => t.task === 'download with checksum')?.message ?? '';
