@@ -7,6 +7,7 @@ import { CommandError, TaskError, UnreachableError } from '../errors.js';
 import type { Change, Diff, Plan, Vars } from '../modules/types.js';
 import type { Status } from '../report/events.js';
 import { recordPending } from './handlers.js';
+import { writeLocal } from './local-write.js';
 import type { Become, HostSession } from './session.js';
 
 export interface Outcome {
@@ -32,6 +33,8 @@ export interface ExecOptions {
   timeoutS: number;
   /** Called once the notified names are recorded on the host. */
   notified?(names: readonly string[]): void;
+  /** The project root: where a change's controller-side write (fetch) may land, relative paths from. */
+  root: string;
 }
 
 type Output = { code: number; stdout: string; stderr: string };
@@ -91,12 +94,23 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
       return { status: 'failed', message: err.message, diffs: plan.diffs, result: { ...outputOf(last), ...parsed(c, last) }, ran: true };
     }
     values = { ...values, ...parsed(c, last) };
+    // The controller-side step (fetch): its failure (a checksum mismatch, a path leaving its
+    // root) fails the task like a failed command.
+    if (c.local) {
+      try {
+        writeLocal(c.local(last), o.root);
+      } catch (e) {
+        if (e instanceof TaskError) return { status: 'failed', message: e.message, diffs: plan.diffs, result: values, ran: true };
+        throw e;
+      }
+    }
   }
   return {
     status: reads ? 'ok' : 'changed',
     message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
     diffs: plan.diffs,
-    result: { ...(plan.result ?? {}), ...outputOf(last), ...values },
+    // A change that writes on the controller printed the file: its output is not a result.
+    result: { ...(plan.result ?? {}), ...(plan.changes.some((c) => c.local) ? {} : outputOf(last)), ...values },
     ran: true,
   };
 }

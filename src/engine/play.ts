@@ -18,6 +18,7 @@ import { definedNames, definesNamesAtRunTime, runAction } from './actions.js';
 import { execute, type Outcome } from './executor.js';
 import { clearPending, pendingFact } from './handlers.js';
 import { afterBatch, batchWindow, pkgFactsOf, planPackageBatch, type Step, windowFacts } from './packages.js';
+import { controllerPath, localSha1 } from './local-write.js';
 import { inputsOf, serviceInputMap } from './reads.js';
 import type { Become, HostSession } from './session.js';
 import { type Instance, localFile, moduleOf, type Prepared, prepareTask } from './task.js';
@@ -183,6 +184,7 @@ export class PlayRunner {
           throw InputError.one(`file not found: ${p}`, undefined, 'copy src is relative to the project root (the folder that holds playbooks/)');
         }
       },
+      localChecksum: (p) => localSha1(controllerPath(p, this.book.root)),
     };
   }
 
@@ -714,6 +716,7 @@ export class PlayRunner {
       noLog: t.noLog,
       timeoutS: t.timeout ?? s.commandTimeoutS,
       notified: (names) => names.forEach((x) => this.persisted.add(x)),
+      root: this.book.root,
     });
   }
 }

@@ -11,8 +11,10 @@ import copy from './copy.js';
 import cron from './cron.js';
 import debconf from './debconf.js';
 import deb822_repository from './deb822_repository.js';
+import fetch from './fetch.js';
 import file from './file.js';
 import find from './find.js';
+import get_url from './get_url.js';
 import getent from './getent.js';
 import group from './group.js';
 import hostname from './hostname.js';
@@ -41,6 +43,7 @@ import tempfile from './tempfile.js';
 import template from './template.js';
 import timezone from './timezone.js';
 import ufw from './ufw.js';
+import unarchive from './unarchive.js';
 import uri from './uri.js';
 import user from './user.js';
 import wait_for from './wait_for.js';
@@ -59,8 +62,10 @@ export const modules: Record<string, Module<any>> = {
   cron,
   debconf,
   deb822_repository,
+  fetch,
   file,
   find,
+  get_url,
   getent,
   group,
   hostname,
@@ -89,6 +94,7 @@ export const modules: Record<string, Module<any>> = {
   template,
   timezone,
   ufw,
+  unarchive,
   uri,
   user,
   wait_for,

@@ -40,6 +40,23 @@ export interface Change {
    * path), merged into the result after it ran. Host output is data: parse it, never evaluate it.
    */
   parse?(out: { code: number; stdout: string; stderr: string }): Vars;
+  /**
+   * A controller-side step after the exec succeeded (fetch): the file to write on the
+   * controller from this change's output. The executor writes it atomically (temp file and
+   * rename) at `root`/`path` and refuses a `path` that leaves `root`; an error it throws
+   * (a checksum mismatch) fails the task. Only the module's arguments choose where it is
+   * written: host output is the content, never the path.
+   */
+  local?(out: { code: number; stdout: string; stderr: string }): LocalWrite;
+}
+
+/** A file the executor writes on the controller. Relative `root`s are under the project root. */
+export interface LocalWrite {
+  /** The directory the file must stay inside (created if missing). */
+  root: string;
+  /** Relative to root; may contain subdirectories, never `..`. */
+  path: string;
+  content: Buffer;
 }
 
 export interface Plan {
@@ -77,6 +94,11 @@ export interface ModuleContext {
   renderTemplate(src: string): string;
   /** Read a controller-side file from the files/templates search path. */
   readLocal(src: string): Buffer;
+  /**
+   * The sha1 of a controller file that a change writes back (fetch's dest; relative paths are
+   * under the project root), undefined when there is none. Absent outside a play.
+   */
+  localChecksum?(path: string): string | undefined;
 }
 
 /** What a service reads: written by tasks that notify its handlers, split by what applies them. */

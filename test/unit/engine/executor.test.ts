@@ -28,7 +28,8 @@ const change = (description: string, extra: Partial<Change> = {}): Change => ({
   invalidates: [`file:/${description}`],
   ...extra,
 });
-const opts = (over: Partial<ExecOptions> = {}): ExecOptions => ({
+const opts = (over: Partial<Omit<ExecOptions, 'root'>> = {}): ExecOptions => ({
+  root: '/nonexistent',
   check: false,
   become: false,
   notify: [],
