@@ -14,6 +14,7 @@ import deb822_repository from './deb822_repository.js';
 import file from './file.js';
 import find from './find.js';
 import getent from './getent.js';
+import git from './git.js';
 import group from './group.js';
 import hostname from './hostname.js';
 import ini_file from './ini_file.js';
@@ -62,6 +63,7 @@ export const modules: Record<string, Module<any>> = {
   file,
   find,
   getent,
+  git,
   group,
   hostname,
   ini_file,
