@@ -23,6 +23,7 @@ import locale_gen from './locale_gen.js';
 import modprobe from './modprobe.js';
 import mount from './mount.js';
 import mysql_db from './mysql_db.js';
+import mysql_query from './mysql_query.js';
 import mysql_replication from './mysql_replication.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
@@ -72,6 +73,7 @@ export const modules: Record<string, Module<any>> = {
   modprobe,
   mount,
   mysql_db,
+  mysql_query,
   mysql_replication,
   mysql_user,
   mysql_variables,
