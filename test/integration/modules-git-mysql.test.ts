@@ -26,7 +26,7 @@ const gitBook = (version: string) => `- hosts: ${HOST}
   become: true
   tasks:
     - name: checkout
-      git:
+      ansible.builtin.git:
         repo: file://${UP}
         dest: ${DEST}
         version: ${version}
@@ -48,7 +48,7 @@ const MYSQL = `- hosts: ${HOST}
         query: INSERT IGNORE INTO people (id, name) VALUES (%s, %s)
         positional_args: [1, "{{ want }}"]
     - name: select
-      mysql_query:
+      community.mysql.mysql_query:
         login_db: plumbq
         query: SELECT name FROM people WHERE id = %s
         positional_args: [1]
