@@ -77,6 +77,8 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
   }
   let last: Output = { code: 0, stdout: '', stderr: '' };
   let values: Vars = {};
+  // A change whose parse says `changed: false` found nothing to do (see Change.parse).
+  let anyChanged = false;
   const notify = reads ? [] : o.notify;
   for (const [n, c] of plan.changes.entries()) {
     const record = n === 0 && notify.length > 0;
@@ -93,7 +95,9 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
       const err = new CommandError({ command: c.description, ...last });
       return { status: 'failed', message: err.message, diffs: plan.diffs, result: { ...outputOf(last), ...parsed(c, last) }, ran: true };
     }
-    values = { ...values, ...parsed(c, last) };
+    const own = parsed(c, last);
+    if (own['changed'] !== false) anyChanged = true;
+    values = { ...values, ...own };
     // The controller-side step (fetch): its failure (a checksum mismatch, a path leaving its
     // root) fails the task like a failed command.
     if (c.local) {
@@ -106,7 +110,7 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
     }
   }
   return {
-    status: reads ? 'ok' : 'changed',
+    status: reads || !anyChanged ? 'ok' : 'changed',
     message: plan.summary ?? plan.changes.map((c) => c.description).join('; '),
     diffs: plan.diffs,
     // A change that writes on the controller printed the file: its output is not a result.

@@ -49,6 +49,26 @@ export function sqlString(s: string): string {
   return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0')}'`;
 }
 
+/**
+ * A bound argument as an SQL literal, safe whatever the session's sql_mode: a string with no
+ * backslash or control character is quoted with its quotes doubled (which both the default
+ * mode and NO_BACKSLASH_ESCAPES read the same way); any other string becomes a hex literal
+ * with a utf8mb4 introducer, which no escaping rule can reinterpret. Numbers and booleans go
+ * in as numbers, null as NULL; anything else is refused.
+ */
+export function sqlLiteral(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new TaskError(`cannot bind ${v} as an SQL value`);
+    return String(v);
+  }
+  if (typeof v !== 'string') throw new TaskError(`cannot bind ${JSON.stringify(v)} as an SQL value`, 'arguments are strings, numbers, booleans or null');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this tests for
+  if (!/[\\\x00-\x1f\x7f]/.test(v)) return `'${v.replace(/'/g, "''")}'`;
+  return `_utf8mb4 X'${Buffer.from(v, 'utf8').toString('hex').toUpperCase()}'`;
+}
+
 /** SQL identifier (database, table). */
 export function sqlIdent(s: string): string {
   return `\`${s.replace(/`/g, '``')}\``;

@@ -44,4 +44,6 @@ export const STACK_PACKAGES: readonly string[] = [
   'rsync',
   // The load balancer pair (two or more load balancers): VRRP floating address.
   'keepalived',
+  // The git module's integration test clones from a bare repository on a lab host.
+  'git',
 ];

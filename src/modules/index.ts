@@ -16,6 +16,7 @@ import file from './file.js';
 import find from './find.js';
 import get_url from './get_url.js';
 import getent from './getent.js';
+import git from './git.js';
 import group from './group.js';
 import hostname from './hostname.js';
 import ini_file from './ini_file.js';
@@ -24,6 +25,7 @@ import locale_gen from './locale_gen.js';
 import modprobe from './modprobe.js';
 import mount from './mount.js';
 import mysql_db from './mysql_db.js';
+import mysql_query from './mysql_query.js';
 import mysql_replication from './mysql_replication.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
@@ -67,6 +69,7 @@ export const modules: Record<string, Module<any>> = {
   find,
   get_url,
   getent,
+  git,
   group,
   hostname,
   ini_file,
@@ -75,6 +78,7 @@ export const modules: Record<string, Module<any>> = {
   modprobe,
   mount,
   mysql_db,
+  mysql_query,
   mysql_replication,
   mysql_user,
   mysql_variables,

@@ -38,6 +38,9 @@ export interface Change {
   /**
    * Turns this change's exec output into registered values (uri's status and json, tempfile's
    * path), merged into the result after it ran. Host output is data: parse it, never evaluate it.
+   * A parse that returns `changed: false` says the change found nothing to do once it ran (a
+   * git fetch that left HEAD where it was, a query that modified no row): when every change of
+   * the plan says so, the task is ok, not changed. Check mode cannot know this: it says "would".
    */
   parse?(out: { code: number; stdout: string; stderr: string }): Vars;
   /**

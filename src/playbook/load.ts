@@ -164,6 +164,19 @@ function checkExpressions(t: Vars, module: string, src: YamlSource, path: YamlPa
   return problems;
 }
 
+/**
+ * Collections whose modules plumb implements under their short names: `ansible.builtin.copy`
+ * is `copy`, `community.mysql.mysql_query` is `mysql_query`. Any other dotted name stays
+ * unknown (and is reported as such).
+ */
+const COLLECTIONS = ['ansible.builtin', 'ansible.posix', 'community.general', 'community.mysql'];
+
+/** A task key's module name: the FQCN of a known collection maps to its short name. */
+export function shortName(key: string): string {
+  const dot = key.lastIndexOf('.');
+  return dot > 0 && COLLECTIONS.includes(key.slice(0, dot)) ? key.slice(dot + 1) : key;
+}
+
 /** Keys that stand where a module would and that the engine runs itself (src/engine/actions.ts). */
 export const ACTIONS = ['meta', 'set_fact', 'debug', 'assert', 'fail', 'include_vars', 'include_tasks', 'import_tasks', 'include_role', 'import_role'] as const;
 const INCLUDES = ['include_tasks', 'import_tasks', 'include_role', 'import_role'];
@@ -262,7 +275,7 @@ function loadTasks(
     for (const k of ['rescue', 'always'] as const)
       if (k in t) problems.push({ pos: posOf(src, [...path, k], true), message: `'${k}' belongs to a block`, hint: 'write block: [...] beside it' });
     const moduleKeys = Object.keys(t).filter((k) => !(TASK_KEYWORDS as readonly string[]).includes(k));
-    const known = moduleKeys.filter((k) => k in modules || (ACTIONS as readonly string[]).includes(k));
+    const known = moduleKeys.filter((k) => shortName(k) in modules || (ACTIONS as readonly string[]).includes(shortName(k)));
     for (const k of moduleKeys.filter((k) => !known.includes(k))) {
       problems.push({
         pos: posOf(src, [...path, k], true),
@@ -277,7 +290,9 @@ function loadTasks(
         problems.push({ pos: posOf(src, path), message: 'task has no module', hint: `add one of: ${Object.keys(modules).sort().join(', ')}` });
       return;
     }
-    const module = known[0]!;
+    // The key as written (`community.mysql.mysql_query`) locates arguments in the YAML; the module is its short name.
+    const key = known[0]!;
+    const module = shortName(key);
     problems.push(...validate(taskKeywordSchema, kw, src, path));
     if ('listen' in t && !handler) problems.push({ pos: posOf(src, [...path, 'listen'], true), message: "'listen' is only valid on handlers" });
     const legacy = LEGACY_LOOPS.filter((k) => k in t);
@@ -301,7 +316,7 @@ function loadTasks(
         message: `check_mode: false runs the task for real in check mode, which plumb allows only for command and shell (that only read)`,
         hint: 'remove it: every other module plans in check mode without changing anything',
       });
-    let args = normalizeArgs(module, t[module]);
+    let args = normalizeArgs(module, t[key]);
     if (t.args && typeof t.args === 'object' && args && typeof args === 'object') args = { ...(t.args as Vars), ...(args as Vars) };
     if (module === 'meta') {
       if (args !== 'flush_handlers')
@@ -311,8 +326,8 @@ function loadTasks(
           hint: 'the only meta action is flush_handlers',
         });
     } else if (module in modules) {
-      problems.push(...checkArgs(module, args, src, [...path, module]));
-      problems.push(...checkExpressions(t, module, src, path));
+      problems.push(...checkArgs(module, args, src, [...path, key]));
+      problems.push(...checkExpressions(t, key, src, path));
     }
     const name =
       typeof t.name === 'string'
@@ -386,7 +401,7 @@ function loadTasks(
       const file = typeof spec.file === 'string' ? spec.file : typeof args === 'string' ? args : undefined;
       if (!file || hasTemplate(file)) {
         problems.push({
-          pos: posOf(src, [...path, module]),
+          pos: posOf(src, [...path, key]),
           message: `${module} needs a file name without {{ }}`,
           hint: 'plumb reads every task file before the run, so a name computed per host cannot be found; use when: on static includes',
         });
@@ -394,14 +409,14 @@ function loadTasks(
       }
       const f = taskFile(file, inh);
       if (inh.chain.includes(f)) {
-        problems.push({ pos: posOf(src, [...path, module]), message: `${module} of ${file} includes itself` });
+        problems.push({ pos: posOf(src, [...path, key]), message: `${module} of ${file} includes itself` });
         return;
       }
       const l = loadList(f, problems);
       if (!l) {
         if (!existsSync(f))
           problems.push({
-            pos: posOf(src, [...path, module]),
+            pos: posOf(src, [...path, key]),
             message: `task file not found: ${f}`,
             hint: "the path is relative to the including file (or the role's tasks/)",
           });
@@ -411,7 +426,7 @@ function loadTasks(
     } else {
       const rname = typeof spec.name === 'string' ? spec.name : undefined;
       if (!rname || !roles) {
-        problems.push({ pos: posOf(src, [...path, module]), message: rname ? `${module} is only valid in a play` : `${module} needs name:` });
+        problems.push({ pos: posOf(src, [...path, key]), message: rname ? `${module} is only valid in a play` : `${module} needs name:` });
         return;
       }
       children =
@@ -419,7 +434,7 @@ function loadTasks(
           rname,
           { ...sub, vars: merged(sub.vars, spec.vars) },
           typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main',
-          posOf(src, [...path, module]),
+          posOf(src, [...path, key]),
         ) ?? [];
     }
     if (dynamic) tasks.push(task);

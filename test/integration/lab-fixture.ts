@@ -48,13 +48,17 @@ export function ensureHaLab(): Promise<LabStatus> {
  */
 export function killHost(name: string): void {
   const state = JSON.parse(readFileSync(path.join(LAB_NET.dir, 'state.json'), 'utf8')) as { hosts: { name: string; proc?: { pid: number } }[] };
-  const nspawnPid = state.hosts.find((h) => h.name === name)?.proc?.pid;
-  if (!nspawnPid) throw new Error(`no running lab host ${name}`);
-  const pid1 = Number(
-    spawnSync('pgrep', ['-P', String(nspawnPid)], { encoding: 'utf8' })
-      .stdout.trim()
-      .split('\n')[0],
-  );
+  const launcherPid = state.hosts.find((h) => h.name === name)?.proc?.pid;
+  if (!launcherPid) throw new Error(`no running lab host ${name}`);
+  const child = (pid: number): number =>
+    Number(
+      spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .stdout.trim()
+        .split('\n')[0],
+    );
+  // The launcher shell (src/lab/nspawn.ts) runs nspawn, whose child is the host's PID 1.
+  const nspawnPid = child(launcherPid);
+  const pid1 = nspawnPid > 1 ? child(nspawnPid) : 0;
   if (!(pid1 > 1)) throw new Error(`no PID 1 under nspawn ${nspawnPid} for ${name}`);
   process.kill(pid1, 'SIGKILL');
   hostLink(name, 'down');

@@ -139,6 +139,24 @@ describe('playbook/load', () => {
     expect(book.plays[0]!.tasks.map((t) => t.args)).to.deep.equal([{ cmd: 'echo a | cat' }, { argv: ['ls', '/'] }]);
   });
 
+  it('FQCNs of the collections plumb implements map to the short name; the arguments are found under the key as written', () => {
+    const book = load({
+      'playbooks/site.yml':
+        '- hosts: all\n  tasks:\n    - ansible.builtin.shell: "echo a"\n    - community.mysql.mysql_query: {query: SELECT 1}\n    - ansible.builtin.import_tasks: t.yml\n',
+      'playbooks/t.yml': '- ansible.posix.sysctl: {name: vm.swappiness, value: "10"}\n',
+    });
+    expect(book.plays[0]!.tasks.map((t) => [t.module, t.args])).to.deep.equal([
+      ['shell', { cmd: 'echo a' }],
+      ['mysql_query', { query: 'SELECT 1' }],
+      ['sysctl', { name: 'vm.swappiness', value: '10' }],
+    ]);
+    const p = problems({
+      'playbooks/site.yml': '- hosts: all\n  tasks:\n    - community.mysql.mysql_query: {query: 5}\n    - acme.tools.mysql_query: {query: x}\n',
+    });
+    expect(p.map((x) => x.at)).to.include.members(['playbooks/site.yml:3:44', 'playbooks/site.yml:4:7']);
+    expect(p.map((x) => x.message).join('\n')).to.match(/unknown module or task key 'acme\.tools\.mysql_query'/);
+  });
+
   it('arguments holding {{ }} are not type-checked until run time', () => {
     const book = load({ 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - file: {path: /x, mode: "{{ m }}", state: "{{ s }}"}\n' });
     expect(book.plays[0]!.tasks[0]!.args).to.deep.equal({ path: '/x', mode: '{{ m }}', state: '{{ s }}' });
