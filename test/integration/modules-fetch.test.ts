@@ -18,6 +18,7 @@ import { changed, failures, runBookOn, type Run, SiteRun, tasks } from './site-r
 const HOST = 'web-02';
 const SERVER = 'web-01';
 const PORT = 8099;
+const FIREWALL_MARK = 'plumb-test-fetch';
 const D = '/opt/plumb-fetch';
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -85,6 +86,9 @@ describe('get_url, unarchive and fetch on the lab', function () {
         `{ nohup timeout 300 python3 /srv/server.py ${addr} ${PORT} /srv/plumb-http >/dev/null 2>&1 & echo $! > /srv/plumb-http.pid; } && ` +
         `for i in $(seq 50); do curl -s -o /dev/null http://${addr}:${PORT}/pub/app.txt && exit 0; sleep 0.1; done; exit 1`,
     );
+    // web-01 may run the stack's firewall (an earlier test converged it): let web-02 in, for
+    // this test only, in the kernel (ufw's files stay as the stack wrote them).
+    site.onHost(SERVER, `iptables -I INPUT 1 -p tcp -s ${site.addr(HOST)} --dport ${PORT} -m comment --comment ${FIREWALL_MARK} -j ACCEPT`, true);
     fetched = join(dir, 'fetched');
     book = join(dir, 'fetch.yml');
     writeFileSync(book, playbook(`http://${addr}:${PORT}`, sha256(tgz), sha256(app), join(dir, 'a.tgz'), fetched));
@@ -92,6 +96,7 @@ describe('get_url, unarchive and fetch on the lab', function () {
   after(async () => {
     // The server's own PID (the timeout wrapping it), recorded when it was started.
     site.onHost(SERVER, 'kill "$(cat /srv/plumb-http.pid)"; rm -rf /srv/plumb-http /srv/plumb-http.pid /srv/server.py', true);
+    site.onHost(SERVER, `iptables -D INPUT -p tcp -s ${site.addr(HOST)} --dport ${PORT} -m comment --comment ${FIREWALL_MARK} -j ACCEPT`, true);
     await resetHosts([HOST]);
     rmSync(dir, { recursive: true, force: true });
   });
