@@ -60,6 +60,40 @@ function parsed(c: Change, out: Output): Vars {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * After a reboot was started: new connections until one reads another boot identity and the
+ * test command succeeds. The old connection is expected to die; a host that is not back in
+ * time is unreachable, as Ansible reports it.
+ */
+async function awaitReboot(s: HostSession, before: string, r: NonNullable<Change['reboot']>, o: ExecOptions): Promise<Vars> {
+  const started = Date.now();
+  const deadline = started + r.timeoutS * 1000;
+  let why = 'no connection yet';
+  await sleep(2000);
+  while (Date.now() < deadline) {
+    try {
+      await s.reconnect();
+      const boot = await s.run(r.bootCommand, o.become, o.kind, undefined, false, r.connectTimeoutS);
+      const now = boot.stdout.trim();
+      if (boot.code === 0 && now && now !== before) {
+        const test = await s.run(r.testCommand, o.become, o.kind, undefined, false, r.connectTimeoutS);
+        if (test.code === 0) {
+          await sleep(r.postDelayS * 1000);
+          return { rebooted: true, elapsed: Math.round((Date.now() - started) / 1000) };
+        }
+        why = `the test command exited ${test.code}`;
+      } else why = boot.code === 0 ? 'the host has not rebooted yet (same boot id)' : `the boot id command exited ${boot.code}`;
+    } catch (e) {
+      if (!(e instanceof UnreachableError)) throw e;
+      why = e.message;
+    }
+    await sleep(2000);
+  }
+  throw new UnreachableError(s.host.name, `not back ${r.timeoutS} s after the reboot (${why})`, 'raise reboot_timeout, or look at the host console');
+}
+
 /** Apply (or, in check mode, only report) a plan on a host. */
 export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promise<Outcome> {
   if (plan.skipped) return { status: 'skipped', message: plan.summary, diffs: [], result: plan.result ?? {} };
@@ -94,6 +128,14 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
     if (last.code !== 0) {
       const err = new CommandError({ command: c.description, ...last });
       return { status: 'failed', message: err.message, diffs: plan.diffs, result: { ...outputOf(last), ...parsed(c, last) }, ran: true };
+    }
+    if (c.reboot) {
+      try {
+        values = { ...values, ...(await awaitReboot(s, last.stdout.split('\n')[0]!.trim(), c.reboot, o)) };
+      } catch (e) {
+        if (e instanceof UnreachableError) return { status: 'unreachable', message: e.message, diffs: plan.diffs, result: {} };
+        throw e;
+      }
     }
     const own = parsed(c, last);
     if (own['changed'] !== false) anyChanged = true;

@@ -132,6 +132,13 @@ export class HostSession {
     return result;
   }
 
+  /** A new connection to the host (after a reboot); every fact is probed again. */
+  async reconnect(): Promise<void> {
+    if (!this.transport.reconnect) throw new TaskError(`${this.host.name}: this connection cannot be opened again`, 'reboot needs an SSH connection');
+    await this.transport.reconnect();
+    this.invalidate(['*']);
+  }
+
   /** Facts this session still needs: not cached, or invalidated by an applied change. */
   missing(facts: readonly Fact<unknown>[]): Fact<unknown>[] {
     const seen = new Set<string>();

@@ -32,6 +32,7 @@ import mysql_variables from './mysql_variables.js';
 import package_ from './package.js';
 import package_facts from './package_facts.js';
 import pause from './pause.js';
+import reboot from './reboot.js';
 import replace from './replace.js';
 import service from './service.js';
 import service_facts from './service_facts.js';
@@ -85,6 +86,7 @@ export const modules: Record<string, Module<any>> = {
   package: package_,
   package_facts,
   pause,
+  reboot,
   replace,
   service,
   service_facts,

@@ -44,6 +44,12 @@ export interface Change {
    */
   parse?(out: { code: number; stdout: string; stderr: string }): Vars;
   /**
+   * This change reboots the host (reboot): its first stdout line is the boot identity before.
+   * The executor then waits until a new connection reads a different one from `bootCommand`
+   * and `testCommand` succeeds, within `timeoutS`, then `postDelayS` more.
+   */
+  reboot?: { bootCommand: Shell; testCommand: Shell; timeoutS: number; connectTimeoutS: number; postDelayS: number };
+  /**
    * A controller-side step after the exec succeeded (fetch): the file to write on the
    * controller from this change's output. The executor writes it atomically (temp file and
    * rename) at `root`/`path` and refuses a `path` that leaves `root`; an error it throws

@@ -193,26 +193,50 @@ export class SshTransport implements Transport {
 
   private constructor(
     readonly host: string,
-    private readonly ssh: NodeSSH,
+    private ssh: NodeSSH,
     private readonly opts: SshOptions,
+    /** How this host is reached: kept so that reconnect() opens the same connection again. */
+    private readonly resolved: Resolved,
     readonly via?: Bastion,
     /** Bastions this transport opened itself (no run-wide pool), closed with it. */
     private readonly ownJumps?: JumpPool,
   ) {
+    via?.onLost.add((why) => {
+      if (!this.lost) this.fail(new Error(`bastion ${via.label} lost: ${why}`));
+    });
+    this.watch(ssh);
+  }
+
+  /** Fail every exec in flight, and the ones after, with why the connection went. */
+  private fail(e: Error): void {
+    this.lost = e;
+    for (const fail of this.inFlight) fail(e);
+    this.inFlight.clear();
+  }
+
+  private watch(ssh: NodeSSH): void {
     const client = ssh.connection;
-    if (!client) throw new UnreachableError(host, 'connection closed during the handshake');
+    if (!client) throw new UnreachableError(this.host, 'connection closed during the handshake');
+    const via = this.via;
     const lose = (e: Error) => {
-      if (this.lost) return;
+      // A connection replaced by reconnect() says nothing about the new one.
+      if (this.lost || this.ssh !== ssh) return;
       // Behind a bastion, a lost bastion is the reason, not the channel it closed.
       if (via?.lost) e = new Error(`bastion ${via.label} lost: ${via.lost}`, { cause: e });
-      this.lost = e;
-      for (const fail of this.inFlight) fail(e);
-      this.inFlight.clear();
+      this.fail(e);
     };
     client.on('error', lose);
     client.on('end', () => lose(new Error('connection closed by the host')));
     client.on('close', () => lose(new Error('connection closed')));
-    via?.onLost.add((why) => lose(new Error(`bastion ${via.label} lost: ${why}`)));
+  }
+
+  async reconnect(): Promise<void> {
+    const old = this.ssh;
+    const fresh = await openClient(this.host, this.resolved, this.opts, this.via);
+    this.ssh = fresh;
+    this.lost = undefined;
+    this.watch(fresh);
+    old.dispose();
   }
 
   private unreachable(e: unknown): UnreachableError {
@@ -254,7 +278,7 @@ export class SshTransport implements Transport {
       }
     }
     try {
-      return new SshTransport(host, await openClient(host, r, opts, via), opts, via, own);
+      return new SshTransport(host, await openClient(host, r, opts, via), opts, r, via, own);
     } catch (e) {
       await own?.close();
       throw e;

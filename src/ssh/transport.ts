@@ -24,5 +24,7 @@ export interface Transport {
   exec(command: string, stdin?: string | Buffer, opts?: ExecOptions): Promise<ExecResult>;
   /** How many execs this transport has made (facts, changes, handlers). */
   readonly execCount: number;
+  /** Drop the connection and open a new one to the same host, keys checked again (reboot). */
+  reconnect?(): Promise<void>;
   close(): Promise<void>;
 }
