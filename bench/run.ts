@@ -7,12 +7,14 @@
 //                          [--scale-hosts 10,50,100] [--scale-ansible-hosts 10,50]
 //                          [--scale-ansible-runs 3] [--scale-ansible-budget 600] [--no-ansible]
 //
-// The lab is shared with other engineers' integration tests: lab scenarios wait until no
+// The lab (this PLUMB_LAB_SLOT's) may be shared with integration tests run in the same slot: lab scenarios wait until no
 // integration test runs, switch the lab to the latency proxy only for scenario 5, and
 // always restore the plain lab (and the fleet's previous size) before exiting.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { labUp } from '../src/lab/index.js';
+import { SLOT } from '../src/lab/paths.js';
 import { SCENARIOS, type Ctx, type Options } from './lib/context.js';
 import { writeResults, table, type BenchResults } from './lib/results.js';
 import { ansibleVersion } from './lib/ansible.js';
@@ -64,13 +66,31 @@ function options(argv: string[]): Options {
   };
 }
 
-/** Integration test processes (any checkout): they reset and converge the shared lab. */
+/** A process's PLUMB_LAB_SLOT (0 when unset), from its environment; undefined if unreadable. */
+function slotOf(pid: string): number | undefined {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+    const v = env.find((e) => e.startsWith('PLUMB_LAB_SLOT='))?.slice('PLUMB_LAB_SLOT='.length);
+    return v ? Number(v) : 0;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Integration test processes (any checkout) on this slot's lab: they reset and converge it.
+ * Those of other slots use other labs (they only load the machine, which the results record).
+ */
 async function integrationTests(): Promise<string[]> {
   const r = await runTimed(['ps', '-eo', 'pid=,args=']);
   return r.stdout
     .split('\n')
     .filter((l) => /mocha/.test(l) && /integration/.test(l) && !/\bgrep\b/.test(l))
-    .map((l) => l.trim());
+    .map((l) => l.trim())
+    .filter((l) => {
+      const slot = slotOf(l.split(/\s+/)[0] ?? '');
+      return slot === undefined || slot === SLOT;
+    });
 }
 
 async function waitQuiet(ctx: Ctx): Promise<void> {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { runTimed, type Timed } from './proc.js';
 import { ANSIBLE_DIR } from './paths.js';
+import { SLOT } from '../../src/lab/paths.js';
 
 export interface AnsibleRecap {
   ok: number;
@@ -127,7 +128,13 @@ export async function runAnsible(a: AnsibleArgs): Promise<AnsibleRun> {
   const r = await runTimed(argv, {
     cwd: ANSIBLE_DIR,
     timeoutMs: a.timeoutMs,
-    env: { ...process.env, ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
+    env: {
+      ...process.env,
+      ANSIBLE_CONFIG: path.join(ANSIBLE_DIR, 'ansible.cfg'),
+      ANSIBLE_SSH_CONTROL_PATH_DIR: CONTROL_DIR,
+      ANSIBLE_NOCOLOR: '1',
+      ANSIBLE_FORCE_COLOR: '0',
+    },
   });
   const recap = parseRecap(r.stdout);
   const sum = (k: keyof AnsibleRecap): number => Object.values(recap).reduce((n, h) => n + h[k], 0);
@@ -146,8 +153,9 @@ export async function ansibleVersion(): Promise<string> {
   return r.stdout.split('\n')[0]?.trim() ?? 'unknown';
 }
 
-/** Where ansible.cfg keeps its ControlPersist sockets (control_path_dir). */
-const CONTROL_DIR = '/tmp/plumb-bench-ansible-cp';
+/** Where Ansible keeps its ControlPersist sockets: one directory per lab slot, so closing
+ * them never reaches another slot's (ansible.cfg's control_path_dir is slot 0's). */
+const CONTROL_DIR = `/tmp/plumb-bench-ansible-cp${SLOT === 0 ? '' : `-${SLOT}`}`;
 
 /**
  * Ask every ControlPersist master Ansible left behind to exit (`ssh -O exit`). Between

@@ -4,18 +4,20 @@
 // it had before the bench (or taken down if the bench brought it up).
 import path from 'node:path';
 import { labDown, labFleetStatus, labUp } from '../../src/lab/index.js';
+import { FLEET_NET } from '../../src/lab/paths.js';
 import { runPlumb } from '../lib/plumb.js';
 import { closeAnsibleConnections, runAnsible, writeAnsibleInventory } from '../lib/ansible.js';
 import { alternate, expectEach, finish, newScenario, toolResult } from '../lib/measure.js';
 import { tail } from '../lib/proc.js';
 import { growthExponent } from '../lib/stats.js';
-import { SCALE_DIR } from '../lib/paths.js';
+import { REPO, SCALE_DIR } from '../lib/paths.js';
 import { measureFloor } from '../lib/floor.js';
 import type { Ctx } from '../lib/context.js';
 
 const PLAYBOOK = path.join(SCALE_DIR, 'playbooks', 'scale.yml');
 const ANSIBLE_PLAYBOOK = 'scale.yml';
-const FLEET_INVENTORY = 'inventory/lab-fleet.yml';
+// This PLUMB_LAB_SLOT's fleet (inventory/lab-fleet-N.yml outside slot 0).
+const FLEET_INVENTORY = path.relative(REPO, FLEET_NET.inventory);
 
 export async function scale(ctx: Ctx): Promise<void> {
   const before = await labFleetStatus();
