@@ -23,6 +23,7 @@ import modprobe from './modprobe.js';
 import mount from './mount.js';
 import mysql_db from './mysql_db.js';
 import mysql_replication from './mysql_replication.js';
+import mysql_topology from './mysql_topology.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
 import package_ from './package.js';
@@ -71,6 +72,7 @@ export const modules: Record<string, Module<any>> = {
   mount,
   mysql_db,
   mysql_replication,
+  mysql_topology,
   mysql_user,
   mysql_variables,
   package: package_,
