@@ -3,19 +3,35 @@
 // failover"): after a failover the live primary is another host until host_vars are edited,
 // and a run that went on would set read_only OFF on the old primary (two primaries) or
 // repoint the live one. So a disagreement fails the task (in check: reported as drift),
-// naming the live primary and what to run. The servers' states come in as arguments (each
-// server's read-only probe, delegated, registered by the role): they are other hosts'.
+// naming the live primary and what to run. One task judges ONE server (`server`), from that
+// server's own replication state: the role loops over the database servers with
+// `delegate_to`, so every host checks every server, and no registered result is needed.
 import { TaskError } from '../errors.js';
 import { raw } from '../sh.js';
+import { mysqlReplicationFact, type ReplicaState } from '../facts/mysql_replication.js';
+import { loginSchema, type MysqlLogin } from '../facts/mysql.js';
 import { defineModule, definePlan, type Plan } from './types.js';
 
-export interface MysqlTopologyArgs {
+export interface MysqlTopologyArgs extends MysqlLogin {
+  /** The server this task judges (an inventory host name; the task runs there). */
+  server: string;
   /** The inventory's primary (an inventory host name). */
   primary: string;
-  /** Each server's probe output: `read_only=0|1 primary=<address>`, or absent, down, unknown. */
-  servers: { host: string; probe: string }[];
   /** Inventory host name -> the address replicas use for it (stack_addresses). */
   addresses?: Record<string, string>;
+}
+
+/** A server's live role from its replication state. */
+export function liveRole(st: ReplicaState, addresses: Record<string, string> = {}): LiveRole {
+  if (st.configured) {
+    const name = Object.keys(addresses).find((h) => addresses[h] === st.primaryHost);
+    return { kind: 'replica', of: name ?? st.primaryHost };
+  }
+  if (st.readOnly) return { kind: 'fenced' };
+  // Writable with no GTID history at all: a fresh install (Debian's defaults, before the
+  // role's config), not a primary anybody writes to.
+  if (st.gtidBinlogState === '' && st.gtidSlavePos === '') return { kind: 'unknown', why: 'fresh: no GTID history' };
+  return { kind: 'primary' };
 }
 
 export type LiveRole =
@@ -24,16 +40,6 @@ export type LiveRole =
   /** read_only and replicating from nobody: a fresh server, or one fenced after a failover. */
   | { kind: 'fenced' }
   | { kind: 'unknown'; why: string };
-
-export function parseLive(probe: string, addresses: Record<string, string> = {}): LiveRole {
-  const m = /^read_only=([01]) primary=(\S*)\s*$/.exec(probe.trim());
-  if (!m) return { kind: 'unknown', why: probe.trim() || 'no answer' };
-  if (m[2]) {
-    const name = Object.keys(addresses).find((h) => addresses[h] === m[2]);
-    return { kind: 'replica', of: name ?? m[2] };
-  }
-  return m[1] === '0' ? { kind: 'primary' } : { kind: 'fenced' };
-}
 
 export function describeLive(r: LiveRole): string {
   switch (r.kind) {
@@ -69,7 +75,7 @@ export function livePrimary(primary: string, live: ReadonlyMap<string, LiveRole>
 export function advice(primary: string, live: ReadonlyMap<string, LiveRole>): string {
   const lp = livePrimary(primary, live);
   if (!lp) return 'inspect the servers (SHOW SLAVE STATUS, @@read_only) and fix the inventory or the servers by hand';
-  const others = [...live.keys()].filter((h) => h !== lp);
+  const others = [...new Set([...live.keys(), primary])].filter((h) => h !== lp);
   return (
     `${lp} is the live primary. If it was promoted on purpose (playbooks/failover.yml or switchover.yml), make the inventory say so: ` +
     `mysql_role: primary in host_vars/${lp}.yml and mysql_role: replica in ${others.map((h) => `host_vars/${h}.yml`).join(', ')}, ` +
@@ -78,52 +84,44 @@ export function advice(primary: string, live: ReadonlyMap<string, LiveRole>): st
   );
 }
 
-function table(live: ReadonlyMap<string, LiveRole>, want: (h: string) => string): string {
-  return [...live.keys()].map((h) => `${h}: ${want(h)}\n`).join('');
-}
-
 export default defineModule<MysqlTopologyArgs>({
   name: 'mysql_topology',
   schema: {
     type: 'object',
     properties: {
+      server: { type: 'string', minLength: 1 },
       primary: {
         type: 'string',
         minLength: 1,
         errorMessage: 'primary is the inventory host name of the primary (mysql_primary): is one host mysql_role: primary?',
       },
-      servers: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { host: { type: 'string', minLength: 1 }, probe: { type: 'string' } },
-          required: ['host', 'probe'],
-          additionalProperties: false,
-        },
-      },
       addresses: { type: 'object', additionalProperties: { type: 'string' } },
+      ...loginSchema,
     },
-    required: ['primary', 'servers'],
+    required: ['server', 'primary'],
     additionalProperties: false,
   },
-  facts: () => [],
+  facts: (args) => [mysqlReplicationFact(args)],
 
-  plan(args, _facts, ctx): Plan {
-    const live = new Map(args.servers.map((s) => [s.host, parseLive(s.probe, args.addresses)] as const));
-    const result = { live: Object.fromEntries([...live].map(([h, r]) => [h, describeLive(r)])), live_primary: livePrimary(args.primary, live) ?? '' };
+  plan(args, facts, ctx): Plan {
+    const probed = facts.get(mysqlReplicationFact(args));
+    // Not installed or not running: no claim (a fresh host, a stopped server).
+    if (!probed.available) return definePlan({ summary: `${args.server}: no live role (${probed.reason})` });
+    const role = liveRole(probed.value, args.addresses);
+    const live = new Map([[args.server, role]]);
+    const result = { live: describeLive(role), live_primary: livePrimary(args.primary, live) ?? '' };
     const problems = topologyProblems(args.primary, live);
-    if (problems.length === 0)
-      return definePlan({ summary: `inventory primary ${args.primary}: ${[...live].map(([h, r]) => `${h} ${describeLive(r)}`).join('; ')}`, result });
+    if (problems.length === 0) return definePlan({ summary: `${args.server}: ${describeLive(role)} (inventory primary ${args.primary})`, result });
     const msg = `the live database topology is not the inventory's: ${problems.join('; ')}`;
     if (!ctx.check) throw new TaskError(msg, advice(args.primary, live));
-    // check: drift, with the live roles against the inventory's, and nothing run.
+    // check: drift, with the live role against the inventory's, and nothing run.
     return definePlan({
       changes: [{ description: `${msg}. ${advice(args.primary, live)}`, script: raw(':'), invalidates: [] }],
       diffs: [
         {
           label: 'database roles',
-          before: table(live, (h) => describeLive(live.get(h)!)),
-          after: table(live, (h) => (h === args.primary ? 'primary' : `replica of ${args.primary}`)),
+          before: `${args.server}: ${describeLive(role)}\n`,
+          after: `${args.server}: ${args.server === args.primary ? 'primary' : `replica of ${args.primary}`}\n`,
         },
       ],
       summary: msg,
