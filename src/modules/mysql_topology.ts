@@ -6,8 +6,7 @@
 // naming the live primary and what to run. One task judges ONE server (`server`), from that
 // server's own replication state: the role loops over the database servers with
 // `delegate_to`, so every host checks every server, and no registered result is needed.
-import { TaskError } from '../errors.js';
-import { raw } from '../sh.js';
+import { sh } from '../sh.js';
 import { mysqlReplicationFact, type ReplicaState } from '../facts/mysql_replication.js';
 import { loginSchema, type MysqlLogin } from '../facts/mysql.js';
 import { defineModule, definePlan, type Plan } from './types.js';
@@ -103,7 +102,7 @@ export default defineModule<MysqlTopologyArgs>({
   },
   facts: (args) => [mysqlReplicationFact(args)],
 
-  plan(args, facts, ctx): Plan {
+  plan(args, facts): Plan {
     const probed = facts.get(mysqlReplicationFact(args));
     // Not installed or not running: no claim (a fresh host, a stopped server).
     if (!probed.available) return definePlan({ summary: `${args.server}: no live role (${probed.reason})` });
@@ -113,10 +112,11 @@ export default defineModule<MysqlTopologyArgs>({
     const problems = topologyProblems(args.primary, live);
     if (problems.length === 0) return definePlan({ summary: `${args.server}: ${describeLive(role)} (inventory primary ${args.primary})`, result });
     const msg = `the live database topology is not the inventory's: ${problems.join('; ')}`;
-    if (!ctx.check) throw new TaskError(msg, advice(args.primary, live));
-    // check: drift, with the live role against the inventory's, and nothing run.
+    // A step that refuses: apply fails this host here, before anything is changed, with the
+    // message and what to run; check reports it as drift with the roles' diff, running nothing.
+    const why = `${msg}. ${advice(args.primary, live)}`;
     return definePlan({
-      changes: [{ description: `${msg}. ${advice(args.primary, live)}`, script: raw(':'), invalidates: [] }],
+      changes: [{ description: why, script: sh`printf '%s\n' ${why} >&2; exit 1`, invalidates: [] }],
       diffs: [
         {
           label: 'database roles',

@@ -56,7 +56,7 @@ const cases: Case<MysqlTopologyArgs>[] = [
     name: 'a promoted replica that has written nothing yet (history only in gtid_slave_pos) is a live primary',
     args: on('web-02'),
     facts: { [K]: { available: true, value: { ...base, readOnly: false, gtidSlavePos: '0-1-5' } } },
-    expect: { status: 'error', error: /web-02 is a live primary/ },
+    expect: { status: 'changed', scriptMatches: [/exit 1$/], description: /web-02 is a live primary/ },
   },
   { name: 'another server read_only, replicating from nobody (fenced): ok', args: on('web-02'), facts: { [K]: fenced }, expect: { status: 'ok' } },
   {
@@ -64,8 +64,9 @@ const cases: Case<MysqlTopologyArgs>[] = [
     args: on('web-02'),
     facts: { [K]: primary },
     expect: {
-      status: 'error',
-      error:
+      status: 'changed',
+      scriptMatches: [/exit 1$/],
+      description:
         /web-02 is a live primary, but the inventory's primary is web-01[\s\S]*mysql_role: primary in host_vars\/web-02.yml[\s\S]*host_vars\/web-01.yml[\s\S]*switchover.yml -e new_primary=web-01/,
     },
   },
@@ -73,16 +74,19 @@ const cases: Case<MysqlTopologyArgs>[] = [
     name: 'after a switchover, before the edit: the inventory primary replicates from web-02: fails naming web-02',
     args: on('web-01'),
     facts: { [K]: replicaOf('10.0.0.22') },
-    expect: { status: 'error', error: /web-01, the inventory's primary, replicates from web-02[\s\S]*web-02 is the live primary/ },
-  },
-  {
-    name: 'in check, the same is drift (changed, with the live role), nothing run',
-    args: on('web-02'),
-    facts: { [K]: primary },
-    ctx: { check: true },
     expect: {
       status: 'changed',
-      scriptMatches: [/^:$/],
+      scriptMatches: [/exit 1$/],
+      description: /web-01, the inventory's primary, replicates from web-02[\s\S]*web-02 is the live primary/,
+    },
+  },
+  {
+    name: 'the refusing step is drift in check (the executor runs nothing there), with the live role',
+    args: on('web-02'),
+    facts: { [K]: primary },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/exit 1$/],
       diff: [{ label: 'database roles', before: 'web-02: primary (read_only OFF, replicates from nobody)\n', after: 'web-02: replica of web-01\n' }],
     },
   },

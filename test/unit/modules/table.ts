@@ -28,6 +28,8 @@ export interface Case<A> {
     invalidates?: string[];
     changes?: number;
     result?: Record<string, unknown>;
+    /** Must match the changes' descriptions (joined). */
+    description?: RegExp;
   };
 }
 
@@ -67,6 +69,7 @@ export function runTable<A>(module: Module<A>, cases: readonly Case<A>[]): void 
       if (c.expect.changes !== undefined) expect(p.changes).to.have.length(c.expect.changes);
       if (c.expect.invalidates) expect(p.changes.flatMap((ch) => [...ch.invalidates])).to.include.members(c.expect.invalidates);
       if (c.expect.result) expect(p.result).to.deep.include(c.expect.result);
+      if (c.expect.description) expect(p.changes.map((ch) => ch.description).join('\n')).to.match(c.expect.description);
       if (c.expect.stdin !== undefined) {
         const stdin = p.changes.map((ch) => (ch.stdin === undefined ? '' : ch.stdin.toString())).join('');
         if (typeof c.expect.stdin === 'string') expect(stdin).to.equal(c.expect.stdin);
