@@ -101,9 +101,14 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
   }
 }
 
+/** The names a set_fact task writes, as written (templated ones included); none for other tasks. */
+function setFactKeys(t: Task): string[] {
+  return t.module === 'set_fact' && t.args && typeof t.args === 'object' ? Object.keys(t.args as Vars).filter((k) => k !== 'cacheable') : [];
+}
+
 /** A set_fact whose names are templated ('{{ item.key }}'): what it defines is known only when it runs. */
 export function definesNamesAtRunTime(t: Task): boolean {
-  return t.module === 'set_fact' && !!t.args && typeof t.args === 'object' && Object.keys(t.args as Vars).some((k) => k.includes('{{'));
+  return setFactKeys(t).some((k) => k.includes('{{'));
 }
 
 /** Names a task defines for the tasks after it: its register, set_fact keys, include_vars keys (when its file is known now). */
@@ -112,8 +117,7 @@ export function definedNames(t: Task): string[] {
   // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
   out.push(...(modules[t.module]?.factNames ?? []));
   // A templated name ('{{ item.key }}') is known only when the task runs.
-  if (t.module === 'set_fact' && t.args && typeof t.args === 'object')
-    out.push(...Object.keys(t.args as Vars).filter((k) => k !== 'cacheable' && !k.includes('{{')));
+  out.push(...setFactKeys(t).filter((k) => !k.includes('{{')));
   if (t.module === 'include_vars') {
     const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
     if (typeof a.name === 'string') out.push(a.name);
