@@ -11,7 +11,7 @@ export const LAB_INVENTORY = path.relative(REPO, LAB_NET.inventory);
 export const ANSIBLE_SITE = 'site.yml';
 
 const COMMON = ['/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/etc/ufw/ufw.conf', '/etc/default/ufw'];
-const HAPROXY = ['/etc/haproxy/certs', '/etc/haproxy/certs/site.pem', '/etc/haproxy/haproxy.cfg'];
+const HAPROXY = ['/etc/haproxy/certs', '/etc/haproxy/certs/site.pem', '/etc/haproxy/haproxy.cfg', '/etc/systemd/system/haproxy.service.d/server-state.conf'];
 const MARIADB = ['/etc/mysql/mariadb.conf.d/60-foobar.cnf'];
 const APP = [
   '/srv/foobar',

@@ -9,7 +9,8 @@
 // stops, and everything from there installs at its own place, at the first task that could
 // change what apt installs or how: an apt task that is not batchable; a task that names
 // /etc/apt; a command or shell that mentions apt, dpkg or debconf; a task that cannot be
-// evaluated yet (it reads a result registered earlier, or a value known only later).
+// evaluated yet (it reads a result registered earlier, or a value known only later) unless
+// its module writes nothing on the host (debug, stat, assert...).
 // Batchable: state present, no purge, no install_recommends, no register, notify or
 // ignore_errors, and `batch: true`.
 import type { AptArgs } from '../modules/apt.js';
@@ -43,6 +44,26 @@ export interface PackageBatch {
 const APT_WORDS = /\b(apt|apt-get|aptitude|apt-key|add-apt-repository|dpkg|dpkg-reconfigure|debconf|debconf-set-selections)\b/;
 const APT_DIR = /\/etc\/apt\b/;
 
+// Modules that write nothing on the host: whatever their arguments turn out to be, they
+// cannot change what a later apt install does, so they never stop the window, even when
+// they cannot be evaluated up front (a debug or a stat that reads an earlier register).
+const WRITES_NOTHING = new Set([
+  'debug',
+  'set_fact',
+  'assert',
+  'fail',
+  'stat',
+  'slurp',
+  'find',
+  'getent',
+  'wait_for',
+  'pause',
+  'package_facts',
+  'service_facts',
+  'setup',
+  'include_vars',
+]);
+
 const names = (a: AptArgs): string[] => asList(a.name);
 
 function instances(st: Step): AptArgs[] {
@@ -66,6 +87,7 @@ function batchable(st: Step): boolean {
 /** Could this task change what a later apt install does (sources, keys, preseeded answers)? */
 function stops(st: Step): boolean {
   const t = st.task;
+  if (WRITES_NOTHING.has(t.module)) return false;
   if (!st.prepared) return true; // not known yet: it could be anything
   if ('skip' in st.prepared) return false;
   if (t.module === 'apt') return !batchable(st);

@@ -179,6 +179,16 @@ describe('engine/packages: planning the one apt transaction', () => {
     expect(planPackageBatch(batchWindow(steps, 0), facts([]))!.task.args).to.deep.include({ name: ['a', 'b'] });
   });
 
+  it('a task that writes nothing on the host does not stop it, even when it reads a result registered earlier', () => {
+    const dir = project(
+      t('one', 'apt: { name: a, batch: true }') +
+        t('probe', 'stat: { path: /var/lib/x }\n      register: st') +
+        t('say', 'debug: { msg: "{{ st.stat.exists }}" }\n      when: st.stat.exists') +
+        t('two', 'apt: { name: b, batch: true }'),
+    );
+    expect(plan(dir, [])!.task.args).to.deep.include({ name: ['a', 'b'] });
+  });
+
   it('commands that do not touch apt do not stop it', () => {
     const dir = project(t('one', 'apt: { name: a, batch: true }') + t('cmd', 'command: systemctl daemon-reload') + t('two', 'apt: { name: b, batch: true }'));
     expect(plan(dir, [])!.task.args).to.deep.include({ name: ['a', 'b'] });
