@@ -24,6 +24,8 @@ export interface ReplicaState {
   secondsBehind: number | null;
   gtidSlavePos: string;
   gtidBinlogPos: string;
+  /** The last GTID of each (domain, server_id) in this server's binary log: its own history. */
+  gtidBinlogState: string;
   readOnly: boolean;
   serverId: number;
   /** sha256 (hex) of the password in master.info, '' when there is none. */
@@ -37,7 +39,7 @@ export function mysqlReplicationFact(login: MysqlLogin = {}): Fact<Probed<Replic
       login,
       script(
         queryInto('status', 'SHOW SLAVE STATUS', true),
-        queryInto('vars', 'SELECT @@gtid_slave_pos, @@gtid_binlog_pos, @@read_only, @@server_id, @@datadir'),
+        queryInto('vars', 'SELECT @@gtid_slave_pos, @@gtid_binlog_pos, @@read_only, @@server_id, @@datadir, @@gtid_binlog_state'),
         raw(`printf 'vars\\t%s\\n' "$vars"`),
         raw(`d=$(printf '%s' "$vars" | cut -f5)`),
         raw(
@@ -79,6 +81,7 @@ export function parseReplicaBody(body: string): ReplicaState {
     secondsBehind: behind === '' || behind === 'NULL' ? null : Number(behind),
     gtidSlavePos: vars[1] ?? '',
     gtidBinlogPos: vars[2] ?? '',
+    gtidBinlogState: vars[6] ?? '',
     readOnly: vars[3] === '1',
     serverId: num(vars[4] ?? ''),
     passwordSha256: pw[1] ?? '',

@@ -27,6 +27,7 @@ import mount from './mount.js';
 import mysql_db from './mysql_db.js';
 import mysql_query from './mysql_query.js';
 import mysql_replication from './mysql_replication.js';
+import mysql_topology from './mysql_topology.js';
 import mysql_user from './mysql_user.js';
 import mysql_variables from './mysql_variables.js';
 import package_ from './package.js';
@@ -81,6 +82,7 @@ export const modules: Record<string, Module<any>> = {
   mysql_db,
   mysql_query,
   mysql_replication,
+  mysql_topology,
   mysql_user,
   mysql_variables,
   package: package_,

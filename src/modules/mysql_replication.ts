@@ -23,6 +23,52 @@ export interface MysqlReplicationArgs extends MysqlLogin {
   connect_retry?: number;
   /** Seconds to wait for both replication threads to run after a change (default 20). */
   start_timeout?: number;
+  /**
+   * The primary's history: its @@gtid_binlog_state and its @@gtid_slave_pos (what it applied
+   * as a replica, a seed dump included, is not always in its own binlog), comma-joined. Given, a server that replicates from nobody but has a
+   * binary log history of its own (a former primary) REJOINS instead of being reseeded: only
+   * when its history is a prefix of the primary's (gtidPrefixProblems), with
+   * MASTER_DEMOTE_TO_SLAVE=1; a diverged one is refused with the steps to reseed it.
+   */
+  primary_gtid_state?: string;
+}
+
+/** A gtid_binlog_state (or _pos): `domain-server-seq` items, comma separated. */
+export function parseGtidList(s: string): { domain: number; server: number; seq: number }[] {
+  return s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+    .map((x) => {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(x);
+      if (!m) throw new TaskError(`not a GTID: ${x}`, 'a GTID is domain-server_id-sequence, e.g. 0-1-42');
+      return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+    });
+}
+
+/**
+ * Why the local history is NOT a prefix of the primary's ([] when it is). The rule, for
+ * MariaDB with gtid_strict_mode and unique server_ids: a server's binlog state holds the
+ * last sequence number per (domain, server_id). Each of the local ones must be in the
+ * primary's state with a sequence number at least as high: the primary then applied that
+ * server's transactions up to and past it, in order (strict mode), so it holds every
+ * transaction the local server has. A local (domain, server_id) that the primary lacks,
+ * or one further ahead, is a transaction the primary never saw: a diverged history.
+ */
+export function gtidPrefixProblems(local: string, primary: string): string[] {
+  // The primary's list may name a (domain, server_id) twice (its binlog state and its
+  // gtid_slave_pos, for what it applied from a seed dump and never logged): the highest counts.
+  const theirs = new Map<string, number>();
+  for (const g of parseGtidList(primary)) theirs.set(`${g.domain}-${g.server}`, Math.max(g.seq, theirs.get(`${g.domain}-${g.server}`) ?? 0));
+  const out: string[] = [];
+  for (const g of parseGtidList(local)) {
+    const seq = theirs.get(`${g.domain}-${g.server}`);
+    const gtid = `${g.domain}-${g.server}-${g.seq}`;
+    if (seq === undefined) out.push(`${gtid}: the primary has no transaction of server ${g.server} in domain ${g.domain}`);
+    else if (seq < g.seq)
+      out.push(`${gtid}: the primary has server ${g.server}'s transactions in domain ${g.domain} only up to ${g.domain}-${g.server}-${seq}`);
+  }
+  return out;
 }
 
 /** Separates the option file from the SQL on the seeding script's stdin. */
@@ -37,13 +83,15 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
-function changeMasterSql(args: MysqlReplicationArgs): string {
+function changeMasterSql(args: MysqlReplicationArgs, demote = false): string {
   const opts = [
     `MASTER_HOST = ${sqlString(args.primary_host)}`,
     `MASTER_PORT = ${args.primary_port ?? 3306}`,
     `MASTER_USER = ${sqlString(args.user)}`,
     `MASTER_PASSWORD = ${sqlString(args.password)}`,
     'MASTER_USE_GTID = slave_pos',
+    // A former primary: its own binlog history becomes its slave position (MariaDB >= 10.10).
+    ...(demote ? ['MASTER_DEMOTE_TO_SLAVE = 1'] : []),
     ...(args.connect_retry !== undefined ? [`MASTER_CONNECT_RETRY = ${args.connect_retry}`] : []),
   ];
   return `CHANGE MASTER TO ${opts.join(', ')};\nSTART SLAVE;\n`;
@@ -103,12 +151,12 @@ function seedChange(args: MysqlReplicationArgs, dbs: string[], timeout: number):
 }
 
 /** Configured to the wrong primary/user/password, or never seeded and nothing to seed: point it and start. */
-function pointChange(args: MysqlReplicationArgs, description: string, timeout: number): Change {
+function pointChange(args: MysqlReplicationArgs, description: string, timeout: number, demote = false): Change {
   const client = mysqlClient(args);
   return {
     description,
     script: script(raw('set -eu'), sh`${client} -e ${'STOP SLAVE;'}`, client, waitRunning(client, timeout)),
-    stdin: changeMasterSql(args),
+    stdin: changeMasterSql(args, demote),
     invalidates: ['mysql:replication'],
   };
 }
@@ -143,6 +191,7 @@ export default defineModule<MysqlReplicationArgs>({
       seed_databases: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 64 } },
       connect_retry: { type: 'integer', minimum: 1 },
       start_timeout: { type: 'number', exclusiveMinimum: 0, maximum: 600 },
+      primary_gtid_state: { type: 'string', pattern: '^[0-9,\\s-]*$' },
       ...loginSchema,
     },
     required: ['primary_host', 'user', 'password'],
@@ -179,6 +228,23 @@ export default defineModule<MysqlReplicationArgs>({
       seconds_behind: st.secondsBehind,
       read_only: st.readOnly,
     };
+    if (!st.configured && args.primary_gtid_state !== undefined && st.gtidBinlogState !== '') {
+      // A former primary (after a switchover or a failover): rejoin, never reseed on its own.
+      const problems = gtidPrefixProblems(st.gtidBinlogState, args.primary_gtid_state);
+      if (problems.length > 0) {
+        throw new TaskError(
+          `${ctx.host} has a history ${args.primary_host} never had (its transactions after the failover, or unacknowledged at the crash), so it cannot rejoin: ${problems.join('; ')}`,
+          `reseed it from ${args.primary_host} (its own diverged transactions are dropped; keep a dump first if they matter, e.g. mysqldump --all-databases > /root/diverged.sql): on ${ctx.host} run mariadb -e 'STOP SLAVE; RESET SLAVE ALL; RESET MASTER;' and apply site.yml again, which seeds it from a dump of the primary (or restore a backup: playbooks/restore.yml)`,
+        );
+      }
+      const c = pointChange(
+        args,
+        `rejoin as a replica of ${args.primary_host} (history ${st.gtidBinlogState} is a prefix of the primary's; MASTER_DEMOTE_TO_SLAVE=1)`,
+        timeout,
+        true,
+      );
+      return definePlan({ changes: [c], diffs: [{ label, before: describe(st), after: describeWanted(args) }], summary: c.description, result });
+    }
     if (!st.configured) return { ...fresh(st), result };
 
     const wrong: string[] = [];

@@ -102,7 +102,7 @@ describe('facts/mysql', () => {
       'Using_Gtid',
     ];
     const row = ['Waiting for master to send event', '10.9.0.2', 'repl', '3306', '60', 'Yes', 'Yes', '0', '', '0', '', '0', 'Slave_Pos'];
-    const out = `ok\nvars\t0-1-42\t0-1-42\t1\t2\t/var/lib/mysql/\npw\tabc123\n${header.join('\t')}\n${row.join('\t')}\n`;
+    const out = `ok\nvars\t0-1-42\t0-1-42\t1\t2\t/var/lib/mysql/\t0-1-42\npw\tabc123\n${header.join('\t')}\n${row.join('\t')}\n`;
     expect(mysqlReplicationFact().parse(out, 0)).to.deep.equal({
       available: true,
       value: {
@@ -121,6 +121,7 @@ describe('facts/mysql', () => {
         secondsBehind: 0,
         gtidSlavePos: '0-1-42',
         gtidBinlogPos: '0-1-42',
+        gtidBinlogState: '0-1-42',
         readOnly: true,
         serverId: 2,
         passwordSha256: 'abc123',

@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import mysqlReplication, { optionValue, sha256Hex, STDIN_SEPARATOR, type MysqlReplicationArgs } from '../../../src/modules/mysql_replication.js';
+import mysqlReplication, {
+  gtidPrefixProblems,
+  optionValue,
+  sha256Hex,
+  STDIN_SEPARATOR,
+  type MysqlReplicationArgs,
+} from '../../../src/modules/mysql_replication.js';
 import type { ReplicaState } from '../../../src/facts/mysql_replication.js';
 import { runSchemaTable, runTable, type Case } from './table.js';
 
@@ -22,6 +28,7 @@ const fresh: ReplicaState = {
   secondsBehind: null,
   gtidSlavePos: '',
   gtidBinlogPos: '',
+  gtidBinlogState: '',
   readOnly: true,
   serverId: 2,
   passwordSha256: '',
@@ -122,6 +129,31 @@ const cases: Case<MysqlReplicationArgs>[] = [
     expect: { status: 'changed' },
   },
   {
+    name: "a former primary whose history is a prefix of the primary's rejoins with MASTER_DEMOTE_TO_SLAVE, no reseed",
+    args: { ...args, primary_gtid_state: '0-1-100,0-2-150' },
+    facts: { [K]: { available: true, value: { ...fresh, serverId: 1, gtidBinlogState: '0-1-100', gtidBinlogPos: '0-1-100' } } },
+    expect: {
+      status: 'changed',
+      stdin: CHANGE.replace('slave_pos;', 'slave_pos, MASTER_DEMOTE_TO_SLAVE = 1;'),
+      scriptNotMatches: [/mysqldump/, /RESET/],
+    },
+  },
+  {
+    name: 'a former primary with transactions the primary never had is refused, with the steps to reseed',
+    args: { ...args, primary_gtid_state: '0-1-100,0-2-150' },
+    facts: { [K]: { available: true, value: { ...fresh, serverId: 1, gtidBinlogState: '0-1-101' } } },
+    expect: {
+      status: 'error',
+      error: /cannot rejoin: 0-1-101: the primary has server 1's transactions in domain 0 only up to 0-1-100[\s\S]*RESET SLAVE ALL; RESET MASTER/,
+    },
+  },
+  {
+    name: 'a fresh replica (no history of its own) is seeded even when the primary state is given',
+    args: { ...args, primary_gtid_state: '0-1-100' },
+    facts: { [K]: { available: true, value: fresh } },
+    expect: { status: 'changed', scriptMatches: [/mysqldump/] },
+  },
+  {
     name: 'apply on a host without MariaDB fails with the reason',
     args,
     facts: { [K]: { available: false, reason: 'the mysql client is not installed' } },
@@ -131,6 +163,23 @@ const cases: Case<MysqlReplicationArgs>[] = [
 
 describe('modules/mysql_replication', () => {
   runTable(mysqlReplication, cases);
+  describe("gtidPrefixProblems (is the local history a prefix of the primary's?)", () => {
+    const table: [string, string, string, number][] = [
+      ['no history is a prefix of anything', '', '0-1-5', 0],
+      ['same state', '0-1-100', '0-1-100', 0],
+      ['the primary went on (its own writes after promotion)', '0-1-100', '0-1-100,0-2-180', 0],
+      ['older epochs of another server behind the primary', '0-2-40,0-1-100', '0-2-180,0-1-100', 0],
+      ['one transaction past the primary (unacknowledged at the crash)', '0-1-101', '0-1-100,0-2-180', 1],
+      ['written locally under its own server_id after the primary moved', '0-1-100,0-3-7', '0-1-100,0-2-180', 1],
+      ['what the primary applied from its seed dump counts (its gtid_slave_pos joined)', '0-1-2', '0-2-3,0-1-2', 0],
+      ['the highest of a repeated (domain, server) counts', '0-1-9', '0-1-2,0-1-9', 0],
+      ['another domain the primary never saw', '0-1-100,1-1-3', '0-1-100', 1],
+    ];
+    for (const [name, local, primary, n] of table)
+      it(name, () => {
+        expect(gtidPrefixProblems(local, primary)).to.have.length(n);
+      });
+  });
   runSchemaTable(mysqlReplication, [
     { name: 'minimal', args: { primary_host: 'db1', user: 'r', password: 'x' }, valid: true },
     { name: 'password required', args: { primary_host: 'db1', user: 'r' }, valid: false },

@@ -38,6 +38,10 @@ describe('templates/mariadb/60-foobar.cnf.ejs and mysql_server_variables', () =>
       for (const [k, v] of Object.entries(live)) {
         // log_bin names the binary log's base in the file; the server reports ON.
         if (k === 'log_bin') expect(cnf.get(k), k).to.be.a('string');
+        // The fence (defaults.yml): every file says read_only ON and semi-sync primary OFF;
+        // only the live primary is switched at runtime, after the topology check.
+        else if (k === 'read_only') expect(cnf.get(k), k).to.equal('ON');
+        else if (k === 'rpl_semi_sync_master_enabled') expect(cnf.get(k), k).to.equal('OFF');
         else expect(cnf.get(k), k).to.equal(String(v));
       }
       for (const k of evaluate('mysql_static_variables', vars) as string[]) expect(live, k).to.have.property(k);
