@@ -722,7 +722,7 @@ export class PlayRunner {
 }
 
 /** A module's ansible_facts become ansible_facts.<name> and ansible_<name>: host data, never templated again. */
-function setFacts(registered: Vars, facts: Vars): void {
+export function setFacts(registered: Vars, facts: Vars): void {
   const prev = (registered['ansible_facts'] ?? {}) as Vars;
   registered['ansible_facts'] = { ...prev, ...facts };
   for (const [k, v] of Object.entries(facts)) registered[`ansible_${k}`] = v;

@@ -14,7 +14,8 @@ import { Redactor } from '../report/redact.js';
 import type { Transport } from '../ssh/transport.js';
 import { definedNames, definesNamesAtRunTime } from './actions.js';
 import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
-import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable } from './play.js';
+import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable, setFacts } from './play.js';
+import { parseSetup, setupFact } from '../facts/setup.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
 
@@ -165,6 +166,8 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       });
       continue;
     }
+    // gather_facts: the ansible_* names exist at run time (stand-ins here, as for registers).
+    if (play.gatherFacts) setFacts(registered, parseSetup(''));
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
       for (const n of definedNames(t))
         registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
@@ -315,13 +318,25 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
     book.plays.filter((pl) => playHosts(inv, pl, opts.limit).includes(s.host.name)).map((pl) => runnerFor(s, pl).upfrontFacts());
   /** Before a host's first play: the facts of all its plays, in one exec (with the lock step, if requested). */
   const prefetch = async (s: HostSession): Promise<void> => {
+    // gather_facts: true in any of the host's plays: the setup facts travel in the same exec,
+    // and are host variables (ansible_*) from here on, as Ansible's gathering at play start.
+    // Up front, tasks are evaluated with stand-ins for them (the facts a task needs rarely
+    // depend on their values; when one does, it gathers again once reached, with the real
+    // ones), and such tasks take no part in the apt batch (it must not install a stand-in).
+    const gathers = book.plays.some((pl) => pl.gatherFacts && playHosts(inv, pl, opts.limit).includes(s.host.name));
+    const standIns = parseSetup('');
+    if (gathers) setFacts(s.registered, standIns);
     const upfront = upfrontOf(s);
     await s.gather(
-      upfront.flatMap((u) => u.facts),
+      [...upfront.flatMap((u) => u.facts), ...(gathers ? [setupFact] : [])],
       upfront.some((u) => u.become),
     );
+    const setup = gathers ? s.peek(setupFact) : undefined;
+    if (setup) setFacts(s.registered, setup);
+    const factNames = gathers ? ['ansible_facts', ...Object.keys(standIns).map((k) => `ansible_${k}`)] : [];
+    const steps = upfront.flatMap((u) => u.steps).map((st) => (factNames.some((n) => readsVariable(st.task, n)) ? { ...st, prepared: undefined } : st));
     prefetched.add(s.host.name);
-    packagesOf.set(s.host.name, { steps: upfront.flatMap((u) => u.steps), covered: new Set() });
+    packagesOf.set(s.host.name, { steps, covered: new Set() });
   };
   let stopped = false;
   try {

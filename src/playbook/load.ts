@@ -97,6 +97,8 @@ export interface Play {
   /** A host's failure ends the play (and the run) for every host. */
   anyErrorsFatal: boolean;
   forceHandlers: boolean;
+  /** gather_facts: true: the setup facts (ansible_*) in the host's first exec, host variables from the run's start. */
+  gatherFacts?: boolean;
   /** pre_tasks, roles, tasks and post_tasks, flattened: blocks and includes expanded, in run order. */
   tasks: Task[];
   handlers: Task[];
@@ -664,6 +666,7 @@ function loadPlays(path: string, text: string | undefined, pbDir: string, proble
       maxFailPercentage: p.max_fail_percentage as number | undefined,
       anyErrorsFatal: p.any_errors_fatal === true,
       forceHandlers: p.force_handlers === true,
+      gatherFacts: p.gather_facts === true,
       tasks,
       handlers,
       loc: { src, path: [i] },

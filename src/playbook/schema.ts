@@ -155,7 +155,7 @@ export const playSchema = {
     vars_files: stringOrList,
     environment: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean'] } },
     tags: stringOrList,
-    gather_facts: { type: 'boolean', errorMessage: 'gather_facts is accepted for Ansible compatibility; plumb gathers only the facts tasks need' },
+    gather_facts: { type: 'boolean', errorMessage: "gather_facts is true or false (true: the ansible_* facts are read in the host's one batched exec)" },
     force_handlers: { type: 'boolean' },
   },
   required: ['hosts'],

@@ -420,6 +420,50 @@ ${extra}  tasks:
       expect(again.result.hosts.h1).to.include({ changed: 0, execs: 1 });
     });
 
+    it('gather_facts: true reads the ansible_* facts in the one exec; a template using them is a 1-exec no-op', async () => {
+      const dir = project({});
+      const f = join(dir, 'facts.conf');
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all
+  gather_facts: true
+  tasks:
+    - name: sized
+      template: {src: sized.ejs, dest: "${f}"}
+- hosts: all
+  tasks:
+    - name: later play reads them too
+      copy: {dest: "${f}.2", content: "{{ ansible_facts.os_family }}\\n"}
+`,
+        'templates/sized.ejs': 'workers <%= ansible_processor_vcpus * 2 + 1 %>\nmem <%= ansible_memtotal_mb > 0 %>\n',
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      const nproc = Number(readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length);
+      expect(readFileSync(f, 'utf8')).to.equal(`workers ${nproc * 2 + 1}\nmem true\n`);
+      expect(readFileSync(`${f}.2`, 'utf8')).to.equal('Debian\n');
+      const again = await runLocal(inv, book);
+      expect(again.result.hosts.h1).to.include({ changed: 0, execs: 1 });
+      const check = await runLocal(inv, book, { mode: 'check' });
+      expect(check.result.hosts.h1).to.include({ changed: 0, execs: 1 });
+    });
+
+    it('without gather_facts the ansible_* names are unknown: an input error before anything runs', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all
+  tasks:
+    - name: reads a fact
+      copy: {dest: "${join(dir, 'nofacts')}", content: "{{ ansible_processor_vcpus }}"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book).catch((e: Error) => e);
+      expect(String(r instanceof Error ? r.message : r.lines)).to.match(/ansible_processor_vcpus/);
+    });
+
     // Regression: each task waiting for a registered result used to gather its facts alone
     // (6 execs here); the ready ones are now prepared and gathered together (acceptance 6).
     it('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {

@@ -28,11 +28,13 @@ describe('templates/mariadb/60-foobar.cnf.ejs and mysql_server_variables', () =>
           mysql_port: 3306,
           mysql_role: role,
           mysql_server_id: id,
+          ansible_memtotal_mb: 4096,
         },
         [defaults],
       );
       const text = renderFile(resolve(ROOT, 'templates/mariadb/60-foobar.cnf.ejs'), vars);
       const cnf = new Map([...text.matchAll(/^([a-z_]+)\s*=\s*(\S+)\s*$/gm)].map((m) => [m[1]!, m[2]!]));
+      expect(cnf.get('innodb_buffer_pool_size'), 'a quarter of the host memory').to.equal('1024M');
       const live = evaluate('mysql_server_variables', vars) as Record<string, unknown>;
       expect(live.read_only).to.equal(role === 'replica' ? 'ON' : 'OFF');
       for (const [k, v] of Object.entries(live)) {
