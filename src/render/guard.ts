@@ -58,18 +58,18 @@ export function guardSource(
   const declared = new Set<string>();
   collectDeclared(ast, declared);
   const inserts: { at: number; text: string; rank: number }[] = [];
-  const guardKey = (key: AnyNode, owner: AnyNode): void => {
+  const guardKey = (key: AnyNode): void => {
     if (key.type === 'Literal') {
-      if (typeof key.value === 'string') refuseName(key.value, key, owner);
+      if (typeof key.value === 'string') refuseName(key.value, key);
       return;
     }
     if (key.type === 'TemplateLiteral' && (key.expressions as unknown[]).length === 0) {
-      refuseName(String((key.quasis as { value: { cooked: string } }[])[0]!.value.cooked), key, owner);
+      refuseName(String((key.quasis as { value: { cooked: string } }[])[0]!.value.cooked), key);
       return;
     }
     inserts.push({ at: key.start, text: 'escapeFn.key(', rank: -(key.end - key.start) }, { at: key.end, text: ')', rank: key.end - key.start });
   };
-  const refuseName = (name: string, node: AnyNode, _owner?: AnyNode): void => {
+  const refuseName = (name: string, node: AnyNode): void => {
     if (FORBIDDEN_NAMES.has(name)) fail(node, `'${name}' is not allowed in templates`, hintFor(name));
   };
   const refused = (node: AnyNode, what: string, hint = DOCS): never => fail(node, `${what} is not allowed in templates`, hint);
@@ -119,7 +119,7 @@ export function guardSource(
         visit(node.object as AnyNode, true);
         const p = node.property as AnyNode;
         if (node.computed) {
-          guardKey(p, node);
+          guardKey(p);
           visit(p, true);
         } else visit(p, false);
         return;
@@ -127,7 +127,7 @@ export function guardSource(
       case 'Property': {
         const k = node.key as AnyNode;
         if (node.computed) {
-          guardKey(k, node);
+          guardKey(k);
           visit(k, true);
         } else if (k.type === 'Literal') {
           if (typeof k.value === 'string') refuseName(k.value, k);
