@@ -231,7 +231,13 @@ function compileError(file: string, text: string, e: Error): InputError {
  * (variables, helpers, the controller's globals refused) instead of EJS's plain copy.
  */
 function run(file: string, vars: Vars): string {
-  const include = (path: string, data?: Vars): string => run(ejs.resolveInclude(path, file, false), data ? { ...vars, ...data } : vars);
+  const include = (path: string, data?: Vars): string => {
+    // A template's include is another template, never any file of the controller.
+    const target = ejs.resolveInclude(String(path), file, false);
+    if (isAbsolute(String(path)) || !target.endsWith('.ejs'))
+      throw new ExpressionError(`include('${String(path)}'): only another template may be included`, 'name a .ejs file relative to this template');
+    return run(target, data ? { ...vars, ...data } : vars);
+  };
   return compile(file)(strictScope(vars, { ...helpersFor(vars), ...TEMPLATE_ONLY }, 'templates') as ejs.Data, rawText, include as ejs.IncludeCallback);
 }
 
