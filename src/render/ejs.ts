@@ -74,7 +74,8 @@ function ejsCompile(file: string, text: string): ejs.ClientFunction {
     const prefix = this.mode && !DELIMITERS.has(line) ? CODE_MODES[this.mode] : undefined;
     const gen = this.source.length;
     Template.prototype.scanLine.call(this, line);
-    if (prefix !== undefined) segments.push({ gen: gen + prefix.length, tpl: offset, len: line.length });
+    if (prefix !== undefined) segments.push({ gen: gen + prefix.length, tpl: offset, len: line.length, code: true });
+    else segments.push({ gen, tpl: offset, len: this.source.length - gen, code: false });
     offset += line.length;
   };
   const { back } = slurped(text);

@@ -15,12 +15,19 @@ const DOCS = 'see "Templates (EJS)" in docs/modules.md';
 /** Names of EJS's own function a template's code may not touch (escapeFn.key checks keys). */
 const RESERVED = new Set(['escapeFn', 'rethrow']);
 
-/** A stretch of template code copied as is into the generated source. */
+/**
+ * What EJS wrote for one piece of the template: `code` is template code copied as is (an
+ * offset maps one to one), anything else EJS's own (text as a string literal, line counters).
+ */
 export interface Segment {
   gen: number;
   tpl: number;
   len: number;
+  code: boolean;
 }
+
+/** The names EJS's own code uses; any other name, wherever it stands, is the template's. */
+const EJS_OWN = new Set(['__append', '__line', 'escapeFn']);
 
 type AnyNode = { type: string; start: number; end: number; [k: string]: unknown };
 
@@ -49,10 +56,12 @@ export function guardSource(
   allowed: ReadonlySet<string>,
 ): string {
   const ast = parse(source, { ecmaVersion: 'latest', sourceType: 'script', allowReturnOutsideFunction: true }) as unknown as AnyNode;
-  const inTemplate = (gen: number): Segment | undefined => segments.find((s) => gen >= s.gen && gen < s.gen + s.len);
+  const segmentAt = (gen: number): Segment | undefined => segments.find((s) => gen >= s.gen && gen < s.gen + s.len);
+  const inTemplate = (gen: number): boolean => segmentAt(gen)?.code === true;
   const fail = (node: AnyNode, message: string, hint: string): never => {
-    const seg = inTemplate(node.start);
-    const pos = seg ? posOf(seg.tpl + node.start - seg.gen) : { line: 1, col: 1 };
+    // Inside EJS's text literal (code that opened a `${` across tags): the start of that text.
+    const seg = segmentAt(node.start);
+    const pos = seg ? posOf(seg.tpl + (seg.code ? node.start - seg.gen : 0)) : { line: 1, col: 1 };
     throw InputError.one(message, { file, ...pos }, hint);
   };
   const declared = new Set<string>();
@@ -75,7 +84,7 @@ export function guardSource(
   const refused = (node: AnyNode, what: string, hint = DOCS): never => fail(node, `${what} is not allowed in templates`, hint);
 
   const visit = (node: AnyNode, reference: boolean): void => {
-    const tpl = inTemplate(node.start) !== undefined;
+    const tpl = inTemplate(node.start);
     switch (node.type) {
       case 'ThisExpression':
         refused(node, "'this'", `a template sees its variables and plumb's helpers by name; ${DOCS}`);
@@ -101,7 +110,7 @@ export function guardSource(
         break;
       case 'Identifier': {
         const name = node.name as string;
-        if (!tpl) break; // EJS's own __append, __line, escapeFn
+        if (!tpl && EJS_OWN.has(name)) break; // EJS's own code (a template's text is only a string literal there)
         refuseName(name, node);
         if (RESERVED.has(name)) refused(node, `'${name}'`, `'${name}' is EJS's own; ${DOCS}`);
         if (reference && CONTROLLER_GLOBALS.has(name) && !allowed.has(name) && !declared.has(name))

@@ -64,6 +64,8 @@ const corpus: Array<[string, RegExp, number, number]> = [
   ['<% var rethrow = 1 %>', /'rethrow' is not allowed/, 2, 8],
   ['<%= map[{ toString: () => "__proto__" }] %>', /'__proto__' is not allowed/, 2, 1],
   ['line 2\n<%_ if (true) { _%>\n  <%_ const x = map.constructor _%>\n<%_ } _%>', /'constructor' is not allowed/, 4, 21],
+  // Code that opens a template literal across tags makes the text between them part of it.
+  ['<% const x = `%>${process.pid}<%` %>', /'process' is not available/, 2, 17],
   ['<%- include("/etc/passwd") %>', /only another template may be included/, 2, 1],
   ['<%- include("../../../../../../etc/hosts.allow") %>', /only another template may be included/, 2, 1],
   ['<% list.forEach(function () { %><%= new.target %><% }) %>', /'new.target' is not allowed/, 2, 37],
