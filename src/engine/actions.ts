@@ -18,6 +18,8 @@ export interface ActionOutcome {
   result: Vars;
   /** Variables the host keeps for the rest of the run (set_fact, include_vars). */
   facts?: Vars;
+  /** debug's `recap: true`: a line for the run's recap, shown once per distinct message. */
+  note?: string;
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
@@ -55,12 +57,18 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
     }
     case 'debug': {
       const a = (typeof rawArgs === 'string' ? { msg: rawArgs } : (rawArgs ?? {})) as Vars;
+      // plumb-only: `recap: true` repeats the message once in the run's recap (docs/modules.md).
+      const recap = a.recap === undefined ? false : interpolate(a.recap, vars);
+      if (typeof recap !== 'boolean') throw InputError.one(`debug of task '${t.name}': recap: is true or false, not ${JSON.stringify(recap)}`);
+      let out: ActionOutcome;
       if (typeof a.var === 'string') {
         const v = evaluate(a.var, vars);
-        return { status: 'ok', message: `${a.var}: ${text(v)}`, result: { [a.var]: v } };
+        out = { status: 'ok', message: `${a.var}: ${text(v)}`, result: { [a.var]: v } };
+      } else {
+        const msg = interpolate(a.msg ?? 'Hello world!', vars);
+        out = { status: 'ok', message: text(msg), result: { msg } };
       }
-      const msg = interpolate(a.msg ?? 'Hello world!', vars);
-      return { status: 'ok', message: text(msg), result: { msg } };
+      return recap ? { ...out, note: out.message } : out;
     }
     case 'assert': {
       const a = (rawArgs ?? {}) as Vars;

@@ -653,6 +653,11 @@ export class PlayRunner {
       try {
         const r = runAction(t, inst.args, vars);
         if (r.facts) Object.assign(this.s.registered, r.facts);
+        // Redacted here like every message; no_log keeps it out of the recap too.
+        if (r.note !== undefined && !t.noLog) {
+          const note = this.s.redactor.redact(r.note);
+          if (!this.s.notes.includes(note)) this.s.notes.push(note);
+        }
         return { status: r.status, message: r.message, diffs: [], result: r.result, ran: true };
       } catch (e) {
         if (e instanceof InputError || e instanceof UndefinedName || e instanceof TaskError)

@@ -11,6 +11,7 @@ import { resolveVar, withTemplates } from '../playbook/expr.js';
 import type { BatchSize, HostOrder, Play, Playbook, Task } from '../playbook/load.js';
 import type { Emit, HostRecap } from '../report/events.js';
 import { Redactor } from '../report/redact.js';
+import { collectNotes } from '../report/recap.js';
 import type { Transport } from '../ssh/transport.js';
 import { definedNames, definesNamesAtRunTime } from './actions.js';
 import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
@@ -452,7 +453,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   // Hosts only delegated to: their execs are theirs, their task counts stay with the delegating hosts.
   for (const [h, s] of sessions) if (!(h in hosts)) hosts[h] = s.recap;
   const durationMs = Date.now() - started;
-  opts.emit({ type: 'recap', mode: opts.mode, hosts, durationMs });
+  const notes = collectNotes(allHosts.map((h) => [h, sessions.get(h)?.notes ?? []]));
+  opts.emit({ type: 'recap', mode: opts.mode, hosts, durationMs, ...(notes.length ? { notes } : {}) });
   const values = Object.values(hosts);
   const exitCode = values.some((r) => r.failed || r.unreachable) ? 1 : opts.mode === 'check' && values.some((r) => r.changed) ? 2 : 0;
   return { hosts, durationMs, exitCode };

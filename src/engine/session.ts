@@ -65,6 +65,8 @@ export interface LockRequest {
 
 export class HostSession {
   readonly registered: Vars = {};
+  /** Redacted notes this host's tasks asked for in the recap (debug's `recap: true`), each once. */
+  readonly notes: string[] = [];
   readonly recap: HostRecap = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, durationMs: 0 };
   failed = false;
   private readonly facts = new Map<string, unknown>();

@@ -18,6 +18,13 @@ export interface HostRecap {
   durationMs: number;
 }
 
+/** A line a playbook asked for in the recap (debug's `recap: true`), once per distinct message. */
+export interface RecapNote {
+  message: string;
+  /** The hosts it came from, in inventory order. */
+  hosts: string[];
+}
+
 export type PlumbEvent =
   | { type: 'run'; mode: 'apply' | 'check'; playbook: string; hosts: string[] }
   | { type: 'play'; play: string; hosts: string[] }
@@ -39,6 +46,13 @@ export type PlumbEvent =
     }
   | { type: 'exec'; host: string; command: string; code: number; durationMs: number; purpose: 'facts' | 'change' | 'handlers' | 'connect' }
   | { type: 'host_done'; host: string; play: string }
-  | { type: 'recap'; mode: 'apply' | 'check'; hosts: Record<string, HostRecap>; durationMs: number };
+  | {
+      type: 'recap';
+      mode: 'apply' | 'check';
+      hosts: Record<string, HostRecap>;
+      durationMs: number;
+      /** Notes for the recap (redacted); absent when the run has none. */
+      notes?: RecapNote[];
+    };
 
 export type Emit = (e: PlumbEvent) => void;

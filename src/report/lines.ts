@@ -24,7 +24,7 @@ export function linesReporter(write: (s: string) => void, opts: { verbose: boole
         if (opts.verbose) write(`  exec  ${e.host} [${e.purpose}] exit=${e.code} ${e.durationMs}ms ${e.command.split('\n')[0]?.slice(0, 100)}\n`);
         break;
       case 'recap':
-        write(formatRecap(e.hosts, e.durationMs) + '\n');
+        write(formatRecap(e.hosts, e.durationMs, e.notes) + '\n');
         break;
       default:
         break;

@@ -120,7 +120,7 @@ export function listrReporter(write: (s: string) => void, screen: Screen): { emi
           if (r.failed || r.unreachable) v.fail(new Error(`${h}: ${r.failed} failed${r.unreachable ? ', unreachable' : ''}`));
           else v.done();
         }
-        log.push(formatRecap(e.hosts, e.durationMs));
+        log.push(formatRecap(e.hosts, e.durationMs, e.notes));
         break;
       default:
         break;
