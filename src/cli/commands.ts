@@ -4,6 +4,8 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { checkReferences, hostVars, playHosts, type RunOptions, runPlaybook, tagFilter } from '../engine/run.js';
+import { setFacts } from '../engine/play.js';
+import { parseSetup } from '../facts/setup.js';
 import { localFile, prepareTask } from '../engine/task.js';
 import { formatPos, InputError, type InputProblem, UndefinedVariableError } from '../errors.js';
 import { type AnsibleCfg, loadAnsibleCfg } from './ansible-cfg.js';
@@ -198,14 +200,17 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
       .map((t) => t.register)
       .filter((r): r is string => !!r),
   );
+  // gather_facts: the ansible_* names exist at run time; stand-ins here (engine/run.ts).
+  const gathered: Vars = {};
+  if (book.plays.some((p) => p.gatherFacts)) setFacts(gathered, parseSetup(''));
   for (const play of book.plays) {
     const tasks = [...play.tasks.filter(selected), ...play.handlers];
     const templates = tasks.filter((t) => t.module === 'template');
     if (!templates.length) continue;
     for (const host of playHosts(inv, play, opts.limit)) {
-      const vars = hostVars(inv, play, host, opts.extraVars);
+      const vars = hostVars(inv, play, host, opts.extraVars, gathered);
       for (const t of templates) {
-        const tv = t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, {}, t) : vars;
+        const tv = t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, gathered, t) : vars;
         let prepared;
         try {
           prepared = prepareTask(t, tv);

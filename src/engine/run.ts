@@ -166,8 +166,9 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       });
       continue;
     }
-    // gather_facts: the ansible_* names exist at run time (stand-ins here, as for registers).
-    if (play.gatherFacts) setFacts(registered, parseSetup(''));
+    // gather_facts (in any play: the facts are host variables from the run's start): the
+    // ansible_* names exist at run time (stand-ins here, as for registers).
+    if (book.plays.some((p) => p.gatherFacts)) setFacts(registered, parseSetup(''));
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
       for (const n of definedNames(t))
         registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };

@@ -11,7 +11,7 @@
 import type { Vars } from '../modules/types.js';
 import { BUILTINS, compile, ExpressionError, helper, JinjaError, OMIT, refuseGlobal, run, UndefinedName, type Names } from './interpret.js';
 
-export { ExpressionError, compile, UndefinedName } from './interpret.js';
+export { BUILTINS, CONTROLLER_GLOBALS, ExpressionError, FORBIDDEN_NAMES, compile, UndefinedName } from './interpret.js';
 
 /** An expression that is defined but yields nothing (`{{ out.lines[5] }}`, a null var) inside a string. */
 export class EmptyValue extends Error {

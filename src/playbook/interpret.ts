@@ -27,8 +27,8 @@ export class UndefinedName extends Error {
   }
 }
 
-/** Names no expression may read, write or define, whatever object they are on. */
-const FORBIDDEN_NAMES = new Set([
+/** Names no expression (nor EJS template, src/render/guard.ts) may read, write or define, whatever object they are on. */
+export const FORBIDDEN_NAMES: ReadonlySet<string> = new Set([
   'constructor',
   '__proto__',
   'prototype',

@@ -6,15 +6,109 @@ import { isAbsolute, join, normalize, relative } from 'node:path';
 import ejs from 'ejs';
 import { InputError, UndefinedVariableError } from '../errors.js';
 import { tokenizer } from 'acorn';
+import { checkedKey, guardSource, type Segment, TEMPLATE_HELPER_NAMES } from './guard.js';
 import { compile as compileExpression, ExpressionError, helpersFor, strictScope, UndefinedName } from '../playbook/expr.js';
 import { JinjaError } from '../playbook/interpret.js';
 import type { Vars } from '../modules/types.js';
 
 const cache = new Map<string, ejs.ClientFunction>();
 
-/** `<%= %>` and `<%- %>` both write the value as is (null and undefined as nothing, as EJS does). */
-function rawText(v: unknown): string {
-  return v === undefined || v === null ? '' : String(v);
+/**
+ * `<%= %>` and `<%- %>` both write the value as is (null and undefined as nothing, as EJS
+ * does). It is EJS's `escapeFn`, which templates may not name, so it also carries the run-time
+ * check of computed keys (guard.ts).
+ */
+const rawText = Object.freeze(
+  // A function, not an arrow: EJS's client mode writes `escapeFn = escapeFn || <its source>`.
+  Object.assign(
+    function rawText(v: unknown): string {
+      return v === undefined || v === null ? '' : String(v);
+    },
+    {
+      key: checkedKey,
+    },
+  ),
+);
+
+/** Helpers templates get beyond expressions' (they are code that may throw its own message). */
+const TEMPLATE_ONLY: Readonly<Record<string, unknown>> = Object.freeze({
+  /** `throw new Error(msg)`: the message is reported at the template's line. */
+  Error: function TemplateError(message?: unknown): Error {
+    return new Error(String(message));
+  },
+});
+const ALLOWED = TEMPLATE_HELPER_NAMES(Object.keys(TEMPLATE_ONLY));
+
+interface EjsTemplate {
+  source: string;
+  mode: string | null;
+  generateSource(): void;
+  scanLine(line: string): void;
+  compile(): ejs.ClientFunction;
+}
+const { Template } = ejs as unknown as { Template: (new (text: string, opts: ejs.Options) => EjsTemplate) & { prototype: EjsTemplate } };
+const CODE_MODES: Record<string, string> = { eval: '    ; ', escaped: '    ; __append(escapeFn(', raw: '    ; __append(' };
+const DELIMITERS = new Set(['<%', '<%_', '<%=', '<%-', '<%#', '<%%', '%%>', '%>', '-%>', '_%>']);
+
+/**
+ * EJS's compile, with the generated source checked (guard.ts) before it becomes a function.
+ * Where each tag's code lands in that source is recorded as EJS writes it, so a refusal names
+ * the template's line and column.
+ */
+function ejsCompile(file: string, text: string): ejs.ClientFunction {
+  // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
+  // client: EJS hands back the bare function, so `include` is ours (see run()).
+  const t = new Template(text, {
+    filename: file,
+    compileDebug: true,
+    _with: true,
+    localsName: 'locals',
+    strict: false,
+    async: false,
+    escape: rawText,
+    client: true,
+  });
+  const segments: Segment[] = [];
+  let offset = 0; // in the text as EJS sees it (spaces before <%_ and after _%> slurped)
+  t.scanLine = function (this: EjsTemplate, line: string): void {
+    const prefix = this.mode && !DELIMITERS.has(line) ? CODE_MODES[this.mode] : undefined;
+    const gen = this.source.length;
+    Template.prototype.scanLine.call(this, line);
+    if (prefix !== undefined) segments.push({ gen: gen + prefix.length, tpl: offset, len: line.length, code: true });
+    else segments.push({ gen, tpl: offset, len: this.source.length - gen, code: false });
+    offset += line.length;
+  };
+  const { back } = slurped(text);
+  t.generateSource = function (this: EjsTemplate): void {
+    Template.prototype.generateSource.call(this);
+    this.source = guardSource(this.source, segments, file, (at) => lineCol(text, back(at)), ALLOWED);
+  };
+  return t.compile();
+}
+
+/** EJS drops spaces and tabs before `<%_` and after `_%>`: map an offset in its text back to ours. */
+function slurped(text: string): { back: (at: number) => number } {
+  const cuts: { at: number; len: number }[] = []; // `at` in the slurped text
+  let removed = 0;
+  for (const m of text.matchAll(/[ \t]*<%_|_%>[ \t]*/g)) {
+    const len = m[0].length - 3;
+    if (!len) continue;
+    const at = m[0].startsWith('_%>') ? m.index + 3 : m.index;
+    cuts.push({ at: at - removed, len });
+    removed += len;
+  }
+  return {
+    back: (at) => {
+      let shift = 0;
+      for (const c of cuts) if (c.at <= at) shift += c.len;
+      return at + shift;
+    },
+  };
+}
+
+function lineCol(text: string, at: number): { line: number; col: number } {
+  const before = text.slice(0, at);
+  return { line: before.split('\n').length, col: at - before.lastIndexOf('\n') };
 }
 
 export function templatePath(templatesDir: string, src: string): string {
@@ -44,19 +138,9 @@ function compile(file: string): ejs.ClientFunction {
     }
   }
   try {
-    // Configs are not HTML: `<%= %>` must not turn a password's & or " into &amp; or &#34;.
-    // client: EJS hands back the bare function, so `include` is ours (see run()).
-    fn = ejs.compile(text, {
-      filename: file,
-      compileDebug: true,
-      _with: true,
-      localsName: 'locals',
-      strict: false,
-      async: false,
-      escape: rawText,
-      client: true,
-    });
+    fn = ejsCompile(file, text);
   } catch (e) {
+    if (e instanceof InputError) throw e; // refused by the guard, at its file:line:col
     throw compileError(file, text, e as Error);
   }
   cache.set(file, fn);
@@ -148,8 +232,14 @@ function compileError(file: string, text: string, e: Error): InputError {
  * (variables, helpers, the controller's globals refused) instead of EJS's plain copy.
  */
 function run(file: string, vars: Vars): string {
-  const include = (path: string, data?: Vars): string => run(ejs.resolveInclude(path, file, false), data ? { ...vars, ...data } : vars);
-  return compile(file)(strictScope(vars, helpersFor(vars), 'templates') as ejs.Data, rawText, include as ejs.IncludeCallback);
+  const include = (path: string, data?: Vars): string => {
+    // A template's include is another template, never any file of the controller.
+    const target = ejs.resolveInclude(String(path), file, false);
+    if (isAbsolute(String(path)) || !target.endsWith('.ejs'))
+      throw new ExpressionError(`include('${String(path)}'): only another template may be included`, 'name a .ejs file relative to this template');
+    return run(target, data ? { ...vars, ...data } : vars);
+  };
+  return compile(file)(strictScope(vars, { ...helpersFor(vars), ...TEMPLATE_ONLY }, 'templates') as ejs.Data, rawText, include as ejs.IncludeCallback);
 }
 
 /** Render `file` with `vars`. Undefined names become UndefinedVariableError at file:line. */
@@ -158,6 +248,8 @@ export function renderFile(file: string, vars: Vars): string {
   try {
     return run(file, vars);
   } catch (e) {
+    // A refusal in an included template: EJS's rethrow has prefixed its message, the problems are whole.
+    if (e instanceof InputError) throw new InputError(e.problems);
     // EJS's rethrow prefixes "file:line\n<context>\n\n", once per include level; the last
     // such header is where the fault is (inside an included template, not at the include).
     // Context lines start with spaces or " >>", so a template line ending in ":80" is no header.

@@ -487,6 +487,12 @@ const cases: Case[] = [
     expect: [{ file: null, message: /-e: the key '__proto__' is not allowed/ }],
   },
   {
+    name: 'a template reading a gathered fact in a play without gather_facts: the template line',
+    playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
+    files: { 'templates/app.conf.ejs': '# app\nworkers <%= ansible_processor_vcpus * 2 + 1 %>\n' },
+    expect: [{ file: 'templates/app.conf.ejs', line: 2, col: 1, message: /undefined variable 'ansible_processor_vcpus' in template/ }],
+  },
+  {
     name: "an unclosed <% if { %> block: the template line, not EJS's async hint",
     playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
     files: { 'templates/app.conf.ejs': '# app\n<% if (http_port > 1) { -%>\nlisten <%= http_port %>\n' },
@@ -496,9 +502,7 @@ const cases: Case[] = [
     name: 'a template reaching for the controller is refused at its line',
     playbook: GOOD_PLAYBOOK.replace('copy:', 'template:').replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
     files: { 'templates/app.conf.ejs': '# app\nlisten <%= http_port %>\nhome <%= process.env.HOME %>\n' },
-    expect: [
-      { file: 'templates/app.conf.ejs', line: 3, col: 1, message: /no variable 'process', and the controller's 'process' is not available in templates/ },
-    ],
+    expect: [{ file: 'templates/app.conf.ejs', line: 3, col: 10, message: /the controller's 'process' is not available in templates/ }],
   },
 ];
 
@@ -586,6 +590,20 @@ describe('cli/main: malformed input exits 1 with file:line:col, and never connec
     expect(await trap.close()).to.be.greaterThan(0);
     expect(r.code).to.equal(1);
     expect(r.stdout).to.match(/UNREACHABLE/);
+  });
+
+  it('with gather_facts: true, a template reading the gathered facts validates (they exist at run time)', async () => {
+    const dir = setUp(
+      {
+        playbook: GOOD_PLAYBOOK.replace('  hosts: web\n', '  hosts: web\n  gather_facts: true\n')
+          .replace('copy:', 'template:')
+          .replace('content: "port={{ http_port }}\\n"', 'src: app.conf.ejs'),
+        files: { 'templates/app.conf.ejs': 'workers <%= ansible_processor_vcpus * 2 + 1 %> on <%= ansible_facts.distribution %>\n' },
+      },
+      1,
+    );
+    const ok = await plumb(['validate', 'playbooks/site.yml', '-i', 'inventory.yml'], dir);
+    expect(ok.code, ok.stderr).to.equal(0);
   });
 
   it(`has at least 15 distinct cases (${cases.length})`, () => {

@@ -229,7 +229,7 @@ describe('render/ejs', () => {
     }
     expect(err).to.be.instanceOf(InputError);
     expect((err as InputError).problems[0]!.message).to.match(/'process' is not available in templates/);
-    expect((err as InputError).problems[0]!.pos).to.deep.equal({ file: t('inner-proc.ejs'), line: 2, col: 1 });
+    expect((err as InputError).problems[0]!.pos).to.deep.equal({ file: t('inner-proc.ejs'), line: 2, col: 5 });
   });
 
   it('undefined, NaN, typeof and the helpers (quote, isNaN) still work in templates', () => {
