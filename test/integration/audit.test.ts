@@ -287,18 +287,21 @@ describe('the audit reads the running system (issue 17)', function () {
     // web-01's app restart is a rolling one: out of rotation first, back in after (the rotation roles' handlers).
     // Its MariaDB restart brings it back fenced (every file says read_only ON and semi-sync's
     // primary side OFF): the runtime settings task then sets both back, one item each.
-    applyFixes([...expected, "web-01: The running server uses the config's settings"], [
-      'lb-01: reload haproxy',
-      'web-01: Out of rotation (marker)',
-      'web-01 -> lb-01: Out of rotation on every load balancer',
-      'web-01: restart foobar-app',
-      'web-01: reload nginx',
-      'web-01: restart mariadb',
-      'web-01: The app answers through Nginx again',
-      'web-01 -> lb-01: Back in rotation on every load balancer',
-      'web-01: Back in rotation (marker)',
-      'web-02: reload nginx',
-    ]);
+    applyFixes(
+      [...expected, "web-01: The running server uses the config's settings"],
+      [
+        'lb-01: reload haproxy',
+        'web-01: Out of rotation (marker)',
+        'web-01 -> lb-01: Out of rotation on every load balancer',
+        'web-01: restart foobar-app',
+        'web-01: reload nginx',
+        'web-01: restart mariadb',
+        'web-01: The app answers through Nginx again',
+        'web-01 -> lb-01: Back in rotation on every load balancer',
+        'web-01: Back in rotation (marker)',
+        'web-02: reload nginx',
+      ],
+    );
 
     // Seen on the hosts.
     expect(sh('web-01', 'stat -c "%a %U %G" /etc/foobar/foobar.conf')).to.equal('640 root foobar');
