@@ -4,8 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { checkReferences, hostVars, playHosts, type RunOptions, runPlaybook, tagFilter } from '../engine/run.js';
-import { setFacts } from '../engine/play.js';
-import { parseSetup } from '../facts/setup.js';
+import { gatheredStandIns } from '../engine/play.js';
 import { localFile, prepareTask } from '../engine/task.js';
 import { formatPos, InputError, type InputProblem, UndefinedVariableError } from '../errors.js';
 import { type AnsibleCfg, loadAnsibleCfg } from './ansible-cfg.js';
@@ -201,8 +200,7 @@ function checkTemplates(inv: Inventory, book: ReturnType<typeof loadPlaybook>, o
       .filter((r): r is string => !!r),
   );
   // gather_facts: the ansible_* names exist at run time; stand-ins here (engine/run.ts).
-  const gathered: Vars = {};
-  if (book.plays.some((p) => p.gatherFacts)) setFacts(gathered, parseSetup(''));
+  const gathered = gatheredStandIns(book);
   for (const play of book.plays) {
     const tasks = [...play.tasks.filter(selected), ...play.handlers];
     const templates = tasks.filter((t) => t.module === 'template');

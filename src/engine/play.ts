@@ -11,6 +11,7 @@ import { modules } from '../modules/index.js';
 import type { ModuleContext, Plan, Vars } from '../modules/types.js';
 import { evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Frame, Play, Playbook, Task } from '../playbook/load.js';
+import { parseSetup } from '../facts/setup.js';
 import { USER_NAME_PATTERN } from '../playbook/schema.js';
 import { renderFile, templatePath } from '../render/ejs.js';
 import type { Status } from '../report/events.js';
@@ -724,6 +725,13 @@ export class PlayRunner {
       root: this.book.root,
     });
   }
+}
+
+/** Stand-ins for the gathered facts (ansible_*) when a play of the book has gather_facts: the checks before connecting know their names. */
+export function gatheredStandIns(book: Playbook): Vars {
+  const out: Vars = {};
+  if (book.plays.some((p) => p.gatherFacts)) setFacts(out, parseSetup(''));
+  return out;
 }
 
 /** A module's ansible_facts become ansible_facts.<name> and ansible_<name>: host data, never templated again. */

@@ -15,7 +15,7 @@ import { collectNotes } from '../report/recap.js';
 import type { Transport } from '../ssh/transport.js';
 import { definedNames, definesNamesAtRunTime } from './actions.js';
 import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
-import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable, setFacts } from './play.js';
+import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable, gatheredStandIns, setFacts } from './play.js';
 import { parseSetup, setupFact } from '../facts/setup.js';
 import { HostSession } from './session.js';
 import { prepareTask } from './task.js';
@@ -153,7 +153,9 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
   const problems: InputProblem[] = [...remoteUsers(inv, book, opts.limit).problems];
   const seen = new Set<string>();
   const selected = tagFilter(opts.tags, opts.skipTags);
-  const registered: Vars = {};
+  // gather_facts (in any play: the facts are host variables from the run's start): the
+  // ansible_* names exist at run time (stand-ins here, as for registers).
+  const registered: Vars = gatheredStandIns(book);
   for (const play of book.plays) {
     let hosts: string[];
     try {
@@ -167,9 +169,6 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       });
       continue;
     }
-    // gather_facts (in any play: the facts are host variables from the run's start): the
-    // ansible_* names exist at run time (stand-ins here, as for registers).
-    if (book.plays.some((p) => p.gatherFacts)) setFacts(registered, parseSetup(''));
     for (const t of [...play.tasks.filter(selected), ...play.handlers]) {
       for (const n of definedNames(t))
         registered[n] = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [] };
