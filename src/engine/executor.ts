@@ -115,6 +115,12 @@ export async function execute(plan: Plan, s: HostSession, o: ExecOptions): Promi
   let anyChanged = false;
   const notify = reads ? [] : o.notify;
   for (const [n, c] of plan.changes.entries()) {
+    if (c.controllerWaitS !== undefined) {
+      await sleep(c.controllerWaitS * 1000);
+      values = { ...values, ...parsed(c, last) };
+      anyChanged = true;
+      continue;
+    }
     const record = n === 0 && notify.length > 0;
     try {
       last = await s.run(record ? recordPending(notify, c.script, c.refusedExit) : c.script, o.become, o.kind, c.stdin, o.noLog, o.timeoutS);

@@ -597,9 +597,11 @@ export class PlayRunner {
     let out!: Outcome;
     for (let n = 1; n <= tries; n++) {
       if (n > 1 && delay > 0) await sleep(delay * 1000);
-      out = await this.judge(t, await this.runInstance(t, inst, handler, vars), vars);
+      // A retry reads the task's facts again: `until: st.stat.exists` waits for the host.
+      out = await this.judge(t, await this.runInstance(t, inst, handler, vars, n > 1), vars);
       if (t.until === undefined) return out;
-      if (out.status === 'unreachable' || !out.ran) return { ...out, result: { ...out.result, attempts: n } };
+      // Judged when something ran or the facts alone made it ok; a change check mode did not make has no result to judge.
+      if (out.status === 'unreachable' || (!out.ran && out.status !== 'ok')) return { ...out, result: { ...out.result, attempts: n } };
       const seen = { ...vars, ...(t.register ? { [t.register]: { ...out.result, changed: out.status === 'changed', failed: out.status === 'failed' } } : {}) };
       let done = false;
       try {
@@ -649,7 +651,7 @@ export class PlayRunner {
       : { ...out, status, message: status === 'failed' && out.status !== 'failed' ? `failed_when held${out.message ? `: ${out.message}` : ''}` : out.message };
   }
 
-  private async runInstance(t: Task, inst: Instance, handler: boolean, vars: Vars): Promise<Outcome> {
+  private async runInstance(t: Task, inst: Instance, handler: boolean, vars: Vars, fresh = false): Promise<Outcome> {
     if (!isModule(t)) {
       try {
         const r = runAction(t, inst.args, vars);
@@ -686,11 +688,19 @@ export class PlayRunner {
         s = other;
       }
     }
-    const out = await this.planAndApply(t, m, inst, handler, vars, s);
+    const out = await this.planAndApply(t, m, inst, handler, vars, s, fresh);
     return delegate ? { ...out, delegate } : out;
   }
 
-  private async planAndApply(t: Task, m: ReturnType<typeof moduleOf>, inst: Instance, handler: boolean, vars: Vars, s: HostSession): Promise<Outcome> {
+  private async planAndApply(
+    t: Task,
+    m: ReturnType<typeof moduleOf>,
+    inst: Instance,
+    handler: boolean,
+    vars: Vars,
+    s: HostSession,
+    fresh = false,
+  ): Promise<Outcome> {
     const delegated = s !== this.s;
     const ctx = this.ctx(t, vars);
     if (delegated) ctx.host = s.host.name;
@@ -704,6 +714,7 @@ export class PlayRunner {
     try {
       as = this.becomeAs(t, vars);
       const needed = m.facts(inst.args as never, ctx);
+      if (fresh) s.forget(needed);
       if (s.missing(needed).length) await s.gather(needed, ctx.become);
       plan = m.plan(inst.args as never, s.view(), ctx);
     } catch (e) {

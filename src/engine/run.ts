@@ -17,7 +17,7 @@ import { definedNames, definesNamesAtRunTime } from './actions.js';
 import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js';
 import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable, gatheredStandIns, setFacts } from './play.js';
 import { parseSetup, setupFact } from '../facts/setup.js';
-import { HostSession } from './session.js';
+import { HostSession, type RunWorld } from './session.js';
 import { prepareTask } from './task.js';
 
 /** A host's default command time limit: plumb_command_timeout, else the run's. */
@@ -260,6 +260,8 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   for (const [k, v] of Object.entries(opts.extraVars)) if (/password|secret|token/i.test(k) && typeof v === 'string') redactor.add([v]);
 
   const sessions = new Map<string, HostSession>();
+  // Changes applied (or, checking, planned) on any host: live reads go stale with them.
+  const world: RunWorld = { applied: 0, unapplied: 0 };
   const dead = new Map<string, HostRecap>(); // unreachable hosts
   const connecting = new Map<string, Promise<HostSession | null>>();
   const allHosts = [...new Set(book.plays.flatMap((p) => playHosts(inv, p, opts.limit)))];
@@ -275,7 +277,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
         try {
           const transport = await opts.connect(name, remote.get(name));
           const h = inv.hosts.get(name)!;
-          const s = new HostSession(h, transport, h.conn.user ?? remote.get(name) ?? defaultUser(), redactor, opts.emit, timeouts.get(name));
+          const s = new HostSession(h, transport, h.conn.user ?? remote.get(name) ?? defaultUser(), redactor, opts.emit, timeouts.get(name), world);
           sessions.set(name, s);
           return s;
         } catch (e) {

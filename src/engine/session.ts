@@ -2,6 +2,7 @@
 // results, its fact cache, and the one place a script becomes a remote command line.
 import { CommandError, CommandTimeout, InternalError, TaskError, UnreachableError } from '../errors.js';
 import { buildBatch, newNonce, parseBatch } from '../facts/batch.js';
+import { isLive } from '../facts/live.js';
 import { type Fact, type FactResults, invalidates } from '../facts/types.js';
 import type { Host } from '../inventory/load.js';
 import type { Vars } from '../modules/types.js';
@@ -63,6 +64,16 @@ export interface LockRequest {
   steal?: string;
 }
 
+/**
+ * What every session of one run shares: how many changes were applied, and (check mode) how
+ * many were planned but not applied, on any host. A live read (facts/live.ts) stands only
+ * while `applied` is what it was when the read was made.
+ */
+export interface RunWorld {
+  applied: number;
+  unapplied: number;
+}
+
 export class HostSession {
   readonly registered: Vars = {};
   /** Redacted notes this host's tasks asked for in the recap (debug's `recap: true`), each once. */
@@ -71,6 +82,8 @@ export class HostSession {
   failed = false;
   private readonly facts = new Map<string, unknown>();
   private readonly stale = new Set<string>();
+  /** Live facts: world.applied when each was read. */
+  private readonly liveAt = new Map<string, number>();
   /** Check mode: invalidations of changes that were planned but not applied. */
   private readonly unapplied: string[] = [];
   /** Set by the run in apply mode: the next gather takes the host's lock first, in the same exec. */
@@ -86,6 +99,7 @@ export class HostSession {
     readonly emit: Emit,
     /** Default time limit of every exec, in seconds (0: none); a task's `timeout` overrides it. */
     readonly commandTimeoutS = 0,
+    readonly world: RunWorld = { applied: 0, unapplied: 0 },
   ) {}
 
   async run(
@@ -147,7 +161,7 @@ export class HostSession {
     return facts.filter((f) => {
       if (seen.has(f.key)) return false;
       seen.add(f.key);
-      return !this.facts.has(f.key) || this.stale.has(f.key);
+      return !this.facts.has(f.key) || this.stale.has(f.key) || (isLive(f.key) && this.liveAt.get(f.key) !== this.world.applied);
     });
   }
 
@@ -187,6 +201,7 @@ export class HostSession {
       const r = raw[i]!;
       this.facts.set(f.key, f.parse(r.out, r.code));
       this.stale.delete(f.key);
+      if (isLive(f.key)) this.liveAt.set(f.key, this.world.applied);
     });
   }
 
@@ -212,15 +227,23 @@ export class HostSession {
 
   /** After an applied change: its facts must be probed again before anyone plans on them. */
   invalidate(patterns: readonly string[]): void {
+    if (patterns.length > 0) this.world.applied++;
     for (const key of this.facts.keys()) if (invalidates(patterns, key)) this.stale.add(key);
   }
 
   /** Check mode: remember what a planned-but-unapplied change could have altered. */
   wouldInvalidate(patterns: readonly string[]): void {
+    if (patterns.length > 0) this.world.unapplied++;
     this.unapplied.push(...patterns);
   }
 
+  /** A live fact may differ after a change not applied on any host; others, after one on this host. */
   mayChange(fact: Fact<unknown>): boolean {
-    return invalidates(this.unapplied, fact.key);
+    return isLive(fact.key) ? this.world.unapplied > 0 : invalidates(this.unapplied, fact.key);
+  }
+
+  /** Read these facts again before the next plan (a retry of `until`). */
+  forget(facts: readonly Fact<unknown>[]): void {
+    for (const f of facts) if (this.facts.has(f.key)) this.stale.add(f.key);
   }
 }

@@ -53,10 +53,10 @@ export function slots(facts: readonly Fact<unknown>[]): Slot[] {
   return out;
 }
 
-/** Rough cost of a slot on the host: probes that wait on a daemon (MariaDB, systemd) cost most. */
+/** Rough cost of a slot on the host: probes that wait on a daemon (MariaDB, systemd) or the network (live reads) cost most. */
 function weight(s: Slot, facts: readonly Fact<unknown>[]): number {
   const kind = s.merger?.kind ?? facts[s.members[0]!]!.key.split(':')[0];
-  return kind === 'mysql' || kind === 'svc' ? 3 : kind === 'file' ? 2 : 1;
+  return kind === 'mysql' || kind === 'svc' || kind === 'live' ? 3 : kind === 'file' ? 2 : 1;
 }
 
 /** Up to `n` groups of slot indexes, the heaviest slots first, each to the lightest group. */

@@ -36,8 +36,13 @@ export interface FactResults {
   get<T>(fact: Fact<T>): T;
 }
 
-/** Invalidation: a change names the fact keys it can alter; '*' means everything, 'pkg:*' a whole kind. */
+/**
+ * Invalidation: a change names the fact keys it can alter; '*' means everything, 'pkg:*' a
+ * whole kind. A live read ("live:" keys) is altered by any change.
+ */
 export function invalidates(patterns: readonly string[], factKey: string): boolean {
+  // A live read (facts/live.ts) can depend on anything: every change makes it stale.
+  if (factKey.startsWith('live:')) return patterns.length > 0;
   const key = factKey.split('#')[0] ?? factKey; // "file:/x#content" is the same state as "file:/x"
   return patterns.some((p) => p === '*' || p === key || (p.endsWith(':*') && key.startsWith(p.slice(0, -1))));
 }

@@ -10,6 +10,8 @@
 // in unquoted. The client's --xml output is parsed as data.
 import { TaskError } from '../errors.js';
 import { DEFAULT_SOCKET, sqlIdent, sqlLiteral } from '../facts/mysql.js';
+import { liveFact } from '../facts/live.js';
+import type { Fact } from '../facts/types.js';
 import { raw, script, sh } from '../sh.js';
 import { has } from './common/schema.js';
 import { defineModule, definePlan, type Plan, type Vars } from './types.js';
@@ -171,17 +173,20 @@ export default defineModule<MysqlQueryArgs>({
     additionalProperties: false,
     allOf: [{ not: has('positional_args', 'named_args'), errorMessage: 'positional_args and named_args are mutually exclusive: give one' }],
   },
-  facts: () => [],
+  facts: (args) => {
+    const f = readFact(args);
+    return f ? [f] : [];
+  },
 
-  plan(args): Plan {
-    const list = (Array.isArray(args.query) ? args.query : [args.query]).map((q) => q.trim().replace(/;+\s*$/, ''));
-    const queries = list.map((q) => bindQuery(q, args.positional_args, args.named_args));
-    const reads = queries.every((q) => READS.test(q) && !/\bINTO\s+(OUTFILE|DUMPFILE)\b/i.test(q));
-    const probe = `SELECT ROW_COUNT() AS \`${RC}\`, @@warning_count AS \`${WC}\`;`;
-    const body = queries.map((q) => `${q};\n${probe}\n`).join('');
-    // Reads run in a read-only transaction (rolled back); writes in one transaction only when asked.
-    const sql = reads ? `START TRANSACTION READ ONLY;\n${body}ROLLBACK;\n` : args.single_transaction ? `START TRANSACTION;\n${body}COMMIT;\n` : body;
-    const db = args.login_db !== undefined ? `USE ${sqlIdent(args.login_db)};\n` : '';
+  plan(args, facts): Plan {
+    const { queries, reads, sql, db } = statements(args);
+    const fact = readFact(args);
+    const read = fact ? facts.get(fact) : undefined;
+    // The batch already read it: its rows are the result, no exec of its own.
+    if (read?.ok) {
+      const { ok: _, changed: __, ...result } = read;
+      return definePlan({ summary: `read ${queries.length === 1 ? short(queries[0] ?? '') : `${queries.length} queries`}`, result });
+    }
     // The option file (credentials) comes first on stdin, up to the END line; then the SQL.
     const client = script(
       raw(`f=$(umask 077 && mktemp) || exit 1`),
@@ -206,6 +211,52 @@ export default defineModule<MysqlQueryArgs>({
     });
   },
 });
+
+/** The statements as they run: bound, and framed by the row-count probe after each. */
+function statements(args: MysqlQueryArgs): { queries: string[]; reads: boolean; sql: string; db: string } {
+  const list = (Array.isArray(args.query) ? args.query : [args.query]).map((q) => q.trim().replace(/;+\s*$/, ''));
+  const queries = list.map((q) => bindQuery(q, args.positional_args, args.named_args));
+  const reads = queries.every((q) => READS.test(q) && !/\bINTO\s+(OUTFILE|DUMPFILE)\b/i.test(q));
+  const probe = `SELECT ROW_COUNT() AS \`${RC}\`, @@warning_count AS \`${WC}\`;`;
+  const body = queries.map((q) => `${q};\n${probe}\n`).join('');
+  // Reads run in a read-only transaction (rolled back); writes in one transaction only when asked.
+  const sql = reads ? `START TRANSACTION READ ONLY;\n${body}ROLLBACK;\n` : args.single_transaction ? `START TRANSACTION;\n${body}COMMIT;\n` : body;
+  const db = args.login_db !== undefined ? `USE ${sqlIdent(args.login_db)};\n` : '';
+  return { queries, reads, sql, db };
+}
+
+/**
+ * Reads with no password to send (root over the socket, or a user without one) are a live
+ * fact in the host's batch (facts/live.ts). A fact has no stdin, so the statements are in the
+ * batch's script: never with a password (that only travels on stdin, in the option file).
+ */
+export function readFact(args: MysqlQueryArgs): Fact<Vars & { ok: boolean }> | undefined {
+  if (args.login_password !== undefined) return undefined;
+  let st: ReturnType<typeof statements>;
+  try {
+    st = statements(args);
+  } catch {
+    return undefined; // a binding error is the plan's to report
+  }
+  if (!st.reads) return undefined;
+  const tcp = args.login_host !== undefined && args.login_host !== 'localhost';
+  const where = tcp
+    ? [`--host=${args.login_host ?? ''}`, `--port=${args.login_port ?? 3306}`, '--protocol=tcp']
+    : [`--socket=${args.login_unix_socket ?? DEFAULT_SOCKET}`, '--protocol=socket'];
+  const client = [
+    '--no-defaults',
+    `--user=${args.login_user ?? 'root'}`,
+    ...where,
+    `--connect-timeout=${args.connect_timeout ?? 30}`,
+    '--default-character-set=utf8mb4',
+    '--xml',
+    '--unbuffered',
+  ];
+  // printf is the shell's builtin: the statements reach mysql on its stdin.
+  return liveFact('mysql_query', sh`printf '%s' ${st.db + st.sql} | mysql ${client}`, (out, code) =>
+    code === 0 ? { ok: true, ...queryResults(out, st.queries) } : { ok: false },
+  );
+}
 
 function short(q: string): string {
   const one = q.replace(/\s+/g, ' ');

@@ -1,6 +1,7 @@
-// pause: wait a number of seconds or minutes on the host's side. Inherently a read each run
-// (exempt from the one-exec rule): a read-only change, so it waits in check mode too.
-import { sh } from '../sh.js';
+// pause: wait a number of seconds or minutes. As in Ansible, the wait is the controller's: a
+// read-only change with no exec (Change.controllerWaitS), so it waits in check mode too and
+// costs the host nothing.
+import { raw } from '../sh.js';
 import { defineModule, definePlan } from './types.js';
 import { has } from './common/schema.js';
 
@@ -34,7 +35,8 @@ export default defineModule<PauseArgs>({
       changes: [
         {
           description: `pause ${secs}s${args.prompt ? `: ${args.prompt}` : ''}`,
-          script: sh`sleep ${secs}`,
+          script: raw(':'),
+          controllerWaitS: secs,
           invalidates: [],
           readOnly: true,
           parse: () => ({ delta: Math.round((Date.now() - started) / 1000), user_input: '', stdout: `Paused for ${secs} seconds` }),

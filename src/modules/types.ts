@@ -36,6 +36,11 @@ export interface Change {
    */
   readOnly?: boolean;
   /**
+   * A wait on the controller instead of an exec (pause, which Ansible also runs on the
+   * controller): the executor sleeps this many seconds and runs no script on the host.
+   */
+  controllerWaitS?: number;
+  /**
    * Turns this change's exec output into registered values (uri's status and json, tempfile's
    * path), merged into the result after it ran. Host output is data: parse it, never evaluate it.
    * A parse that returns `changed: false` says the change found nothing to do once it ran (a

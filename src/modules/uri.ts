@@ -1,8 +1,15 @@
-// uri: an HTTP request made from the host with curl. GET/HEAD (the default) is a read:
-// a read-only change, run in check mode too, ok. Other methods change something remote
-// the plan cannot see: "would change" in check mode. Registers status, content, json,
+// uri: an HTTP request made from the host with curl. GET/HEAD (the default) is a read. With
+// nothing secret to send (no credentials, body or headers: those travel only on stdin, which
+// a fact has not), the read is a live fact in the host's batch (facts/live.ts): an answer
+// with a wanted status makes the task ok with no exec of its own. Otherwise, or when the
+// answer was not wanted, the read is a read-only change, run in check mode too, ok; in check
+// mode, when a change that was not applied may alter the answer, the plan says it would read
+// again rather than fail on what the check itself left undone. Other methods change something
+// remote the plan cannot see: "would change" in check mode. Registers status, content, json,
 // url, redirected, msg, as Ansible names them. The body is data: parsed as JSON, never run.
-import { script as script_, sh } from '../sh.js';
+import { liveFact } from '../facts/live.js';
+import type { Fact } from '../facts/types.js';
+import { script as script_, type Shell, sh } from '../sh.js';
 import { defineModule, definePlan } from './types.js';
 
 export interface UriArgs {
@@ -38,6 +45,54 @@ export function parseCurl(stdout: string, returnContent: boolean): Record<string
   return r;
 }
 
+/** What the request sends, besides the URL: secrets and headers go in curl's config, on stdin. */
+function request(args: UriArgs): { config: string; fetch: Shell; probe: Shell; reads: boolean } {
+  const method = args.method ?? 'GET';
+  const body =
+    args.body === undefined
+      ? undefined
+      : typeof args.body === 'string'
+        ? args.body
+        : args.body_format === 'form-urlencoded'
+          ? new URLSearchParams(args.body as Record<string, string>).toString()
+          : JSON.stringify(args.body);
+  const headers = Object.entries({
+    ...(args.body_format === 'json' || (body !== undefined && typeof args.body !== 'string' && args.body_format !== 'form-urlencoded')
+      ? { 'Content-Type': 'application/json' }
+      : {}),
+    ...(args.headers ?? {}),
+  });
+  const follow = (args.follow_redirects ?? 'safe') === 'none' ? [] : ['-L'];
+  const q = (v: string) => `"${v.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"`;
+  // Secrets (password, body, headers such as Authorization) travel on stdin as a curl config, never on the command line.
+  const config = [
+    args.url_username !== undefined ? `user = ${q(`${args.url_username}:${args.url_password ?? ''}`)}` : '',
+    body !== undefined ? `data-binary = ${q(body)}` : '',
+    ...headers.map(([k, v]) => `header = ${q(`${k}: ${v}`)}`),
+  ]
+    .filter(Boolean)
+    .join('\n');
+  // validate_certs defaults to true, as in Ansible; false is the operator's explicit choice.
+  const opts = [...(method === 'HEAD' ? ['-I'] : []), ...follow, ...(args.validate_certs === false ? ['-k'] : []), '--max-time', String(args.timeout ?? 30)];
+  const written = '%{http_code} %{url_effective} %{num_redirects}';
+  // The change keeps the status in $s for its status check; the fact's probe writes nothing on the host.
+  const fetch = script_(
+    sh`t=$(mktemp) && s=$(curl -sS -K - -X ${method} ${opts} -o "$t" -w ${written} -- ${args.url}) || { rc=$?; rm -f "$t"; exit $rc; }`,
+    sh`cat "$t"; rm -f "$t"; printf ${`${SEP}%s\n`} "$s"`,
+  );
+  const probe = sh`curl -sS -X ${method} ${opts} -w ${`${SEP}${written}\n`} -- ${args.url}`;
+  return { config, fetch, probe, reads: READS.has(method) };
+}
+
+/** A read with nothing to send on stdin, made in the host's batch: curl's exit code and the parsed answer. */
+export const answerFact = (args: UriArgs): Fact<Record<string, unknown>> =>
+  liveFact('uri', request(args).probe, (out, code) => ({ ...(code === 0 ? parseCurl(out, args.return_content === true) : { status: -1 }), curl_exit: code }));
+
+const asFact = (args: UriArgs): Fact<Record<string, unknown>> | undefined => {
+  const r = request(args);
+  return r.reads && r.config === '' ? answerFact(args) : undefined;
+};
+
 export default defineModule<UriArgs>({
   name: 'uri',
   secretArgs: ['url_password'],
@@ -61,50 +116,41 @@ export default defineModule<UriArgs>({
     required: ['url'],
     additionalProperties: false,
   },
-  facts: () => [],
-  plan(args) {
+  facts: (args) => {
+    const f = asFact(args);
+    return f ? [f] : [];
+  },
+  plan(args, facts, ctx) {
     const method = args.method ?? 'GET';
     const wanted = args.status_code === undefined ? [200] : Array.isArray(args.status_code) ? args.status_code : [args.status_code];
-    const body =
-      args.body === undefined
-        ? undefined
-        : typeof args.body === 'string'
-          ? args.body
-          : args.body_format === 'form-urlencoded'
-            ? new URLSearchParams(args.body as Record<string, string>).toString()
-            : JSON.stringify(args.body);
-    const headers = Object.entries({
-      ...(args.body_format === 'json' || (body !== undefined && typeof args.body !== 'string' && args.body_format !== 'form-urlencoded')
-        ? { 'Content-Type': 'application/json' }
-        : {}),
-      ...(args.headers ?? {}),
-    }).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
-    const follow = (args.follow_redirects ?? 'safe') === 'none' ? [] : ['-L'];
-    // Secrets (password, body) travel on stdin as a curl config, never on the command line.
-    const config = [
-      args.url_username !== undefined ? `user = "${`${args.url_username}:${args.url_password ?? ''}`.replace(/["\\]/g, '\\$&')}"` : '',
-      body !== undefined ? `data-binary = "${body.replace(/["\\]/g, '\\$&').replace(/\n/g, '\\n')}"` : '',
-    ]
-      .filter(Boolean)
-      .join('\n');
-    // validate_certs defaults to true, as in Ansible; false is the operator's explicit choice.
+    const req = request(args);
+    const fact = asFact(args);
+    if (fact) {
+      const { curl_exit: _, ...answer } = facts.get(fact);
+      if (wanted.includes(Number(answer['status']))) return definePlan({ summary: `${method} ${args.url}: ${String(answer['status'])}`, result: answer });
+    }
     const script = script_(
-      sh`t=$(mktemp) && s=$(curl -sS -K - -X ${method} ${method === 'HEAD' ? ['-I'] : []} ${follow} ${args.validate_certs === false ? ['-k'] : []} --max-time ${args.timeout ?? 30} ${headers} -o "$t" -w ${'%{http_code} %{url_effective} %{num_redirects}'} -- ${args.url}) || { rc=$?; rm -f "$t"; exit $rc; }`,
-      sh`cat "$t"; rm -f "$t"; printf ${`${SEP}%s\n`} "$s"`,
+      req.fetch,
       sh`case ${` ${wanted.join(' ')} `} in *" \${s%% *} "*) ;; *) echo "status \${s%% *} is not one of" ${wanted.join(', ')} >&2; exit 1 ;; esac`,
     );
+    // Check mode: the answer read was not wanted, and a change not applied may be why.
+    const unknowable = req.reads && fact !== undefined && ctx.mayChange(fact);
     return definePlan({
       changes: [
         {
-          description: `${method} ${args.url}`,
+          description: unknowable ? `${method} ${args.url} (again: a change this check did not apply may alter the answer)` : `${method} ${args.url}`,
           script,
-          stdin: `${config}\n`,
-          invalidates: READS.has(method) ? [] : ['cmd:*'],
-          readOnly: READS.has(method),
+          stdin: `${req.config}\n`,
+          invalidates: req.reads ? [] : ['cmd:*'],
+          readOnly: req.reads && !unknowable,
           parse: (o) => parseCurl(o.stdout, args.return_content === true),
         },
       ],
-      summary: READS.has(method) ? `${method} ${args.url}` : `${method} ${args.url} (a remote change the plan cannot see)`,
+      summary: unknowable
+        ? `${method} ${args.url} again (a change this check did not apply may alter the answer)`
+        : req.reads
+          ? `${method} ${args.url}`
+          : `${method} ${args.url} (a remote change the plan cannot see)`,
     });
   },
 });

@@ -1,6 +1,12 @@
 // wait_for: a port open or closed, a path present or absent (optionally containing a
-// regex), polled on the host until `timeout`. Inherently a read each run (exempt from the
-// one-exec rule): a read-only change, run in check mode too, ok when the condition holds.
+// regex), polled on the host until `timeout`. The condition is first read as a live fact,
+// in the host's batch (facts/live.ts): when it already holds (and there is no `delay`) the
+// task is ok with no exec of its own. Otherwise the plan polls: a read-only change, run in
+// check mode too, ok when the condition comes to hold. In check mode, when a change that was
+// not applied may be what would make it hold, the plan says it would wait instead of
+// waiting out a timeout that the check itself caused.
+import type { Fact } from '../facts/types.js';
+import { liveFact } from '../facts/live.js';
 import { raw, sh, type Shell } from '../sh.js';
 import { defineModule, definePlan } from './types.js';
 
@@ -29,6 +35,10 @@ function condition(a: WaitForArgs): Shell {
   return state === 'stopped' || state === 'drained' ? sh`! ${open}` : open;
 }
 
+/** Whether the condition holds now (one try, no polling). */
+export const holdsFact = (a: WaitForArgs): Fact<boolean> =>
+  liveFact('wait_for', sh`if ${condition(a)}; then exit 0; else exit 1; fi`, (_out, code) => code === 0);
+
 export default defineModule<WaitForArgs>({
   name: 'wait_for',
   schema: {
@@ -47,11 +57,14 @@ export default defineModule<WaitForArgs>({
     },
     additionalProperties: false,
   },
-  facts: () => [],
-  plan(args) {
+  facts: (args) => [holdsFact(args)],
+  plan(args, facts, ctx) {
     const timeout = args.timeout ?? 300;
     const what =
       args.path !== undefined ? `${args.path} ${args.state ?? 'present'}` : `${args.host ?? '127.0.0.1'}:${String(args.port ?? '')} ${args.state ?? 'started'}`;
+    const where = args.path !== undefined ? { path: args.path } : { port: args.port };
+    const fact = holdsFact(args);
+    if (!args.delay && facts.get(fact)) return definePlan({ summary: `${what}`, result: { elapsed: 0, ...where } });
     const script = raw(
       [
         `sleep ${args.delay ?? 0}`,
@@ -61,20 +74,23 @@ export default defineModule<WaitForArgs>({
         `  sleep ${args.sleep ?? 1}; done`,
       ].join('\n'),
     );
+    // Check mode: an unapplied change may be what would make it hold; waiting here would only
+    // wait out the timeout the check caused. Say what the run would do instead.
+    const unknowable = ctx.mayChange(fact);
     return definePlan({
       changes: [
         {
-          description: `wait for ${what}`,
+          description: unknowable ? `wait for ${what} (not now: a change this check did not apply may be what brings it)` : `wait for ${what}`,
           script,
           invalidates: [],
-          readOnly: true,
+          readOnly: !unknowable,
           parse: (o) => ({
             elapsed: Number(/elapsed=(\d+)/.exec(o.stdout)?.[1] ?? 0),
-            ...(args.path !== undefined ? { path: args.path } : { port: args.port }),
+            ...where,
           }),
         },
       ],
-      summary: `wait for ${what}`,
+      summary: unknowable ? `wait for ${what} (a change this check did not apply may be what brings it)` : `wait for ${what}`,
     });
   },
 });

@@ -83,6 +83,14 @@ const cases: Case[] = [
     result: { status: 200, stdout: '200', rc: 0 },
   },
   {
+    name: 'a wait on the controller (pause) runs no exec, in check mode too, and is ok',
+    plan: definePlan({ changes: [change('pause 0s', { readOnly: true, controllerWaitS: 0, invalidates: [], parse: () => ({ delta: 0 }) })] }),
+    check: true,
+    status: 'ok',
+    execs: 0,
+    result: { delta: 0 },
+  },
+  {
     name: 'a failing change stops the plan: later changes do not run',
     plan: definePlan({ changes: [change('a'), change('b')] }),
     outputs: [{ code: 3, stdout: '', stderr: 'boom\n' }],

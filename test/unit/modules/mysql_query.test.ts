@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import { sqlLiteral } from '../../../src/facts/mysql.js';
-import mysqlQuery, { bindQuery, type MysqlQueryArgs, optionFile, parseXmlResultSets, queryResults } from '../../../src/modules/mysql_query.js';
+import mysqlQuery, { bindQuery, type MysqlQueryArgs, optionFile, parseXmlResultSets, queryResults, readFact } from '../../../src/modules/mysql_query.js';
 import { runSchemaTable, runTable, type Case } from './table.js';
 
 const RC = 'SELECT ROW_COUNT() AS `plumb_rowcount`, @@warning_count AS `plumb_warnings`;';
+
+const READ: MysqlQueryArgs = { query: ['SELECT * FROM t WHERE id = %(id)s;', 'SHOW TABLES'], named_args: { id: 3 } };
 
 const cases: Case<MysqlQueryArgs>[] = [
   {
@@ -21,13 +23,19 @@ const cases: Case<MysqlQueryArgs>[] = [
     },
   },
   {
-    name: 'reads only: a read-only change in a read-only transaction',
-    args: { query: ['SELECT * FROM t WHERE id = %(id)s;', 'SHOW TABLES'], named_args: { id: 3 } },
-    facts: {},
+    name: 'reads only, and the batch could not read them: a read-only change in a read-only transaction',
+    args: READ,
+    facts: { [readFact(READ)!.key]: { ok: false } },
     expect: {
       status: 'changed',
       stdin: /@@plumb-end-of-options@@\nSTART TRANSACTION READ ONLY;\nSELECT \* FROM t WHERE id = 3;\n.*\nSHOW TABLES;\n.*\nROLLBACK;\n$/,
     },
+  },
+  {
+    name: 'reads only, read in the batch: ok with their rows, no exec of its own',
+    args: READ,
+    facts: { [readFact(READ)!.key]: { ok: true, query_result: [[{ id: '3' }], []], rowcount: [1, 0], executed_queries: ['q1', 'q2'], changed: false } },
+    expect: { status: 'ok', result: { query_result: [[{ id: '3' }], []], rowcount: [1, 0] } },
   },
   {
     name: 'single_transaction wraps the statements',
@@ -170,4 +178,20 @@ describe('mysql_query module', () => {
     ],
   ];
   for (const [name, xml, queries, want] of results) it(name, () => expect(queryResults(xml, queries)).to.deep.include(want));
+});
+
+describe('mysql_query: the batched read (facts/live.ts)', () => {
+  it('reads with no password are a live fact: statements on stdin of mysql through the printf builtin, no option file', () => {
+    const f = readFact(READ)!;
+    expect(f.key).to.match(/^live:mysql_query:/);
+    expect(f.probe.text).to.match(/^printf '%s' '.*START TRANSACTION READ ONLY;/s);
+    expect(f.probe.text).to.match(/\| mysql --no-defaults --user=root --socket=\/run\/mysqld\/mysqld\.sock --protocol=socket/);
+    expect(f.parse('', 1)).to.deep.equal({ ok: false });
+  });
+  for (const [name, args] of [
+    ['a password', { query: 'SELECT 1', login_password: 'pw' }],
+    ['a write', { query: 'DELETE FROM t' }],
+    ['INTO OUTFILE', { query: "SELECT 1 INTO OUTFILE '/tmp/x'" }],
+  ] as const)
+    it(`no batched read with ${name}`, () => expect(readFact(args as MysqlQueryArgs)).to.equal(undefined));
 });
