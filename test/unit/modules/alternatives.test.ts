@@ -44,7 +44,11 @@ const cases: Case<AlternativesArgs>[] = [
     expect: {
       status: 'changed',
       changes: 1,
-      scriptMatches: [/^set -e$/m, /^update-alternatives --install \/usr\/bin\/editor editor \/usr\/bin\/nvim 30$/m, /^update-alternatives --set editor \/usr\/bin\/nvim$/m],
+      scriptMatches: [
+        /^set -e$/m,
+        /^update-alternatives --install \/usr\/bin\/editor editor \/usr\/bin\/nvim 30$/m,
+        /^update-alternatives --set editor \/usr\/bin\/nvim$/m,
+      ],
       diff: [{ label: 'alternatives editor', before: '/usr/bin/vim.basic (manual)\n', after: '/usr/bin/nvim (manual)\n' }],
     },
   },
@@ -179,8 +183,16 @@ describe('modules/alternatives', () => {
     // Ansible docs examples (community.general.alternatives, Debian-relevant ones)
     { name: 'docs: correct java version selected', args: { name: 'java', path: '/usr/lib/jvm/java-7-openjdk-amd64/jre/bin/java' }, valid: true },
     { name: 'docs: alternatives link created', args: { name: 'hadoop-conf', link: '/etc/hadoop/conf', path: '/etc/hadoop/conf.ansible' }, valid: true },
-    { name: 'docs: make java 32 bit an alternative with low priority', args: { name: 'java', path: '/usr/lib/jvm/java-7-openjdk-i386/jre/bin/java', priority: -10 }, valid: true },
-    { name: 'docs: install Python 3.5 but do not select it', args: { name: 'python', path: '/usr/bin/python3.5', link: '/usr/bin/python', state: 'present' }, valid: true },
+    {
+      name: 'docs: make java 32 bit an alternative with low priority',
+      args: { name: 'java', path: '/usr/lib/jvm/java-7-openjdk-i386/jre/bin/java', priority: -10 },
+      valid: true,
+    },
+    {
+      name: 'docs: install Python 3.5 but do not select it',
+      args: { name: 'python', path: '/usr/bin/python3.5', link: '/usr/bin/python', state: 'present' },
+      valid: true,
+    },
     { name: 'docs: select auto', args: { name: 'editor', path: '/usr/bin/vim.basic', state: 'auto' }, valid: true },
     { name: 'absent', args: { name: 'editor', path: VIM, state: 'absent' }, valid: true },
     { name: 'path required', args: { name: 'editor' }, valid: false, message: /path/ },

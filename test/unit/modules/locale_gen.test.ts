@@ -120,7 +120,11 @@ describe('modules/locale_gen', () => {
   // the locale ends up listed twice. Uncommenting first (or grepping for an optional "# ")
   // would avoid it.
   it.skip('BUG: enabling a commented-out locale does not append a duplicate line', () => {
-    const p = localeGen.plan({ name: 'de_DE.UTF-8' }, { get: () => ({ tool: true, available: [], enabled: [] }) } as never, { mayChange: () => false } as never);
+    const p = localeGen.plan(
+      { name: 'de_DE.UTF-8' },
+      { get: () => ({ tool: true, available: [], enabled: [] }) } as never,
+      { mayChange: () => false } as never,
+    );
     const s = p.changes[0]!.script.text;
     expect(s.indexOf('sed -i'), 'uncomment before deciding to append').to.be.lessThan(s.indexOf('grep -q'));
   });

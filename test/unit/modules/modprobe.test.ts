@@ -68,7 +68,11 @@ const cases: Case<ModprobeArgs>[] = [
     facts: km({ loaded: false, persist: '', options: '' }, 'dummy'),
     expect: {
       status: 'changed',
-      scriptMatches: [/^modprobe dummy numdummies=2$/m, /> \/etc\/modules-load\.d\/dummy\.conf/, /printf '%s' 'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/],
+      scriptMatches: [
+        /^modprobe dummy numdummies=2$/m,
+        /> \/etc\/modules-load\.d\/dummy\.conf/,
+        /printf '%s' 'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/,
+      ],
       diff: [{ label: 'kernel module dummy', before: 'loaded=false\nmodules-load.d=\n', after: 'loaded=true\nmodules-load.d=dummy\n' }],
       description: /^load dummy, persist dummy$/,
     },
@@ -107,7 +111,12 @@ const cases: Case<ModprobeArgs>[] = [
     name: 'unload and unpersist in one change',
     args: { name: 'br_netfilter', state: 'absent', persistent: 'absent' },
     facts: persisted,
-    expect: { status: 'changed', changes: 1, scriptMatches: [/modprobe -r br_netfilter/, /rm -f/], description: /^unload br_netfilter, unpersist br_netfilter$/ },
+    expect: {
+      status: 'changed',
+      changes: 1,
+      scriptMatches: [/modprobe -r br_netfilter/, /rm -f/],
+      description: /^unload br_netfilter, unpersist br_netfilter$/,
+    },
   },
 ];
 
@@ -138,7 +147,11 @@ describe('modules/modprobe', () => {
     // Ansible docs examples (community.general.modprobe)
     { name: 'docs: add the 802.1q module', args: { name: '8021q', state: 'present' }, valid: true },
     { name: 'docs: add the dummy module', args: { name: 'dummy', state: 'present', params: 'numdummies=2' }, valid: true },
-    { name: 'docs: load dummy and make sure it is loaded after reboots', args: { name: 'dummy', state: 'present', params: 'numdummies=2', persistent: 'present' }, valid: true },
+    {
+      name: 'docs: load dummy and make sure it is loaded after reboots',
+      args: { name: 'dummy', state: 'present', params: 'numdummies=2', persistent: 'present' },
+      valid: true,
+    },
     { name: 'absent', args: { name: 'dummy', state: 'absent', persistent: 'absent' }, valid: true },
     { name: 'name required', args: {}, valid: false, message: /name/ },
     { name: 'no shell in a name', args: { name: 'dummy;reboot' }, valid: false, message: /kernel module name/ },
