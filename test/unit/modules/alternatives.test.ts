@@ -159,22 +159,22 @@ Slaves:
 describe('modules/alternatives', () => {
   runTable(alternatives, cases);
   it('fact: parses update-alternatives --query (value, status, every registered path; slaves are not paths)', () => {
-    expect(alternativesFact('editor').parse(QUERY_EDITOR, 0)).to.deep.equal({ value: VIM, status: 'manual', paths: [NANO, VIM] });
+    expect(alternativesFact('editor').parse(QUERY_EDITOR, 0)).to.deep.equal({ value: VIM, status: 'manual', link: '/usr/bin/editor', paths: [NANO, VIM] });
     expect(alternativesFact('iptables').parse(QUERY_IPTABLES, 0)).to.deep.include({ value: '/usr/sbin/iptables-nft', status: 'auto' });
   });
   it('fact: an unknown group (no output, exit 2) parses as no group', () => {
-    expect(alternativesFact('nope').parse('', 2)).to.deep.equal({ value: '', status: '', paths: [] });
+    expect(alternativesFact('nope').parse('', 2)).to.deep.equal({ value: '', status: '', link: '', paths: [] });
   });
   it('fact: the probe queries the one group, in the C locale, name quoted', () => {
     expect(alternativesFact('editor').probe.text).to.match(/LC_ALL=C update-alternatives --query editor/);
     expect(alternativesFact('editor').key).to.equal('sys:alt:editor');
   });
-  // BUG (src/modules/alternatives.ts, src/facts/sys.ts): with no link: given, a path is
+  // Fixed (src/modules/alternatives.ts, src/facts/sys.ts): with no link: given, a path was
   // installed into an existing group with link /usr/bin/<name>, not the group's own link
   // (the `Link:` line of --query, which the fact does not read). For a group whose link is
   // elsewhere (iptables -> /usr/sbin/iptables) update-alternatives then moves the group's
   // master link to /usr/bin/iptables. Ansible reads the link from --query.
-  it.skip('BUG: a path added to an existing group uses the group link from --query, not /usr/bin/<name>', () => {
+  it('a path added to an existing group uses the group link from --query, not /usr/bin/<name>', () => {
     const facts = fakeFacts({ 'sys:alt:iptables': alternativesFact('iptables').parse(QUERY_IPTABLES, 0) });
     const p = alternatives.plan({ name: 'iptables', path: '/usr/local/sbin/iptables-custom' }, facts, fakeContext());
     expect(p.changes.map((c) => c.script.text).join('\n')).to.match(/--install \/usr\/sbin\/iptables iptables /);

@@ -113,13 +113,13 @@ describe('modules/locale_gen', () => {
     expect(normLocale('de_DE.UTF-8@euro')).to.equal('de_DE.utf8@euro');
     expect(normLocale('de_DE.ISO-8859-1')).to.equal('de_DE.ISO-8859-1');
   });
-  // BUG (src/modules/locale_gen.ts): the grep that decides whether to append looks only for
+  // Fixed (src/modules/locale_gen.ts): the grep that decides whether to append looked only for
   // an uncommented line, and runs before the sed that uncomments. Debian's stock
   // /etc/locale.gen has every locale commented ("# de_DE.UTF-8 UTF-8"), so the grep fails,
   // a second "de_DE.UTF-8 UTF-8" line is appended, then the sed uncomments the stock one:
   // the locale ends up listed twice. Uncommenting first (or grepping for an optional "# ")
   // would avoid it.
-  it.skip('BUG: enabling a commented-out locale does not append a duplicate line', () => {
+  it('enabling a commented-out locale does not append a duplicate line', () => {
     const p = localeGen.plan(
       { name: 'de_DE.UTF-8' },
       { get: () => ({ tool: true, available: [], enabled: [] }) } as never,

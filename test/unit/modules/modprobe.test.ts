@@ -136,11 +136,11 @@ describe('modules/modprobe', () => {
     expect(t).to.match(/\/etc\/modules-load\.d\/nf-conntrack\.conf/);
     expect(t).to.match(/\/etc\/modprobe\.d\/nf-conntrack\.conf/);
   });
-  // BUG (src/facts/sys.ts kmodFact): a module built into the kernel never shows in
+  // Fixed (src/facts/sys.ts kmodFact): a module built into the kernel never shows in
   // /proc/modules, so `modprobe: name=<builtin>` reports changed on every run (modprobe
   // succeeds and nothing changes). Ansible's modprobe also reads
   // /lib/modules/$(uname -r)/modules.builtin.
-  it.skip('BUG: built-in modules count as loaded (modules.builtin is read)', () => {
+  it('built-in modules count as loaded (modules.builtin is read)', () => {
     expect(kmodFact('ext4').probe.text).to.match(/modules\.builtin/);
   });
   runSchemaTable(modprobe, [
