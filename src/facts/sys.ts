@@ -93,7 +93,8 @@ export interface KmodState {
 export function kmodFact(name: string): Fact<KmodState> {
   return {
     key: `sys:kmod:${name}`,
-    probe: sh`if grep -q ${`^${name.replace(/-/g, '_')} `} /proc/modules; then echo loaded; fi; echo @@p; cat /etc/modules-load.d/${`${name}.conf`} 2>/dev/null; echo @@o; cat /etc/modprobe.d/${`${name}.conf`} 2>/dev/null`,
+    // Built into the kernel counts as loaded (as Ansible's modprobe reads modules.builtin).
+    probe: sh`if grep -q ${`^${name.replace(/-/g, '_')} `} /proc/modules || grep -Eq ${`/${name.replace(/[-_]/g, '[-_]')}\.ko(\.[a-z]+)?$`} "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then echo loaded; fi; echo @@p; cat /etc/modules-load.d/${`${name}.conf`} 2>/dev/null; echo @@o; cat /etc/modprobe.d/${`${name}.conf`} 2>/dev/null`,
     parse(out) {
       const [head = '', rest = ''] = out.split('@@p\n');
       const [persist = '', options = ''] = rest.split('@@o\n');
@@ -109,6 +110,8 @@ export interface AltState {
   status: string;
   /** Paths registered in the group. */
   paths: string[];
+  /** The group's generic link ('' when the group does not exist). */
+  link?: string;
 }
 
 export function alternativesFact(name: string): Fact<AltState> {
@@ -118,7 +121,12 @@ export function alternativesFact(name: string): Fact<AltState> {
     parse(out) {
       const ls = lines(out);
       const field = (k: string) => ls.find((l) => l.startsWith(`${k}: `))?.slice(k.length + 2) ?? '';
-      return { value: field('Value'), status: field('Status'), paths: ls.filter((l) => l.startsWith('Alternative: ')).map((l) => l.slice(13)) };
+      return {
+        value: field('Value'),
+        status: field('Status'),
+        link: field('Link'),
+        paths: ls.filter((l) => l.startsWith('Alternative: ')).map((l) => l.slice(13)),
+      };
     },
   };
 }

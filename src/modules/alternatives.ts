@@ -41,7 +41,8 @@ export default defineModule<AlternativesArgs>({
       if (!registered) {
         if (!args.link && !st.value && !ctx.mayChange(fact))
           throw new TaskError(`alternatives ${args.name}: no such link group`, 'give link: (the generic path, e.g. /usr/bin/editor) to create it');
-        const link = args.link ?? `/usr/bin/${args.name}`;
+        // An existing group keeps its own link (iptables: /usr/sbin/iptables), as Ansible reads it from --query.
+        const link = args.link ?? (st.link || `/usr/bin/${args.name}`);
         cmds.push(sh`update-alternatives --install ${link} ${args.name} ${args.path} ${args.priority ?? 50}`);
       }
       if (state === 'selected' && (st.value !== args.path || st.status !== 'manual')) cmds.push(sh`update-alternatives --set ${args.name} ${args.path}`);

@@ -47,7 +47,8 @@ export default defineModule<LocaleGenArgs>({
     const edits = todo.map((n) => {
       const esc = n.replace(/[.[\]*^$\\/]/g, '\\$&');
       return present
-        ? sh`grep -q ${`^${n.replace(/\./g, '\\.')} `} /etc/locale.gen || printf '%s %s\n' ${n} ${charset(n)} >> /etc/locale.gen; sed -i ${`s/^#[[:space:]]*\\(${esc}[[:space:]]\\)/\\1/`} /etc/locale.gen`
+        ? // Uncomment first (Debian's stock file lists every locale commented), append only when absent.
+          sh`sed -i ${`s/^#[[:space:]]*\\(${esc}[[:space:]]\\)/\\1/`} /etc/locale.gen; grep -q ${`^${n.replace(/\./g, '\\.')} `} /etc/locale.gen || printf '%s %s\n' ${n} ${charset(n)} >> /etc/locale.gen`
         : sh`sed -i ${`s/^\\(${esc}[[:space:]]\\)/# \\1/`} /etc/locale.gen`;
     });
     return definePlan({
