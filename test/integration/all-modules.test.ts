@@ -5,12 +5,15 @@
 // pause it is 1 exec in apply and in check: wait_for and uri each probe live in an exec of their
 // own every run (not batched), and pause (seconds: 0) splits the batch in two. Not yet fixed.
 // Servers (HTTP for uri) are started by the test on the host's loopback. Resets web-02.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { labExecCount } from '../../src/lab/index.js';
 import { modules } from '../../src/modules/index.js';
+import { TEST_KEY } from '../unit/modules/edit-fixtures.js';
 import { ensureLab, resetHosts } from './lab-fixture.js';
 import { changed, failures, recapOf, runBookOn, type Run, SiteRun } from './site-run.js';
 
@@ -21,7 +24,7 @@ const PLAYBOOK = `- hosts: ${HOST}
   become: true
   tasks:
     - name: apt
-      apt: { name: ufw, state: present }
+      apt: { name: [ufw, git, mariadb-server], state: present }
     - name: package
       package: { name: ufw, state: present }
     - name: group
@@ -71,7 +74,7 @@ const PLAYBOOK = `- hosts: ${HOST}
     - name: wait_for
       wait_for: { port: 22, timeout: 10 }
     - name: uri
-      uri: { url: http://127.0.0.1:8766/hostname }
+      uri: { url: http://127.0.0.1:8766/app.txt }
     - name: setup
       setup: {}
     - name: service_facts
@@ -83,7 +86,77 @@ const PLAYBOOK = `- hosts: ${HOST}
       when: false
     - name: pause (seconds 0)
       pause: { seconds: 0 }
+    - name: apt_key
+      apt_key:
+        keyring: /etc/apt/keyrings/plumb-am.gpg
+        data: |
+APTKEY
+    - name: apt_repository (a local file repository, cache not refreshed)
+      apt_repository:
+        repo: "deb [signed-by=/etc/apt/keyrings/plumb-am.gpg] file:/srv/am-repo ./"
+        filename: plumb-am
+        update_cache: false
+    - name: deb822_repository
+      deb822_repository: { name: plumb-am2, types: deb, uris: 'file:/srv/am-repo2', suites: ./, signed_by: /etc/apt/keyrings/plumb-am.gpg }
+    - name: debconf
+      debconf: { name: tzdata, question: tzdata/Areas, vtype: select, value: Europe }
+    - name: mount (a tmpfs)
+      mount: { path: /mnt/am-tmp, src: tmpfs, fstype: tmpfs, opts: 'size=1m,mode=0755', state: mounted }
+    - name: alternatives
+      alternatives: { name: pager, path: /bin/more }
+    - name: locale_gen (absent; the lab image has no locales package)
+      locale_gen: { name: de_DE.UTF-8, state: absent }
+    - name: modprobe (absent; a container loads no kernel module)
+      modprobe: { name: am_dummy, state: absent, persistent: absent }
+    - name: ufw (a rule, kept in ufw's files while ufw is stopped)
+      ufw: { rule: allow, port: '22', proto: tcp }
+    - name: get_url
+      get_url: { url: 'http://127.0.0.1:8766/app.txt', dest: /srv/am/app.txt, checksum: 'sha256:APPSUM' }
+    - name: unarchive (from the controller)
+      unarchive: { src: TGZ, dest: /srv/am }
+    - name: fetch
+      fetch: { src: /srv/am/copy.txt, dest: FETCHED }
+    - name: git (pinned to the commit, so a no-op needs no fetch)
+      git: { repo: 'file:///srv/am-up.git', dest: /srv/am-app, version: GITSHA }
+    - name: tempfile (first apply only; changed by nature)
+      tempfile: { state: directory, suffix: .am }
+      when: bool(d(am_first, false))
+    - name: mysql_db
+      mysql_db: { name: amdb }
+    - name: mysql_user
+      mysql_user: { name: amdbuser, host: localhost, password: am-pw, priv: 'amdb.*:SELECT' }
+    - name: mysql_variables
+      mysql_variables: { variable: max_connections, value: 200 }
+    - name: mysql_query (a read)
+      mysql_query: { query: SELECT COUNT(*) AS n FROM information_schema.SCHEMATA }
+    - name: mysql_replication (from the second server on 127.0.0.1:3307)
+      mysql_replication: { primary_host: 127.0.0.1, primary_port: 3307, user: amrepl, password: amrepl-pw }
+    - name: mysql_topology (web-02 is a replica of the inventory's primary)
+      mysql_topology: { server: '{{ inventory_hostname }}', primary: am-primary, addresses: { am-primary: 127.0.0.1 } }
 `;
+
+const INSTALL = `- hosts: ${HOST}
+  become: true
+  tasks:
+    - name: git and mariadb
+      apt: { name: [git, mariadb-server], update_cache: true }
+`;
+const APP = 'served on the loopback\n';
+const P = '/var/lib/am-primary';
+const PSOCK = '/run/am-primary/mysqld.sock';
+const PRIMARY = [
+  'set -e',
+  `install -d -o mysql -g mysql ${P} /run/am-primary`,
+  `mariadb-install-db --no-defaults --user=mysql --datadir=${P} --auth-root-authentication-method=socket --skip-test-db >/dev/null`,
+  `systemd-run --unit=am-primary -p User=mysql /usr/sbin/mariadbd --no-defaults --datadir=${P} --socket=${PSOCK} --pid-file=/run/am-primary/mysqld.pid --port=3307 --bind-address=127.0.0.1 --server-id=2 --log-bin=${P}/binlog --skip-name-resolve`,
+  `for i in $(seq 60); do mariadb --no-defaults -S ${PSOCK} -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done`,
+  `mariadb --no-defaults -S ${PSOCK} -e "CREATE USER 'amrepl'@'127.0.0.1' IDENTIFIED BY 'amrepl-pw'; GRANT REPLICATION SLAVE ON *.* TO 'amrepl'@'127.0.0.1'"`,
+].join('\n');
+const indent = (s: string, n: number) =>
+  s
+    .split('\n')
+    .map((l) => (l ? ' '.repeat(n) + l : l))
+    .join('\n');
 
 /** The module keys the playbook's tasks use (task keys that are registry names). */
 const usedModules = (text: string): string[] => [...new Set([...text.matchAll(/^ {6}([a-z_0-9]+):/gm)].map((m) => m[1]!).filter((k) => k in modules))].sort();
@@ -92,26 +165,58 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
   this.timeout(900_000);
   let site: SiteRun;
   let book: string;
-  const run = (verb: 'apply' | 'check'): Run => runBookOn(site.lab, verb, book, HOST);
+  let dir: string;
+  const run = (verb: 'apply' | 'check', ...args: string[]): Run => runBookOn(site.lab, verb, book, HOST, args);
 
   before(async () => {
     site = new SiteRun(await ensureLab());
     await resetHosts([HOST]);
-    const dir = mkdtempSync(join(tmpdir(), 'plumb-allmods-'));
-    book = join(dir, 'all.yml');
-    writeFileSync(join(dir, 'am.txt.ejs'), 'host=<%= inventory_hostname %>\n');
-    writeFileSync(book, PLAYBOOK.replace('TPL', join(dir, 'am.txt.ejs')));
+    dir = mkdtempSync(join(tmpdir(), 'plumb-allmods-'));
+    // git (the upstream repository) and mariadb-server (the second server, the primary) are
+    // needed before the playbook runs: installed by plumb's apt from the lab's local repository.
+    writeFileSync(join(dir, 'install.yml'), INSTALL);
+    const inst = runBookOn(site.lab, 'apply', join(dir, 'install.yml'), HOST);
+    expect(inst.code, failures(inst) + inst.stderr).to.equal(0);
+    // The archive unarchive sends from the controller.
+    mkdirSync(join(dir, 'src/amarch'), { recursive: true });
+    writeFileSync(join(dir, 'src/amarch/one.txt'), 'one\n');
+    execFileSync('tar', ['-czf', join(dir, 'am.tgz'), '--owner=root', '--group=root', '-C', join(dir, 'src'), 'amarch']);
+    // The HTTP server (uri, get_url) on the host's loopback, serving a directory of its own.
     site.onHost(
       HOST,
-      'systemd-run --unit=am-http python3 -m http.server 8766 --bind 127.0.0.1 -d /etc && for i in 1 2 3 4 5 6 7 8 9 10; do bash -c "exec 3<>/dev/tcp/127.0.0.1/8766" 2>/dev/null && break; sleep 0.3; done',
+      `mkdir -p /srv/am-www && printf %s ${Buffer.from(APP).toString('base64')} | base64 -d > /srv/am-www/app.txt && ` +
+        'systemd-run --unit=am-http python3 -m http.server 8766 --bind 127.0.0.1 -d /srv/am-www && for i in 1 2 3 4 5 6 7 8 9 10; do bash -c "exec 3<>/dev/tcp/127.0.0.1/8766" 2>/dev/null && break; sleep 0.3; done',
+    );
+    // The git upstream: a bare repository on the host with one commit, cloned over file://.
+    site.onHost(
+      HOST,
+      'set -e; git init -q --bare -b main /srv/am-up.git; w=$(mktemp -d); git clone -q /srv/am-up.git "$w" 2>/dev/null; cd "$w"; echo one > file; git add file; ' +
+        'git -c user.name=t -c user.email=t@example.org commit -q -m one; git push -q origin HEAD:main; rm -rf "$w"',
+    );
+    const sha = site.onHost(HOST, 'git --git-dir=/srv/am-up.git rev-parse HEAD').out.trim();
+    // The replication primary: a second mariadbd (own datadir, socket, port 3307, server_id 2,
+    // binary log) with a replication account; the host's own server (server_id 1) replicates from it.
+    site.onHost(HOST, PRIMARY);
+    writeFileSync(join(dir, 'am.txt.ejs'), 'host=<%= inventory_hostname %>\n');
+    book = join(dir, 'all.yml');
+    writeFileSync(
+      book,
+      PLAYBOOK.replace('TPL', join(dir, 'am.txt.ejs'))
+        .replace('APTKEY', indent(TEST_KEY, 10))
+        .replace('APPSUM', createHash('sha256').update(APP).digest('hex'))
+        .replace('TGZ', join(dir, 'am.tgz'))
+        .replace('FETCHED', join(dir, 'fetched'))
+        .replace('GITSHA', sha),
     );
   });
   after(async () => {
+    site.onHost(HOST, 'systemctl stop am-primary am-http', true);
     await resetHosts([HOST]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('converges, then a no-op apply and a check are 1 exec per host (recap and host log)', () => {
-    const first = run('apply');
+    const first = run('apply', '-e', 'am_first=true');
     expect(first.code, failures(first) + first.stderr).to.equal(0);
     for (const verb of ['apply', 'check'] as const) {
       const before = labExecCount(HOST);
