@@ -176,7 +176,7 @@ const EXEC_OF_THEIR_OWN = ['wait_for', 'uri', 'pause', 'mysql_query'];
 /** The playbook without the tasks of these modules (a task is its "- name:" line and what follows it). */
 const withoutTasks = (text: string, drop: readonly string[]): string =>
   text
-    .split(/^(?=    - name: )/m)
+    .split(/^(?= {4}- name: )/m)
     .filter((t) => !drop.some((m) => new RegExp(`^ {6}${m}:`, 'm').test(t)))
     .join('');
 
