@@ -46,4 +46,6 @@ export const STACK_PACKAGES: readonly string[] = [
   'keepalived',
   // The git module's integration test clones from a bare repository on a lab host.
   'git',
+  // locale_gen's integration test (all-modules) generates a locale.
+  'locales',
 ];

@@ -15,9 +15,9 @@
 // tasks use the local server as root over its socket. The repositories of apt_repository and
 // deb822_repository are local file: paths, the cache never refreshed. tempfile creates something
 // every run (changed by nature), so it runs on the first apply only: `when:
-// bool(d(am_first, false))`, the first apply given -e am_first=true. locale_gen and modprobe are
-// `absent`, states already true on the lab: its package repository has no locales package, and
-// its containers have no kernel modules to load (no /lib/modules, no /proc/modules).
+// bool(d(am_first, false))`, the first apply given -e am_first=true. locale_gen generates a
+// locale (the locales package installed first). modprobe is `absent`, a state already true: the
+// lab's containers have no kernel modules to load (no /lib/modules, no /proc/modules).
 // Resets web-02.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -118,8 +118,8 @@ APTKEY
       mount: { path: /mnt/am-tmp, src: tmpfs, fstype: tmpfs, opts: 'size=1m,mode=0755', state: mounted }
     - name: alternatives
       alternatives: { name: pager, path: /bin/more }
-    - name: locale_gen (absent; the lab's repository has no locales package)
-      locale_gen: { name: de_DE.UTF-8, state: absent }
+    - name: locale_gen
+      locale_gen: { name: de_DE.UTF-8 }
     - name: modprobe (absent; a container loads no kernel module)
       modprobe: { name: am_dummy, state: absent, persistent: absent }
     - name: ufw (a rule, kept in ufw's files while ufw is stopped)
@@ -152,8 +152,8 @@ APTKEY
 const INSTALL = `- hosts: ${HOST}
   become: true
   tasks:
-    - name: git and mariadb
-      apt: { name: [git, mariadb-server], update_cache: true }
+    - name: git, mariadb and locales
+      apt: { name: [git, mariadb-server, locales], update_cache: true }
 `;
 const APP = 'served on the loopback\n';
 const P = '/var/lib/am-primary';
@@ -188,6 +188,7 @@ const FIRST_CHANGES = [
   'debconf',
   'mount',
   'alternatives',
+  'locale_gen',
   'ufw',
   'get_url',
   'unarchive',
@@ -292,20 +293,30 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
         "sed -i 's/^10.0.0.1 db$/10.0.0.9 db/' /srv/am/hosts.txt",
         "sed -i 's/^port = 8080/port = 9090/' /srv/am/app.ini",
         'sysctl -q -w net.ipv4.ip_forward=0',
+        "sed -i 's/^de_DE.UTF-8/# de_DE.UTF-8/' /etc/locale.gen && locale-gen >/dev/null",
         "mariadb -e 'SET GLOBAL max_connections = 151'",
       ].join(' && '),
     );
     const state = () =>
-      site.onHost(HOST, "sha256sum /srv/am/hosts.txt /srv/am/app.ini; sysctl -n net.ipv4.ip_forward; mariadb -N -e 'SELECT @@max_connections'").out;
+      site.onHost(
+        HOST,
+        "sha256sum /srv/am/hosts.txt /srv/am/app.ini /etc/locale.gen; sysctl -n net.ipv4.ip_forward; locale -a | sort | tr '\\n' ' '; mariadb -N -e 'SELECT @@max_connections'",
+      ).out;
     const before = state();
     const check = run('check');
     expect(check.code, failures(check)).to.equal(2);
     const drifted = changed(check).map((t) => t.slice(`${HOST}: `.length).split(' ')[0]);
-    expect([...drifted].sort()).to.deep.equal(['ini_file', 'lineinfile', 'mysql_variables', 'sysctl']);
+    expect([...drifted].sort()).to.deep.equal(['ini_file', 'lineinfile', 'locale_gen', 'mysql_variables', 'sysctl']);
     expect(state(), 'check changed nothing on the host').to.equal(before);
     const fix = run('apply');
     expect(fix.code, failures(fix)).to.equal(0);
-    expect(changed(fix).map((t) => t.slice(`${HOST}: `.length).split(' ')[0])).to.include.members(['lineinfile', 'ini_file', 'sysctl', 'mysql_variables']);
+    expect(changed(fix).map((t) => t.slice(`${HOST}: `.length).split(' ')[0])).to.include.members([
+      'lineinfile',
+      'ini_file',
+      'sysctl',
+      'locale_gen',
+      'mysql_variables',
+    ]);
     const again = run('apply');
     expect(again.code, failures(again)).to.equal(0);
     expect(changed(again)).to.deep.equal([]);
