@@ -258,7 +258,7 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     expect(scraped, 'node exporter serves the replication gauges').to.match(/^mysql_replication_healthy\{role="replica"\} 1$/m);
   });
 
-  it('4. firewall: HTTP on the web servers only from lb-01, MariaDB on web-01 only from web-02', () => {
+  it('4. firewall: HTTP on the web servers only from lb-01, MariaDB on web-01 only from web-02, exporters only from the monitor', () => {
     for (const web of ['web-01', 'web-02'] as const) {
       expect(onHost('lb-01', `curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://${addr(web)}/health`).out, `lb-01 -> ${web}:80`).to.equal('200');
     }
@@ -277,6 +277,16 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     // Exporters are open to the monitors (lb-01) only.
     expect(tcpOpen('lb-01', 'web-01', 9100), 'node exporter from lb-01, the monitor').to.equal(true);
     expect(tcpOpen('web-02', 'web-01', 9100), 'node exporter from web-02').to.equal(false);
+    for (const [port, what] of [
+      [9104, 'mysqld exporter'],
+      [9113, 'nginx exporter'],
+    ] as const) {
+      expect(tcpOpen('lb-01', 'web-01', port), `${what} from lb-01, the monitor`).to.equal(true);
+      expect(tcpOpen('web-02', 'web-01', port), `${what} from web-02`).to.equal(false);
+    }
+    // Prometheus and Alertmanager answer on the monitor's loopback only (reached by an SSH tunnel).
+    for (const port of [9090, 9093]) expect(tcpOpen('web-01', 'lb-01', port), `web-01 -> lb-01:${port}`).to.equal(false);
+    expect(onHost('lb-01', 'curl -s -o /dev/null -w %{http_code} --max-time 3 http://127.0.0.1:9090/-/ready').out).to.equal('200');
   });
 
   it('5. a second apply changes nothing and restarts nothing', () => {
