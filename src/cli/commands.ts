@@ -337,7 +337,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     return 0;
   }
   const skipTasks = flags.startAtTask ? (await import('./list.js')).tasksBefore(book, flags.startAtTask) : undefined;
-  checkReferences(inv, book, refs);
+  const references = checkReferences(inv, book, refs);
   checkTemplates(inv, book, refs);
   await askSecrets(inv, flags);
   // Reporters and the transport are imported here, not at the top: listr2, diff and ssh2 are
@@ -392,6 +392,7 @@ async function execute(mode: 'apply' | 'check', { inv, book, extra }: Loaded, fl
     skipTasks,
     emit,
     commandTimeoutS,
+    references,
     lock: mode === 'apply' ? { waitS: lockWaitS } : undefined,
     connect: async (name, remoteUser) => {
       const h = inv.hosts.get(name)!;

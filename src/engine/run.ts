@@ -45,6 +45,8 @@ export interface RunOptions {
   connect: (hostName: string, remoteUser?: string) => Promise<Transport>;
   /** Default time limit of every command, in seconds (0 or unset: none); hosts may set plumb_command_timeout. */
   commandTimeoutS?: number;
+  /** checkReferences' result for these same options, when the caller already ran it. */
+  references?: References;
   /** apply: lock every host before any change (src/engine/lock.ts), waiting up to waitS for another run. */
   lock?: { waitS: number; owner?: LockOwner };
 }
@@ -148,9 +150,16 @@ export function remoteUsers(inv: Inventory, book: Playbook, limit?: string): { u
   return { users, problems };
 }
 
+/** What checkReferences established, for the run to reuse rather than work out again. */
+export interface References {
+  /** remote_user per host (remoteUsers). */
+  users: Map<string, string>;
+}
+
 /** Static checks that need variables: undefined names, bad loops, args after interpolation. */
-export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): void {
-  const problems: InputProblem[] = [...remoteUsers(inv, book, opts.limit).problems];
+export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOptions, 'limit' | 'extraVars' | 'tags' | 'skipTags'>): References {
+  const remote = remoteUsers(inv, book, opts.limit);
+  const problems: InputProblem[] = [...remote.problems];
   const seen = new Set<string>();
   const selected = tagFilter(opts.tags, opts.skipTags);
   // gather_facts (in any play: the facts are host variables from the run's start): the
@@ -199,6 +208,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     }
   }
   if (problems.length) throw new InputError(problems);
+  return { users: remote.users };
 }
 
 import { posOf } from '../schema/yaml.js';
@@ -254,7 +264,8 @@ export function ordered(hosts: string[], order: HostOrder, random: () => number 
 
 export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
-  checkReferences(inv, book, opts);
+  // The CLI checks before it asks for secrets, and hands the result over: checked once.
+  const refs = opts.references ?? checkReferences(inv, book, opts);
   const redactor = new Redactor();
   for (const h of inv.hosts.values()) redactor.add(h.secretValues);
   for (const [k, v] of Object.entries(opts.extraVars)) if (/password|secret|token/i.test(k) && typeof v === 'string') redactor.add([v]);
@@ -265,7 +276,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const dead = new Map<string, HostRecap>(); // unreachable hosts
   const connecting = new Map<string, Promise<HostSession | null>>();
   const allHosts = [...new Set(book.plays.flatMap((p) => playHosts(inv, p, opts.limit)))];
-  const remote = remoteUsers(inv, book, opts.limit).users;
+  const remote = refs.users;
   const timeouts = new Map(allHosts.map((h) => [h, commandTimeoutOf(inv, h, opts.commandTimeoutS ?? 0)]));
   opts.emit({ type: 'run', mode: opts.mode, playbook: book.file, hosts: allHosts });
 
