@@ -116,8 +116,8 @@ APTKEY
       debconf: { name: tzdata, question: tzdata/Areas, vtype: select, value: Europe }
     - name: mount (a tmpfs)
       mount: { path: /mnt/am-tmp, src: tmpfs, fstype: tmpfs, opts: 'size=1m,mode=0755', state: mounted }
-    - name: alternatives
-      alternatives: { name: pager, path: /bin/more }
+    - name: alternatives (the test's own group, whose auto choice is /bin/false)
+      alternatives: { name: am-tool, path: /bin/true }
     - name: locale_gen
       locale_gen: { name: de_DE.UTF-8 }
     - name: modprobe (absent; a container loads no kernel module)
@@ -240,6 +240,11 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
     // The replication primary: a second mariadbd (own datadir, socket, port 3307, server_id 2,
     // binary log) with a replication account; the host's own server (server_id 1) replicates from it.
     site.onHost(HOST, PRIMARY);
+    // alternatives: a link group of the test's own, two choices; auto picks /bin/false (priority 20).
+    site.onHost(
+      HOST,
+      'update-alternatives --quiet --install /usr/local/bin/am-tool am-tool /bin/true 10 && update-alternatives --quiet --install /usr/local/bin/am-tool am-tool /bin/false 20',
+    );
     writeFileSync(join(dir, 'am.txt.ejs'), 'host=<%= inventory_hostname %>\n');
     const text = PLAYBOOK.replace('TPL', join(dir, 'am.txt.ejs'))
       .replace('APTKEY', indent(TEST_KEY, 10))
@@ -294,23 +299,25 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
         "sed -i 's/^port = 8080/port = 9090/' /srv/am/app.ini",
         'sysctl -q -w net.ipv4.ip_forward=0',
         "sed -i 's/^de_DE.UTF-8/# de_DE.UTF-8/' /etc/locale.gen && locale-gen >/dev/null",
+        'update-alternatives --quiet --auto am-tool',
         "mariadb -e 'SET GLOBAL max_connections = 151'",
       ].join(' && '),
     );
     const state = () =>
       site.onHost(
         HOST,
-        "sha256sum /srv/am/hosts.txt /srv/am/app.ini /etc/locale.gen; sysctl -n net.ipv4.ip_forward; locale -a | sort | tr '\\n' ' '; mariadb -N -e 'SELECT @@max_connections'",
+        "sha256sum /srv/am/hosts.txt /srv/am/app.ini /etc/locale.gen; sysctl -n net.ipv4.ip_forward; readlink /etc/alternatives/am-tool; locale -a | sort | tr '\\n' ' '; mariadb -N -e 'SELECT @@max_connections'",
       ).out;
     const before = state();
     const check = run('check');
     expect(check.code, failures(check)).to.equal(2);
     const drifted = changed(check).map((t) => t.slice(`${HOST}: `.length).split(' ')[0]);
-    expect([...drifted].sort()).to.deep.equal(['ini_file', 'lineinfile', 'locale_gen', 'mysql_variables', 'sysctl']);
+    expect([...drifted].sort()).to.deep.equal(['alternatives', 'ini_file', 'lineinfile', 'locale_gen', 'mysql_variables', 'sysctl']);
     expect(state(), 'check changed nothing on the host').to.equal(before);
     const fix = run('apply');
     expect(fix.code, failures(fix)).to.equal(0);
     expect(changed(fix).map((t) => t.slice(`${HOST}: `.length).split(' ')[0])).to.include.members([
+      'alternatives',
       'lineinfile',
       'ini_file',
       'sysctl',
