@@ -112,6 +112,8 @@ export interface AltState {
   paths: string[];
   /** The group's generic link ('' when the group does not exist). */
   link?: string;
+  /** Each registered path's priority, when --query printed one. */
+  priorities?: Record<string, number>;
 }
 
 export function alternativesFact(name: string): Fact<AltState> {
@@ -126,6 +128,12 @@ export function alternativesFact(name: string): Fact<AltState> {
         status: field('Status'),
         link: field('Link'),
         paths: ls.filter((l) => l.startsWith('Alternative: ')).map((l) => l.slice(13)),
+        priorities: Object.fromEntries(
+          ls.flatMap((l, i) => {
+            const pr = /^Priority: (-?\d+)$/.exec(ls[i + 1] ?? '');
+            return l.startsWith('Alternative: ') && pr ? [[l.slice(13), Number(pr[1])]] : [];
+          }),
+        ),
       };
     },
   };

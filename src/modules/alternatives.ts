@@ -38,8 +38,10 @@ export default defineModule<AlternativesArgs>({
     if (state === 'absent') {
       if (registered) cmds.push(sh`update-alternatives --remove ${args.name} ${args.path}`);
     } else {
-      if (!registered) {
-        if (!args.link && !st.value && !ctx.mayChange(fact))
+      // Ansible re-installs a registered path whose priority differs from a given one.
+      const repriority = registered && args.priority !== undefined && st.priorities?.[args.path] !== undefined && st.priorities[args.path] !== args.priority;
+      if (!registered || repriority) {
+        if (!registered && !args.link && !st.value && !ctx.mayChange(fact))
           throw new TaskError(`alternatives ${args.name}: no such link group`, 'give link: (the generic path, e.g. /usr/bin/editor) to create it');
         // An existing group keeps its own link (iptables: /usr/sbin/iptables), as Ansible reads it from --query.
         const link = args.link ?? (st.link || `/usr/bin/${args.name}`);

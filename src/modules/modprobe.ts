@@ -42,9 +42,11 @@ export default defineModule<ModprobeArgs>({
     }
     const load = `${args.name}\n`;
     const opts = args.params ? `options ${args.name} ${args.params}\n` : '';
-    if (persist === 'present' && (st.persist !== load || (opts && st.options !== opts))) {
+    // Params dropped from the task: the options file goes too (it would keep applying them).
+    if (persist === 'present' && (st.persist !== load || (opts ? st.options !== opts : !!st.options))) {
       cmds.push(sh`printf '%s\n' ${args.name} > ${`/etc/modules-load.d/${args.name}.conf`}`);
       if (opts) cmds.push(sh`printf '%s' ${opts} > ${`/etc/modprobe.d/${args.name}.conf`}`);
+      else if (st.options) cmds.push(sh`rm -f ${`/etc/modprobe.d/${args.name}.conf`}`);
       what.push(`persist ${args.name}`);
       before.push(`modules-load.d=${st.persist.trim()}\n`);
       after.push(`modules-load.d=${args.name}\n`);

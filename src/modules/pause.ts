@@ -23,13 +23,15 @@ export default defineModule<PauseArgs>({
       echo: { type: 'boolean' },
     },
     additionalProperties: false,
-    // plumb runs unattended: a pause that waits for a keypress would hang a CI run.
-    anyOf: [has('seconds'), has('minutes')],
-    errorMessage: 'pause needs seconds or minutes: plumb does not wait for a keypress (a prompt is shown only as a message)',
+    // plumb runs unattended: a pause that waits for a keypress would hang a CI run. Both at
+    // once is refused: Ansible then waits the minutes and silently drops the seconds.
+    oneOf: [has('seconds'), has('minutes')],
+    errorMessage:
+      'pause needs seconds or minutes, not both (Ansible would silently ignore seconds); plumb does not wait for a keypress (a prompt is shown only as a message)',
   },
   facts: () => [],
   plan(args) {
-    const secs = (args.seconds ?? 0) + 60 * (args.minutes ?? 0);
+    const secs = args.minutes !== undefined ? 60 * args.minutes : (args.seconds ?? 0);
     const started = Date.now();
     return definePlan({
       changes: [

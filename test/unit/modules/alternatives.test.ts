@@ -76,6 +76,29 @@ const cases: Case<AlternativesArgs>[] = [
     expect: { status: 'changed', scriptMatches: [/--install \/usr\/bin\/editor editor \/usr\/bin\/vim\.basic 50/] },
   },
   {
+    name: 'registered at another priority than the one given: --install again with it (as Ansible), no --set when already selected',
+    args: { name: 'editor', path: VIM, priority: 60 },
+    facts: alt({ value: VIM, status: 'manual', paths: [NANO, VIM], priorities: { [NANO]: 40, [VIM]: 30 } }),
+    expect: {
+      status: 'changed',
+      changes: 1,
+      scriptMatches: [/^update-alternatives --install \/usr\/bin\/editor editor \/usr\/bin\/vim\.basic 60$/m],
+      scriptNotMatches: [/--set/],
+    },
+  },
+  {
+    name: 'registered at the priority given: ok',
+    args: { name: 'editor', path: VIM, priority: 30 },
+    facts: alt({ value: VIM, status: 'manual', paths: [NANO, VIM], priorities: { [NANO]: 40, [VIM]: 30 } }),
+    expect: { status: 'ok', changes: 0 },
+  },
+  {
+    name: 'registered, no priority given: its priority is left alone',
+    args: { name: 'editor', path: VIM },
+    facts: alt({ value: VIM, status: 'manual', paths: [NANO, VIM], priorities: { [NANO]: 40, [VIM]: 30 } }),
+    expect: { status: 'ok', changes: 0 },
+  },
+  {
     name: 'present: registered already: ok even though another path is selected',
     args: { name: 'editor', path: VIM, state: 'present' },
     facts: autoNano,
@@ -159,11 +182,17 @@ Slaves:
 describe('modules/alternatives', () => {
   runTable(alternatives, cases);
   it('fact: parses update-alternatives --query (value, status, every registered path; slaves are not paths)', () => {
-    expect(alternativesFact('editor').parse(QUERY_EDITOR, 0)).to.deep.equal({ value: VIM, status: 'manual', link: '/usr/bin/editor', paths: [NANO, VIM] });
+    expect(alternativesFact('editor').parse(QUERY_EDITOR, 0)).to.deep.equal({
+      value: VIM,
+      status: 'manual',
+      link: '/usr/bin/editor',
+      paths: [NANO, VIM],
+      priorities: { [NANO]: 40, [VIM]: 30 },
+    });
     expect(alternativesFact('iptables').parse(QUERY_IPTABLES, 0)).to.deep.include({ value: '/usr/sbin/iptables-nft', status: 'auto' });
   });
   it('fact: an unknown group (no output, exit 2) parses as no group', () => {
-    expect(alternativesFact('nope').parse('', 2)).to.deep.equal({ value: '', status: '', link: '', paths: [] });
+    expect(alternativesFact('nope').parse('', 2)).to.deep.equal({ value: '', status: '', link: '', paths: [], priorities: {} });
   });
   it('fact: the probe queries the one group, in the C locale, name quoted', () => {
     expect(alternativesFact('editor').probe.text).to.match(/LC_ALL=C update-alternatives --query editor/);

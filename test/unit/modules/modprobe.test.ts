@@ -84,6 +84,12 @@ const cases: Case<ModprobeArgs>[] = [
     expect: { status: 'changed', scriptMatches: [/'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/], scriptNotMatches: [/^modprobe /m] },
   },
   {
+    name: 'persistent present, params dropped from the task: the options file is removed',
+    args: { name: 'dummy', persistent: 'present' },
+    facts: km({ loaded: true, persist: 'dummy\n', options: 'options dummy numdummies=1\n' }, 'dummy'),
+    expect: { status: 'changed', scriptMatches: [/^rm -f \/etc\/modprobe\.d\/dummy\.conf$/m], scriptNotMatches: [/^modprobe /m, /> \/etc\/modprobe\.d/] },
+  },
+  {
     name: 'persistent present with params, all in place: ok',
     args: { name: 'dummy', params: 'numdummies=2', persistent: 'present' },
     facts: km({ loaded: true, persist: 'dummy\n', options: 'options dummy numdummies=2\n' }, 'dummy'),
