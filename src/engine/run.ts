@@ -75,16 +75,18 @@ export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, 
       ...play.roleDefaults,
       ...h.vars,
       ...play.vars,
+      // role vars/main.yml, block vars and task vars (Ansible's 15-17) sit below registered
+      // results, set_fact and include_vars (18-19); role params (20) above them.
+      ...task?.vars,
       ...registered,
       ...task?.roleVars,
-      ...task?.vars,
       ...extra,
       inventory_hostname: host,
       group_names: h.groups.filter((g) => g !== 'all'),
       groups,
       hostvars,
     },
-    [extra, task?.vars, task?.roleVars, play.vars, h.vars, play.roleDefaults],
+    [extra, task?.roleVars, task?.vars, play.vars, h.vars, play.roleDefaults],
   );
 }
 

@@ -1,6 +1,6 @@
 // hostVars() layers the run's variables in Ansible's documented order (low -> high):
-// role defaults < inventory (group vars < host vars) < play vars < registered/set_fact
-// < role params < extra vars. docs.ansible.com "Understanding variable precedence".
+// role defaults < inventory (group vars < host vars) < play vars < role vars, block vars,
+// task vars < registered/set_fact/include_vars < role params < extra vars. docs.ansible.com "Understanding variable precedence".
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { hostVars } from '../../../src/engine/run.js';
@@ -11,7 +11,7 @@ import { removeTree, tree } from '../../fixtures/tree.js';
 describe('engine/run hostVars: the precedence chain', () => {
   let dir: string;
   after(() => removeTree(dir));
-  const levels = ['role_default', 'group', 'host', 'play', 'registered', 'role_param', 'extra'] as const;
+  const levels = ['role_default', 'group', 'host', 'play', 'task', 'registered', 'role_param', 'extra'] as const;
   // Variable vN is set by levels[0..N]; the highest of those must win.
   const setBy = (level: number) => Object.fromEntries(levels.map((_, n) => [`v${n}`, levels[level]]).filter((_, n) => n >= level));
 
@@ -29,8 +29,8 @@ describe('engine/run hostVars: the precedence chain', () => {
     });
     const inv = loadInventory(join(dir, 'h.yml'));
     const play = { roleDefaults: setBy(0), vars: setBy(3) } as unknown as Play;
-    const task = { roleVars: setBy(5) } as unknown as Task;
-    const vars = hostVars(inv, play, 'h1', setBy(6), setBy(4), task);
+    const task = { vars: setBy(4), roleVars: setBy(6) } as unknown as Task;
+    const vars = hostVars(inv, play, 'h1', setBy(7), setBy(5), task);
     expect(levels.map((_, n) => vars[`v${n}`])).to.deep.equal([...levels]);
   });
 });
