@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError, PlumbError, TaskError, UnreachableError } from '../errors.js';
 import { aptCacheFact } from '../facts/pkg.js';
+import { isLive } from '../facts/live.js';
 import type { Fact } from '../facts/types.js';
 import { isSecretName, secretLeaves } from '../inventory/secrets.js';
 import { modules } from '../modules/index.js';
@@ -215,6 +216,24 @@ export class PlayRunner {
   }
 
   /** Secret-named play vars and role defaults join the redactor once resolved for this host. */
+  /**
+   * A task that waits only because its `when` reads a result registered later (`when:
+   * out.changed`): its facts from its arguments and loop alone, so that they travel in the
+   * first exec and the task costs no exec of its own when reached. A probe only reads, so
+   * one gathered for a task that then does not run costs nothing; live reads (a port, a URL,
+   * a query: they may wait) are left for when the task is reached.
+   */
+  private speculativeFacts(task: Task): Fact<unknown>[] {
+    if (!isModule(task) || task.delegateTo || task.includedBy || !task.when.length) return [];
+    try {
+      const slot: Slot = { task: { ...task, when: [] }, after: -1 };
+      this.prepare(slot);
+      return this.factsOf(slot).filter((f) => !isLive(f.key));
+    } catch {
+      return []; // its arguments read what is not there yet: gathered when reached
+    }
+  }
+
   private registerSecrets(): void {
     const vars = this.vars();
     const explicit = new Set(Array.isArray(vars.plumb_secret_vars) ? (vars.plumb_secret_vars as unknown[]).map(String) : []);
@@ -245,6 +264,7 @@ export class PlayRunner {
         facts.push(...this.factsOf(slot));
       } catch {
         // evaluated, and reported, when the task is reached
+        facts.push(...this.speculativeFacts(task));
       }
       steps.push({ task, prepared: slot.prepared, become: this.become(task) });
     }
@@ -261,7 +281,7 @@ export class PlayRunner {
     for (const sl of slots) if (sl.after < 0) this.prepare(sl);
     const become = this.play.become || this.s.host.conn.become || tasks.some((t) => t.become);
     // ONE exec: every fact every ready task needs, plus the host's pending handlers.
-    await this.s.gather([pendingFact, ...slots.flatMap((sl) => this.factsOf(sl))], become);
+    await this.s.gather([pendingFact, ...slots.flatMap((sl) => (sl.prepared ? this.factsOf(sl) : this.speculativeFacts(sl.task)))], become);
     const handlerTopics = new Set(this.play.handlers.flatMap((h) => [h.name, ...h.listen]));
     for (const name of this.s.view().get(pendingFact)) {
       if (handlerTopics.has(name)) {

@@ -466,7 +466,8 @@ ${extra}  tasks:
 
     // Regression: each task waiting for a registered result used to gather its facts alone
     // (6 execs here); the ready ones are now prepared and gathered together (acceptance 6).
-    it('tasks that depend on a registered result do not cost one exec each on a no-op run', async () => {
+    // Tasks whose `when` alone reads the result have their facts in the first exec: 1 exec.
+    it('tasks whose when reads a registered result: their facts travel in the first exec, a no-op is 1 exec', async () => {
       const dir = project({});
       let tasks = '    - name: probe\n      command: {cmd: "true", unless: "true"}\n      register: probe\n';
       for (let i = 0; i < 5; i++) tasks += `    - name: c${i}\n      copy: {dest: "${dir}/f${i}", content: x}\n      when: "!probe.changed"\n`;
@@ -475,7 +476,27 @@ ${extra}  tasks:
       await runLocal(inv, book);
       const r = await runLocal(inv, book);
       expect(r.result.hosts.h1).to.include({ changed: 0, ok: 6 });
-      expect(r.transports.get('h1')!.execCount).to.be.at.most(2);
+      expect(r.transports.get('h1')!.execCount).to.equal(1);
+    });
+
+    it('a task whose arguments read a registered result still waits for it, and sees the real value', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all
+  tasks:
+    - name: probe
+      command: {cmd: "echo fresh", unless: "false"}
+      register: probe
+    - name: use
+      copy: {dest: "${dir}/out", content: "{{ probe.stdout }}\\n"}
+      when: probe.rc === 0
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).to.equal('fresh\n');
     });
 
     it('several plays: one connection per host for the whole run, registered values carry over', async () => {
