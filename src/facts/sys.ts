@@ -93,8 +93,10 @@ export interface KmodState {
 export function kmodFact(name: string): Fact<KmodState> {
   return {
     key: `sys:kmod:${name}`,
-    // Built into the kernel counts as loaded (as Ansible's modprobe reads modules.builtin).
-    probe: sh`if grep -q ${`^${name.replace(/-/g, '_')} `} /proc/modules || grep -Eq ${`/${name.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?$`} "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then echo loaded; fi; echo @@p; cat /etc/modules-load.d/${`${name}.conf`} 2>/dev/null; echo @@o; cat /etc/modprobe.d/${`${name}.conf`} 2>/dev/null`,
+    // Built into the kernel counts as loaded (as Ansible's modprobe reads modules.builtin);
+    // /sys/module/NAME is there for a loaded module and for a built-in one with parameters
+    // (a kernel without module support has neither /proc/modules nor modules.builtin).
+    probe: sh`if grep -q ${`^${name.replace(/-/g, '_')} `} /proc/modules 2>/dev/null || [ -d ${`/sys/module/${name.replace(/-/g, '_')}`} ] || grep -Eq ${`/${name.replace(/[-_]/g, '[-_]')}\\.ko(\\.[a-z]+)?$`} "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null; then echo loaded; fi; echo @@p; cat /etc/modules-load.d/${`${name}.conf`} 2>/dev/null; echo @@o; cat /etc/modprobe.d/${`${name}.conf`} 2>/dev/null`,
     parse(out) {
       const [head = '', rest = ''] = out.split('@@p\n');
       const [persist = '', options = ''] = rest.split('@@o\n');

@@ -16,8 +16,9 @@
 // deb822_repository are local file: paths, the cache never refreshed. tempfile creates something
 // every run (changed by nature), so it runs on the first apply only: `when:
 // bool(d(am_first, false))`, the first apply given -e am_first=true. locale_gen generates a
-// locale (the locales package installed first). modprobe is `absent`, a state already true: the
-// lab's containers have no kernel modules to load (no /lib/modules, no /proc/modules).
+// locale (the locales package installed first). modprobe persists `bridge`, which the lab's
+// kernel has built in (/sys/module/bridge): that kernel has no module support at all (no
+// /proc/modules), so loading and unloading are unit-tested only.
 // Resets web-02.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -120,8 +121,8 @@ APTKEY
       alternatives: { name: am-tool, path: /bin/true }
     - name: locale_gen
       locale_gen: { name: de_DE.UTF-8 }
-    - name: modprobe (absent; a container loads no kernel module)
-      modprobe: { name: am_dummy, state: absent, persistent: absent }
+    - name: modprobe (bridge, built into the lab kernel, so loaded; persisted in modules-load.d)
+      modprobe: { name: bridge, persistent: present }
     - name: ufw (a rule, kept in ufw's files while ufw is stopped)
       ufw: { rule: allow, port: '22', proto: tcp }
     - name: get_url
@@ -301,18 +302,19 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
         "sed -i 's/^de_DE.UTF-8/# de_DE.UTF-8/' /etc/locale.gen && locale-gen >/dev/null",
         'update-alternatives --quiet --auto am-tool',
         "mariadb -e 'SET GLOBAL max_connections = 151'",
+        'rm /etc/modules-load.d/bridge.conf',
       ].join(' && '),
     );
     const state = () =>
       site.onHost(
         HOST,
-        "sha256sum /srv/am/hosts.txt /srv/am/app.ini /etc/locale.gen; sysctl -n net.ipv4.ip_forward; readlink /etc/alternatives/am-tool; locale -a | sort | tr '\\n' ' '; mariadb -N -e 'SELECT @@max_connections'",
+        "sha256sum /srv/am/hosts.txt /srv/am/app.ini /etc/locale.gen; sysctl -n net.ipv4.ip_forward; readlink /etc/alternatives/am-tool; locale -a | sort | tr '\\n' ' '; mariadb -N -e 'SELECT @@max_connections'; ls /etc/modules-load.d",
       ).out;
     const before = state();
     const check = run('check');
     expect(check.code, failures(check)).to.equal(2);
     const drifted = changed(check).map((t) => t.slice(`${HOST}: `.length).split(' ')[0]);
-    expect([...drifted].sort()).to.deep.equal(['alternatives', 'ini_file', 'lineinfile', 'locale_gen', 'mysql_variables', 'sysctl']);
+    expect([...drifted].sort()).to.deep.equal(['alternatives', 'ini_file', 'lineinfile', 'locale_gen', 'modprobe', 'mysql_variables', 'sysctl']);
     expect(state(), 'check changed nothing on the host').to.equal(before);
     const fix = run('apply');
     expect(fix.code, failures(fix)).to.equal(0);
@@ -323,7 +325,9 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
       'sysctl',
       'locale_gen',
       'mysql_variables',
+      'modprobe',
     ]);
+    expect(site.onHost(HOST, 'cat /etc/modules-load.d/bridge.conf').out).to.equal('bridge\n');
     const again = run('apply');
     expect(again.code, failures(again)).to.equal(0);
     expect(changed(again)).to.deep.equal([]);

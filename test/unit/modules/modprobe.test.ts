@@ -149,6 +149,9 @@ describe('modules/modprobe', () => {
   it('built-in modules count as loaded (modules.builtin is read)', () => {
     expect(kmodFact('ext4').probe.text).to.match(/modules\.builtin/);
   });
+  it('a module under /sys/module counts as loaded (loaded, or built in with parameters), underscored', () => {
+    expect(kmodFact('nf-conntrack').probe.text).to.match(/\[ -d \/sys\/module\/nf_conntrack \]/);
+  });
   runSchemaTable(modprobe, [
     // Ansible docs examples (community.general.modprobe)
     { name: 'docs: add the 802.1q module', args: { name: '8021q', state: 'present' }, valid: true },
