@@ -136,7 +136,7 @@ export function reloadScript(unit: string): Shell {
     unit,
     'reloading',
     raw('case $comm in haproxy|nginx) old=" $(kids "$main") ";; *) old=;; esac'),
-    raw('systemctl reload -- "$u" || exit $?'),
+    raw('systemctl reload -- "$u" || { rc=$?; journal; echo "the reload of $u failed: systemctl reload exited $rc" >&2; exit $rc; }'),
     raw('case $comm in'),
     raw('  haproxy|nginx)'),
     WAIT,
@@ -182,7 +182,7 @@ export function restartScript(unit: string): Shell {
   return guarded(
     unit,
     'restarting',
-    raw('systemctl restart -- "$u" || { journal; exit 1; }'),
+    raw('systemctl restart -- "$u" || { rc=$?; journal; echo "the restart of $u failed: systemctl restart exited $rc" >&2; exit 1; }'),
     // Active, and (for a unit without readiness) the same main process `need` polls in a row.
     raw('up=0; pid=-'),
     WAIT,

@@ -182,7 +182,7 @@ const confirms: Confirm[] = [
     polls: ['failed 0'],
     refused: 'Job for plumb-t.service failed because the control process exited with error code.',
     code: 1,
-    message: /^Job for plumb-t\.service failed/m,
+    message: /^Job for plumb-t\.service failed.*\nthe restart of plumb-t failed: systemctl restart exited 1$/m,
   },
   { name: 'reload: a simple unit that keeps its main process', verb: 'reload', type: 'simple', polls: [`active ${MAIN}`], code: 0, polled: SETTLE_TENTHS + 1 },
   {
@@ -192,7 +192,7 @@ const confirms: Confirm[] = [
     polls: [`active ${MAIN}`],
     refused: 'Job for plumb-t.service failed because the control process exited with error code.',
     code: 1,
-    message: /^Job for plumb-t\.service failed/m,
+    message: /^Job for plumb-t\.service failed.*\nthe reload of plumb-t failed: systemctl reload exited 1$/m,
   },
   {
     name: 'reload: a simple unit whose main process died of the reload and was started again',
@@ -213,7 +213,7 @@ const confirms: Confirm[] = [
   { name: 'reload: a forking unit active after it', verb: 'reload', type: 'forking', polls: [`active ${MAIN}`], code: 0, polled: 1 },
 ];
 
-const STUB = String.raw`#!/bin/sh
+const STUB = `#!/bin/sh
 case "$*" in
   "show -p MainPID --value -- "*) echo "$MAIN0" ;;
   "show -p Type --value -- "*) echo "$TYPE" ;;
