@@ -215,7 +215,7 @@ const untaken: Untaken[] = [
     name: 'ExecReload fails (/bin/false)',
     handler: 'reload plumb-rl',
     fault: { rl_reload: '/bin/false', rl_version: '2' },
-    message: /Job for plumb-rl\.service failed[^]*the reload of plumb-rl failed: systemctl reload exited 1/,
+    message: /Job for plumb-rl\.service failed[\s\S]*the reload of plumb-rl failed: systemctl reload exited 1/,
     // The config stays at version 2: the reload that runs is the owed one, not a new notify.
     fix: { rl_reload: '/bin/true', rl_version: '2' },
   },
