@@ -11,6 +11,8 @@ import type { Task } from '../playbook/load.js';
 import { loadVarsFile } from '../playbook/load.js';
 import { evaluate, interpolate } from '../playbook/expr.js';
 import type { Status } from '../report/events.js';
+import type { YamlPath } from '../schema/yaml.js';
+import { located, taskPos } from './task.js';
 
 export interface ActionOutcome {
   status: Status;
@@ -23,6 +25,18 @@ export interface ActionOutcome {
 }
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
+
+// An action's arguments are evaluated when it runs, not when the task is prepared: a failure
+// (a refused expression, an undefined name) is placed at the argument it is in, as a module
+// argument's is (src/engine/task.ts). `at` is the path under the module's key.
+const interp = (t: Task, v: unknown, vars: Vars, at: YamlPath): unknown => interpolate(v, vars, [], (p, e) => located(t, [t.module, ...at, ...p], e));
+function evaluateAt(t: Task, expr: string, vars: Vars, at: YamlPath): unknown {
+  try {
+    return evaluate(expr, vars);
+  } catch (e) {
+    return located(t, [t.module, ...at], e);
+  }
+}
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
 /** Where include_vars finds a relative file: the role's vars/, then beside the task's file. */
@@ -34,11 +48,11 @@ function varsFile(name: string, t: Task): string {
 
 /** A set_fact key: as written, or templated as Ansible templates it (`'{{ item.key }}': ...`); a variable name either way. */
 function factName(key: string, vars: Vars, t: Task): string {
-  const name = key.includes('{{') ? interpolate(key, vars) : key;
+  const name = key.includes('{{') ? interp(t, key, vars, [key]) : key;
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
     throw InputError.one(
       `set_fact of task '${t.name}': the name ${JSON.stringify(key)} gives ${JSON.stringify(name)}, not a variable name`,
-      undefined,
+      taskPos(t, [t.module, key], true),
       'a name is letters, digits and _, not starting with a digit',
     );
   return name;
@@ -48,7 +62,7 @@ function factName(key: string, vars: Vars, t: Task): string {
 export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome {
   switch (t.module) {
     case 'set_fact': {
-      const args = interpolate(rawArgs, vars) as Vars;
+      const args = interp(t, rawArgs, vars, []) as Vars;
       if (!args || typeof args !== 'object' || Array.isArray(args)) throw InputError.one(`set_fact of task '${t.name}' needs a mapping of name: value`);
       const { cacheable: _ignored, ...given } = args;
       const facts: Vars = {};
@@ -58,14 +72,14 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
     case 'debug': {
       const a = (typeof rawArgs === 'string' ? { msg: rawArgs } : (rawArgs ?? {})) as Vars;
       // plumb-only: `recap: true` repeats the message once in the run's recap (docs/modules.md).
-      const recap = a.recap === undefined ? false : interpolate(a.recap, vars);
+      const recap = a.recap === undefined ? false : interp(t, a.recap, vars, ['recap']);
       if (typeof recap !== 'boolean') throw InputError.one(`debug of task '${t.name}': recap: is true or false, not ${JSON.stringify(recap)}`);
       let out: ActionOutcome;
       if (typeof a.var === 'string') {
-        const v = evaluate(a.var, vars);
+        const v = evaluateAt(t, a.var, vars, ['var']);
         out = { status: 'ok', message: `${a.var}: ${text(v)}`, result: { [a.var]: v } };
       } else {
-        const msg = interpolate(a.msg ?? 'Hello world!', vars);
+        const msg = interp(t, a.msg ?? 'Hello world!', vars, typeof rawArgs === 'string' ? [] : ['msg']);
         out = { status: 'ok', message: text(msg), result: { msg } };
       }
       return recap ? { ...out, note: out.message } : out;
@@ -74,27 +88,32 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
       const a = (rawArgs ?? {}) as Vars;
       const that = asList(a.that);
       if (!that.length) throw InputError.one(`assert of task '${t.name}' needs that: (one condition or a list)`);
-      for (const cond of that) {
-        const ok = typeof cond === 'boolean' ? cond : Boolean(evaluate(String(cond), vars));
+      for (const [i, cond] of that.entries()) {
+        const ok = typeof cond === 'boolean' ? cond : Boolean(evaluateAt(t, String(cond), vars, Array.isArray(a.that) ? ['that', i] : ['that']));
         if (!ok) {
           const msg = a.fail_msg ?? a.msg;
           return {
             status: 'failed',
-            message: msg !== undefined ? text(interpolate(msg, vars)) : `Assertion failed: ${text(cond)}`,
+            message: msg !== undefined ? text(interp(t, msg, vars, [a.fail_msg !== undefined ? 'fail_msg' : 'msg'])) : `Assertion failed: ${text(cond)}`,
             result: { assertion: cond, evaluated_to: false },
           };
         }
       }
-      const success = a.quiet === true ? undefined : a.success_msg !== undefined ? text(interpolate(a.success_msg, vars)) : 'All assertions passed';
+      const success =
+        a.quiet === true ? undefined : a.success_msg !== undefined ? text(interp(t, a.success_msg, vars, ['success_msg'])) : 'All assertions passed';
       return { status: 'ok', message: success, result: { msg: success ?? '' } };
     }
     case 'fail': {
       const a = (typeof rawArgs === 'string' ? { msg: rawArgs } : (rawArgs ?? {})) as Vars;
-      return { status: 'failed', message: text(interpolate(a.msg ?? 'Failed as requested from task', vars)), result: {} };
+      return {
+        status: 'failed',
+        message: text(interp(t, a.msg ?? 'Failed as requested from task', vars, typeof rawArgs === 'string' ? [] : ['msg'])),
+        result: {},
+      };
     }
     case 'include_vars': {
       const a = (typeof rawArgs === 'string' ? { file: rawArgs } : (rawArgs ?? {})) as Vars;
-      const name = interpolate(a.file ?? a._raw_params, vars);
+      const name = interp(t, a.file ?? a._raw_params, vars, typeof rawArgs === 'string' || a.file === undefined ? [] : ['file']);
       if (typeof name !== 'string') throw InputError.one(`include_vars of task '${t.name}' needs file:`);
       const f = varsFile(name, t);
       if (!existsSync(f)) throw InputError.one(`include_vars: file not found: ${f}`, undefined, "relative to the role's vars/ or the task's file");

@@ -1,9 +1,9 @@
 // Turning a task into per-host instances: `when`, `loop` and `{{ }}` are evaluated against
 // the host's variables, and arguments are validated again once their types are known.
-import { InputError, UndefinedVariableError } from '../errors.js';
+import { InputError, type SourcePos, UndefinedVariableError } from '../errors.js';
 import { modules } from '../modules/index.js';
 import type { Vars } from '../modules/types.js';
-import { checkArgs } from '../playbook/load.js';
+import { checkArgs, shortName } from '../playbook/load.js';
 import { describeExpressionError, evaluate, interpolate, UndefinedName } from '../playbook/expr.js';
 import type { Task } from '../playbook/load.js';
 import { posOf, type YamlPath } from '../schema/yaml.js';
@@ -18,8 +18,26 @@ export interface Instance {
 
 export type Prepared = { skip: string } | { instances: Instance[] };
 
-function located(task: Task, sub: YamlPath, e: unknown): never {
-  const pos = posOf(task.loc.src, [...task.loc.path, ...sub]);
+/** The key the task's module is written under (`ansible.builtin.debug` for debug), else the module's name. */
+function moduleKey(task: Task): string {
+  let node: unknown = task.loc.src.value;
+  for (const seg of task.loc.path) node = node && typeof node === 'object' ? (node as Record<string | number, unknown>)[seg] : undefined;
+  const keys = node && typeof node === 'object' && !Array.isArray(node) ? Object.keys(node) : [];
+  return keys.includes(task.module) ? task.module : (keys.find((k) => shortName(k) === task.module) ?? task.module);
+}
+
+/** The file:line:col of `sub` in the task (the module's name first for an argument; `key`: the mapping key itself). */
+export function taskPos(task: Task, sub: YamlPath, key = false): SourcePos {
+  const path = sub[0] === task.module ? [moduleKey(task), ...sub.slice(1)] : sub;
+  return posOf(task.loc.src, [...task.loc.path, ...path], key);
+}
+
+/**
+ * Throw `e`, an evaluation failure in the task's `sub` (a path under the task, the module's
+ * key first for an argument), as an input error at that place's file:line:col.
+ */
+export function located(task: Task, sub: YamlPath, e: unknown): never {
+  const pos = taskPos(task, sub);
   if (e instanceof UndefinedName) throw new UndefinedVariableError(e.variable, pos, `task '${task.name}'`);
   const bad = describeExpressionError(e, `task '${task.name}'`);
   if (bad) throw InputError.one(bad.message, pos, bad.hint);

@@ -7,9 +7,12 @@
 // configuration is live (seen on the host) and `check` exits 0. Each case then puts the
 // stack's own value back. And a configuration `haproxy -c` refuses is never written: the
 // task fails with HAProxy's own alert and no reload is owed.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ensureLab } from './lab-fixture.js';
-import { changed, failures, SiteRun, sleep, tasks } from './site-run.js';
+import { changed, failures, type Run, runBookOn, SiteRun, sleep, tasks } from './site-run.js';
 
 const PENDING = '/var/lib/plumb/pending-handlers';
 
@@ -151,6 +154,144 @@ describe('a reload that did not take fails and stays owed (issue 10, part 4)', f
       expect(back.code, failures(back)).to.equal(0);
       expect(pending(c)).to.equal('');
       expect(site.plumb('check', '--limit', c.host).code).to.equal(0);
+    });
+  }
+});
+
+// The confirmation after the signal (src/modules/common/reload.ts), on a unit of the test's
+// own: the bind cases above are caught before it. A plain systemd service on web-02 (a shell
+// that reads /etc/plumb-rl.start at start and dies 0.3 s later unless it says "good", then
+// sleeps), a config file whose change notifies its reload handler, a start file whose change
+// notifies its restart handler. Each case makes the signal go out and the service not take
+// it: the handler fails with what went wrong, stays pending, `check` exits 2 naming it; with
+// the fault fixed, `apply` runs the owed handler and `check` exits 0.
+const RL_HOST = 'web-02';
+const RL_BOOK = `- hosts: ${RL_HOST}
+  become: true
+  vars:
+    rl_reload: /bin/true
+    rl_restart: "no"
+    rl_start: good
+    rl_version: "1"
+  tasks:
+    - name: plumb-rl unit
+      copy:
+        dest: /etc/systemd/system/plumb-rl.service
+        content: |
+          [Unit]
+          StartLimitIntervalSec=0
+          [Service]
+          ExecStart=/bin/sh -c 'read v < /etc/plumb-rl.start; [ "$v" = good ] || { sleep 0.3; exit 1; }; exec sleep infinity'
+          ExecReload={{ rl_reload }}
+          Restart={{ rl_restart }}
+          RestartSec=0.5
+    - name: plumb-rl start config
+      copy: { dest: /etc/plumb-rl.start, content: "{{ rl_start }}\\n" }
+      notify: restart plumb-rl
+    - name: plumb-rl running
+      service: { name: plumb-rl, state: started, daemon_reload: true }
+    - name: plumb-rl config
+      copy: { dest: /etc/plumb-rl.conf, content: "version={{ rl_version }}\\n" }
+      notify: reload plumb-rl
+  handlers:
+    - name: restart plumb-rl
+      service: { name: plumb-rl, state: restarted }
+    - name: reload plumb-rl
+      service: { name: plumb-rl, state: reloaded }
+`;
+
+interface Untaken {
+  name: string;
+  handler: 'reload plumb-rl' | 'restart plumb-rl';
+  /** The -e values that make the handler run and the service not take it. */
+  fault: Record<string, string>;
+  message: RegExp;
+  /** The -e values of the fixed run (the defaults when none). */
+  fix?: Record<string, string>;
+}
+
+const untaken: Untaken[] = [
+  {
+    name: 'ExecReload fails (/bin/false)',
+    handler: 'reload plumb-rl',
+    fault: { rl_reload: '/bin/false', rl_version: '2' },
+    message: /Job for plumb-rl\.service failed[\s\S]*the reload of plumb-rl failed: systemctl reload exited 1/,
+    // The config stays at version 2: the reload that runs is the owed one, not a new notify.
+    fix: { rl_reload: '/bin/true', rl_version: '2' },
+  },
+  {
+    name: 'the reload stops the daemon (its ExecReload kills the main process)',
+    handler: 'reload plumb-rl',
+    fault: { rl_reload: "/bin/sh -c 'kill $MAINPID; sleep 0.3'", rl_version: '3' },
+    message: /plumb-rl is (inactive|failed) \d+\.\d s after the reload/,
+    fix: { rl_reload: '/bin/true', rl_version: '3' },
+  },
+  {
+    name: 'the daemon dies 0.3 s after the restart (systemd called it started)',
+    handler: 'restart plumb-rl',
+    fault: { rl_start: 'bad' },
+    message: /plumb-rl is failed \d+\.\d s after the restart/,
+  },
+  {
+    name: 'the daemon dies after the restart and Restart=always keeps starting it again',
+    handler: 'restart plumb-rl',
+    fault: { rl_start: 'bad', rl_restart: 'always' },
+    message: /plumb-rl did not become active within 30 s of the restart/,
+  },
+];
+
+describe('a reload or restart the service did not take (issue 10, part 4: the confirmation)', function () {
+  this.timeout(900_000);
+  let site: SiteRun;
+  let book: string;
+  const run = (verb: 'apply' | 'check', vars?: Record<string, string>): Run =>
+    runBookOn(site.lab, verb, book, RL_HOST, vars ? ['-e', JSON.stringify(vars)] : []);
+  const pending = (): string => site.onHost(RL_HOST, `cat ${PENDING} 2>/dev/null || true`).out;
+  const active = (): string => site.onHost(RL_HOST, 'systemctl show -p ActiveState --value plumb-rl', true).out.trim();
+
+  before(async () => {
+    site = new SiteRun(await ensureLab());
+    const dir = mkdtempSync(join(tmpdir(), 'plumb-rl-'));
+    book = join(dir, 'rl.yml');
+    writeFileSync(book, RL_BOOK);
+    const r = run('apply');
+    expect(r.code, failures(r)).to.equal(0);
+    expect(active()).to.equal('active');
+    expect(run('check').code, 'a clean check before').to.equal(0);
+  });
+
+  after(() => {
+    site.onHost(
+      RL_HOST,
+      `systemctl stop plumb-rl 2>/dev/null; rm -f /etc/systemd/system/plumb-rl.service /etc/plumb-rl.start /etc/plumb-rl.conf; systemctl daemon-reload; systemctl reset-failed plumb-rl 2>/dev/null; ` +
+        `f=${PENDING}; if [ -f $f ]; then sed -i '/ plumb-rl$/d' $f; [ -s $f ] || rm -f $f; fi; true`,
+    );
+  });
+
+  for (const c of untaken) {
+    it(`${c.name}: the handler fails, stays pending, check exits 2; apply runs it once fixed`, () => {
+      const r = run('apply', c.fault);
+      expect(r.code, failures(r)).to.equal(1);
+      const failed = tasks(r).filter((t) => t.status === 'failed');
+      expect(failed.map((t) => `${t.host}: ${t.handler ? 'handler ' : ''}${t.task}`)).to.deep.equal([`${RL_HOST}: handler ${c.handler}`]);
+      expect(failed[0]!.message).to.match(c.message);
+      expect(pending().split('\n')).to.include(c.handler);
+
+      const audit = run('check', c.fault);
+      expect(audit.code, failures(audit)).to.equal(2);
+      expect(changed(audit)).to.include(`${RL_HOST}: handler ${c.handler}`);
+      expect(pending().split('\n'), 'check leaves it owed').to.include(c.handler);
+
+      const fix = run('apply', c.fix);
+      expect(fix.code, failures(fix)).to.equal(0);
+      expect(changed(fix)).to.include(`${RL_HOST}: handler ${c.handler}`);
+      expect(pending(), 'nothing owed any more').to.equal('');
+      expect(active()).to.equal('active');
+      expect(run('check', c.fix).code).to.equal(0);
+      // The defaults again (the config back to version 1 is a reload that takes).
+      const back = run('apply');
+      expect(back.code, failures(back)).to.equal(0);
+      expect(run('check').code).to.equal(0);
     });
   }
 });

@@ -9,11 +9,18 @@
 // So, in the change's own exec: before, the listen addresses of the configuration about to
 // be loaded are compared with the sockets other processes listen on (`ss -ltnp`) and with the
 // host's addresses; after, new worker processes under the same main PID must appear. Units that are neither HAProxy nor
-// Nginx are confirmed by systemd's own word: the job's result and the unit being active.
+// Nginx are confirmed by systemd's own word: the job's result and the unit being active. For
+// a unit whose readiness systemd cannot see (Type=simple, exec, idle: "started" once forked
+// or exec'd), active is not enough: a daemon that reads its configuration and exits 0.3 s
+// later was measured active right after `systemctl restart` returned 0 (systemd 252). Such a
+// unit must stay active with the same main process for SETTLE_TENTHS after a restart, and
+// keep the main process it had before a reload.
 import { raw, script, sh, type Shell } from '../../sh.js';
 
 /** How long a confirmation waits, in tenths of a second (a big HAProxy config can take seconds to load). */
 export const CONFIRM_TENTHS = 300;
+/** How long a unit without a readiness protocol must stay up, in tenths of a second. */
+export const SETTLE_TENTHS = 10;
 
 // Shell functions shared by both scripts. `comm` is the main process's name (from
 // /proc/PID/stat, readable without root); `kids P` lists the children of P.
@@ -36,6 +43,16 @@ const PRELUDE = raw(
     '  journalctl -u "$u" --since "@$t0" -o cat --no-pager 2>/dev/null | grep -E \'ALERT|emerg|crit|rror|fail\' | tail -n 4 >&2',
     '}',
     't0=$(date +%s)',
+    // `now` sets st (ActiveState, letters only) and m (MainPID) from one systemctl call.
+    'now() {',
+    '  _s=$(systemctl show -p ActiveState -p MainPID -- "$u")',
+    '  st=${_s#*ActiveState=}; st=${st%%[!a-z]*}',
+    '  m=${_s#*MainPID=}; m=${m%%[!0-9]*}',
+    '}',
+    // Units whose readiness systemd does not see must also stay up a while (see above).
+    `case $(systemctl show -p Type --value -- "$u") in simple|exec|idle) need=${SETTLE_TENTHS};; *) need=0;; esac`,
+    // Tenths as seconds, for messages.
+    'secs() { echo "$(($1 / 10)).$(($1 % 10)) s"; }',
   ].join('\n'),
 );
 
@@ -119,7 +136,7 @@ export function reloadScript(unit: string): Shell {
     unit,
     'reloading',
     raw('case $comm in haproxy|nginx) old=" $(kids "$main") ";; *) old=;; esac'),
-    raw('systemctl reload -- "$u" || exit $?'),
+    raw('systemctl reload -- "$u" || { rc=$?; journal; echo "the reload of $u failed: systemctl reload exited $rc" >&2; exit $rc; }'),
     raw('case $comm in'),
     raw('  haproxy|nginx)'),
     WAIT,
@@ -140,26 +157,45 @@ export function reloadScript(unit: string): Shell {
     raw('      exit 5'),
     raw('    fi ;;'),
     raw('esac'),
-    raw('st=$(systemctl show -p ActiveState --value -- "$u")'),
-    raw('if [ "$st" != active ]; then journal; echo "$u is $st after the reload" >&2; exit 5; fi'),
+    // The unit active, with the main process it had (a simple daemon that died of its new
+    // configuration and was started again by Restart= is not a reload that took).
+    raw('i=0'),
+    raw('while :; do'),
+    raw('  now'),
+    raw('  if [ "$st" != active ]; then journal; echo "$u is $st $(secs $i) after the reload" >&2; exit 5; fi'),
+    raw(
+      '  if [ "$need" -gt 0 ] && [ "$m" != "$main" ]; then journal; echo "the reload of $u did not take: its main process $main is gone ($(secs $i) after the reload), now $m" >&2; exit 5; fi',
+    ),
+    raw('  [ $i -ge "$need" ] && break'),
+    raw('  sleep 0.1; i=$((i + 1))'),
+    raw('done'),
   );
 }
 
 /**
  * `systemctl restart`, refused like a reload when the configuration cannot bind (a restart
  * that fails leaves the service down), then confirmed: systemd waits for notify and forking
- * units to be ready, but a simple unit is "started" at fork, so the unit must reach active.
+ * units to be ready, but a simple unit is "started" at fork, so the unit must reach active
+ * and stay so, with one main process, for SETTLE_TENTHS.
  */
 export function restartScript(unit: string): Shell {
   return guarded(
     unit,
     'restarting',
-    raw('systemctl restart -- "$u" || { journal; exit 1; }'),
+    raw('systemctl restart -- "$u" || { rc=$?; journal; echo "the restart of $u failed: systemctl restart exited $rc" >&2; exit 1; }'),
+    // Active, and (for a unit without readiness) the same main process `need` polls in a row.
+    raw('up=0; pid=-'),
     WAIT,
-    raw('  st=$(systemctl show -p ActiveState --value -- "$u")'),
-    raw('  case $st in active) break;; activating|reloading) ;; *) journal; echo "$u is $st after the restart" >&2; exit 5;; esac'),
+    raw('  now'),
+    raw('  case $st in'),
+    raw('    active) if [ "$m" = "$pid" ]; then up=$((up + 1)); else pid=$m; up=0; fi; [ $up -ge "$need" ] && break ;;'),
+    raw('    activating|reloading) pid=-; up=0 ;;'),
+    raw('    *) journal; echo "$u is $st $(secs $i) after the restart" >&2; exit 5 ;;'),
+    raw('  esac'),
     raw('  sleep 0.1; i=$((i + 1))'),
     raw('done'),
-    raw(`[ "$st" = active ] || { journal; echo "$u did not become active within ${CONFIRM_TENTHS / 10} s of the restart" >&2; exit 5; }`),
+    raw(
+      `[ "$st" = active ] && [ $up -ge "$need" ] || { journal; echo "$u did not become active within ${CONFIRM_TENTHS / 10} s of the restart (last: $st)" >&2; exit 5; }`,
+    ),
   );
 }
