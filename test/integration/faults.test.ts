@@ -252,10 +252,15 @@ describe('faults on the lab (issue 10)', function () {
       await check();
     });
 
-    it('a run in progress: --lock-timeout 0 stops at once naming it, changing nothing; a longer timeout waits, then runs', async () => {
+    it('a run in progress: check runs beside it (no lock); --lock-timeout 0 stops at once naming it, changing nothing; a longer timeout waits, then runs', async () => {
       let holdPid = 0;
-      const holding = plumb(['apply', join(project, 'playbooks/hold.yml'), '-i', lab.inventory, '-e', 'hold=8'], (c) => (holdPid = c.pid ?? 0));
+      const holding = plumb(['apply', join(project, 'playbooks/hold.yml'), '-i', lab.inventory, '-e', 'hold=12'], (c) => (holdPid = c.pid ?? 0));
       await until('the holder to lock every host', lockedBy(holdPid), 20_000);
+      // check takes no lock: it reads the hosts while the apply holds them, and does not wait.
+      const reading = await plumb(['check', SITE, '-i', lab.inventory]);
+      expect(reading.code, problems(reading) + changed(reading).join('\n')).to.equal(0);
+      expect(lockFailures(reading)).to.deep.equal([]);
+      expect(lockedBy(holdPid)(), 'the apply still holds every host when check is done').to.equal(true);
       const fast = await plumb(site('--lock-timeout', '0'));
       expect(fast.code).to.equal(1);
       expect(fast.ended - fast.started, 'fails fast').to.be.below(8_000);
