@@ -16,9 +16,10 @@
 // deb822_repository are local file: paths, the cache never refreshed. tempfile creates something
 // every run (changed by nature), so it runs on the first apply only: `when:
 // bool(d(am_first, false))`, the first apply given -e am_first=true. locale_gen generates a
-// locale (the locales package installed first). modprobe persists `bridge`, which the lab's
-// kernel has built in (/sys/module/bridge): that kernel has no module support at all (no
-// /proc/modules), so loading and unloading are unit-tested only.
+// locale (the locales package installed first). modprobe persists `dummy` for the next boot
+// (modules-load.d and its options in modprobe.d) without loading it: the lab's containers
+// see no kernel modules (no /proc/modules, no /sys/module), so loading and unloading are
+// unit-tested only.
 // Resets web-02.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -121,8 +122,8 @@ APTKEY
       alternatives: { name: am-tool, path: /bin/true }
     - name: locale_gen
       locale_gen: { name: de_DE.UTF-8 }
-    - name: modprobe (bridge, built into the lab kernel, so loaded; persisted in modules-load.d)
-      modprobe: { name: bridge, persistent: present }
+    - name: modprobe (not loaded now, loaded with its options from the next boot)
+      modprobe: { name: dummy, state: absent, params: numdummies=2, persistent: present }
     - name: ufw (a rule, kept in ufw's files while ufw is stopped)
       ufw: { rule: allow, port: '22', proto: tcp }
     - name: get_url
@@ -302,7 +303,7 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
         "sed -i 's/^de_DE.UTF-8/# de_DE.UTF-8/' /etc/locale.gen && locale-gen >/dev/null",
         'update-alternatives --quiet --auto am-tool',
         "mariadb -e 'SET GLOBAL max_connections = 151'",
-        'rm /etc/modules-load.d/bridge.conf',
+        'rm /etc/modules-load.d/dummy.conf',
       ].join(' && '),
     );
     const state = () =>
@@ -327,7 +328,7 @@ describe('every module in one playbook (issue 13, acceptance 2)', function () {
       'mysql_variables',
       'modprobe',
     ]);
-    expect(site.onHost(HOST, 'cat /etc/modules-load.d/bridge.conf').out).to.equal('bridge\n');
+    expect(site.onHost(HOST, 'cat /etc/modules-load.d/dummy.conf /etc/modprobe.d/dummy.conf').out).to.equal('dummy\noptions dummy numdummies=2\n');
     const again = run('apply');
     expect(again.code, failures(again)).to.equal(0);
     expect(changed(again)).to.deep.equal([]);

@@ -90,6 +90,17 @@ const cases: Case<ModprobeArgs>[] = [
     expect: { status: 'changed', scriptMatches: [/^rm -f \/etc\/modprobe\.d\/dummy\.conf$/m], scriptNotMatches: [/^modprobe /m, /> \/etc\/modprobe\.d/] },
   },
   {
+    name: 'state absent, persistent present: not loaded now, both files written for the next boot (independent, as in Ansible)',
+    args: { name: 'dummy', state: 'absent', params: 'numdummies=2', persistent: 'present' },
+    facts: km({ loaded: false, persist: '', options: '' }, 'dummy'),
+    expect: {
+      status: 'changed',
+      scriptMatches: [/> \/etc\/modules-load\.d\/dummy\.conf/, /'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/],
+      scriptNotMatches: [/^modprobe /m],
+      description: /^persist dummy$/,
+    },
+  },
+  {
     name: 'persistent present with params, all in place: ok',
     args: { name: 'dummy', params: 'numdummies=2', persistent: 'present' },
     facts: km({ loaded: true, persist: 'dummy\n', options: 'options dummy numdummies=2\n' }, 'dummy'),
