@@ -1,6 +1,6 @@
 // modprobe: a kernel module loaded (with params) or not, and with persistent: present its
 // /etc/modules-load.d/<name>.conf (and /etc/modprobe.d/<name>.conf for params).
-import { sh, type Shell } from '../sh.js';
+import { raw, sh, type Shell } from '../sh.js';
 import { kmodFact } from '../facts/sys.js';
 import { defineModule, definePlan } from './types.js';
 import { steps } from './common/steps.js';
@@ -10,6 +10,18 @@ export interface ModprobeArgs {
   state?: 'present' | 'absent';
   params?: string;
   persistent?: 'present' | 'absent' | 'disabled';
+}
+
+/** DIR/NAME.conf written whole and atomically (a temp file beside it, then mv); DIR made if missing (no kmod: no /etc/modprobe.d). */
+function writeConf(dir: string, name: string, content: string): Shell[] {
+  // One command per line: the script runs under set -e, which an && chain would defeat.
+  return [
+    sh`install -d ${dir}`,
+    sh`tmp=$(mktemp ${`${dir}/.plumb.XXXXXX`})`,
+    sh`printf '%s' ${content} > "$tmp"`,
+    raw('chmod 0644 "$tmp"'),
+    sh`mv -f "$tmp" ${`${dir}/${name}.conf`}`,
+  ];
 }
 
 export default defineModule<ModprobeArgs>({
@@ -44,8 +56,8 @@ export default defineModule<ModprobeArgs>({
     const opts = args.params ? `options ${args.name} ${args.params}\n` : '';
     // Params dropped from the task: the options file goes too (it would keep applying them).
     if (persist === 'present' && (st.persist !== load || (opts ? st.options !== opts : !!st.options))) {
-      cmds.push(sh`printf '%s\n' ${args.name} > ${`/etc/modules-load.d/${args.name}.conf`}`);
-      if (opts) cmds.push(sh`printf '%s' ${opts} > ${`/etc/modprobe.d/${args.name}.conf`}`);
+      cmds.push(...writeConf('/etc/modules-load.d', args.name, load));
+      if (opts) cmds.push(...writeConf('/etc/modprobe.d', args.name, opts));
       else if (st.options) cmds.push(sh`rm -f ${`/etc/modprobe.d/${args.name}.conf`}`);
       what.push(`persist ${args.name}`);
       before.push(`modules-load.d=${st.persist.trim()}\n`);

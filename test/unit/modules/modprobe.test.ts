@@ -55,7 +55,9 @@ const cases: Case<ModprobeArgs>[] = [
     expect: {
       status: 'changed',
       changes: 1,
-      scriptMatches: [/printf '%s\n' br_netfilter > \/etc\/modules-load\.d\/br_netfilter\.conf/],
+      scriptMatches: [
+        /^install -d \/etc\/modules-load\.d\ntmp=\$\(mktemp \/etc\/modules-load\.d\/\.plumb\.XXXXXX\)\nprintf '%s' 'br_netfilter\n' > "\$tmp"\nchmod 0644 "\$tmp"\nmv -f "\$tmp" \/etc\/modules-load\.d\/br_netfilter\.conf$/m,
+      ],
       scriptNotMatches: [/^modprobe /m, /modprobe\.d/],
       diff: [{ label: 'kernel module br_netfilter', before: 'modules-load.d=\n', after: 'modules-load.d=br_netfilter\n' }],
       description: /^persist br_netfilter$/,
@@ -70,8 +72,8 @@ const cases: Case<ModprobeArgs>[] = [
       status: 'changed',
       scriptMatches: [
         /^modprobe dummy numdummies=2$/m,
-        /> \/etc\/modules-load\.d\/dummy\.conf/,
-        /printf '%s' 'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/,
+        /mv -f "\$tmp" \/etc\/modules-load\.d\/dummy\.conf/,
+        /printf '%s' 'options dummy numdummies=2\n' > "\$tmp"\nchmod 0644 "\$tmp"\nmv -f "\$tmp" \/etc\/modprobe\.d\/dummy\.conf/,
       ],
       diff: [{ label: 'kernel module dummy', before: 'loaded=false\nmodules-load.d=\n', after: 'loaded=true\nmodules-load.d=dummy\n' }],
       description: /^load dummy, persist dummy$/,
@@ -81,13 +83,21 @@ const cases: Case<ModprobeArgs>[] = [
     name: 'persistent present, options drifted: rewritten',
     args: { name: 'dummy', params: 'numdummies=2', persistent: 'present' },
     facts: km({ loaded: true, persist: 'dummy\n', options: 'options dummy numdummies=1\n' }, 'dummy'),
-    expect: { status: 'changed', scriptMatches: [/'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/], scriptNotMatches: [/^modprobe /m] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/'options dummy numdummies=2\n' > "\$tmp"\nchmod 0644 "\$tmp"\nmv -f "\$tmp" \/etc\/modprobe\.d\/dummy\.conf/],
+      scriptNotMatches: [/^modprobe /m],
+    },
   },
   {
     name: 'persistent present, params dropped from the task: the options file is removed',
     args: { name: 'dummy', persistent: 'present' },
     facts: km({ loaded: true, persist: 'dummy\n', options: 'options dummy numdummies=1\n' }, 'dummy'),
-    expect: { status: 'changed', scriptMatches: [/^rm -f \/etc\/modprobe\.d\/dummy\.conf$/m], scriptNotMatches: [/^modprobe /m, /> \/etc\/modprobe\.d/] },
+    expect: {
+      status: 'changed',
+      scriptMatches: [/^rm -f \/etc\/modprobe\.d\/dummy\.conf$/m],
+      scriptNotMatches: [/^modprobe /m, /mv -f "\$tmp" \/etc\/modprobe\.d/],
+    },
   },
   {
     name: 'state absent, persistent present: not loaded now, both files written for the next boot (independent, as in Ansible)',
@@ -95,7 +105,10 @@ const cases: Case<ModprobeArgs>[] = [
     facts: km({ loaded: false, persist: '', options: '' }, 'dummy'),
     expect: {
       status: 'changed',
-      scriptMatches: [/> \/etc\/modules-load\.d\/dummy\.conf/, /'options dummy numdummies=2\n' > \/etc\/modprobe\.d\/dummy\.conf/],
+      scriptMatches: [
+        /mv -f "\$tmp" \/etc\/modules-load\.d\/dummy\.conf/,
+        /'options dummy numdummies=2\n' > "\$tmp"\nchmod 0644 "\$tmp"\nmv -f "\$tmp" \/etc\/modprobe\.d\/dummy\.conf/,
+      ],
       scriptNotMatches: [/^modprobe /m],
       description: /^persist dummy$/,
     },
