@@ -145,6 +145,27 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     'alertmanager lb-01': mainPid('lb-01', 'prometheus-alertmanager'),
     'mysqld exporter web-02': mainPid('web-02', 'prometheus-mysqld-exporter'),
   });
+  /**
+   * The monitoring and backup files plumb writes (configs, exporters' options, scripts,
+   * units, the backup's settings and the store's key), as `sha256  path` lines per host:
+   * whatever of this list the host has.
+   */
+  const MANAGED_FILES = [
+    '/etc/prometheus',
+    '/etc/default/prometheus*',
+    '/usr/local/sbin/promtool-test-rules',
+    '/usr/local/sbin/mysql-replication-metrics',
+    '/etc/systemd/system/mysql-replication-metrics.*',
+    '/usr/local/sbin/foobar-backup',
+    '/usr/local/sbin/foobar-backup-key',
+    '/etc/systemd/system/foobar-backup.*',
+    '/etc/foobar-backup',
+    '/srv/backups/.ssh',
+  ];
+  const fileHashes = (): Record<HostName, string> =>
+    Object.fromEntries(
+      HOSTS.map((h) => [h, onHost(h, `find ${MANAGED_FILES.join(' ')} -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum`, true).out]),
+    ) as Record<HostName, string>;
   /** Can `from` open a TCP connection to `to`:`port`? (ufw drops: a bounded timeout says no.) */
   const tcpOpen = (from: HostName, to: HostName, port: number): boolean =>
     onHost(from, `timeout 3 bash -c '</dev/tcp/${addr(to)}/${port}' 2>/dev/null && echo open || echo closed`).out.trim() === 'open';
@@ -210,6 +231,25 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     }
     if (fresh) expect(r.stdout).to.include('DB_PASSWORD=<redacted>');
     if (fresh) for (const h of HOSTS) expect(aptInstalls(h) - installsBefore[h]!, `${h}: apt-get install transactions in its history.log`).to.equal(1);
+    // The cold apply includes monitoring and backups (issue 15, acceptance 1): Prometheus and
+    // Alertmanager run on the monitor, every host runs its exporters, the replica's backup is scheduled.
+    expect(onHost('lb-01', 'systemctl is-active prometheus prometheus-alertmanager prometheus-blackbox-exporter').out.split('\n').slice(0, 3)).to.deep.equal([
+      'active',
+      'active',
+      'active',
+    ]);
+    for (const h of HOSTS) expect(onHost(h, 'systemctl is-active prometheus-node-exporter').out.trim(), `${h}: node exporter`).to.equal('active');
+    for (const h of ['web-01', 'web-02'] as const) {
+      expect(onHost(h, 'systemctl is-active prometheus-mysqld-exporter prometheus-nginx-exporter').out.split('\n').slice(0, 2), h).to.deep.equal([
+        'active',
+        'active',
+      ]);
+    }
+    expect(onHost('web-02', 'systemctl is-enabled foobar-backup.timer; systemctl is-active foobar-backup.timer').out.split('\n').slice(0, 2)).to.deep.equal([
+      'enabled',
+      'active',
+    ]);
+    expect(onHost('web-01', 'systemctl is-enabled foobar-backup.timer 2>/dev/null || true').out.trim(), 'no backup on the primary').not.to.equal('enabled');
   });
 
   it('2. HTTPS through lb-01 alternates between both web servers; HTTP redirects to HTTPS', async () => {
@@ -289,9 +329,34 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     expect(onHost('lb-01', 'curl -s -o /dev/null -w %{http_code} --max-time 3 http://127.0.0.1:9090/-/ready').out).to.equal('200');
   });
 
-  it('5. a second apply changes nothing and restarts nothing', () => {
+  it('5. a second apply changes nothing and restarts nothing (main PIDs and the monitoring and backup files compared)', () => {
     const before = pids();
     for (const [k, v] of Object.entries(before)) expect(v, `${k} main PID`).to.be.greaterThan(0);
+    const hashesBefore = fileHashes();
+    // Not a vacuous comparison: each host's list has the files that matter there.
+    const has = (h: HostName, path: string) => expect(hashesBefore[h], `${h}: ${path} hashed`).to.match(new RegExp(`^[0-9a-f]{64}  ${path}$`, 'm'));
+    for (const f of [
+      'prometheus.yml',
+      'alertmanager.yml',
+      'blackbox.yml',
+      'rules/foobar.yml',
+      'rules-tests/foobar.test.yml',
+      'rules-tests/foobar.long.test.yml',
+    ])
+      has('lb-01', `/etc/prometheus/${f}`);
+    has('lb-01', '/etc/default/prometheus');
+    has('lb-01', '/srv/backups/.ssh/authorized_keys');
+    for (const h of ['web-01', 'web-02'] as const) {
+      has(h, '/etc/default/prometheus-mysqld-exporter');
+      has(h, '/etc/default/prometheus-nginx-exporter');
+    }
+    for (const f of [
+      '/usr/local/sbin/foobar-backup',
+      '/etc/systemd/system/foobar-backup.service',
+      '/etc/systemd/system/foobar-backup.timer',
+      '/etc/foobar-backup/backup.conf',
+    ])
+      has('web-02', f);
     const r = plumb('apply', '--json');
     timings.noopApplyMs = r.ms;
     expect(r.code, failures(r)).to.equal(0);
@@ -300,6 +365,7 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
     for (const h of HOSTS) expect(recap[h], h).to.include({ changed: 0, failed: 0 });
     timings.noopExecs = HOSTS.reduce((n, h) => n + recap[h]!.execs, 0);
     expect(pids()).to.deep.equal(before);
+    expect(fileHashes(), 'sha256 of the monitoring and backup files').to.deep.equal(hashesBefore);
   });
 
   it('6. check finds exactly a hand-edited site file and a stopped haproxy (exit 2), and apply fixes both', () => {
