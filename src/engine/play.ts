@@ -823,9 +823,16 @@ export function failIn(t: Task, state: Map<Frame, BlockState>): boolean {
   return false;
 }
 
-/** Whether a task's arguments, `when` or `loop` mention `name` as a variable. */
+const inputsText = new WeakMap<Task, string>();
+
+/** Whether what a task is prepared from (arguments, `when`, `loop`, its own and its role's `vars`, `environment`, `delegate_to`) mentions `name` as a variable. */
 export function readsVariable(t: Task, name: string): boolean {
-  return new RegExp(`(^|[^A-Za-z0-9_$.])${name.replace(/\$/g, '\\$')}([^A-Za-z0-9_$]|$)`).test(JSON.stringify([t.args, t.when, t.loop]));
+  let text = inputsText.get(t);
+  if (text === undefined) {
+    text = JSON.stringify([t.args, t.when, t.loop, t.vars, t.roleVars, t.environment, t.delegateTo]);
+    inputsText.set(t, text);
+  }
+  return new RegExp(`(^|[^A-Za-z0-9_$.])${name.replace(/\$/g, '\\$')}([^A-Za-z0-9_$]|$)`).test(text);
 }
 
 export function isPlumbError(e: unknown): e is PlumbError {

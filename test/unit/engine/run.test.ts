@@ -499,6 +499,32 @@ ${extra}  tasks:
       expect(readFileSync(join(dir, 'out'), 'utf8')).to.equal('fresh\n');
     });
 
+    // Fixed (src/engine/play.ts readsVariable): a task reading a register only through its
+    // own vars: or environment: was prepared before the register existed (undefined name).
+    it('a task reading a register only through its vars: or environment: waits for it', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/site.yml': `- hosts: all
+  tasks:
+    - name: probe
+      command: {cmd: "echo fresh", unless: "false"}
+      register: probe
+    - name: via vars
+      copy: {dest: "${dir}/out", content: "{{ x }}"}
+      vars: {x: "{{ probe.stdout }}"}
+    - name: via environment
+      shell: {cmd: "printf %s \\"$P\\" > ${dir}/env", creates: "${dir}/env"}
+      environment: {P: "{{ probe.stdout }}"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).to.equal('fresh');
+      expect(readFileSync(join(dir, 'env'), 'utf8')).to.equal('fresh');
+    });
+
     it('several plays: one connection per host for the whole run, registered values carry over', async () => {
       const dir = project({});
       writeTree(dir, {
