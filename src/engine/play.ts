@@ -36,6 +36,8 @@ export interface HostPackages {
 }
 
 export interface PlayOptions {
+  /** Tasks checkReferences prepared from what a run cannot change (References.prepared): used as they are. */
+  known?: ReadonlyMap<Task, Prepared>;
   check: boolean;
   diff: boolean;
   forceHandlers: boolean;
@@ -195,7 +197,7 @@ export class PlayRunner {
   private inputs(): ReturnType<typeof serviceInputMap> {
     this.inputMap ??= serviceInputMap(this.play, (t) => {
       try {
-        return prepareTask(t, this.vars(t));
+        return this.prepared(t);
       } catch {
         return undefined; // reported where the task runs
       }
@@ -203,8 +205,13 @@ export class PlayRunner {
     return this.inputMap;
   }
 
+  /** A task prepared once per run where its inputs are static (checkReferences), else now. */
+  private prepared(t: Task): Prepared {
+    return this.opts.known?.get(t) ?? prepareTask(t, this.vars(t));
+  }
+
   private prepare(slot: Slot): void {
-    slot.prepared = prepareTask(slot.task, this.vars(slot.task));
+    slot.prepared = this.prepared(slot.task);
   }
 
   private factsOf(slot: Slot): Fact<unknown>[] {
@@ -464,7 +471,7 @@ export class PlayRunner {
     const due = this.play.handlers.filter((h) => this.notified.has(h.name) || h.listen.some((l) => this.notified.has(l)));
     const topics = [...this.notified];
     this.notified.clear();
-    const slots: Slot[] = due.map((h) => ({ task: h, prepared: prepareTask(h, this.vars(h)), after: -1 }));
+    const slots: Slot[] = due.map((h) => ({ task: h, prepared: this.prepared(h), after: -1 }));
     const become = this.play.become || this.s.host.conn.become || due.some((h) => h.become);
     await this.s.gather(
       slots.flatMap((sl) => this.factsOf(sl)),

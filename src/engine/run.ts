@@ -18,7 +18,7 @@ import { describeHolder, type LockOwner, lockHosts, lockOwner } from './lock.js'
 import { BatchControl, type HostPackages, OnceBatch, PlayRunner, readsVariable, gatheredStandIns, setFacts } from './play.js';
 import { parseSetup, setupFact } from '../facts/setup.js';
 import { HostSession, type RunWorld } from './session.js';
-import { prepareTask } from './task.js';
+import { type Prepared, prepareTask } from './task.js';
 
 /** A host's default command time limit: plumb_command_timeout, else the run's. */
 function commandTimeoutOf(inv: Inventory, host: string, fallback: number): number {
@@ -156,6 +156,24 @@ export function remoteUsers(inv: Inventory, book: Playbook, limit?: string): { u
 export interface References {
   /** remote_user per host (remoteUsers). */
   users: Map<string, string>;
+  /**
+   * Per host, each task as prepared here (when, loop, arguments) whose preparation read only
+   * what a run cannot change (inventory, play, role and task vars, -e): the run uses these
+   * rather than preparing them again. A task that read a name a run defines (a register,
+   * set_fact, facts: stand-ins here), or enumerated the variables, is prepared when reached.
+   */
+  prepared: Map<string, Map<Task, Prepared>>;
+}
+
+/** `vars`, recording every variable name read through it ('*' when they are enumerated). */
+function trackReads(vars: Vars, into: Set<string>): Vars {
+  const note = (k: string | symbol) => typeof k === 'string' && into.add(k);
+  return new Proxy(vars, {
+    get: (t, k, r) => (note(k), Reflect.get(t, k, r)),
+    has: (t, k) => (note(k), Reflect.has(t, k)),
+    getOwnPropertyDescriptor: (t, k) => (note(k), Reflect.getOwnPropertyDescriptor(t, k)),
+    ownKeys: (t) => (into.add('*'), Reflect.ownKeys(t)),
+  });
 }
 
 /** Static checks that need variables: undefined names, bad loops, args after interpolation. */
@@ -167,6 +185,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
   // gather_facts (in any play: the facts are host variables from the run's start): the
   // ansible_* names exist at run time (stand-ins here, as for registers).
   const registered: Vars = gatheredStandIns(book);
+  const prepared = new Map<string, Map<Task, Prepared>>();
   for (const play of book.plays) {
     let hosts: string[];
     try {
@@ -194,9 +213,13 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     const checkable = all.filter((t, i) => !t.includedBy && !names.some((n) => readsVariable(t, n)) && (dynamicAt < 0 || i < dynamicAt));
     for (const host of hosts) {
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
+      let known = prepared.get(host);
+      if (!known) prepared.set(host, (known = new Map()));
       for (const t of checkable) {
         try {
-          prepareTask(t, t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars);
+          const reads = new Set<string>();
+          const p = prepareTask(t, trackReads(t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars, reads));
+          if (!reads.has('*') && ![...reads].some((n) => Object.hasOwn(registered, n))) known.set(t, p);
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           for (const p of e.problems) {
@@ -210,7 +233,7 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     }
   }
   if (problems.length) throw new InputError(problems);
-  return { users: remote.users };
+  return { users: remote.users, prepared };
 }
 
 import { posOf } from '../schema/yaml.js';
@@ -322,6 +345,7 @@ export async function runPlaybook(inv: Inventory, book: Playbook, opts: RunOptio
   const sessionFor = (name: string): Promise<HostSession | null> => (inv.hosts.has(name) && !dead.has(name) ? session(name) : Promise.resolve(null));
   const runnerFor = (s: HostSession, pl: Play, once?: OnceBatch, batch?: BatchControl) =>
     new PlayRunner(s, pl, book, (t) => hostVars(inv, pl, s.host.name, opts.extraVars, s.registered, t), {
+      known: refs.prepared.get(s.host.name),
       check: opts.mode === 'check',
       diff: opts.diff,
       forceHandlers: opts.forceHandlers,
