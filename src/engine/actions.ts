@@ -133,9 +133,22 @@ function setFactKeys(t: Task): string[] {
   return t.module === 'set_fact' && t.args && typeof t.args === 'object' ? Object.keys(t.args as Vars).filter((k) => k !== 'cacheable') : [];
 }
 
-/** A set_fact whose names are templated ('{{ item.key }}'): what it defines is known only when it runs. */
+/**
+ * What it defines is known only when it runs: a set_fact whose names are templated ('{{
+ * item.key }}'), an include_vars without `name:` whose file is templated or looped over
+ * (with_first_found), a getent whose database is templated.
+ */
 export function definesNamesAtRunTime(t: Task): boolean {
-  return setFactKeys(t).some((k) => k.includes('{{'));
+  if (setFactKeys(t).some((k) => k.includes('{{'))) return true;
+  if (t.module === 'include_vars') {
+    const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
+    return typeof a.name !== 'string' && (t.loop !== undefined || typeof a.file !== 'string' || a.file.includes('{{'));
+  }
+  if (t.module === 'getent') {
+    const db = (t.args as Vars | undefined)?.database;
+    return typeof db !== 'string' || db.includes('{{');
+  }
+  return false;
 }
 
 /** Names a task defines for the tasks after it: its register, set_fact keys, include_vars keys (when its file is known now). */
@@ -143,6 +156,8 @@ export function definedNames(t: Task): string[] {
   const out = t.register ? [t.register] : [];
   // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
   out.push(...(modules[t.module]?.factNames ?? []));
+  const db = t.module === 'getent' ? (t.args as Vars | undefined)?.database : undefined;
+  if (typeof db === 'string' && !db.includes('{{')) out.push('ansible_facts', `getent_${db}`);
   // A templated name ('{{ item.key }}') is known only when the task runs.
   out.push(...setFactKeys(t).filter((k) => !k.includes('{{')));
   if (t.module === 'include_vars') {

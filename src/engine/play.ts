@@ -402,6 +402,7 @@ export class PlayRunner {
         const copy: Task = {
           ...c,
           vars: { ...c.vars, ...itemVars },
+          params: { ...c.params, ...itemVars },
           includedBy: c.includedBy === inc ? undefined : (tasks.get(c.includedBy!) ?? c.includedBy),
           // Each pass through the file has blocks of its own: a rescue in pass 1 says nothing of pass 2.
           frames: c.frames?.map((f) => {
@@ -836,7 +837,7 @@ const inputsText = new WeakMap<Task, string>();
 export function readsVariable(t: Task, name: string): boolean {
   let text = inputsText.get(t);
   if (text === undefined) {
-    text = JSON.stringify([t.args, t.when, t.loop, t.vars, t.roleVars, t.environment, t.delegateTo]);
+    text = JSON.stringify([t.args, t.when, t.loop, t.vars, t.roleVars, t.params, t.environment, t.delegateTo]);
     inputsText.set(t, text);
   }
   return new RegExp(`(^|[^A-Za-z0-9_$.])${name.replace(/\$/g, '\\$')}([^A-Za-z0-9_$]|$)`).test(text);

@@ -80,13 +80,15 @@ export function hostVars(inv: Inventory, play: Play, host: string, extra: Vars, 
       ...task?.vars,
       ...registered,
       ...task?.roleVars,
+      // include params (Ansible's 21): the include's vars and loop variable.
+      ...task?.params,
       ...extra,
       inventory_hostname: host,
       group_names: h.groups.filter((g) => g !== 'all'),
       groups,
       hostvars,
     },
-    [extra, task?.roleVars, task?.vars, play.vars, h.vars, play.roleDefaults],
+    [extra, task?.params, task?.roleVars, task?.vars, play.vars, h.vars, play.roleDefaults],
   );
 }
 
@@ -186,6 +188,12 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
   // ansible_* names exist at run time (stand-ins here, as for registers).
   const registered: Vars = gatheredStandIns(book);
   const prepared = new Map<string, Map<Task, Prepared>>();
+  // Once a task may define names only known when it runs, no later preparation is kept.
+  let keep = true;
+  // A name a run defines: a register, set_fact or fact stand-in, the ansible_facts every
+  // task result with facts updates, and the ansible_<name> copy it makes of each.
+  const runTime = (n: string) =>
+    n === '*' || n === 'ansible_facts' || Object.hasOwn(registered, n) || (n.startsWith('ansible_') && Object.hasOwn(registered, n.slice(8)));
   for (const play of book.plays) {
     let hosts: string[];
     try {
@@ -211,6 +219,8 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
     const all = [...play.tasks.filter(selected), ...play.handlers];
     const dynamicAt = all.findIndex(definesNamesAtRunTime);
     const checkable = all.filter((t, i) => !t.includedBy && !names.some((n) => readsVariable(t, n)) && (dynamicAt < 0 || i < dynamicAt));
+    const keepHere = keep;
+    if (dynamicAt >= 0) keep = false;
     for (const host of hosts) {
       const vars = hostVars(inv, play, host, opts.extraVars, registered);
       let known = prepared.get(host);
@@ -218,8 +228,8 @@ export function checkReferences(inv: Inventory, book: Playbook, opts: Pick<RunOp
       for (const t of checkable) {
         try {
           const reads = new Set<string>();
-          const p = prepareTask(t, trackReads(t.roleVars || t.vars ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars, reads));
-          if (!reads.has('*') && ![...reads].some((n) => Object.hasOwn(registered, n))) known.set(t, p);
+          const p = prepareTask(t, trackReads(t.roleVars || t.vars || t.params ? hostVars(inv, play, host, opts.extraVars, registered, t) : vars, reads));
+          if (keepHere && ![...reads].some(runTime)) known.set(t, p);
         } catch (e) {
           if (!(e instanceof InputError)) throw e;
           for (const p of e.problems) {

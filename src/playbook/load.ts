@@ -32,8 +32,10 @@ export interface Task {
   role?: string;
   /** `- {role: x, vars: {...}}`: above play vars, below extra vars, for this role's tasks only. */
   roleVars?: Vars;
-  /** Task `vars:` with those of its blocks and includes (inner wins): above role vars, below extra vars. */
+  /** Task `vars:` with those of its blocks and includes (inner wins), with a role's vars/main.yml: below registered results. */
   vars?: Vars;
+  /** The parameters of the include_tasks/include_role it came from (their vars, the loop variable): above registered results and role params, as Ansible's include params. */
+  params?: Vars;
   /** Play, block and task `environment:`, given to modules that take one (command, shell). */
   environment?: Vars;
   changedWhen?: (string | boolean)[];
@@ -189,6 +191,7 @@ export interface Inherit {
   tags: string[];
   become?: boolean;
   vars?: Vars;
+  params?: Vars;
   environment?: Vars;
   ignoreErrors?: boolean;
   noLog?: boolean;
@@ -361,6 +364,7 @@ function loadTasks(
       timeout: typeof t.timeout === 'number' ? t.timeout : undefined,
       role: inh.role,
       vars: here.vars,
+      params: inh.params,
       environment: here.environment,
       changedWhen: 'changed_when' in t ? conds(t.changed_when) : undefined,
       failedWhen: 'failed_when' in t ? conds(t.failed_when) : undefined,
@@ -395,7 +399,7 @@ function loadTasks(
     const dynamic = module.startsWith('include');
     const spec = (typeof args === 'string' ? (module.endsWith('role') ? { name: args } : { file: args }) : (args as Vars)) ?? {};
     const sub: Inherit = dynamic
-      ? { ...inh, when: [], tags: here.tags, vars: here.vars, frames: inh.frames, includedBy: task, chain: inh.chain }
+      ? { ...inh, when: [], tags: here.tags, vars: here.vars, params: merged(inh.params, t.vars), frames: inh.frames, includedBy: task, chain: inh.chain }
       : { ...here, frames: inh.frames };
     if (dynamic && ('loop' in t || loopKey)) sub.vars = { ...sub.vars };
     let children: Task[] = [];
@@ -434,7 +438,7 @@ function loadTasks(
       children =
         roles.load(
           rname,
-          { ...sub, vars: merged(sub.vars, spec.vars) },
+          { ...sub, vars: merged(sub.vars, spec.vars), params: dynamic ? merged(sub.params, spec.vars) : sub.params },
           typeof spec.tasks_from === 'string' ? spec.tasks_from : 'main',
           posOf(src, [...path, key]),
         ) ?? [];

@@ -525,6 +525,60 @@ ${extra}  tasks:
       expect(readFileSync(join(dir, 'env'), 'utf8')).to.equal('fresh');
     });
 
+    // Review finding: a task prepared before connecting (References.prepared) must not be
+    // reused when an earlier play may redefine what it read at run time.
+    it('a name redefined at run time by an earlier play (templated set_fact, templated include_vars) reaches the later play', async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': `all:\n  vars:\n    app_user: www-data\n    app_port: 80\n  hosts:\n    h1:\n`,
+        'playbooks/vars/Linux.yml': 'app_port: 8081\n',
+        'playbooks/site.yml': `- hosts: all
+  tasks:
+    - name: templated set_fact
+      set_fact: { "{{ item.key }}": "{{ item.value }}" }
+      with_dict: { app_user: nginx }
+    - name: templated include_vars
+      include_vars: { file: "vars/{{ 'Linux' }}.yml" }
+- hosts: all
+  tasks:
+    - name: user
+      copy: {dest: "${dir}/user", content: "{{ app_user }}"}
+    - name: port
+      copy: {dest: "${dir}/port", content: "port {{ app_port }}"}
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(join(dir, 'user'), 'utf8')).to.equal('nginx');
+      expect(readFileSync(join(dir, 'port'), 'utf8')).to.equal('port 8081');
+    });
+
+    it("an include's vars and loop variable are include params: above set_fact and registered results, as in Ansible", async () => {
+      const dir = project({});
+      writeTree(dir, {
+        'inventory.yml': inventory(['h1']),
+        'playbooks/part.yml': `- name: write
+  copy: {dest: "${dir}/{{ which }}", content: "p{{ port }}"}
+`,
+        'playbooks/site.yml': `- hosts: all
+  tasks:
+    - set_fact: { port: 80, which: none }
+    - name: include with params
+      include_tasks: { file: part.yml }
+      vars: { port: 8080 }
+      loop: [a, b]
+      loop_control: { loop_var: which }
+`,
+      });
+      const { inv, book } = loadProject(dir);
+      const r = await runLocal(inv, book);
+      expect(r.result.exitCode, r.lines).to.equal(0);
+      expect(readFileSync(join(dir, 'a'), 'utf8')).to.equal('p8080');
+      expect(readFileSync(join(dir, 'b'), 'utf8')).to.equal('p8080');
+      expect(existsSync(join(dir, 'none'))).to.equal(false);
+    });
+
     it('several plays: one connection per host for the whole run, registered values carry over', async () => {
       const dir = project({});
       writeTree(dir, {
