@@ -228,14 +228,15 @@ export class PlayRunner {
    * out.changed`): its facts from its arguments and loop alone, so that they travel in the
    * first exec and the task costs no exec of its own when reached. A probe only reads, so
    * one gathered for a task that then does not run costs nothing; live reads (a port, a URL,
-   * a query: they may wait) are left for when the task is reached.
+   * a query: they may wait) and command probes (an `unless:` the operator guarded with that
+   * `when`, find, getent: they may be slow) are left for when the task is reached.
    */
   private speculativeFacts(task: Task): Fact<unknown>[] {
     if (!isModule(task) || task.delegateTo || task.includedBy || !task.when.length) return [];
     try {
       const slot: Slot = { task: { ...task, when: [] }, after: -1 };
       this.prepare(slot);
-      return this.factsOf(slot).filter((f) => !isLive(f.key));
+      return this.factsOf(slot).filter((f) => !isLive(f.key) && !f.key.startsWith('cmd:'));
     } catch {
       return []; // its arguments read what is not there yet: gathered when reached
     }
