@@ -54,11 +54,16 @@ export default defineModule<ModprobeArgs>({
     }
     const load = `${args.name}\n`;
     const opts = args.params ? `options ${args.name} ${args.params}\n` : '';
-    // Params dropped from the task: the options file goes too (it would keep applying them).
-    if (persist === 'present' && (st.persist !== load || (opts ? st.options !== opts : !!st.options))) {
+    // Params dropped from the task: its options lines stop applying (commented out, as
+    // Ansible does; the file goes only when they are all it holds: softdep or blacklist
+    // lines beside them are the operator's).
+    const optionLines = st.options.split('\n').filter((l) => l.startsWith(`options ${args.name} `));
+    if (persist === 'present' && (st.persist !== load || (opts ? st.options !== opts : optionLines.length > 0))) {
       cmds.push(...writeConf('/etc/modules-load.d', args.name, load));
+      const conf = `/etc/modprobe.d/${args.name}.conf`;
       if (opts) cmds.push(...writeConf('/etc/modprobe.d', args.name, opts));
-      else if (st.options) cmds.push(sh`rm -f ${`/etc/modprobe.d/${args.name}.conf`}`);
+      else if (optionLines.length && st.options.split('\n').every((l) => l === '' || optionLines.includes(l))) cmds.push(sh`rm -f ${conf}`);
+      else if (optionLines.length) cmds.push(sh`sed -i ${`s/^options ${args.name} /# &/`} ${conf}`);
       what.push(`persist ${args.name}`);
       before.push(`modules-load.d=${st.persist.trim()}\n`);
       after.push(`modules-load.d=${args.name}\n`);

@@ -100,6 +100,18 @@ const cases: Case<ModprobeArgs>[] = [
     },
   },
   {
+    name: 'params dropped, the options file holds other lines too: only its options lines are commented out',
+    args: { name: 'dummy', persistent: 'present' },
+    facts: km({ loaded: true, persist: 'dummy\n', options: 'softdep dummy pre: foo\noptions dummy numdummies=1\n' }, 'dummy'),
+    expect: { status: 'changed', scriptMatches: [/^sed -i 's\/\^options dummy \/# &\/' \/etc\/modprobe\.d\/dummy\.conf$/m], scriptNotMatches: [/rm -f/] },
+  },
+  {
+    name: 'params dropped, options already commented out: ok',
+    args: { name: 'dummy', persistent: 'present' },
+    facts: km({ loaded: true, persist: 'dummy\n', options: 'softdep dummy pre: foo\n# options dummy numdummies=1\n' }, 'dummy'),
+    expect: { status: 'ok', changes: 0 },
+  },
+  {
     name: 'state absent, persistent present: not loaded now, both files written for the next boot (independent, as in Ansible)',
     args: { name: 'dummy', state: 'absent', params: 'numdummies=2', persistent: 'present' },
     facts: km({ loaded: false, persist: '', options: '' }, 'dummy'),
