@@ -253,8 +253,22 @@ describe(`the foobar stack on the lab (issue 4), Debian ${process.env.PLUMB_LAB_
   });
 
   it('2. HTTPS through lb-01 alternates between both web servers; HTTP redirects to HTTPS', async () => {
-    // HAProxy may still be finishing its first health checks right after the apply.
+    // HAProxy may still be finishing its first health checks right after the apply, and a
+    // reload near the end of the run leaves the old worker accepting for a moment, with a
+    // round-robin turn of its own: wait until both servers are UP in HAProxy's own stats
+    // and one worker runs (master + worker), up to 15 s.
     for (let i = 0; i < 20 && get('/health').status !== 200; i++) await sleep(250);
+    const settled = (): boolean => {
+      const up = onHost(
+        'lb-01',
+        `echo "show stat" | socat stdio /run/haproxy/admin.sock | awk -F, '$1 == "web" && ($2 == "web-01" || $2 == "web-02") { print $18 }'`,
+        true,
+      ).out.trim();
+      return up === 'UP\nUP' && onHost('lb-01', 'pgrep -c -x haproxy', true).out.trim() === '2';
+    };
+    const t0 = Date.now();
+    for (let i = 0; i < 60 && !settled(); i++) await sleep(250);
+    console.log(`      HAProxy settled (both servers UP, one worker) after ${Date.now() - t0} ms`);
     const servers: string[] = [];
     for (let i = 0; i < 20; i++) {
       const r = get('/');
