@@ -38,6 +38,13 @@ function evaluateAt(t: Task, expr: string, vars: Vars, at: YamlPath): unknown {
   }
 }
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+/** include_vars' arguments as a mapping: the free form is the file. */
+const includeVarsArgs = (args: unknown): Vars => (typeof args === 'string' ? { file: args } : (args ?? {})) as Vars;
+/** A getent task's database as written, when it is not templated. */
+function staticDatabase(t: Task): string | undefined {
+  const db = (t.args as Vars | undefined)?.database;
+  return typeof db === 'string' && !db.includes('{{') ? db : undefined;
+}
 
 /** Where include_vars finds a relative file: the role's vars/, then beside the task's file. */
 function varsFile(name: string, t: Task): string {
@@ -112,7 +119,7 @@ export function runAction(t: Task, rawArgs: unknown, vars: Vars): ActionOutcome 
       };
     }
     case 'include_vars': {
-      const a = (typeof rawArgs === 'string' ? { file: rawArgs } : (rawArgs ?? {})) as Vars;
+      const a = includeVarsArgs(rawArgs);
       const name = interp(t, a.file ?? a._raw_params, vars, typeof rawArgs === 'string' || a.file === undefined ? [] : ['file']);
       if (typeof name !== 'string') throw InputError.one(`include_vars of task '${t.name}' needs file:`);
       const f = varsFile(name, t);
@@ -141,13 +148,10 @@ function setFactKeys(t: Task): string[] {
 export function definesNamesAtRunTime(t: Task): boolean {
   if (setFactKeys(t).some((k) => k.includes('{{'))) return true;
   if (t.module === 'include_vars') {
-    const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
+    const a = includeVarsArgs(t.args);
     return typeof a.name !== 'string' && (t.loop !== undefined || typeof a.file !== 'string' || a.file.includes('{{'));
   }
-  if (t.module === 'getent') {
-    const db = (t.args as Vars | undefined)?.database;
-    return typeof db !== 'string' || db.includes('{{');
-  }
+  if (t.module === 'getent') return staticDatabase(t) === undefined;
   return false;
 }
 
@@ -156,12 +160,12 @@ export function definedNames(t: Task): string[] {
   const out = t.register ? [t.register] : [];
   // A module's ansible_facts (setup, service_facts...) are host variables once it ran.
   out.push(...(modules[t.module]?.factNames ?? []));
-  const db = t.module === 'getent' ? (t.args as Vars | undefined)?.database : undefined;
-  if (typeof db === 'string' && !db.includes('{{')) out.push('ansible_facts', `getent_${db}`);
+  const db = t.module === 'getent' ? staticDatabase(t) : undefined;
+  if (db !== undefined) out.push('ansible_facts', `getent_${db}`);
   // A templated name ('{{ item.key }}') is known only when the task runs.
   out.push(...setFactKeys(t).filter((k) => !k.includes('{{')));
   if (t.module === 'include_vars') {
-    const a = (typeof t.args === 'string' ? { file: t.args } : (t.args ?? {})) as Vars;
+    const a = includeVarsArgs(t.args);
     if (typeof a.name === 'string') out.push(a.name);
     else if (typeof a.file === 'string' && !a.file.includes('{{')) {
       const loaded = loadVarsFile(varsFile(a.file, t), []);

@@ -222,7 +222,6 @@ export class PlayRunner {
     return slot.prepared.instances.flatMap((i) => m.facts(i.args as never, this.ctx(slot.task, { ...vars, [slot.task.loopVar]: i.item })));
   }
 
-  /** Secret-named play vars and role defaults join the redactor once resolved for this host. */
   /**
    * A task that waits only because its `when` reads a result registered later (`when:
    * out.changed`): its facts from its arguments and loop alone, so that they travel in the
@@ -242,6 +241,7 @@ export class PlayRunner {
     }
   }
 
+  /** Secret-named play vars and role defaults join the redactor once resolved for this host. */
   private registerSecrets(): void {
     const vars = this.vars();
     const explicit = new Set(Array.isArray(vars.plumb_secret_vars) ? (vars.plumb_secret_vars as unknown[]).map(String) : []);

@@ -57,12 +57,13 @@ export default defineModule<ModprobeArgs>({
     // Params dropped from the task: its options lines stop applying (commented out, as
     // Ansible does; the file goes only when they are all it holds: softdep or blacklist
     // lines beside them are the operator's).
-    const optionLines = st.options.split('\n').filter((l) => l.startsWith(`options ${args.name} `));
+    const confLines = st.options.split('\n');
+    const optionLines = confLines.filter((l) => l.startsWith(`options ${args.name} `));
     if (persist === 'present' && (st.persist !== load || (opts ? st.options !== opts : optionLines.length > 0))) {
       cmds.push(...writeConf('/etc/modules-load.d', args.name, load));
       const conf = `/etc/modprobe.d/${args.name}.conf`;
       if (opts) cmds.push(...writeConf('/etc/modprobe.d', args.name, opts));
-      else if (optionLines.length && st.options.split('\n').every((l) => l === '' || optionLines.includes(l))) cmds.push(sh`rm -f ${conf}`);
+      else if (optionLines.length && confLines.every((l) => l === '' || optionLines.includes(l))) cmds.push(sh`rm -f ${conf}`);
       else if (optionLines.length) cmds.push(sh`sed -i ${`s/^options ${args.name} /# &/`} ${conf}`);
       what.push(`persist ${args.name}`);
       before.push(`modules-load.d=${st.persist.trim()}\n`);
